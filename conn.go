@@ -1,0 +1,431 @@
+// Package h2kit is a sans-IO HTTP/2 protocol engine (RFC 9113): bytes in,
+// events out, bytes to send out; time passed in, the next deadline out.
+//
+// A Conn does no I/O and starts no goroutines. The caller feeds it what
+// the peer sent with Receive, drains NextEvent, tells it what to send with
+// commands (SendHeaders, SendData, ResetStream, ...), and writes whatever
+// AppendOutgoing returns. The net/http adapters (h2server, h2client) and
+// the command-line tools are built this way.
+//
+//	c := h2kit.NewConn(h2kit.Config{Role: h2kit.Server}, now)
+//	out = c.AppendOutgoing(out[:0])       // our SETTINGS, at once
+//	c.Receive(p, now)                     // whatever the socket gave us
+//	for ev := c.NextEvent(); ev != nil; ev = c.NextEvent() { ... }
+//
+// A Conn is not safe for concurrent use: one goroutine owns it.
+package h2kit
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/hpack"
+)
+
+// Conn is one HTTP/2 connection, client or server side.
+type Conn struct {
+	cfg  Config
+	role Role
+	now  time.Time
+
+	parser frame.Parser
+	enc    *hpack.Encoder
+	dec    *hpack.Decoder
+
+	in          []byte // unparsed input (a partial frame)
+	inSpare     []byte // the other input buffer (double buffering)
+	prefaceLeft int    // server: bytes of the client preface still to check
+	sawSettings bool   // the peer's first frame was SETTINGS (Section 3.4)
+	out         []byte // encoded frames ready to write, in order
+	ctrlQueued  int    // control frames in out (flood limit)
+	scratch     []byte // header block encoding
+
+	events []eventRec
+	evHead int
+	evs    eventStore
+	fields []hpack.Field // decoded fields for events, valid until Receive
+	arena  []byte        // bytes of those fields
+
+	streams     map[uint32]*stream
+	lastPeerID  uint32 // highest stream id the peer opened or promised
+	nextID      uint32 // the next id we open or promise
+	peerActive  int
+	localActive int
+	resetRing   []uint32
+	resetNext   int
+	bufPool     [][]byte
+	streamPool  []*stream
+
+	local      Settings        // what we advertised
+	localAcked bool            // our current SETTINGS were acknowledged
+	settingsAt []time.Time     // when each unacknowledged SETTINGS was sent
+	peer       peerSettings    // what the peer advertised
+	changed    []frame.Setting // scratch for SettingsReceived
+
+	sendWindow  int64 // connection send window
+	recvWindow  int64 // connection receive window left
+	recvTarget  int64
+	recvUnacked int64
+	connBlocked bool
+
+	hb headerBlock
+
+	goAwaySent     bool
+	goAwayLastID   uint32
+	shutdownPhase  uint8 // 0 none, 1 first GOAWAY sent, 2 final GOAWAY sent
+	shutdownPing   [8]byte
+	shutdownAt     time.Time
+	goAwayRecv     bool
+	goAwayRecvLast uint32
+	terminated     error
+	lastRecv       time.Time
+	lastActivity   time.Time
+	pings          []pingRec
+	pingSeq        uint64
+	bdp            bdpState
+	remoteResets   bucket
+	localResets    bucket
+	emptyFrames    bucket
+	pingBucket     bucket
+	settingsBucket bucket
+	sched          scheduler
+}
+
+// peerSettings are the settings the peer advertised, with RFC defaults.
+type peerSettings struct {
+	headerTableSize       uint32
+	enablePush            bool
+	maxConcurrentStreams  uint32
+	initialWindowSize     uint32
+	maxFrameSize          uint32
+	maxHeaderListSize     uint32 // 0: unlimited
+	enableConnectProtocol bool
+	noRFC7540Priorities   bool
+	tlsRenegPermitted     uint32
+}
+
+// NewConn returns an engine for one connection. Its first output (from
+// AppendOutgoing) is, for a client, the connection preface and SETTINGS;
+// for a server, SETTINGS at once, without waiting for the client
+// (RFC 9113, Section 3.4).
+func NewConn(cfg Config, now time.Time) *Conn {
+	cfg = cfg.withDefaults()
+	c := &Conn{
+		cfg:          cfg,
+		role:         cfg.Role,
+		now:          now,
+		enc:          hpack.NewEncoder(),
+		dec:          hpack.NewDecoder(cfg.Settings.HeaderTableSize),
+		streams:      make(map[uint32]*stream),
+		local:        cfg.Settings,
+		lastRecv:     now,
+		lastActivity: now,
+		peer: peerSettings{
+			headerTableSize:      frame.DefaultHeaderTableSize,
+			enablePush:           cfg.Role == Server, // a server's ENABLE_PUSH means nothing
+			maxConcurrentStreams: 1<<31 - 1,          // unlimited until SETTINGS says
+			initialWindowSize:    frame.DefaultInitialWindowSize,
+			maxFrameSize:         frame.DefaultMaxFrameSize,
+		},
+		sendWindow: frame.DefaultInitialWindowSize,
+		recvWindow: frame.DefaultInitialWindowSize,
+		recvTarget: int64(cfg.ConnectionWindow),
+	}
+	c.dec.SetMaxHeaderListSize(cfg.Settings.MaxHeaderListSize)
+	c.dec.SetMaxStringLength(int(cfg.Settings.MaxHeaderListSize))
+	c.parser.MaxFrameSize = cfg.Settings.MaxFrameSize
+	c.remoteResets.init(cfg.Limits.RemoteResets, now)
+	c.localResets.init(cfg.Limits.LocalResets, now)
+	c.emptyFrames.init(cfg.Limits.EmptyFrames, now)
+	c.pingBucket.init(cfg.Limits.Pings, now)
+	c.settingsBucket.init(cfg.Limits.Settings, now)
+	c.sched.init(cfg.Limits.MaxPriorityNodes)
+	if c.role == Client {
+		c.nextID = 1
+		c.out = append(c.out, frame.ClientPreface...)
+	} else {
+		c.nextID = 2
+		c.prefaceLeft = len(frame.ClientPreface)
+	}
+	c.queueSettings(c.local, true)
+	if d := c.recvTarget - c.recvWindow; d > 0 {
+		c.queueWindowUpdate(0, uint32(d))
+		c.recvWindow += d
+	}
+	return c
+}
+
+// Role returns the role the engine plays.
+func (c *Conn) Role() Role { return c.role }
+
+// Receive feeds bytes from the peer, in any chunking. It returns len(p)
+// and nil, or the connection error that ended the connection (a GOAWAY
+// is then waiting in AppendOutgoing). Event contents may alias p: keep p
+// unchanged until the events are handled.
+func (c *Conn) Receive(p []byte, now time.Time) (int, error) {
+	c.now = now
+	if c.terminated != nil {
+		return 0, c.terminated
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.lastRecv = now
+	c.fields = c.fields[:0]
+	c.arena = c.arena[:0]
+	n := len(p)
+	if c.prefaceLeft > 0 {
+		k, perr := c.checkPreface(p)
+		if perr != nil {
+			c.fail(perr)
+			return n, perr
+		}
+		p = p[k:]
+	}
+	var err error
+	if len(c.in) > 0 {
+		// Events of the previous Receive may alias c.in; they are invalid
+		// now, so the partial frame can move to the front.
+		c.in = append(c.in, p...)
+		used := c.process(c.in)
+		if c.terminated == nil {
+			// Do not move bytes in place: events of this call alias them.
+			rest := c.in[used:]
+			if len(rest) == 0 {
+				c.in = c.in[:0]
+			} else {
+				c.in = append(c.getInBuf(len(rest)), rest...)
+			}
+		}
+	} else {
+		used := c.process(p)
+		if c.terminated == nil && used < len(p) {
+			c.in = append(c.in[:0], p[used:]...)
+		}
+	}
+	if c.terminated != nil {
+		err = c.terminated
+		c.in = nil
+	}
+	return n, err
+}
+
+// checkPreface matches p against the part of the client preface still
+// expected (RFC 9113, Section 3.4) and returns how much of p it used.
+func (c *Conn) checkPreface(p []byte) (int, *ConnError) {
+	off := len(frame.ClientPreface) - c.prefaceLeft
+	want := frame.ClientPreface[off:]
+	k := min(len(p), len(want))
+	if string(p[:k]) != want[:k] {
+		if off == 0 && looksLikeHTTP1(p) {
+			return 0, &ConnError{Code: frame.ErrCodeProtocol, Reason: ErrHTTP1.Error(), Initiator: Local}
+		}
+		return 0, &ConnError{Code: frame.ErrCodeProtocol, Reason: "invalid connection preface", Initiator: Local}
+	}
+	c.prefaceLeft -= k
+	return k, nil
+}
+
+// looksLikeHTTP1 reports whether p starts like an HTTP/1.x request line.
+func looksLikeHTTP1(p []byte) bool {
+	i := bytes.IndexByte(p, ' ')
+	if i <= 0 || i > 16 {
+		return false
+	}
+	for _, b := range p[:i] {
+		if b < 'A' || b > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// process parses and handles frames from b; it returns the bytes used.
+func (c *Conn) process(b []byte) int {
+	used := 0
+	for c.terminated == nil && c.prefaceLeft == 0 {
+		f, n, err := c.parser.Parse(b[used:])
+		if err != nil {
+			if fe, ok := err.(*frame.Error); ok && fe.Stream && n > 0 {
+				used += n
+				if c.hb.active {
+					c.fail(connErr(frame.ErrCodeProtocol, "frame inside a header block"))
+					break
+				}
+				c.streamError(fe.StreamID, fe.Code, fe.Reason)
+				continue
+			}
+			c.fail(c.frameConnError(err))
+			break
+		}
+		if n == 0 {
+			break
+		}
+		used += n
+		if err := c.handle(f); err != nil {
+			c.handleError(err)
+		}
+	}
+	return used
+}
+
+// frameConnError converts a frame layer error to a connection error.
+func (c *Conn) frameConnError(err error) *ConnError {
+	if fe, ok := err.(*frame.Error); ok {
+		return &ConnError{Code: fe.Code, Reason: fe.Reason, Initiator: Local}
+	}
+	return &ConnError{Code: frame.ErrCodeProtocol, Reason: err.Error(), Initiator: Local}
+}
+
+// handleError applies a handler's error: a stream error resets the
+// stream, anything else ends the connection (RFC 9113, Section 5.4).
+func (c *Conn) handleError(err error) {
+	switch e := err.(type) {
+	case *StreamError:
+		c.streamError(e.StreamID, e.Code, e.Reason)
+	case *ConnError:
+		c.fail(e)
+	default:
+		c.fail(connErr(frame.ErrCodeInternal, err.Error()))
+	}
+}
+
+func connErr(code frame.ErrCode, reason string) *ConnError {
+	return &ConnError{Code: code, Reason: reason, Initiator: Local}
+}
+
+func streamErr(id uint32, code frame.ErrCode, reason string) *StreamError {
+	return &StreamError{StreamID: id, Code: code, Reason: reason, Initiator: Local}
+}
+
+// streamError resets stream id because the peer broke a rule
+// (RFC 9113, Section 5.4.2), counting it against Limits.LocalResets.
+func (c *Conn) streamError(id uint32, code frame.ErrCode, reason string) {
+	if !c.localResets.take(c.now) {
+		// MadeYouReset (CVE-2025-8671): a peer that makes us reset
+		// streams faster than allowed is cut off.
+		c.fail(connErr(frame.ErrCodeEnhanceYourCalm, "too many stream errors"))
+		return
+	}
+	if c.peerInitiated(id) && id > c.lastPeerID {
+		c.lastPeerID = id // the id is used now (Section 5.1.1)
+	}
+	s := c.streams[id]
+	c.queueRST(id, code)
+	c.rememberClosed(id)
+	if s != nil {
+		c.setState(s, StateClosed)
+		c.pushEvent(eventRec{kind: evReset, streamID: id, code: code, initiator: Local})
+	}
+}
+
+// fail ends the connection because of err: GOAWAY with the error code
+// and reason for a local error (RFC 9113, Section 5.4.1).
+func (c *Conn) fail(err *ConnError) {
+	if c.terminated != nil {
+		return
+	}
+	if err.Initiator == Local || err.Initiator == User {
+		c.queueGoAway(c.lastPeerID, err.Code, err.Reason)
+	}
+	c.terminated = err
+	c.pushEvent(eventRec{kind: evTerminated, err: err})
+	for _, s := range c.streams {
+		c.sched.remove(s)
+	}
+}
+
+// Err returns the error that ended the connection, or nil.
+func (c *Conn) Err() error { return c.terminated }
+
+// Done reports whether the connection is over: it failed or was closed,
+// or both sides are done after GOAWAY and no stream is left. Write what
+// AppendOutgoing still returns, then close the transport.
+func (c *Conn) Done() bool {
+	if c.terminated != nil {
+		return true
+	}
+	if len(c.streams) > 0 {
+		return false
+	}
+	if c.goAwayRecv {
+		return true
+	}
+	return c.goAwaySent && (c.role == Client || c.shutdownPhase != 1)
+}
+
+// WantWrite reports whether AppendOutgoing has something to return.
+func (c *Conn) WantWrite() bool {
+	return len(c.out) > 0 || (c.terminated == nil && c.sched.hasReady())
+}
+
+// handle dispatches one parsed frame.
+func (c *Conn) handle(f frame.Frame) error {
+	h := c.parser.LastHeader()
+	if !c.sawSettings {
+		// RFC 9113, Section 3.4: the first frame must be SETTINGS.
+		if h.Type != frame.TypeSettings || h.Flags.Has(frame.FlagAck) {
+			return connErr(frame.ErrCodeProtocol, "first frame is not SETTINGS")
+		}
+		c.sawSettings = true
+	}
+	if c.hb.active && h.Type != frame.TypeContinuation {
+		// RFC 9113, Section 6.10: a header block is a single unit.
+		return connErr(frame.ErrCodeProtocol, "frame of another type inside a header block")
+	}
+	if c.cfg.Tracer != nil && h.Type != frame.TypeHeaders && h.Type != frame.TypePushPromise && h.Type != frame.TypeContinuation {
+		c.cfg.Tracer.FrameReceived(h, f, nil)
+	}
+	if int(h.Type) < len(handlers) && handlers[h.Type] != nil {
+		return handlers[h.Type](c, f)
+	}
+	// RFC 9113, Section 5.5: unknown frame types are ignored.
+	if !c.emptyFrames.take(c.now) {
+		return connErr(frame.ErrCodeEnhanceYourCalm, "too many frames without progress")
+	}
+	return nil
+}
+
+// handlers dispatches by frame type.
+var handlers = [...]func(*Conn, frame.Frame) error{
+	frame.TypeData:           (*Conn).onData,
+	frame.TypeHeaders:        (*Conn).onHeaders,
+	frame.TypePriority:       (*Conn).onPriority,
+	frame.TypeRSTStream:      (*Conn).onRSTStream,
+	frame.TypeSettings:       (*Conn).onSettings,
+	frame.TypePushPromise:    (*Conn).onPushPromise,
+	frame.TypePing:           (*Conn).onPing,
+	frame.TypeGoAway:         (*Conn).onGoAway,
+	frame.TypeWindowUpdate:   (*Conn).onWindowUpdate,
+	frame.TypeContinuation:   (*Conn).onContinuation,
+	frame.TypePriorityUpdate: (*Conn).onPriorityUpdate,
+}
+
+// getBuf returns a pooled send buffer.
+func (c *Conn) getBuf() []byte {
+	if n := len(c.bufPool); n > 0 {
+		b := c.bufPool[n-1]
+		c.bufPool = c.bufPool[:n-1]
+		return b
+	}
+	return make([]byte, 0, 4096)
+}
+
+func (c *Conn) putBuf(b []byte) {
+	if b != nil && cap(b) <= c.cfg.Limits.MaxStreamSendBuffer && len(c.bufPool) < 64 {
+		c.bufPool = append(c.bufPool, b[:0])
+	}
+}
+
+// getInBuf returns an empty buffer for leftover input that does not
+// share memory with c.in, swapping two buffers so steady state does not
+// allocate.
+func (c *Conn) getInBuf(n int) []byte {
+	b := c.inSpare
+	c.inSpare = c.in[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, max(n, 16<<10))
+	}
+	return b[:0]
+}

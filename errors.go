@@ -1,0 +1,100 @@
+package h2kit
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/h2kit/h2kit/frame"
+)
+
+// Initiator says who started an error or a reset.
+type Initiator uint8
+
+const (
+	// Local: this engine detected a violation by the peer and reported it.
+	Local Initiator = iota
+	// Remote: the peer sent RST_STREAM or GOAWAY.
+	Remote
+	// User: the application asked for it (ResetStream, Close, a bad API call).
+	User
+)
+
+// String returns "local", "remote" or "user".
+func (i Initiator) String() string {
+	switch i {
+	case Local:
+		return "local"
+	case Remote:
+		return "remote"
+	case User:
+		return "user"
+	}
+	return "unknown"
+}
+
+// ConnError is a connection error (RFC 9113, Section 5.4.1): the connection
+// is over once it is reported. Reason is the debug text sent in GOAWAY when
+// Initiator is Local.
+type ConnError struct {
+	Code      frame.ErrCode
+	Reason    string
+	Initiator Initiator
+}
+
+func (e *ConnError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("h2kit: connection error (%s): %s", e.Initiator, e.Code)
+	}
+	return fmt.Sprintf("h2kit: connection error (%s): %s: %s", e.Initiator, e.Code, e.Reason)
+}
+
+// Is reports whether target is a *ConnError with the same code, or the
+// frame.ErrCode itself, so errors.Is(err, &ConnError{Code: c}) compares codes.
+func (e *ConnError) Is(target error) bool {
+	t, ok := target.(*ConnError)
+	return ok && t.Code == e.Code
+}
+
+// StreamError is a stream error (RFC 9113, Section 5.4.2): one stream is
+// reset, the connection goes on.
+type StreamError struct {
+	StreamID  uint32
+	Code      frame.ErrCode
+	Reason    string
+	Initiator Initiator
+}
+
+func (e *StreamError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("h2kit: stream %d error (%s): %s", e.StreamID, e.Initiator, e.Code)
+	}
+	return fmt.Sprintf("h2kit: stream %d error (%s): %s: %s", e.StreamID, e.Initiator, e.Code, e.Reason)
+}
+
+// Is reports whether target is a *StreamError with the same code.
+func (e *StreamError) Is(target error) bool {
+	t, ok := target.(*StreamError)
+	return ok && t.Code == e.Code
+}
+
+// Errors returned by the command methods when the call itself is wrong.
+var (
+	// ErrConnClosed: the connection is over; nothing more can be sent.
+	ErrConnClosed = errors.New("h2kit: connection closed")
+	// ErrStreamClosed: the stream is closed or reset, or its sending side is done.
+	ErrStreamClosed = errors.New("h2kit: stream closed for sending")
+	// ErrUnknownStream: no such stream is open.
+	ErrUnknownStream = errors.New("h2kit: unknown stream")
+	// ErrStreamsExhausted: stream ids ran out or the peer sent GOAWAY;
+	// open a new connection.
+	ErrStreamsExhausted = errors.New("h2kit: no more streams on this connection")
+	// ErrTooManyStreams: the peer's SETTINGS_MAX_CONCURRENT_STREAMS is reached.
+	ErrTooManyStreams = errors.New("h2kit: peer's concurrent stream limit reached")
+	// ErrPushDisabled: the peer disabled server push, or this is not a server.
+	ErrPushDisabled = errors.New("h2kit: push disabled by the peer")
+	// ErrWrongRole: the call does not exist for this connection's role.
+	ErrWrongRole = errors.New("h2kit: not allowed for this role")
+	// ErrHTTP1 is the reason reported when a server receives an HTTP/1.x
+	// request instead of the HTTP/2 connection preface.
+	ErrHTTP1 = errors.New("h2kit: HTTP/1.x request received on an HTTP/2 connection")
+)

@@ -1,0 +1,285 @@
+package hpack
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"slices"
+)
+
+// An Encoder encodes header blocks for one direction of one connection
+// (RFC 7541, Section 3.1): it owns the dynamic table the peer's Decoder
+// mirrors. The zero value is not usable; call NewEncoder.
+//
+// How it represents a field (RFC 7541, Section 6):
+//
+//   - a field equal to an entry of the static or dynamic table is sent as
+//     its index (one octet for the first 127 entries);
+//   - a Sensitive field, an authorization or proxy-authorization field, and
+//     a cookie shorter than 20 octets are sent as literals never indexed
+//     (RFC 7541, Section 7.1.3), so they never enter a dynamic table;
+//   - a field larger than 3/4 of the dynamic table is sent without indexing
+//     (adding it would flush most of the table for one field);
+//   - fields whose values usually change from message to message (:path,
+//     content-length, etag, set-cookie, if-none-match, trace ids, ...) are
+//     added to the table only when the same value is seen a second time, so
+//     unique values do not evict useful entries while repeated ones (a gRPC
+//     method path) still end up indexed;
+//   - every other field is added to the dynamic table, so the next similar
+//     message shrinks to a few octets per field.
+//
+// Names are sent as indices when the static or dynamic table has them, and
+// strings are Huffman-encoded when that is shorter (RFC 7541, Section 5.2).
+type Encoder struct {
+	t       dynTable
+	seed    maphash.Seed
+	limit   uint32 // our own bound on the table size
+	peerMax uint32 // the peer's SETTINGS_HEADER_TABLE_SIZE
+	pending bool   // size updates to send at the start of the next block
+	minSize uint32 // smallest size since the last update sent
+	target  uint32 // size to announce last
+
+	// seen remembers the pair hashes of "volatile" fields sent once
+	// without indexing (direct-mapped; collisions just forget).
+	seen [64]uint64
+
+	// Knobs for tests reproducing RFC 7541, Appendix C.
+	indexAll bool // literal with incremental indexing for every field not found
+	huffman  huffMode
+}
+
+type huffMode uint8
+
+const (
+	huffAuto   huffMode = iota // Huffman when shorter
+	huffNever                  // raw strings only
+	huffAlways                 // Huffman always
+)
+
+// NewEncoder returns an Encoder whose dynamic table has the default maximum
+// size, DefaultTableSize, which is also its default limit.
+func NewEncoder() *Encoder {
+	e := &Encoder{
+		seed:    maphash.MakeSeed(),
+		limit:   DefaultTableSize,
+		peerMax: DefaultTableSize,
+	}
+	e.t.maxSize = DefaultTableSize
+	e.t.indexed = true
+	e.t.growEnts()
+	return e
+}
+
+// SetMaxDynamicTableSizeLimit sets our own bound on the dynamic table size,
+// the memory the Encoder (and the peer's Decoder) spend on it; the default
+// is DefaultTableSize. The size used is the smaller of n and the peer's
+// SETTINGS_HEADER_TABLE_SIZE. Call it between header blocks.
+func (e *Encoder) SetMaxDynamicTableSizeLimit(n uint32) {
+	e.limit = n
+	e.sizeChanged()
+}
+
+// SetMaxDynamicTableSize records the peer's SETTINGS_HEADER_TABLE_SIZE (RFC
+// 9113, Section 6.5.2). The size used is the smaller of n and the limit set
+// with SetMaxDynamicTableSizeLimit. If that changes the size, the next header
+// block starts with dynamic table size updates: the smallest size since the
+// last block if it was smaller, then the final size (RFC 7541, Section 4.2).
+// Call it between header blocks.
+func (e *Encoder) SetMaxDynamicTableSize(n uint32) {
+	e.peerMax = n
+	e.sizeChanged()
+}
+
+func (e *Encoder) sizeChanged() {
+	size := min(e.peerMax, e.limit)
+	if !e.pending {
+		if size == e.t.maxSize {
+			return
+		}
+		e.pending = true
+		e.minSize = size
+	}
+	e.minSize = min(e.minSize, size)
+	e.target = size
+	if e.target == e.t.maxSize && e.minSize >= e.t.maxSize {
+		e.pending = false // back where we were: nothing to announce
+	}
+}
+
+// appendSizeUpdates appends the pending dynamic table size updates (RFC
+// 7541, Section 6.3) and applies them to the table.
+func (e *Encoder) appendSizeUpdates(dst []byte) []byte {
+	if e.minSize < e.target {
+		dst = appendInt(dst, 0x20, 5, uint64(e.minSize))
+		e.t.setMaxSize(e.minSize)
+	}
+	dst = appendInt(dst, 0x20, 5, uint64(e.target))
+	e.t.setMaxSize(e.target)
+	e.pending = false
+	return dst
+}
+
+// DynamicTableSize returns the size of the dynamic table (RFC 7541, Section
+// 4.1).
+func (e *Encoder) DynamicTableSize() uint32 { return e.t.size }
+
+// DynamicTableLen returns the number of entries of the dynamic table.
+func (e *Encoder) DynamicTableLen() int { return e.t.len() }
+
+// Encode appends to dst the header block encoding fields, in order, and
+// returns the extended slice. The block starts with the pending dynamic
+// table size updates, if any, even if fields is empty.
+func (e *Encoder) Encode(dst []byte, fields []Field) []byte {
+	if e.pending {
+		dst = e.appendSizeUpdates(dst)
+	}
+	for i := range fields {
+		dst = e.appendField(dst, &fields[i])
+	}
+	return dst
+}
+
+// AppendField appends the representation of f to dst and returns the
+// extended slice, preceded by the pending dynamic table size updates, if
+// any: those must start a header block, so call SetMaxDynamicTableSize and
+// SetMaxDynamicTableSizeLimit only between blocks.
+func (e *Encoder) AppendField(dst []byte, f Field) []byte {
+	if e.pending {
+		dst = e.appendSizeUpdates(dst)
+	}
+	return e.appendField(dst, &f)
+}
+
+// Name classes that steer indexing.
+const (
+	classNormal    uint8 = iota
+	classSensitive       // never indexed
+	classCookie          // never indexed when short
+	classVolatile        // indexed on the second sighting
+)
+
+// shortCookie is the length under which a cookie is never indexed: such a
+// value has too little entropy to be safe from guessing through compression
+// (RFC 7541, Section 7.1.3).
+const shortCookie = 20
+
+// staticClasses classifies the names of the static table, by index.
+var staticClasses = func() (c [staticTableLen + 1]uint8) {
+	for i := 1; i <= staticTableLen; i++ {
+		c[i] = otherClass(staticTable[i].Name)
+	}
+	return c
+}()
+
+// otherClass classifies a name. The Encoder calls it for the names that are
+// not in the static table, and uses staticClasses for the others.
+func otherClass(name string) uint8 {
+	switch name {
+	case "authorization", "proxy-authorization":
+		return classSensitive
+	case "cookie":
+		return classCookie
+	case ":path", "age", "content-length", "content-range", "etag", "expires",
+		"if-modified-since", "if-none-match", "if-range", "if-unmodified-since",
+		"last-modified", "location", "range", "set-cookie",
+		"x-request-id", "x-correlation-id", "x-amzn-trace-id", "traceparent",
+		"x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "grpc-timeout":
+		return classVolatile
+	}
+	return classNormal
+}
+
+func (e *Encoder) appendField(dst []byte, f *Field) []byte {
+	pair, staticName := staticLookup(f.Name, f.Value)
+	if f.Sensitive {
+		return e.appendLiteral(dst, 0x10, 4, f, staticName)
+	}
+	if pair != 0 {
+		// Indexed Header Field (RFC 7541, Section 6.1).
+		return append(dst, 0x80|pair)
+	}
+	class := classNormal
+	if staticName != 0 {
+		class = staticClasses[staticName]
+	} else {
+		class = otherClass(f.Name)
+	}
+	if !e.indexAll && (class == classSensitive || class == classCookie && len(f.Value) < shortCookie) {
+		return e.appendLiteral(dst, 0x10, 4, f, staticName)
+	}
+
+	nameHash := maphash.String(e.seed, f.Name)
+	pairHash := nameHash ^ bits.RotateLeft64(maphash.String(e.seed, f.Value), 29)
+	if i := e.t.findPair(f.Name, f.Value, pairHash); i != 0 {
+		return appendInt(dst, 0x80, 7, staticTableLen+i)
+	}
+	nameIndex := uint64(staticName)
+	if nameIndex == 0 {
+		if i := e.t.findName(f.Name, nameHash); i != 0 {
+			nameIndex = staticTableLen + i
+		}
+	}
+	if !e.shouldIndex(f, class, pairHash) {
+		// Literal Header Field without Indexing (RFC 7541, Section 6.2.2).
+		return e.appendLiteralWithName(dst, 0x00, 4, f, nameIndex)
+	}
+	// Literal Header Field with Incremental Indexing (RFC 7541, Section 6.2.1).
+	dst = e.appendLiteralWithName(dst, 0x40, 6, f, nameIndex)
+	e.t.add(f.Name, f.Value, nameHash, pairHash)
+	return dst
+}
+
+// shouldIndex reports whether f, not in the dynamic table, should be added.
+func (e *Encoder) shouldIndex(f *Field, class uint8, pairHash uint64) bool {
+	if e.indexAll {
+		return true
+	}
+	if uint64(f.Size())*4 > uint64(e.t.maxSize)*3 {
+		return false
+	}
+	if class == classVolatile {
+		slot := &e.seen[pairHash%uint64(len(e.seen))]
+		if *slot == pairHash {
+			*slot = 0
+			return true
+		}
+		*slot = pairHash
+		return false
+	}
+	return true
+}
+
+// appendLiteral appends f as a literal without adding it to the table; the
+// name is an index if either table has it.
+func (e *Encoder) appendLiteral(dst []byte, pattern byte, prefix uint8, f *Field, staticName uint8) []byte {
+	nameIndex := uint64(staticName)
+	if nameIndex == 0 && e.t.len() > 0 {
+		if i := e.t.findName(f.Name, maphash.String(e.seed, f.Name)); i != 0 {
+			nameIndex = staticTableLen + i
+		}
+	}
+	return e.appendLiteralWithName(dst, pattern, prefix, f, nameIndex)
+}
+
+// appendLiteralWithName appends a literal representation (RFC 7541, Section
+// 6.2) with the name as nameIndex, or as a string if nameIndex is 0.
+func (e *Encoder) appendLiteralWithName(dst []byte, pattern byte, prefix uint8, f *Field, nameIndex uint64) []byte {
+	dst = appendInt(dst, pattern, prefix, nameIndex)
+	if nameIndex == 0 {
+		dst = e.appendString(dst, f.Name)
+	}
+	return e.appendString(dst, f.Value)
+}
+
+// appendString appends a string literal (RFC 7541, Section 5.2),
+// Huffman-encoded if that is shorter.
+func (e *Encoder) appendString(dst []byte, s string) []byte {
+	if e.huffman != huffNever {
+		if n := HuffmanEncodedLen(s); n < len(s) || e.huffman == huffAlways {
+			dst = appendInt(dst, 0x80, 7, uint64(n))
+			dst = slices.Grow(dst, n)
+			return AppendHuffman(dst, s)
+		}
+	}
+	dst = appendInt(dst, 0x00, 7, uint64(len(s)))
+	return append(dst, s...)
+}

@@ -1,0 +1,269 @@
+package h2kit
+
+import (
+	"strings"
+
+	"github.com/h2kit/h2kit/hpack"
+)
+
+// This file holds the HTTP message rules of RFC 9113, Section 8, in one
+// place; Config.DisableMessageRules switches them off. Each check returns
+// "" for a well-formed message or the reason it is malformed (a stream
+// error of type PROTOCOL_ERROR, Section 8.1.1).
+
+// messageInfo is what the checks learn on the way.
+type messageInfo struct {
+	contentLength int64 // -1 if absent
+	status        int
+	method        string
+	isHead        bool
+	hasPriority   bool
+	priority      Priority
+	hasBodyHint   bool
+}
+
+// safeCacheable reports whether a promised request may be pushed
+// (Section 8.4: safe, cacheable, no content).
+func (m *messageInfo) safeCacheable() bool {
+	return (m.method == "GET" || m.method == "HEAD") && m.contentLength <= 0
+}
+
+// checkRegular validates one regular field (Section 8.2.1, 8.2.2).
+func checkRegular(f *hpack.Field, m *messageInfo) string {
+	if reason := checkName(f.Name); reason != "" {
+		return reason
+	}
+	if reason := checkValue(f.Value); reason != "" {
+		return reason
+	}
+	switch f.Name {
+	case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade":
+		// Section 8.2.2: connection-specific fields are malformed.
+		return "connection-specific header field " + f.Name
+	case "te":
+		// Section 8.2.2: TE may only say "trailers".
+		if f.Value != "trailers" {
+			return `te header field other than "trailers"`
+		}
+	case "content-length":
+		n, ok := parseContentLength(f.Value)
+		if !ok || (m.contentLength >= 0 && m.contentLength != n) {
+			return "invalid content-length"
+		}
+		m.contentLength = n
+	case "priority":
+		m.hasPriority = true
+		m.priority = ParsePriority(f.Value)
+	}
+	return ""
+}
+
+// checkName: Section 8.2.1, names are lowercase field-name tokens.
+func checkName(name string) string {
+	if name == "" {
+		return "empty header field name"
+	}
+	for i := 0; i < len(name); i++ {
+		if !tokenLower[name[i]] {
+			if 'A' <= name[i] && name[i] <= 'Z' {
+				return "uppercase header field name"
+			}
+			return "invalid character in header field name"
+		}
+	}
+	return ""
+}
+
+// checkValue: Section 8.2.1, no NUL, CR or LF, no leading or trailing
+// whitespace.
+func checkValue(v string) string {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b == 0 || b == '\r' || b == '\n' {
+			return "invalid character in header field value"
+		}
+	}
+	if n := len(v); n > 0 && (isWS(v[0]) || isWS(v[n-1])) {
+		return "header field value with leading or trailing whitespace"
+	}
+	return ""
+}
+
+func isWS(b byte) bool { return b == ' ' || b == '\t' }
+
+// tokenLower marks the bytes allowed in a field name (RFC 9110 tchar,
+// without uppercase letters).
+var tokenLower = func() (t [256]bool) {
+	for _, b := range []byte("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") {
+		t[b] = true
+	}
+	return t
+}()
+
+func parseContentLength(v string) (int64, bool) {
+	if v == "" || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(v[i]-'0')
+	}
+	return n, true
+}
+
+// checkRequest validates a request header section (Section 8.3.1).
+func checkRequest(fields []hpack.Field, m *messageInfo, extendedConnect bool) string {
+	var method, scheme, path, authority, protocol, host string
+	var seen uint8
+	const (
+		sMethod = 1 << iota
+		sScheme
+		sPath
+		sAuthority
+		sProtocol
+	)
+	regular := false
+	for i := range fields {
+		f := &fields[i]
+		if f.IsPseudo() {
+			if regular {
+				return "pseudo-header field after a regular field"
+			}
+			var bit uint8
+			switch f.Name {
+			case ":method":
+				bit, method = sMethod, f.Value
+			case ":scheme":
+				bit, scheme = sScheme, f.Value
+			case ":path":
+				bit, path = sPath, f.Value
+			case ":authority":
+				bit, authority = sAuthority, f.Value
+			case ":protocol":
+				bit, protocol = sProtocol, f.Value
+			default:
+				return "unknown or response pseudo-header field " + f.Name
+			}
+			if seen&bit != 0 {
+				return "duplicate pseudo-header field " + f.Name
+			}
+			seen |= bit
+			continue
+		}
+		regular = true
+		if reason := checkRegular(f, m); reason != "" {
+			return reason
+		}
+		if f.Name == "host" {
+			host = f.Value
+		}
+	}
+	m.method = method
+	m.isHead = method == "HEAD"
+	if seen&sMethod == 0 || method == "" {
+		return "missing :method"
+	}
+	if seen&sProtocol != 0 {
+		// RFC 8441, Section 4: only with CONNECT, once we allowed it.
+		if !extendedConnect || method != "CONNECT" || protocol == "" {
+			return "invalid :protocol"
+		}
+	} else if method == "CONNECT" {
+		// Section 8.5: CONNECT has only :method and :authority.
+		if seen&(sScheme|sPath) != 0 || authority == "" {
+			return "malformed CONNECT request"
+		}
+		return ""
+	}
+	if seen&sScheme == 0 || scheme == "" {
+		return "missing :scheme"
+	}
+	if seen&sPath == 0 || path == "" {
+		return "missing or empty :path"
+	}
+	if (scheme == "http" || scheme == "https") && path[0] != '/' && !(path == "*" && method == "OPTIONS") {
+		return "invalid :path"
+	}
+	if authority != "" && host != "" && !strings.EqualFold(authority, host) {
+		// Section 8.3.1: Host must not differ from :authority.
+		return "host header field differs from :authority"
+	}
+	return ""
+}
+
+// checkResponse validates a response header section (Section 8.3.2).
+func checkResponse(fields []hpack.Field, m *messageInfo) string {
+	regular := false
+	for i := range fields {
+		f := &fields[i]
+		if f.IsPseudo() {
+			if regular {
+				return "pseudo-header field after a regular field"
+			}
+			if f.Name != ":status" {
+				return "invalid pseudo-header field in a response: " + f.Name
+			}
+			if m.status != 0 {
+				return "duplicate :status"
+			}
+			m.status = parseStatus(f.Value)
+			if m.status == 0 {
+				return "invalid :status"
+			}
+			continue
+		}
+		regular = true
+		if reason := checkRegular(f, m); reason != "" {
+			return reason
+		}
+	}
+	if m.status == 0 {
+		return "missing :status"
+	}
+	return ""
+}
+
+// checkTrailers validates a trailer section: no pseudo-header fields
+// (Section 8.1).
+func checkTrailers(fields []hpack.Field) string {
+	var m messageInfo
+	m.contentLength = -1
+	for i := range fields {
+		f := &fields[i]
+		if f.IsPseudo() {
+			return "pseudo-header field in trailers"
+		}
+		if reason := checkRegular(f, &m); reason != "" {
+			return reason
+		}
+	}
+	return ""
+}
+
+func parseStatus(v string) int {
+	if len(v) != 3 {
+		return 0
+	}
+	n := 0
+	for i := 0; i < 3; i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0
+		}
+		n = n*10 + int(v[i]-'0')
+	}
+	if n < 100 {
+		return 0
+	}
+	return n
+}
+
+func statusOf(fields []hpack.Field) int {
+	for i := range fields {
+		if fields[i].Name == ":status" {
+			return parseStatus(fields[i].Value)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,442 @@
+package h2kit
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/h2kit/h2kit/frame"
+)
+
+// Priority is an RFC 9218 priority: Urgency 0 (highest) to 7 (lowest),
+// and whether the response can be delivered incrementally.
+type Priority struct {
+	Urgency     uint8
+	Incremental bool
+}
+
+// DefaultPriority is u=3, not incremental (RFC 9218, Section 4).
+var DefaultPriority = Priority{Urgency: 3}
+
+// ParsePriority parses a "priority" header field or PRIORITY_UPDATE value
+// (an RFC 8941 dictionary). Unknown members and out-of-range values are
+// ignored (RFC 9218, Section 4): the result is never an error.
+func ParsePriority(v string) Priority {
+	p := DefaultPriority
+	for len(v) > 0 {
+		var item string
+		if i := strings.IndexByte(v, ','); i >= 0 {
+			item, v = v[:i], v[i+1:]
+		} else {
+			item, v = v, ""
+		}
+		item = strings.TrimSpace(item)
+		if i := strings.IndexByte(item, ';'); i >= 0 {
+			item = item[:i] // parameters are ignored
+		}
+		key, val, hasVal := strings.Cut(item, "=")
+		switch key {
+		case "u":
+			if n, err := strconv.Atoi(val); err == nil && hasVal && n >= 0 && n <= 7 {
+				p.Urgency = uint8(n)
+			}
+		case "i":
+			switch {
+			case !hasVal || val == "?1":
+				p.Incremental = true
+			case val == "?0":
+				p.Incremental = false
+			}
+		}
+	}
+	return p
+}
+
+// String formats p as a priority field value, e.g. "u=1, i".
+func (p Priority) String() string {
+	s := "u=" + strconv.Itoa(int(p.Urgency))
+	if p.Incremental {
+		s += ", i"
+	}
+	return s
+}
+
+// prioNode is a node of the RFC 7540 priority tree (RFC 7540, Section
+// 5.3; deprecated by RFC 9113, Section 5.3.2, but still sent by peers).
+type prioNode struct {
+	id       uint32
+	weight   int // 1..256
+	parent   *prioNode
+	children []*prioNode
+	s        *stream // nil for idle or closed streams kept in the tree
+	// scheduling scratch, valid while the scheduler is clean
+	activeEpoch uint64
+	activeSum   int     // sum of weights of active children
+	share       float64 // fraction of the connection this node gets
+}
+
+// scheduler decides which stream's DATA goes next. Control frames never
+// wait for it. With RFC 9218 priorities the lowest urgency goes first,
+// non-incremental streams one at a time in id order, incremental ones
+// round-robin; with the RFC 7540 tree each stream with data gets a share
+// of the bytes proportional to its weight among active siblings, and a
+// stream's dependents wait while it has data (RFC 7540, Section 5.3).
+type scheduler struct {
+	ready   []*stream
+	root    prioNode
+	nodes   map[uint32]*prioNode
+	maxIdle int
+	idle    []uint32 // tree nodes without a stream, oldest first
+	pending map[uint32]Priority
+	use9218 bool
+	useTree bool
+	dirty   bool
+	epoch   uint64
+	vnow    float64
+}
+
+func (s *scheduler) init(maxNodes int) {
+	s.root.weight = 16
+	s.maxIdle = maxNodes
+}
+
+func (s *scheduler) hasReady() bool { return len(s.ready) > 0 }
+
+// setReady puts st in the ready set (it has DATA or END_STREAM to send).
+func (s *scheduler) setReady(st *stream) {
+	if st.ready {
+		return
+	}
+	st.ready = true
+	st.vt = max(st.vt, s.vnow)
+	s.ready = append(s.ready, st)
+	s.dirty = true
+}
+
+// unready takes st out of the ready set.
+func (s *scheduler) unready(st *stream) {
+	if !st.ready {
+		return
+	}
+	st.ready = false
+	for i, x := range s.ready {
+		if x == st {
+			s.ready = append(s.ready[:i], s.ready[i+1:]...)
+			break
+		}
+	}
+	s.dirty = true
+}
+
+// remove forgets st (closed).
+func (s *scheduler) remove(st *stream) {
+	s.unready(st)
+	if n := st.node; n != nil {
+		n.s = nil
+		st.node = nil
+		s.keepIdle(n)
+	}
+}
+
+// next returns the stream to send from, or nil.
+func (s *scheduler) next() *stream {
+	switch len(s.ready) {
+	case 0:
+		return nil
+	case 1:
+		return s.ready[0]
+	}
+	if s.use9218 || !s.useTree {
+		if s.use9218 {
+			return s.next9218()
+		}
+		return s.nextFair(nil)
+	}
+	if s.dirty {
+		s.computeShares()
+	}
+	return s.nextFair(func(st *stream) float64 { return st.node.share })
+}
+
+// nextFair picks the ready stream with the smallest virtual time among
+// those with a positive share (all weights equal when share is nil).
+func (s *scheduler) nextFair(share func(*stream) float64) *stream {
+	var best *stream
+	for _, st := range s.ready {
+		if share != nil && share(st) <= 0 {
+			continue
+		}
+		if best == nil || st.vt < best.vt || (st.vt == best.vt && st.id < best.id) {
+			best = st
+		}
+	}
+	return best
+}
+
+// next9218 applies RFC 9218, Section 10.
+func (s *scheduler) next9218() *stream {
+	var best *stream
+	for _, st := range s.ready {
+		if best == nil || better9218(st, best) {
+			best = st
+		}
+	}
+	return best
+}
+
+func better9218(a, b *stream) bool {
+	if a.prio.Urgency != b.prio.Urgency {
+		return a.prio.Urgency < b.prio.Urgency
+	}
+	if a.prio.Incremental != b.prio.Incremental {
+		return !a.prio.Incremental // one non-incremental response at a time first
+	}
+	if a.prio.Incremental && a.vt != b.vt {
+		return a.vt < b.vt // round-robin
+	}
+	return a.id < b.id
+}
+
+// charge accounts n bytes sent by st.
+func (s *scheduler) charge(st *stream, n int) {
+	w := 16.0
+	if s.useTree && !s.use9218 && st.node != nil && st.node.share > 0 {
+		w = st.node.share * 256
+	}
+	st.vt += float64(n+frame.HeaderLen) / w
+	s.vnow = st.vt
+}
+
+// computeShares marks the tree paths of ready streams and gives each
+// eligible stream its fraction of the bandwidth.
+func (s *scheduler) computeShares() {
+	s.dirty = false
+	s.epoch++
+	e := s.epoch
+	s.root.activeEpoch, s.root.activeSum, s.root.share = e, 0, 1
+	for _, st := range s.ready {
+		n := s.nodeFor(st)
+		for n != nil && n != &s.root {
+			p := n.parent
+			if p.activeEpoch != e {
+				p.activeEpoch, p.activeSum = e, 0
+			}
+			if n.activeEpoch == e && n.share < 0 {
+				break // path already marked
+			}
+			if n.activeEpoch != e {
+				n.activeEpoch, n.activeSum = e, 0
+			}
+			n.share = -1
+			p.activeSum += n.weight
+			n = p
+		}
+	}
+	for _, st := range s.ready {
+		st.node.share = s.shareOf(st.node, e)
+	}
+}
+
+// shareOf computes a node's share from its path; a node whose ancestor
+// has data of its own waits (share 0).
+func (s *scheduler) shareOf(n *prioNode, e uint64) float64 {
+	share := 1.0
+	for x := n; x != &s.root; x = x.parent {
+		if x != n && x.s != nil && x.s.ready {
+			return 0
+		}
+		p := x.parent
+		if p.activeSum > 0 {
+			share *= float64(x.weight) / float64(p.activeSum)
+		}
+	}
+	return share
+}
+
+// nodeFor returns st's tree node, creating a default one (weight 16 under
+// the root) if needed.
+func (s *scheduler) nodeFor(st *stream) *prioNode {
+	if st.node == nil {
+		n := s.node(st.id)
+		n.s = st
+		st.node = n
+	}
+	return st.node
+}
+
+func (s *scheduler) node(id uint32) *prioNode {
+	if id == 0 {
+		return &s.root
+	}
+	if s.nodes == nil {
+		s.nodes = make(map[uint32]*prioNode)
+	}
+	n := s.nodes[id]
+	if n == nil {
+		n = &prioNode{id: id, weight: 16, parent: &s.root}
+		s.root.children = append(s.root.children, n)
+		s.nodes[id] = n
+	}
+	return n
+}
+
+// keepIdle remembers a node without a stream, dropping the oldest such
+// nodes beyond the limit (Limits.MaxPriorityNodes).
+func (s *scheduler) keepIdle(n *prioNode) {
+	s.idle = append(s.idle, n.id)
+	for len(s.idle) > s.maxIdle {
+		id := s.idle[0]
+		s.idle = s.idle[1:]
+		if old := s.nodes[id]; old != nil && old.s == nil {
+			s.drop(old)
+		}
+	}
+}
+
+// drop removes a node; its children move to its parent (RFC 7540, 5.3.4).
+func (s *scheduler) drop(n *prioNode) {
+	p := n.parent
+	p.children = removeChild(p.children, n)
+	for _, ch := range n.children {
+		ch.parent = p
+		p.children = append(p.children, ch)
+	}
+	n.children = nil
+	delete(s.nodes, n.id)
+	s.dirty = true
+}
+
+func removeChild(list []*prioNode, n *prioNode) []*prioNode {
+	for i, x := range list {
+		if x == n {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// setTreePriority applies RFC 7540 priority information (a PRIORITY frame
+// or the priority fields of HEADERS) to stream id (RFC 7540, 5.3.3).
+func (s *scheduler) setTreePriority(c *Conn, id uint32, p frame.PriorityParam) {
+	if s.use9218 || c.local.NoRFC7540Priorities {
+		return // RFC 9218, Section 2.1: signals ignored
+	}
+	s.useTree = true
+	n := s.node(id)
+	if st := c.streams[id]; st != nil && st.node == nil {
+		n.s = st
+		st.node = n
+	} else if n.s == nil && st == nil {
+		s.keepIdle(n)
+	}
+	dep := &s.root
+	if p.StreamDep != 0 {
+		if d, ok := s.nodes[p.StreamDep]; ok {
+			dep = d
+		} else {
+			// RFC 7540, 5.3.1: a dependency on a stream not in the tree
+			// gets the default priority.
+			dep = s.node(p.StreamDep)
+			s.keepIdle(dep)
+		}
+	}
+	// RFC 7540, 5.3.3: if dep depends on n, dep first moves to n's parent.
+	for x := dep; x != &s.root; x = x.parent {
+		if x == n {
+			dep.parent.children = removeChild(dep.parent.children, dep)
+			dep.parent = n.parent
+			n.parent.children = append(n.parent.children, dep)
+			break
+		}
+	}
+	n.parent.children = removeChild(n.parent.children, n)
+	if p.Exclusive {
+		for _, ch := range dep.children {
+			ch.parent = n
+			n.children = append(n.children, ch)
+		}
+		dep.children = dep.children[:0]
+	}
+	n.parent = dep
+	dep.children = append(dep.children, n)
+	n.weight = int(p.Weight) + 1
+	s.dirty = true
+}
+
+// setUrgency applies an RFC 9218 priority to st.
+func (s *scheduler) setUrgency(st *stream, p Priority) {
+	st.prio = p
+	if p != DefaultPriority && !s.useTree {
+		s.use9218 = true
+	}
+	s.dirty = true
+}
+
+// takePending returns a priority that arrived by PRIORITY_UPDATE before
+// its stream opened.
+func (s *scheduler) takePending(id uint32) (Priority, bool) {
+	p, ok := s.pending[id]
+	if ok {
+		delete(s.pending, id)
+	}
+	return p, ok
+}
+
+// onPriority handles PRIORITY (RFC 9113, Section 6.3).
+func (c *Conn) onPriority(f frame.Frame) error {
+	p := f.(*frame.Priority)
+	if p.StreamDep == p.StreamID {
+		// Section 5.3.1: a stream cannot depend on itself.
+		return streamErr(p.StreamID, frame.ErrCodeProtocol, "stream depends on itself")
+	}
+	if !c.emptyFrames.take(c.now) {
+		return connErr(frame.ErrCodeEnhanceYourCalm, "too many PRIORITY frames")
+	}
+	c.sched.setTreePriority(c, p.StreamID, p.PriorityParam)
+	return nil
+}
+
+// onPriorityUpdate handles PRIORITY_UPDATE (RFC 9218, Section 7.1).
+func (c *Conn) onPriorityUpdate(f frame.Frame) error {
+	u := f.(*frame.PriorityUpdate)
+	if c.role == Client {
+		return connErr(frame.ErrCodeProtocol, "PRIORITY_UPDATE from a server")
+	}
+	id := u.PrioritizedID
+	p := ParsePriority(string(u.FieldValue))
+	c.sched.use9218 = !c.sched.useTree || c.sched.use9218
+	if s := c.streams[id]; s != nil {
+		c.sched.setUrgency(s, p)
+		c.pushEvent(eventRec{kind: evPriority, streamID: id, prio: p})
+		return nil
+	}
+	if c.State(id) != StateIdle {
+		return nil // closed: nothing to do
+	}
+	if !c.peerInitiated(id) {
+		// Section 7.1: a push stream in the idle state.
+		return connErr(frame.ErrCodeProtocol, "PRIORITY_UPDATE for an idle push stream")
+	}
+	if c.sched.pending == nil {
+		c.sched.pending = make(map[uint32]Priority)
+	}
+	if len(c.sched.pending)+c.peerActive >= int(c.local.MaxConcurrentStreams) {
+		// Section 7.1: idle prioritized plus active streams are bounded.
+		return connErr(frame.ErrCodeProtocol, "too many streams prioritized")
+	}
+	c.sched.pending[id] = p
+	return nil
+}
+
+// SendPriorityUpdate sends a PRIORITY_UPDATE re-prioritizing request
+// stream id (client only, RFC 9218, Section 7.1).
+func (c *Conn) SendPriorityUpdate(id uint32, p Priority) error {
+	if c.role != Client {
+		return ErrWrongRole
+	}
+	if c.terminated != nil {
+		return ErrConnClosed
+	}
+	f := frame.PriorityUpdate{PrioritizedID: id, FieldValue: []byte(p.String())}
+	c.queueControl(&f, false)
+	return nil
+}

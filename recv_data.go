@@ -1,0 +1,152 @@
+package h2kit
+
+import "github.com/h2kit/h2kit/frame"
+
+// onData handles a DATA frame (RFC 9113, Section 6.1).
+func (c *Conn) onData(f frame.Frame) error {
+	d := f.(*frame.Data)
+	flen := int64(c.parser.LastHeader().Length)
+	id := d.StreamID
+	// Connection flow control first: every DATA frame counts, whatever
+	// the stream's state (Section 6.9).
+	if flen > c.recvWindow {
+		return connErr(frame.ErrCodeFlowControl, "DATA exceeds the connection window")
+	}
+	c.recvWindow -= flen
+	c.bdp.received += flen
+	s := c.streams[id]
+	if s == nil {
+		// The bytes will never reach the application.
+		c.creditConn(flen)
+		if c.State(id) == StateIdle {
+			// Section 5.1, "idle": only HEADERS and PRIORITY are allowed.
+			return connErr(frame.ErrCodeProtocol, "DATA on an idle stream")
+		}
+		if c.recentlyReset(id) {
+			return nil // in flight when we reset it (Section 5.1, "closed")
+		}
+		return streamErr(id, frame.ErrCodeStreamClosed, "DATA on a closed stream")
+	}
+	in := inRecvData
+	if d.EndStream {
+		in = inRecvDataEnd
+	}
+	switch t := transitions[s.state][in]; t.verdict {
+	case vStreamClosed:
+		c.creditConn(flen)
+		return streamErr(id, frame.ErrCodeStreamClosed, "DATA after END_STREAM")
+	case vConnProtocol:
+		return connErr(frame.ErrCodeProtocol, "DATA on a stream in state "+s.state.String())
+	}
+	if flen > s.recvWindow {
+		c.creditConn(flen)
+		return streamErr(id, frame.ErrCodeFlowControl, "DATA exceeds the stream window")
+	}
+	s.recvWindow -= flen
+	if s.recvPhase != phaseBody {
+		// DATA before the final header section (Section 8.1).
+		c.creditConn(flen)
+		return streamErr(id, frame.ErrCodeProtocol, "DATA before HEADERS")
+	}
+	if len(d.Data) == 0 && !d.EndStream && !c.emptyFrames.take(c.now) {
+		return connErr(frame.ErrCodeEnhanceYourCalm, "too many empty DATA frames")
+	}
+	if pad := flen - int64(len(d.Data)); pad > 0 {
+		c.consume(s, pad) // padding is never delivered
+	}
+	s.received += int64(len(d.Data))
+	if !c.cfg.DisableMessageRules && s.contentLength >= 0 {
+		// Section 8.1.1: DATA must add up to content-length.
+		if s.received > s.contentLength || (d.EndStream && s.received != s.contentLength) {
+			c.creditConn(int64(len(d.Data)))
+			return streamErr(id, frame.ErrCodeProtocol, "body length does not match content-length")
+		}
+	}
+	s.recvHeld += int64(len(d.Data))
+	c.pushEvent(eventRec{kind: evData, streamID: id, data: d.Data, n: int(flen), endStream: d.EndStream})
+	if d.EndStream {
+		s.recvPhase = phaseDone
+		c.transition(s, in)
+	}
+	c.maybeBDPPing()
+	return nil
+}
+
+// ConsumeData tells the engine the application has taken n bytes of
+// stream id's DATA; window updates follow, batched (RFC 9113, Section 6.9).
+// Calling it for a stream that is gone is harmless.
+func (c *Conn) ConsumeData(id uint32, n int) {
+	if n <= 0 || c.terminated != nil {
+		return
+	}
+	s := c.streams[id]
+	if s == nil {
+		return // closeStream gave its held bytes back already
+	}
+	k := min(int64(n), s.recvHeld)
+	s.recvHeld -= k
+	c.consume(s, k)
+}
+
+// consume reopens the windows for k bytes taken off stream s.
+func (c *Conn) consume(s *stream, k int64) {
+	c.creditConn(k)
+	if s.recvPhase == phaseDone || s.state == StateClosed {
+		return // the peer sends no more on it: no stream update
+	}
+	s.recvUnacked += k
+	// Announce once half the target is used, so small reads do not each
+	// cost a WINDOW_UPDATE.
+	if s.recvUnacked >= s.recvTarget/2 {
+		c.queueWindowUpdate(s.id, uint32(s.recvUnacked))
+		s.recvWindow += s.recvUnacked
+		s.recvUnacked = 0
+	}
+}
+
+// creditConn gives k bytes back to the connection receive window.
+func (c *Conn) creditConn(k int64) {
+	if k <= 0 || c.terminated != nil {
+		return
+	}
+	c.recvUnacked += k
+	if c.recvUnacked >= c.recvTarget/2 {
+		c.queueWindowUpdate(0, uint32(c.recvUnacked))
+		c.recvWindow += c.recvUnacked
+		c.recvUnacked = 0
+	}
+}
+
+// onWindowUpdate handles WINDOW_UPDATE (RFC 9113, Section 6.9).
+func (c *Conn) onWindowUpdate(f frame.Frame) error {
+	w := f.(*frame.WindowUpdate)
+	inc := int64(w.Increment)
+	if w.StreamID == 0 {
+		if c.sendWindow+inc > frame.MaxWindowSize {
+			// Section 6.9.1: overflow is a FLOW_CONTROL_ERROR.
+			return connErr(frame.ErrCodeFlowControl, "connection window above 2^31-1")
+		}
+		c.sendWindow += inc
+		if c.connBlocked {
+			c.connBlocked = false
+			c.pushEvent(eventRec{kind: evWindow})
+		}
+		return nil
+	}
+	s := c.streams[w.StreamID]
+	if s == nil {
+		if c.State(w.StreamID) == StateIdle {
+			return connErr(frame.ErrCodeProtocol, "WINDOW_UPDATE on an idle stream")
+		}
+		return nil // closed: in flight, ignored
+	}
+	if s.sendWindow+inc > frame.MaxWindowSize {
+		return streamErr(s.id, frame.ErrCodeFlowControl, "stream window above 2^31-1")
+	}
+	s.sendWindow += inc
+	if s.blocked && s.sendWindow > 0 {
+		s.blocked = false
+		c.pushEvent(eventRec{kind: evWindow, streamID: s.id})
+	}
+	return nil
+}

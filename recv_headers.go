@@ -1,0 +1,382 @@
+package h2kit
+
+import (
+	"errors"
+	"unsafe"
+
+	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/hpack"
+)
+
+// headerBlock is a HEADERS or PUSH_PROMISE header block being assembled
+// from CONTINUATION frames (RFC 9113, Section 4.3 and 6.10).
+type headerBlock struct {
+	active     bool
+	typ        frame.Type
+	streamID   uint32
+	promisedID uint32
+	endStream  bool
+	hasPrio    bool
+	prio       frame.PriorityParam
+	frames     int
+	buf        []byte
+}
+
+// onHeaders handles HEADERS (RFC 9113, Section 6.2).
+func (c *Conn) onHeaders(f frame.Frame) error {
+	h := f.(*frame.Headers)
+	c.hb = headerBlock{typ: frame.TypeHeaders, streamID: h.StreamID, endStream: h.EndStream,
+		hasPrio: h.HasPriority, prio: h.Priority, frames: 1, buf: c.hb.buf[:0]}
+	return c.startBlock(f, h.BlockFragment, h.EndHeaders)
+}
+
+// onPushPromise handles PUSH_PROMISE (RFC 9113, Section 6.6).
+func (c *Conn) onPushPromise(f frame.Frame) error {
+	p := f.(*frame.PushPromise)
+	if c.role == Server {
+		// Section 8.4: a client cannot push.
+		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE from a client")
+	}
+	if c.local.DisablePush {
+		// Section 6.6: push was disabled by our SETTINGS_ENABLE_PUSH = 0.
+		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE with push disabled")
+	}
+	c.hb = headerBlock{typ: frame.TypePushPromise, streamID: p.StreamID, promisedID: p.PromisedID,
+		frames: 1, buf: c.hb.buf[:0]}
+	return c.startBlock(f, p.BlockFragment, p.EndHeaders)
+}
+
+func (c *Conn) startBlock(f frame.Frame, frag []byte, end bool) error {
+	if end {
+		return c.endBlock(f, frag)
+	}
+	c.trace(f, nil)
+	c.hb.active = true
+	if len(frag) > c.cfg.Limits.MaxHeaderBlockSize {
+		return connErr(frame.ErrCodeEnhanceYourCalm, "header block too large")
+	}
+	c.hb.buf = append(c.hb.buf, frag...)
+	return nil
+}
+
+// onContinuation handles CONTINUATION (RFC 9113, Section 6.10).
+func (c *Conn) onContinuation(f frame.Frame) error {
+	k := f.(*frame.Continuation)
+	if !c.hb.active || k.StreamID != c.hb.streamID {
+		return connErr(frame.ErrCodeProtocol, "CONTINUATION without a header block in progress")
+	}
+	c.hb.frames++
+	if c.hb.frames > c.cfg.Limits.MaxContinuationFrames {
+		// CONTINUATION flood (CVE-2024-27316, CVE-2023-45288).
+		return connErr(frame.ErrCodeEnhanceYourCalm, "too many CONTINUATION frames")
+	}
+	if len(c.hb.buf)+len(k.BlockFragment) > c.cfg.Limits.MaxHeaderBlockSize {
+		return connErr(frame.ErrCodeEnhanceYourCalm, "header block too large")
+	}
+	if len(k.BlockFragment) == 0 && !k.EndHeaders && !c.emptyFrames.take(c.now) {
+		return connErr(frame.ErrCodeEnhanceYourCalm, "too many empty CONTINUATION frames")
+	}
+	c.hb.buf = append(c.hb.buf, k.BlockFragment...)
+	if !k.EndHeaders {
+		c.trace(f, nil)
+		return nil
+	}
+	c.hb.active = false
+	return c.endBlock(f, c.hb.buf)
+}
+
+// endBlock decodes a complete header block and hands it on.
+func (c *Conn) endBlock(f frame.Frame, block []byte) error {
+	c.hb.active = false
+	start := len(c.fields)
+	fields, err := c.dec.Decode(c.fields[start:], block)
+	tooLarge := false
+	if err != nil {
+		if !errors.Is(err, hpack.ErrHeaderListTooLarge) {
+			// Section 4.3: a block that cannot be decoded ends the connection.
+			return connErr(frame.ErrCodeCompression, err.Error())
+		}
+		tooLarge = true
+	}
+	fields = c.keepFields(fields)
+	c.trace(f, fields)
+	if c.hb.typ == frame.TypePushPromise {
+		return c.onPromiseBlock(fields, tooLarge)
+	}
+	return c.onHeaderBlock(fields, tooLarge)
+}
+
+// keepFields copies the decoded strings into the per-Receive arena, since
+// the decoder reuses its memory on the next block.
+func (c *Conn) keepFields(fields []hpack.Field) []hpack.Field {
+	need := 0
+	for i := range fields {
+		need += len(fields[i].Name) + len(fields[i].Value)
+	}
+	if cap(c.arena)-len(c.arena) < need {
+		// A fresh array; strings made from the old one stay valid.
+		c.arena = make([]byte, 0, max(2*cap(c.arena), need, 4096))
+	}
+	for i := range fields {
+		f := &fields[i]
+		f.Name = c.arenaString(f.Name)
+		f.Value = c.arenaString(f.Value)
+	}
+	c.fields = append(c.fields[:len(c.fields)], fields...)
+	return c.fields[len(c.fields)-len(fields):]
+}
+
+func (c *Conn) arenaString(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	at := len(c.arena)
+	c.arena = append(c.arena, s...)
+	return unsafe.String(&c.arena[at], len(s))
+}
+
+func (c *Conn) trace(f frame.Frame, fields []hpack.Field) {
+	if c.cfg.Tracer != nil {
+		c.cfg.Tracer.FrameReceived(c.parser.LastHeader(), f, fields)
+	}
+}
+
+// onHeaderBlock handles a complete HEADERS block on stream c.hb.streamID.
+func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
+	id := c.hb.streamID
+	s := c.streams[id]
+	if s == nil {
+		switch {
+		case c.State(id) == StateClosed:
+			if c.recentlyReset(id) {
+				return nil // sent before our RST_STREAM arrived
+			}
+			// Section 5.1, "closed": HEADERS after the stream ended.
+			return connErr(frame.ErrCodeStreamClosed, "HEADERS on a closed stream")
+		case !c.peerInitiated(id) || c.role == Client:
+			// Section 5.1.1: a stream id of the wrong parity; a server
+			// opens streams only with PUSH_PROMISE (Section 8.4).
+			return connErr(frame.ErrCodeProtocol, "HEADERS opening a stream with an invalid id")
+		case c.goAwaySent && id > c.goAwayLastID:
+			c.lastPeerID = id
+			return nil // Section 6.8: streams above our GOAWAY are ignored
+		}
+		c.lastPeerID = id // lower idle ids are now closed (Section 5.1.1)
+		if c.hb.hasPrio && c.hb.prio.StreamDep == id {
+			return streamErr(id, frame.ErrCodeProtocol, "stream depends on itself")
+		}
+		if c.peerActive >= int(c.effectiveMaxStreams()) {
+			// Section 5.1.2: beyond SETTINGS_MAX_CONCURRENT_STREAMS.
+			return streamErr(id, frame.ErrCodeRefusedStream, "too many concurrent streams")
+		}
+		s = c.newStream(id)
+	} else if c.hb.hasPrio && c.hb.prio.StreamDep == id {
+		return streamErr(id, frame.ErrCodeProtocol, "stream depends on itself")
+	}
+	in := inRecvHeaders
+	if c.hb.endStream {
+		in = inRecvHeadersEnd
+	}
+	switch transitions[s.state][in].verdict {
+	case vStreamClosed:
+		return streamErr(id, frame.ErrCodeStreamClosed, "HEADERS after END_STREAM")
+	case vConnStreamClosed:
+		return connErr(frame.ErrCodeStreamClosed, "HEADERS on a closed stream")
+	case vConnProtocol:
+		return connErr(frame.ErrCodeProtocol, "HEADERS on a stream in state "+s.state.String())
+	}
+	if c.hb.hasPrio {
+		c.sched.setTreePriority(c, id, c.hb.prio)
+	}
+	if tooLarge {
+		return streamErr(id, frame.ErrCodeProtocol, "header list larger than SETTINGS_MAX_HEADER_LIST_SIZE")
+	}
+	if s.recvPhase == phaseBody {
+		return c.onTrailers(s, fields, in)
+	}
+	if c.role == Server {
+		return c.onRequest(s, fields, in)
+	}
+	return c.onResponse(s, fields, in)
+}
+
+func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error {
+	m := messageInfo{contentLength: -1}
+	if !c.cfg.DisableMessageRules {
+		if reason := checkRequest(fields, &m, c.local.EnableConnectProtocol); reason != "" {
+			// Section 8.1.1: a malformed request is a stream error.
+			c.transition(s, in)
+			return streamErr(s.id, frame.ErrCodeProtocol, reason)
+		}
+		if in == inRecvHeadersEnd && m.contentLength > 0 {
+			c.transition(s, in)
+			return streamErr(s.id, frame.ErrCodeProtocol, "content-length without a body")
+		}
+	}
+	s.contentLength = m.contentLength
+	s.isHead = m.isHead
+	if m.hasPriority {
+		s.prio = m.priority
+		c.sched.setUrgency(s, m.priority)
+	} else if p, ok := c.sched.takePending(s.id); ok {
+		s.prio = p
+		c.sched.setUrgency(s, p)
+	}
+	s.recvPhase = phaseBody
+	if in == inRecvHeadersEnd {
+		s.recvPhase = phaseDone
+	}
+	c.transition(s, in)
+	c.pushEvent(eventRec{kind: evRequest, streamID: s.id, fields: fields, endStream: in == inRecvHeadersEnd, prio: s.prio})
+	return nil
+}
+
+func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error {
+	m := messageInfo{contentLength: -1}
+	status := 0
+	if !c.cfg.DisableMessageRules {
+		if reason := checkResponse(fields, &m); reason != "" {
+			return streamErr(s.id, frame.ErrCodeProtocol, reason)
+		}
+		status = m.status
+	} else {
+		status = statusOf(fields)
+	}
+	if status >= 100 && status < 200 {
+		// Section 8.1: informational responses precede the final one;
+		// they cannot end the stream, and 101 does not exist in HTTP/2.
+		if in == inRecvHeadersEnd || status == 101 {
+			return streamErr(s.id, frame.ErrCodeProtocol, "invalid informational response")
+		}
+		c.pushEvent(eventRec{kind: evInformational, streamID: s.id, fields: fields})
+		return nil
+	}
+	s.contentLength = m.contentLength
+	if s.isHead || status == 204 || status == 304 {
+		s.contentLength = 0 // no content, whatever content-length says
+		if c.cfg.DisableMessageRules {
+			s.contentLength = -1
+		}
+	}
+	s.recvPhase = phaseBody
+	if in == inRecvHeadersEnd {
+		s.recvPhase = phaseDone
+		if s.contentLength > 0 {
+			c.transition(s, in)
+			return streamErr(s.id, frame.ErrCodeProtocol, "content-length without a body")
+		}
+	}
+	c.transition(s, in)
+	c.pushEvent(eventRec{kind: evResponse, streamID: s.id, fields: fields, endStream: in == inRecvHeadersEnd})
+	return nil
+}
+
+func (c *Conn) onTrailers(s *stream, fields []hpack.Field, in streamInput) error {
+	if in != inRecvHeadersEnd {
+		// Section 8.1: trailers must end the stream.
+		return streamErr(s.id, frame.ErrCodeProtocol, "trailers without END_STREAM")
+	}
+	if !c.cfg.DisableMessageRules {
+		if reason := checkTrailers(fields); reason != "" {
+			c.transition(s, in)
+			return streamErr(s.id, frame.ErrCodeProtocol, reason)
+		}
+		if s.contentLength >= 0 && s.received != s.contentLength {
+			c.transition(s, in)
+			return streamErr(s.id, frame.ErrCodeProtocol, "body length does not match content-length")
+		}
+	}
+	s.recvPhase = phaseDone
+	c.transition(s, in)
+	c.pushEvent(eventRec{kind: evTrailers, streamID: s.id, fields: fields, endStream: true})
+	return nil
+}
+
+// onPromiseBlock handles a complete PUSH_PROMISE block (Section 6.6, 8.4).
+func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
+	id, pid := c.hb.streamID, c.hb.promisedID
+	assoc := c.streams[id]
+	if pid%2 != 0 || pid <= c.lastPeerID {
+		// Section 5.1.1: promised ids are even and increasing.
+		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE with an invalid promised stream id")
+	}
+	if assoc == nil && c.recentlyReset(id) {
+		c.lastPeerID = pid
+		c.queueRST(pid, frame.ErrCodeCancel)
+		return nil
+	}
+	if assoc == nil || (assoc.state != StateOpen && assoc.state != StateHalfClosedLocal) {
+		// Section 6.6: the associated stream must be open for the peer.
+		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE on a stream that is not open")
+	}
+	c.lastPeerID = pid
+	s := c.newStream(pid)
+	s.pushed = true
+	c.transition(s, inRecvPushPromise)
+	if tooLarge {
+		return streamErr(pid, frame.ErrCodeProtocol, "promised header list too large")
+	}
+	if !c.cfg.DisableMessageRules {
+		m := messageInfo{contentLength: -1}
+		if reason := checkRequest(fields, &m, false); reason != "" {
+			return streamErr(pid, frame.ErrCodeProtocol, reason)
+		}
+		if !m.safeCacheable() {
+			// Section 8.4: promised requests are safe and cacheable, no content.
+			return streamErr(pid, frame.ErrCodeProtocol, "promised request is not safe and cacheable")
+		}
+		s.isHead = m.isHead
+	}
+	if c.reservedCount() > int(c.local.MaxConcurrentStreams) {
+		return streamErr(pid, frame.ErrCodeRefusedStream, "too many promised streams")
+	}
+	c.pushEvent(eventRec{kind: evPushPromise, streamID: id, id2: pid, fields: fields})
+	return nil
+}
+
+func (c *Conn) reservedCount() int {
+	n := 0
+	for _, s := range c.streams {
+		if s.state == StateReservedRemote || s.state == StateReservedLocal {
+			n++
+		}
+	}
+	return n
+}
+
+// newStream creates the record for stream id in state idle.
+func (c *Conn) newStream(id uint32) *stream {
+	var s *stream
+	if n := len(c.streamPool); n > 0 {
+		s = c.streamPool[n-1]
+		c.streamPool = c.streamPool[:n-1]
+		*s = stream{}
+	} else {
+		s = new(stream)
+	}
+	s.id = id
+	s.contentLength = -1
+	s.sendWindow = int64(c.peer.initialWindowSize)
+	s.recvWindow = int64(c.local.InitialWindowSize)
+	s.recvTarget = int64(c.streamRecvWindow())
+	if d := s.recvTarget - s.recvWindow; d > 0 {
+		// AutoWindow grew the window past the advertised initial size.
+		c.queueWindowUpdate(id, uint32(d))
+		s.recvWindow = s.recvTarget
+	}
+	s.prio = DefaultPriority
+	c.streams[id] = s
+	return s
+}
+
+// effectiveMaxStreams is the concurrency limit we enforce: the smaller of
+// the advertised value and the one acknowledged before it.
+func (c *Conn) effectiveMaxStreams() uint32 {
+	return c.local.MaxConcurrentStreams
+}
+
+// streamRecvWindow is the window a new stream starts with: what we
+// advertised in SETTINGS_INITIAL_WINDOW_SIZE, grown by AutoWindow.
+func (c *Conn) streamRecvWindow() uint32 {
+	return max(c.local.InitialWindowSize, c.bdp.streamWindow)
+}

@@ -1,0 +1,243 @@
+package h2kit
+
+import (
+	"encoding/base64"
+	"errors"
+	"time"
+
+	"github.com/h2kit/h2kit/frame"
+)
+
+// appendSettings appends the SETTINGS entries that describe s, leaving
+// out values equal to the RFC defaults unless all is set.
+func appendSettings(dst []frame.Setting, s Settings, role Role) []frame.Setting {
+	add := func(id frame.SettingID, v uint32) { dst = append(dst, frame.Setting{ID: id, Val: v}) }
+	if s.HeaderTableSize != frame.DefaultHeaderTableSize {
+		add(frame.SettingHeaderTableSize, s.HeaderTableSize)
+	}
+	if role == Server || s.DisablePush {
+		add(frame.SettingEnablePush, 0)
+	}
+	add(frame.SettingMaxConcurrentStreams, s.MaxConcurrentStreams)
+	if s.InitialWindowSize != frame.DefaultInitialWindowSize {
+		add(frame.SettingInitialWindowSize, s.InitialWindowSize)
+	}
+	if s.MaxFrameSize != frame.DefaultMaxFrameSize {
+		add(frame.SettingMaxFrameSize, s.MaxFrameSize)
+	}
+	add(frame.SettingMaxHeaderListSize, s.MaxHeaderListSize)
+	if s.EnableConnectProtocol {
+		add(frame.SettingEnableConnectProtocol, 1)
+	}
+	if s.NoRFC7540Priorities {
+		add(frame.SettingNoRFC7540Priorities, 1)
+	}
+	if s.TLSRenegPermitted != 0 {
+		add(frame.SettingTLSRenegPermitted, s.TLSRenegPermitted&0x3)
+	}
+	return dst
+}
+
+// queueSettings sends our SETTINGS and starts the ACK deadline.
+func (c *Conn) queueSettings(s Settings, first bool) {
+	f := frame.Settings{Settings: appendSettings(nil, s, c.role)}
+	c.queueControl(&f, false)
+	c.settingsAt = append(c.settingsAt, c.now)
+	c.localAcked = false
+	// Accept frames as large as either the old or new limit until ACK.
+	c.parser.MaxFrameSize = max(c.parser.MaxFrameSize, s.MaxFrameSize)
+}
+
+// UpdateSettings sends a new SETTINGS frame; each value takes effect for
+// receiving once the peer acknowledges it (RFC 9113, Section 6.5.3).
+// SETTINGS_INITIAL_WINDOW_SIZE changes apply to new streams.
+func (c *Conn) UpdateSettings(s Settings) error {
+	if c.terminated != nil {
+		return ErrConnClosed
+	}
+	s.TLSRenegPermitted &= 0x3
+	cfg := c.cfg
+	cfg.Settings = s
+	s = cfg.withDefaults().Settings
+	c.local = s
+	c.queueSettings(s, false)
+	return nil
+}
+
+// onSettings handles SETTINGS (RFC 9113, Section 6.5).
+func (c *Conn) onSettings(f frame.Frame) error {
+	st := f.(*frame.Settings)
+	if st.Ack {
+		if len(c.settingsAt) == 0 {
+			return nil // an ACK for nothing: ignored
+		}
+		c.settingsAt = c.settingsAt[1:]
+		if len(c.settingsAt) == 0 {
+			c.localAcked = true
+			c.parser.MaxFrameSize = c.local.MaxFrameSize
+			c.dec.SetMaxDynamicTableSize(c.local.HeaderTableSize)
+			c.dec.SetMaxHeaderListSize(c.local.MaxHeaderListSize)
+		}
+		c.pushEvent(eventRec{kind: evSettingsAck})
+		return nil
+	}
+	if !c.settingsBucket.take(c.now) {
+		return connErr(frame.ErrCodeEnhanceYourCalm, "too many SETTINGS frames")
+	}
+	c.changed = c.changed[:0]
+	for _, s := range st.Settings {
+		if err := c.applySetting(s); err != nil {
+			return err
+		}
+		c.changed = append(c.changed, s)
+	}
+	// Section 6.5.3: acknowledge once applied.
+	ack := frame.Settings{Ack: true}
+	c.queueControl(&ack, true)
+	c.pushEvent(eventRec{kind: evSettings, settings: c.changed})
+	return nil
+}
+
+// applySetting applies one of the peer's settings at once (Section 6.5.3).
+func (c *Conn) applySetting(s frame.Setting) error {
+	if err := s.Valid(); err != nil {
+		var fe *frame.Error
+		if errors.As(err, &fe) {
+			return connErr(fe.Code, fe.Reason)
+		}
+		return connErr(frame.ErrCodeProtocol, err.Error())
+	}
+	p := &c.peer
+	switch s.ID {
+	case frame.SettingHeaderTableSize:
+		p.headerTableSize = s.Val
+		c.enc.SetMaxDynamicTableSize(s.Val)
+	case frame.SettingEnablePush:
+		if c.role == Client && s.Val == 1 {
+			// Section 6.5.2: a server cannot enable push.
+			return connErr(frame.ErrCodeProtocol, "SETTINGS_ENABLE_PUSH = 1 from a server")
+		}
+		if c.role == Server {
+			p.enablePush = s.Val == 1
+		}
+	case frame.SettingMaxConcurrentStreams:
+		p.maxConcurrentStreams = s.Val
+	case frame.SettingInitialWindowSize:
+		// Section 6.9.2: the change applies to every stream's send window,
+		// which may go negative; past 2^31-1 is a FLOW_CONTROL_ERROR.
+		delta := int64(s.Val) - int64(p.initialWindowSize)
+		for _, st := range c.streams {
+			if st.sendWindow+delta > frame.MaxWindowSize {
+				return connErr(frame.ErrCodeFlowControl, "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window")
+			}
+		}
+		for _, st := range c.streams {
+			st.sendWindow += delta
+			if delta > 0 && st.blocked && st.sendWindow > 0 {
+				st.blocked = false
+				c.pushEvent(eventRec{kind: evWindow, streamID: st.id})
+			}
+		}
+		p.initialWindowSize = s.Val
+	case frame.SettingMaxFrameSize:
+		p.maxFrameSize = s.Val
+	case frame.SettingMaxHeaderListSize:
+		p.maxHeaderListSize = s.Val
+	case frame.SettingEnableConnectProtocol:
+		p.enableConnectProtocol = s.Val == 1
+	case frame.SettingNoRFC7540Priorities:
+		p.noRFC7540Priorities = s.Val == 1
+		if p.noRFC7540Priorities {
+			c.sched.use9218 = true
+		}
+	case frame.SettingTLSRenegPermitted:
+		// MS-HTTP2E: a bit field; bits other than 0x1 and 0x2 are ignored.
+		// It takes effect on receipt, without waiting for the ACK.
+		p.tlsRenegPermitted = s.Val & 0x3
+	}
+	return nil
+}
+
+// PeerSettings returns the settings the peer advertised so far (RFC
+// defaults for those it did not send).
+func (c *Conn) PeerSettings() Settings {
+	p := c.peer
+	return Settings{
+		HeaderTableSize:       p.headerTableSize,
+		DisablePush:           !p.enablePush,
+		MaxConcurrentStreams:  p.maxConcurrentStreams,
+		InitialWindowSize:     p.initialWindowSize,
+		MaxFrameSize:          p.maxFrameSize,
+		MaxHeaderListSize:     p.maxHeaderListSize,
+		EnableConnectProtocol: p.enableConnectProtocol,
+		NoRFC7540Priorities:   p.noRFC7540Priorities,
+		TLSRenegPermitted:     p.tlsRenegPermitted,
+	}
+}
+
+// LocalSettings returns the settings this endpoint advertised last.
+func (c *Conn) LocalSettings() Settings { return c.local }
+
+// RenegDirection names who starts a TLS renegotiation (MS-HTTP2E).
+type RenegDirection uint32
+
+const (
+	// RenegClientInitiated is TLS_RENEG_PERMITTED bit 0x1.
+	RenegClientInitiated RenegDirection = 0x1
+	// RenegServerInitiated is TLS_RENEG_PERMITTED bit 0x2.
+	RenegServerInitiated RenegDirection = 0x2
+)
+
+// RenegotiationPermitted reports whether a TLS renegotiation started in
+// direction d is allowed: both endpoints set that bit of
+// TLS_RENEG_PERMITTED (MS-HTTP2E). Values count from when they were sent
+// and received, without waiting for the SETTINGS ACK.
+func (c *Conn) RenegotiationPermitted(d RenegDirection) bool {
+	return c.local.TLSRenegPermitted&uint32(d) != 0 && c.peer.tlsRenegPermitted&uint32(d) != 0
+}
+
+// settingsDeadline is when our oldest unacknowledged SETTINGS times out.
+func (c *Conn) settingsDeadline() time.Time {
+	if len(c.settingsAt) == 0 || c.cfg.SettingsTimeout < 0 {
+		return time.Time{}
+	}
+	return c.settingsAt[0].Add(c.cfg.SettingsTimeout)
+}
+
+// EncodeHTTP2Settings returns the HTTP2-Settings header value for an h2c
+// Upgrade request (RFC 7540, Section 3.2.1): the base64url SETTINGS
+// payload of s, without padding.
+func EncodeHTTP2Settings(s Settings) string {
+	cfg := Config{Role: Client, Settings: s}.withDefaults()
+	f := frame.Settings{Settings: appendSettings(nil, cfg.Settings, Client)}
+	b := f.Append(nil)[frame.HeaderLen:]
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeHTTP2Settings parses an HTTP2-Settings header value.
+func decodeHTTP2Settings(v string) ([]frame.Setting, error) {
+	b, err := base64.RawURLEncoding.DecodeString(trimPadding(v))
+	if err != nil {
+		return nil, errors.New("h2kit: HTTP2-Settings is not base64url: " + err.Error())
+	}
+	if len(b)%6 != 0 {
+		return nil, errors.New("h2kit: HTTP2-Settings length is not a multiple of 6")
+	}
+	var out []frame.Setting
+	for i := 0; i < len(b); i += 6 {
+		s := frame.Setting{ID: frame.SettingID(uint16(b[i])<<8 | uint16(b[i+1])),
+			Val: uint32(b[i+2])<<24 | uint32(b[i+3])<<16 | uint32(b[i+4])<<8 | uint32(b[i+5])}
+		if err := s.Valid(); err != nil {
+			return nil, errors.New("h2kit: HTTP2-Settings: " + err.Error())
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func trimPadding(v string) string {
+	for len(v) > 0 && v[len(v)-1] == '=' {
+		v = v[:len(v)-1]
+	}
+	return v
+}

@@ -1,0 +1,145 @@
+package h2kit
+
+import "github.com/h2kit/h2kit/hpack"
+
+// stream is the engine's record of one stream.
+type stream struct {
+	id        uint32
+	state     StreamState
+	recvPhase phase
+	sendPhase phase
+
+	// Flow control (RFC 9113, Section 5.2 and 6.9). sendWindow may be
+	// negative after a SETTINGS_INITIAL_WINDOW_SIZE decrease (6.9.2).
+	sendWindow  int64
+	recvWindow  int64 // what the peer may still send
+	recvTarget  int64 // the window size we keep reopening to
+	recvUnacked int64 // consumed by the application, not yet announced
+	recvHeld    int64 // delivered in DataReceived, not yet consumed
+
+	// Sending: data accepted by SendData, waiting for the scheduler.
+	sendBuf      []byte
+	sendOff      int           // bytes of sendBuf already written
+	sendEnd      bool          // END_STREAM once sendBuf is written
+	trailers     []hpack.Field // trailers to encode once sendBuf is written
+	trailerArena []byte
+	blocked      bool // SendData accepted less than asked: report WindowUpdated
+
+	// Message checks (RFC 9113, Section 8.1.1).
+	contentLength int64 // -1: not declared
+	received      int64
+	isHead        bool // request method HEAD: the response has no body
+	informational bool
+
+	pushed bool // a promised stream
+
+	prio  Priority  // RFC 9218
+	node  *prioNode // RFC 7540 tree node
+	ready bool      // queued in the scheduler
+	vt    float64   // scheduler virtual time
+}
+
+// peerInitiated reports whether the peer opened (or promised) stream id.
+func (c *Conn) peerInitiated(id uint32) bool {
+	odd := id%2 == 1
+	return odd == (c.role == Server)
+}
+
+// transition applies the state table; it returns the verdict.
+func (c *Conn) transition(s *stream, in streamInput) verdict {
+	t := transitions[s.state][in]
+	if t.verdict == vOK {
+		c.setState(s, t.next)
+	}
+	return t.verdict
+}
+
+// setState moves s to next, keeping the active counts and closing it.
+func (c *Conn) setState(s *stream, next StreamState) {
+	if s.state == next {
+		return
+	}
+	wasActive := active(s.state)
+	s.state = next
+	if wasActive != active(next) {
+		d := 1
+		if !active(next) {
+			d = -1
+		}
+		if c.peerInitiated(s.id) {
+			c.peerActive += d
+		} else {
+			c.localActive += d
+		}
+	}
+	if next == StateClosed {
+		c.closeStream(s)
+	}
+}
+
+// active reports whether a stream in state st counts toward
+// SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113, Section 5.1.2): open and
+// half-closed streams count, and so do reserved ones for push limits.
+func active(st StreamState) bool {
+	switch st {
+	case StateOpen, StateHalfClosedLocal, StateHalfClosedRemote:
+		return true
+	}
+	return false
+}
+
+// closeStream forgets s, remembering that it was closed.
+func (c *Conn) closeStream(s *stream) {
+	if s.recvHeld > 0 {
+		// Bytes the application will never consume: give the connection
+		// window back.
+		c.creditConn(s.recvHeld)
+		s.recvHeld = 0
+	}
+	c.sched.remove(s)
+	c.putBuf(s.sendBuf)
+	s.sendBuf = nil
+	delete(c.streams, s.id)
+	c.lastActivity = c.now
+	if len(c.streamPool) < 64 {
+		c.streamPool = append(c.streamPool, s)
+	}
+}
+
+// rememberClosed records that we reset stream id, so that frames the peer
+// sent before seeing our RST_STREAM are ignored (RFC 9113, Section 5.1,
+// "closed": "...MUST ignore frames that it receives on closed streams after
+// it has sent a RST_STREAM frame").
+func (c *Conn) rememberClosed(id uint32) {
+	max := c.cfg.Limits.MaxClosedStreams
+	if len(c.resetRing) < max {
+		c.resetRing = append(c.resetRing, id)
+	} else {
+		c.resetRing[c.resetNext] = id
+		c.resetNext = (c.resetNext + 1) % max
+	}
+}
+
+func (c *Conn) recentlyReset(id uint32) bool {
+	for _, x := range c.resetRing {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// State returns the state of stream id as this engine sees it.
+func (c *Conn) State(id uint32) StreamState {
+	if s := c.streams[id]; s != nil {
+		return s.state
+	}
+	if c.peerInitiated(id) {
+		if id > c.lastPeerID {
+			return StateIdle
+		}
+	} else if id >= c.nextID {
+		return StateIdle
+	}
+	return StateClosed
+}

@@ -1,0 +1,74 @@
+package h2kit
+
+import (
+	"errors"
+
+	"github.com/h2kit/h2kit/hpack"
+)
+
+// UpgradeClient makes a client engine continue an h2c Upgrade (RFC 7540,
+// Section 3.2) after the server's 101 response: stream 1 is the upgraded
+// request, half-closed (local), and its response arrives as events. The
+// engine must be new (nothing received yet); its first SETTINGS should
+// match the HTTP2-Settings value sent (EncodeHTTP2Settings). isHead says
+// whether the request was HEAD.
+func (c *Conn) UpgradeClient(isHead bool) (uint32, error) {
+	if c.role != Client {
+		return 0, ErrWrongRole
+	}
+	if c.nextID != 1 {
+		return 0, errors.New("h2kit: upgrade after streams were opened")
+	}
+	s := c.newStream(1)
+	c.nextID = 3
+	s.isHead = isHead
+	c.setState(s, StateHalfClosedLocal)
+	s.sendPhase = phaseDone
+	return 1, nil
+}
+
+// UpgradeServer makes a new server engine continue an h2c Upgrade: it
+// applies the client's HTTP2-Settings value as if received in SETTINGS
+// (the 101 acknowledges it implicitly) and opens stream 1, half-closed
+// (remote), carrying the HTTP/1.1 request given as HTTP/2 fields
+// (pseudo-headers first) and its body, read in full by the caller. A
+// RequestReceived event (and DataReceived for a body) follows; answer it
+// with SendHeaders(1, ...). The caller writes the 101 response before
+// the engine's output.
+func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body []byte) error {
+	if c.role != Server {
+		return ErrWrongRole
+	}
+	if c.lastPeerID != 0 {
+		return errors.New("h2kit: upgrade after streams were opened")
+	}
+	settings, err := decodeHTTP2Settings(http2Settings)
+	if err != nil {
+		return err
+	}
+	for _, s := range settings {
+		if err := c.applySetting(s); err != nil {
+			return errors.New("h2kit: HTTP2-Settings: " + err.Error())
+		}
+	}
+	s := c.newStream(1)
+	c.lastPeerID = 1
+	c.setState(s, StateHalfClosedRemote)
+	s.recvPhase = phaseDone
+	m := messageInfo{contentLength: -1}
+	if !c.cfg.DisableMessageRules {
+		if reason := checkRequest(request, &m, false); reason != "" {
+			return errors.New("h2kit: upgraded request: " + reason)
+		}
+	}
+	s.isHead = m.isHead
+	fields := c.keepFields(append([]hpack.Field(nil), request...))
+	c.pushEvent(eventRec{kind: evRequest, streamID: 1, fields: fields, endStream: len(body) == 0, prio: s.prio})
+	if len(body) > 0 {
+		c.pushEvent(eventRec{kind: evData, streamID: 1, data: body, n: 0, endStream: true})
+	}
+	return nil
+}
+
+// ErrUpgradeSettings is returned for a missing HTTP2-Settings value.
+var ErrUpgradeSettings = errors.New("h2kit: h2c upgrade needs exactly one HTTP2-Settings header field")
