@@ -35,7 +35,7 @@ package frame
 // StreamID after decoding if you enforce it.
 type Headers struct {
 	StreamID    uint32
-	EndStream   bool  // END_STREAM (0x1): no DATA follows on the stream
+	EndStream   bool  // END_STREAM (0x1): the sender's last field block on the stream
 	EndHeaders  bool  // END_HEADERS (0x4): no CONTINUATION follows
 	Padded      bool  // PADDED (0x8): Pad Length and padding are present
 	PadLength   uint8 // octets of padding, used only when Padded
