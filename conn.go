@@ -36,6 +36,7 @@ type Conn struct {
 	in          []byte // unparsed input (a partial frame)
 	inSpare     []byte // the other input buffer (double buffering)
 	prefaceLeft int    // server: bytes of the client preface still to check
+	prefaceBad  []byte // server: input that is not the preface, kept until we know whether it is HTTP/1.x
 	sawSettings bool   // the peer's first frame was SETTINGS (Section 3.4)
 	out         []byte // encoded frames ready to write, in order
 	ctrlQueued  int    // control frames in out (flood limit)
@@ -52,16 +53,21 @@ type Conn struct {
 	nextID      uint32 // the next id we open or promise
 	peerActive  int
 	localActive int
-	resetRing   []uint32
+	resetRing   []uint32 // streams we reset lately (Section 5.1, "closed")
 	resetNext   int
+	justReset   uint32   // the stream rememberClosed saw last
+	endedRing   []uint32 // streams closed lately, not by our RST_STREAM
+	endedNext   int
+	skipped     []idRange // peer ids implicitly closed unused, lately (Section 5.1.1)
+	skippedNext int
 	bufPool     [][]byte
 	streamPool  []*stream
 
-	local      Settings        // what we advertised
-	localAcked bool            // our current SETTINGS were acknowledged
-	settingsAt []time.Time     // when each unacknowledged SETTINGS was sent
-	peer       peerSettings    // what the peer advertised
-	changed    []frame.Setting // scratch for SettingsReceived
+	local        Settings        // what we advertised
+	acked        Settings        // what the peer acknowledged last (settings.go)
+	sentSettings []sentSettings  // our SETTINGS not yet acknowledged, oldest first
+	peer         peerSettings    // what the peer advertised
+	changed      []frame.Setting // scratch for SettingsReceived
 
 	sendWindow  int64 // connection send window
 	recvWindow  int64 // connection receive window left
@@ -116,9 +122,10 @@ func NewConn(cfg Config, now time.Time) *Conn {
 		role:         cfg.Role,
 		now:          now,
 		enc:          hpack.NewEncoder(),
-		dec:          hpack.NewDecoder(cfg.Settings.HeaderTableSize),
+		dec:          hpack.NewDecoder(max(cfg.Settings.HeaderTableSize, frame.DefaultHeaderTableSize)), // default size until our SETTINGS is acked (RFC 7541, 4.2; settingsAcked)
 		streams:      make(map[uint32]*stream),
 		local:        cfg.Settings,
+		acked:        rfcDefaultSettings(), // [settings owner's edit]
 		lastRecv:     now,
 		lastActivity: now,
 		peer: peerSettings{
@@ -133,7 +140,12 @@ func NewConn(cfg Config, now time.Time) *Conn {
 		recvTarget: int64(cfg.ConnectionWindow),
 	}
 	c.dec.SetMaxHeaderListSize(cfg.Settings.MaxHeaderListSize)
-	c.dec.SetMaxStringLength(int(cfg.Settings.MaxHeaderListSize))
+	// [settings owner's edit] A field larger than MAX_HEADER_LIST_SIZE is
+	// refused with a stream error (the decoder stops storing, Section
+	// 6.5.2), not a COMPRESSION_ERROR: strings are bounded only by what a
+	// header block within Limits.MaxHeaderBlockSize can expand to
+	// (Huffman: at most 8/5).
+	c.dec.SetMaxStringLength(2 * cfg.Limits.MaxHeaderBlockSize)
 	c.parser.MaxFrameSize = cfg.Settings.MaxFrameSize
 	c.remoteResets.init(cfg.Limits.RemoteResets, now)
 	c.localResets.init(cfg.Limits.LocalResets, now)
@@ -213,44 +225,116 @@ func (c *Conn) Receive(p []byte, now time.Time) (int, error) {
 
 // checkPreface matches p against the part of the client preface still
 // expected (RFC 9113, Section 3.4) and returns how much of p it used.
+// Input that is not the preface is kept (a few KiB at most) until it can
+// be told apart from an HTTP/1.x request line, in any chunking, so that
+// the error says which it was (an adapter may answer HTTP/1.1 with 505).
 func (c *Conn) checkPreface(p []byte) (int, *ConnError) {
-	off := len(frame.ClientPreface) - c.prefaceLeft
-	want := frame.ClientPreface[off:]
-	k := min(len(p), len(want))
-	if string(p[:k]) != want[:k] {
-		if off == 0 && looksLikeHTTP1(p) {
-			return 0, &ConnError{Code: frame.ErrCodeProtocol, Reason: ErrHTTP1.Error(), Initiator: Local}
+	if c.prefaceBad == nil {
+		off := len(frame.ClientPreface) - c.prefaceLeft
+		want := frame.ClientPreface[off:]
+		k := min(len(p), len(want))
+		if string(p[:k]) == want[:k] {
+			c.prefaceLeft -= k
+			return k, nil
 		}
-		return 0, &ConnError{Code: frame.ErrCodeProtocol, Reason: "invalid connection preface", Initiator: Local}
+		c.prefaceBad = append(make([]byte, 0, 64), frame.ClientPreface[:off]...)
 	}
-	c.prefaceLeft -= k
-	return k, nil
+	c.prefaceBad = append(c.prefaceBad, p[:min(len(p), maxHTTP1Sniff-len(c.prefaceBad))]...)
+	switch sniffHTTP1(c.prefaceBad) {
+	case sniffYes:
+		return len(p), &ConnError{Code: frame.ErrCodeProtocol, Reason: ErrHTTP1.Error(), Initiator: Local, cause: ErrHTTP1}
+	case sniffMaybe:
+		if len(c.prefaceBad) < maxHTTP1Sniff {
+			return len(p), nil // need more bytes to decide
+		}
+	}
+	return len(p), &ConnError{Code: frame.ErrCodeProtocol, Reason: "invalid connection preface", Initiator: Local}
 }
 
-// looksLikeHTTP1 reports whether p starts like an HTTP/1.x request line.
-func looksLikeHTTP1(p []byte) bool {
-	i := bytes.IndexByte(p, ' ')
-	if i <= 0 || i > 16 {
-		return false
+// maxHTTP1Sniff bounds the bytes kept to recognize an HTTP/1.x request line.
+const maxHTTP1Sniff = 4096
+
+const (
+	sniffNo = iota
+	sniffYes
+	sniffMaybe
+)
+
+// sniffHTTP1 reports whether b starts with an HTTP/1.x request line
+// ("METHOD SP request-target SP HTTP/1."), is not one, or may still be
+// one given more bytes.
+func sniffHTTP1(b []byte) int {
+	i := 0
+	for i < len(b) && 'A' <= b[i] && b[i] <= 'Z' {
+		i++
 	}
-	for _, b := range p[:i] {
-		if b < 'A' || b > 'Z' {
-			return false
-		}
+	switch {
+	case i > 20:
+		return sniffNo
+	case i == len(b):
+		return sniffMaybe
+	case i == 0 || b[i] != ' ':
+		return sniffNo
 	}
-	return true
+	j := i + 1
+	for j < len(b) && b[j] > ' ' && b[j] < 0x7f {
+		j++
+	}
+	switch {
+	case j == len(b):
+		return sniffMaybe
+	case j == i+1 || b[j] != ' ':
+		return sniffNo
+	}
+	const version = "HTTP/1."
+	rest := b[j+1:]
+	k := min(len(rest), len(version))
+	if string(rest[:k]) != version[:k] {
+		return sniffNo
+	}
+	if k < len(version) {
+		return sniffMaybe
+	}
+	return sniffYes
+}
+
+// checkFirstFrame applies RFC 9113, Section 3.4 to the header of the
+// peer's first frame, before its payload arrives: it must be SETTINGS
+// (without ACK), or the preface is invalid.
+func (c *Conn) checkFirstFrame(b []byte) *ConnError {
+	h := frame.ParseHeader(b)
+	if h.Type == frame.TypeSettings && !h.Flags.Has(frame.FlagAck) {
+		return nil
+	}
+	if c.role == Client && bytes.HasPrefix(b, []byte("HTTP/1.")) {
+		return connErr(frame.ErrCodeProtocol, "HTTP/1.x response received instead of the server's SETTINGS")
+	}
+	return connErr(frame.ErrCodeProtocol, "first frame is not SETTINGS")
 }
 
 // process parses and handles frames from b; it returns the bytes used.
 func (c *Conn) process(b []byte) int {
 	used := 0
 	for c.terminated == nil && c.prefaceLeft == 0 {
+		if !c.sawSettings && len(b)-used >= frame.HeaderLen {
+			if err := c.checkFirstFrame(b[used:]); err != nil {
+				c.fail(err)
+				break
+			}
+		}
 		f, n, err := c.parser.Parse(b[used:])
 		if err != nil {
 			if fe, ok := err.(*frame.Error); ok && fe.Stream && n > 0 {
 				used += n
 				if c.hb.active {
 					c.fail(connErr(frame.ErrCodeProtocol, "frame inside a header block"))
+					break
+				}
+				if c.parser.LastHeader().Type != frame.TypePriority && c.State(fe.StreamID) == StateIdle {
+					// RFC 9113, Section 5.1, "idle": only HEADERS and
+					// PRIORITY may arrive on an idle stream, and
+					// RST_STREAM cannot be sent on one (Section 6.4).
+					c.fail(connErr(frame.ErrCodeProtocol, fe.Reason+" on an idle stream"))
 					break
 				}
 				c.streamError(fe.StreamID, fe.Code, fe.Reason)
@@ -309,7 +393,7 @@ func (c *Conn) streamError(id uint32, code frame.ErrCode, reason string) {
 		return
 	}
 	if c.peerInitiated(id) && id > c.lastPeerID {
-		c.lastPeerID = id // the id is used now (Section 5.1.1)
+		c.usePeerID(id) // the id is used now (Section 5.1.1)
 	}
 	s := c.streams[id]
 	c.queueRST(id, code)
@@ -327,7 +411,13 @@ func (c *Conn) fail(err *ConnError) {
 		return
 	}
 	if err.Initiator == Local || err.Initiator == User {
-		c.queueGoAway(c.lastPeerID, err.Code, err.Reason)
+		last := c.lastPeerID
+		if c.goAwaySent && last > c.goAwayLastID {
+			// RFC 9113, Section 6.8: the last stream id never grows
+			// from one GOAWAY to the next (streams above it were ignored).
+			last = c.goAwayLastID
+		}
+		c.queueGoAway(last, err.Code, err.Reason)
 	}
 	c.terminated = err
 	c.pushEvent(eventRec{kind: evTerminated, err: err})

@@ -39,7 +39,11 @@ type ConnError struct {
 	Code      frame.ErrCode
 	Reason    string
 	Initiator Initiator
+	cause     error // a sentinel such as ErrHTTP1, for errors.Is
 }
+
+// Unwrap returns the sentinel error behind e, if any (ErrHTTP1).
+func (e *ConnError) Unwrap() error { return e.cause }
 
 func (e *ConnError) Error() string {
 	if e.Reason == "" {

@@ -57,6 +57,8 @@ type DataReceived struct {
 // StreamReset: the stream is over before its end. Initiator is Remote for
 // an RST_STREAM from the peer (or a stream the peer's GOAWAY left
 // unprocessed), Local when this engine reset it because of a peer error.
+// A Local reset may name a stream the application never saw (a malformed
+// request is reset before any RequestReceived): ignore unknown ids.
 type StreamReset struct {
 	StreamID  uint32
 	Code      frame.ErrCode

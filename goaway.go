@@ -1,6 +1,7 @@
 package h2kit
 
 import (
+	"slices"
 	"time"
 
 	"github.com/h2kit/h2kit/frame"
@@ -16,11 +17,18 @@ func (c *Conn) onGoAway(f frame.Frame) error {
 	c.goAwayRecv = true
 	c.goAwayRecvLast = g.LastStreamID
 	c.pushEvent(eventRec{kind: evGoAway, id2: g.LastStreamID, code: g.Code, data: g.DebugData})
-	for id, s := range c.streams {
+	// Streams we opened above the last stream id were not processed and
+	// can be retried (Section 6.8); reported in id order.
+	var gone []uint32
+	for id := range c.streams {
 		if !c.peerInitiated(id) && id > g.LastStreamID {
-			c.setState(s, StateClosed)
-			c.pushEvent(eventRec{kind: evReset, streamID: id, code: frame.ErrCodeRefusedStream, initiator: Remote, retry: true})
+			gone = append(gone, id)
 		}
+	}
+	slices.Sort(gone)
+	for _, id := range gone {
+		c.setState(c.streams[id], StateClosed)
+		c.pushEvent(eventRec{kind: evReset, streamID: id, code: frame.ErrCodeRefusedStream, initiator: Remote, retry: true})
 	}
 	if g.Code != frame.ErrCodeNo {
 		// The peer ended the connection because of an error.

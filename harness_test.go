@@ -411,12 +411,12 @@ func fieldValue(fs []hpack.Field, name string) string {
 // pipe wires two engines together in memory and moves bytes until both
 // are quiet; it returns the events each produced (copied).
 type pipe struct {
-	t            testing.TB
-	now          time.Time
-	client, srv  *Conn
-	cEvents      []Event
-	sEvents      []Event
-	maxChunk     int // bytes moved per Receive (0: all)
+	t              testing.TB
+	now            time.Time
+	client, srv    *Conn
+	cEvents        []Event
+	sEvents        []Event
+	maxChunk       int // bytes moved per Receive (0: all)
 	cBytes, sBytes int
 }
 
@@ -474,4 +474,156 @@ func (p *pipe) collect() {
 	for ev := p.srv.NextEvent(); ev != nil; ev = p.srv.NextEvent() {
 		p.sEvents = append(p.sEvents, copyEvent(ev))
 	}
+}
+
+// ---- helpers appended for the flow/settings/priority/push/limits tests ----
+
+// settings sends a SETTINGS frame with the given id/value pairs and
+// expects the engine's ACK.
+func (p *peer) settings(kv ...uint32) {
+	p.t.Helper()
+	p.write(&frame.Settings{Settings: settingList(kv...)})
+	if p.err == nil {
+		p.wantSettingsAck()
+		wantEvent[*SettingsReceived](p)
+	}
+}
+
+func settingList(kv ...uint32) []frame.Setting {
+	var ss []frame.Setting
+	for i := 0; i+1 < len(kv); i += 2 {
+		ss = append(ss, frame.Setting{ID: frame.SettingID(kv[i]), Val: kv[i+1]})
+	}
+	return ss
+}
+
+// post opens stream id with a POST request header block (no END_STREAM).
+func (p *peer) post(id uint32, kv ...string) {
+	p.t.Helper()
+	base := []string{":method", "POST", ":scheme", "https", ":authority", "example.com", ":path", "/upload"}
+	p.headers(id, false, append(base, kv...)...)
+}
+
+// frames returns copies of every frame the engine has to send now.
+func (p *peer) frames() []frame.Frame {
+	p.t.Helper()
+	var out []frame.Frame
+	for f := p.nextFrame(); f != nil; f = p.nextFrame() {
+		out = append(out, cloneFrame(f))
+	}
+	return out
+}
+
+// cloneFrame deep-copies a parsed frame so it outlives the parser.
+func cloneFrame(f frame.Frame) frame.Frame {
+	switch x := f.(type) {
+	case *frame.Data:
+		y := *x
+		y.Data = append([]byte(nil), x.Data...)
+		return &y
+	case *frame.Headers:
+		y := *x
+		y.BlockFragment = append([]byte(nil), x.BlockFragment...)
+		return &y
+	case *frame.Continuation:
+		y := *x
+		y.BlockFragment = append([]byte(nil), x.BlockFragment...)
+		return &y
+	case *frame.PushPromise:
+		y := *x
+		y.BlockFragment = append([]byte(nil), x.BlockFragment...)
+		return &y
+	case *frame.Settings:
+		y := *x
+		y.Settings = append([]frame.Setting(nil), x.Settings...)
+		return &y
+	case *frame.GoAway:
+		y := *x
+		y.DebugData = append([]byte(nil), x.DebugData...)
+		return &y
+	case *frame.PriorityUpdate:
+		y := *x
+		y.FieldValue = append([]byte(nil), x.FieldValue...)
+		return &y
+	case *frame.Unknown:
+		y := *x
+		y.Payload = append([]byte(nil), x.Payload...)
+		return &y
+	case *frame.WindowUpdate:
+		y := *x
+		return &y
+	case *frame.RSTStream:
+		y := *x
+		return &y
+	case *frame.Ping:
+		y := *x
+		return &y
+	case *frame.Priority:
+		y := *x
+		return &y
+	}
+	panic(fmt.Sprintf("cloneFrame: %T", f))
+}
+
+// dataBytes sums the DATA payload per stream in fs.
+func dataBytes(fs []frame.Frame) map[uint32]int {
+	m := map[uint32]int{}
+	for _, f := range fs {
+		if d, ok := f.(*frame.Data); ok {
+			m[d.StreamID] += len(d.Data)
+		}
+	}
+	return m
+}
+
+// windowUpdates sums WINDOW_UPDATE increments per stream in fs.
+func windowUpdates(fs []frame.Frame) map[uint32]int {
+	m := map[uint32]int{}
+	for _, f := range fs {
+		if w, ok := f.(*frame.WindowUpdate); ok {
+			m[w.StreamID] += int(w.Increment)
+		}
+	}
+	return m
+}
+
+// eventsOf returns the events of type T in evs.
+func eventsOf[T Event](evs []Event) []T {
+	var out []T
+	for _, ev := range evs {
+		if x, ok := ev.(T); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// traceRec is a Tracer that records a one-line summary per frame.
+type traceRec struct {
+	sent, recv []tracedFrame
+}
+
+type tracedFrame struct {
+	h      frame.Header
+	f      frame.Frame
+	fields []hpack.Field
+}
+
+func (r *traceRec) FrameReceived(h frame.Header, f frame.Frame, fs []hpack.Field) {
+	r.recv = append(r.recv, tracedFrame{h, cloneFrame(f), copyFields(fs)})
+}
+
+func (r *traceRec) FrameSent(h frame.Header, f frame.Frame, fs []hpack.Field) {
+	r.sent = append(r.sent, tracedFrame{h, cloneFrame(f), copyFields(fs)})
+}
+
+func copyFields(fs []hpack.Field) []hpack.Field {
+	if fs == nil {
+		return nil
+	}
+	out := make([]hpack.Field, len(fs))
+	for i, f := range fs {
+		out[i] = hpack.Field{Name: string([]byte(f.Name)), Value: string([]byte(f.Value)), Sensitive: f.Sensitive}
+	}
+	return out
 }

@@ -69,7 +69,8 @@ type prioNode struct {
 	children []*prioNode
 	s        *stream // nil for idle or closed streams kept in the tree
 	// scheduling scratch, valid while the scheduler is clean
-	activeEpoch uint64
+	activeEpoch uint64  // the node or a descendant is ready in this epoch
+	sumEpoch    uint64  // activeSum is valid in this epoch
 	activeSum   int     // sum of weights of active children
 	share       float64 // fraction of the connection this node gets
 }
@@ -202,50 +203,52 @@ func (s *scheduler) charge(st *stream, n int) {
 	if s.useTree && !s.use9218 && st.node != nil && st.node.share > 0 {
 		w = st.node.share * 256
 	}
+	// Start-time fair queueing: the system's virtual time is the start
+	// tag of the stream being served (the smallest among the ready), so
+	// a stream that becomes ready starts level with the others, not
+	// behind the finish tag of a low-weight stream that just sent.
+	s.vnow = max(s.vnow, st.vt)
 	st.vt += float64(n+frame.HeaderLen) / w
-	s.vnow = st.vt
 }
 
 // computeShares marks the tree paths of ready streams and gives each
-// eligible stream its fraction of the bandwidth.
+// eligible stream its fraction of the bandwidth: at every level, a node
+// shares its parent's portion with its active siblings (those with data
+// in their subtree) in proportion to the weights (RFC 7540, Section
+// 5.3.2).
 func (s *scheduler) computeShares() {
 	s.dirty = false
 	s.epoch++
 	e := s.epoch
-	s.root.activeEpoch, s.root.activeSum, s.root.share = e, 0, 1
+	s.root.activeEpoch, s.root.sumEpoch, s.root.activeSum = e, e, 0
 	for _, st := range s.ready {
-		n := s.nodeFor(st)
-		for n != nil && n != &s.root {
+		// Each node that becomes active adds its weight to its parent's
+		// sum exactly once; the walk stops at the first node already
+		// active. (An epoch per field: a stale share or a parent first
+		// seen as a parent must not stop the walk.)
+		for n := s.nodeFor(st); n != &s.root && n.activeEpoch != e; n = n.parent {
+			n.activeEpoch = e
 			p := n.parent
-			if p.activeEpoch != e {
-				p.activeEpoch, p.activeSum = e, 0
+			if p.sumEpoch != e {
+				p.sumEpoch, p.activeSum = e, 0
 			}
-			if n.activeEpoch == e && n.share < 0 {
-				break // path already marked
-			}
-			if n.activeEpoch != e {
-				n.activeEpoch, n.activeSum = e, 0
-			}
-			n.share = -1
 			p.activeSum += n.weight
-			n = p
 		}
 	}
 	for _, st := range s.ready {
-		st.node.share = s.shareOf(st.node, e)
+		st.node.share = s.shareOf(st.node)
 	}
 }
 
 // shareOf computes a node's share from its path; a node whose ancestor
 // has data of its own waits (share 0).
-func (s *scheduler) shareOf(n *prioNode, e uint64) float64 {
+func (s *scheduler) shareOf(n *prioNode) float64 {
 	share := 1.0
 	for x := n; x != &s.root; x = x.parent {
 		if x != n && x.s != nil && x.s.ready {
 			return 0
 		}
-		p := x.parent
-		if p.activeSum > 0 {
+		if p := x.parent; p.activeSum > 0 {
 			share *= float64(x.weight) / float64(p.activeSum)
 		}
 	}
@@ -419,7 +422,16 @@ func (c *Conn) onPriorityUpdate(f frame.Frame) error {
 	if c.sched.pending == nil {
 		c.sched.pending = make(map[uint32]Priority)
 	}
-	if len(c.sched.pending)+c.peerActive >= int(c.local.MaxConcurrentStreams) {
+	if _, ok := c.sched.pending[id]; !ok && len(c.sched.pending)+c.peerActive >= int(c.local.MaxConcurrentStreams) {
+		// Forget updates for streams that can no longer open (the
+		// peer skipped their ids, Section 5.1.1 of RFC 9113).
+		for pid := range c.sched.pending {
+			if pid <= c.lastPeerID {
+				delete(c.sched.pending, pid)
+			}
+		}
+	}
+	if _, ok := c.sched.pending[id]; !ok && len(c.sched.pending)+c.peerActive >= int(c.local.MaxConcurrentStreams) {
 		// Section 7.1: idle prioritized plus active streams are bounded.
 		return connErr(frame.ErrCodeProtocol, "too many streams prioritized")
 	}

@@ -22,9 +22,18 @@ func (c *Conn) onData(f frame.Frame) error {
 			// Section 5.1, "idle": only HEADERS and PRIORITY are allowed.
 			return connErr(frame.ErrCodeProtocol, "DATA on an idle stream")
 		}
-		if c.recentlyReset(id) {
-			return nil // in flight when we reset it (Section 5.1, "closed")
+		if c.ignoredAfterGoAway(id) {
+			return nil // Section 6.8: a stream we will not process
 		}
+		switch c.howClosed(id) {
+		case closedByReset:
+			return nil // in flight when we reset it (Section 5.1, "closed")
+		case closedEnded:
+			// Section 5.1, "closed": the peer knows the stream is over,
+			// so this is a connection error of type STREAM_CLOSED.
+			return connErr(frame.ErrCodeStreamClosed, "DATA on a closed stream")
+		}
+		// A skipped id or one closed too long ago to tell: Section 6.1.
 		return streamErr(id, frame.ErrCodeStreamClosed, "DATA on a closed stream")
 	}
 	in := inRecvData
@@ -43,7 +52,7 @@ func (c *Conn) onData(f frame.Frame) error {
 		return streamErr(id, frame.ErrCodeFlowControl, "DATA exceeds the stream window")
 	}
 	s.recvWindow -= flen
-	if s.recvPhase != phaseBody {
+	if s.recvPhase != phaseBody && !c.cfg.DisableMessageRules {
 		// DATA before the final header section (Section 8.1).
 		c.creditConn(flen)
 		return streamErr(id, frame.ErrCodeProtocol, "DATA before HEADERS")
@@ -140,13 +149,15 @@ func (c *Conn) onWindowUpdate(f frame.Frame) error {
 		}
 		return nil // closed: in flight, ignored
 	}
+	if transitions[s.state][inRecvWindowUpdate].verdict == vConnProtocol {
+		// Section 5.1, "reserved (remote)": only HEADERS, RST_STREAM
+		// and PRIORITY may arrive.
+		return connErr(frame.ErrCodeProtocol, "WINDOW_UPDATE on a stream in state "+s.state.String())
+	}
 	if s.sendWindow+inc > frame.MaxWindowSize {
 		return streamErr(s.id, frame.ErrCodeFlowControl, "stream window above 2^31-1")
 	}
 	s.sendWindow += inc
-	if s.blocked && s.sendWindow > 0 {
-		s.blocked = false
-		c.pushEvent(eventRec{kind: evWindow, streamID: s.id})
-	}
+	c.streamWindowGrew(s) // [send owner's edit] resumes held-back DATA too
 	return nil
 }

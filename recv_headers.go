@@ -37,8 +37,10 @@ func (c *Conn) onPushPromise(f frame.Frame) error {
 		// Section 8.4: a client cannot push.
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE from a client")
 	}
-	if c.local.DisablePush {
-		// Section 6.6: push was disabled by our SETTINGS_ENABLE_PUSH = 0.
+	if c.acked.DisablePush {
+		// Section 6.5.2: push was disabled by our SETTINGS_ENABLE_PUSH = 0,
+		// and the peer acknowledged it. [settings owner's edit: before the
+		// ACK a promise is legal; onPromiseBlock refuses it]
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE with push disabled")
 	}
 	c.hb = headerBlock{typ: frame.TypePushPromise, streamID: p.StreamID, promisedID: p.PromisedID,
@@ -146,22 +148,34 @@ func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 	id := c.hb.streamID
 	s := c.streams[id]
 	if s == nil {
-		switch {
-		case c.State(id) == StateClosed:
-			if c.recentlyReset(id) {
-				return nil // sent before our RST_STREAM arrived
+		if c.State(id) == StateClosed {
+			if c.ignoredAfterGoAway(id) {
+				return nil // Section 6.8: a stream we will not process
 			}
-			// Section 5.1, "closed": HEADERS after the stream ended.
-			return connErr(frame.ErrCodeStreamClosed, "HEADERS on a closed stream")
+			switch c.howClosed(id) {
+			case closedEnded:
+				// Section 5.1, "closed": HEADERS after the stream ended.
+				return connErr(frame.ErrCodeStreamClosed, "HEADERS on a closed stream")
+			case closedSkipped:
+				// Section 5.1.1: a new stream must use an id larger than
+				// every one the peer used before.
+				return connErr(frame.ErrCodeProtocol, "HEADERS opening a stream with an id lower than one already used")
+			}
+			// Sent before our RST_STREAM arrived, or on a stream closed
+			// too long ago to tell: the block updated the HPACK state,
+			// nothing else to do (Section 5.1, "closed").
+			return nil
+		}
+		switch {
 		case !c.peerInitiated(id) || c.role == Client:
 			// Section 5.1.1: a stream id of the wrong parity; a server
 			// opens streams only with PUSH_PROMISE (Section 8.4).
 			return connErr(frame.ErrCodeProtocol, "HEADERS opening a stream with an invalid id")
 		case c.goAwaySent && id > c.goAwayLastID:
-			c.lastPeerID = id
+			c.usePeerID(id)
 			return nil // Section 6.8: streams above our GOAWAY are ignored
 		}
-		c.lastPeerID = id // lower idle ids are now closed (Section 5.1.1)
+		c.usePeerID(id) // lower idle ids are now closed (Section 5.1.1)
 		if c.hb.hasPrio && c.hb.prio.StreamDep == id {
 			return streamErr(id, frame.ErrCodeProtocol, "stream depends on itself")
 		}
@@ -204,23 +218,25 @@ func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error 
 	m := messageInfo{contentLength: -1}
 	if !c.cfg.DisableMessageRules {
 		if reason := checkRequest(fields, &m, c.local.EnableConnectProtocol); reason != "" {
-			// Section 8.1.1: a malformed request is a stream error.
-			c.transition(s, in)
+			// Section 8.1.1: a malformed request is a stream error. The
+			// stream is not moved by the END_STREAM first: streamError
+			// must find it to report StreamReset to the application.
 			return streamErr(s.id, frame.ErrCodeProtocol, reason)
 		}
 		if in == inRecvHeadersEnd && m.contentLength > 0 {
-			c.transition(s, in)
 			return streamErr(s.id, frame.ErrCodeProtocol, "content-length without a body")
 		}
 	}
 	s.contentLength = m.contentLength
 	s.isHead = m.isHead
-	if m.hasPriority {
-		s.prio = m.priority
-		c.sched.setUrgency(s, m.priority)
-	} else if p, ok := c.sched.takePending(s.id); ok {
+	// [priority owner's edit] RFC 9218, Section 7: a PRIORITY_UPDATE
+	// received before the request overrides its priority header field.
+	if p, ok := c.sched.takePending(s.id); ok {
 		s.prio = p
 		c.sched.setUrgency(s, p)
+	} else if m.hasPriority {
+		s.prio = m.priority
+		c.sched.setUrgency(s, m.priority)
 	}
 	s.recvPhase = phaseBody
 	if in == inRecvHeadersEnd {
@@ -244,12 +260,16 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 	}
 	if status >= 100 && status < 200 {
 		// Section 8.1: informational responses precede the final one;
-		// they cannot end the stream, and 101 does not exist in HTTP/2.
-		if in == inRecvHeadersEnd || status == 101 {
+		// they cannot end the stream, and 101 does not exist in HTTP/2
+		// (Section 8.6). Without the rules, one that ends the stream is
+		// taken as the final response.
+		if !c.cfg.DisableMessageRules && (in == inRecvHeadersEnd || status == 101) {
 			return streamErr(s.id, frame.ErrCodeProtocol, "invalid informational response")
 		}
-		c.pushEvent(eventRec{kind: evInformational, streamID: s.id, fields: fields})
-		return nil
+		if in != inRecvHeadersEnd {
+			c.pushEvent(eventRec{kind: evInformational, streamID: s.id, fields: fields})
+			return nil
+		}
 	}
 	s.contentLength = m.contentLength
 	if s.isHead || status == 204 || status == 304 {
@@ -262,7 +282,6 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 	if in == inRecvHeadersEnd {
 		s.recvPhase = phaseDone
 		if s.contentLength > 0 {
-			c.transition(s, in)
 			return streamErr(s.id, frame.ErrCodeProtocol, "content-length without a body")
 		}
 	}
@@ -273,16 +292,19 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 
 func (c *Conn) onTrailers(s *stream, fields []hpack.Field, in streamInput) error {
 	if in != inRecvHeadersEnd {
+		if c.cfg.DisableMessageRules {
+			// Reported as they are; the body may go on.
+			c.pushEvent(eventRec{kind: evTrailers, streamID: s.id, fields: fields})
+			return nil
+		}
 		// Section 8.1: trailers must end the stream.
 		return streamErr(s.id, frame.ErrCodeProtocol, "trailers without END_STREAM")
 	}
 	if !c.cfg.DisableMessageRules {
 		if reason := checkTrailers(fields); reason != "" {
-			c.transition(s, in)
 			return streamErr(s.id, frame.ErrCodeProtocol, reason)
 		}
 		if s.contentLength >= 0 && s.received != s.contentLength {
-			c.transition(s, in)
 			return streamErr(s.id, frame.ErrCodeProtocol, "body length does not match content-length")
 		}
 	}
@@ -301,18 +323,26 @@ func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE with an invalid promised stream id")
 	}
 	if assoc == nil && c.recentlyReset(id) {
-		c.lastPeerID = pid
+		// Section 5.1, "closed": the promise still reserves pid; we
+		// refuse it, and ignore its response as it is already in flight.
+		c.usePeerID(pid)
 		c.queueRST(pid, frame.ErrCodeCancel)
+		c.rememberClosed(pid)
 		return nil
 	}
 	if assoc == nil || (assoc.state != StateOpen && assoc.state != StateHalfClosedLocal) {
 		// Section 6.6: the associated stream must be open for the peer.
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE on a stream that is not open")
 	}
-	c.lastPeerID = pid
+	c.usePeerID(pid)
 	s := c.newStream(pid)
 	s.pushed = true
 	c.transition(s, inRecvPushPromise)
+	if c.local.DisablePush {
+		// [settings owner's edit] Sent before the peer saw our
+		// SETTINGS_ENABLE_PUSH = 0: refuse it (Section 8.4.2).
+		return streamErr(pid, frame.ErrCodeRefusedStream, "push disabled")
+	}
 	if tooLarge {
 		return streamErr(pid, frame.ErrCodeProtocol, "promised header list too large")
 	}
@@ -350,19 +380,27 @@ func (c *Conn) newStream(id uint32) *stream {
 	if n := len(c.streamPool); n > 0 {
 		s = c.streamPool[n-1]
 		c.streamPool = c.streamPool[:n-1]
+		// [send owner's edit] keep the trailer buffers of the pooled
+		// record, so sending trailers allocates nothing in steady state.
+		tr, ta := s.trailers[:0], s.trailerArena[:0]
 		*s = stream{}
+		s.trailers, s.trailerArena = tr, ta
 	} else {
 		s = new(stream)
 	}
 	s.id = id
 	s.contentLength = -1
 	s.sendWindow = int64(c.peer.initialWindowSize)
-	s.recvWindow = int64(c.local.InitialWindowSize)
+	// [settings owner's edit] The peer opens the stream with the initial
+	// window it knows: the one we advertised last that it acknowledged;
+	// settingsAcked moves the window when a newer one is (RFC 9113,
+	// Section 6.9.2).
+	s.recvWindow = int64(c.recvInitialWindow())
 	s.recvTarget = int64(c.streamRecvWindow())
-	if d := s.recvTarget - s.recvWindow; d > 0 {
+	if d := s.recvTarget - max(s.recvWindow, int64(c.local.InitialWindowSize)); d > 0 {
 		// AutoWindow grew the window past the advertised initial size.
 		c.queueWindowUpdate(id, uint32(d))
-		s.recvWindow = s.recvTarget
+		s.recvWindow += d
 	}
 	s.prio = DefaultPriority
 	c.streams[id] = s
@@ -372,7 +410,7 @@ func (c *Conn) newStream(id uint32) *stream {
 // effectiveMaxStreams is the concurrency limit we enforce: the smaller of
 // the advertised value and the one acknowledged before it.
 func (c *Conn) effectiveMaxStreams() uint32 {
-	return c.local.MaxConcurrentStreams
+	return min(c.local.MaxConcurrentStreams, c.acked.MaxConcurrentStreams) // [settings owner's edit]
 }
 
 // streamRecvWindow is the window a new stream starts with: what we

@@ -1,6 +1,8 @@
 package h2kit
 
 import (
+	"unsafe"
+
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
 )
@@ -110,27 +112,35 @@ func (c *Conn) appendHeaderBlock(dst []byte, typ frame.Type, id, promised uint32
 		frag := block[:n]
 		block = block[n:]
 		end := len(block) == 0
-		var f frame.Frame
+		// The frame values stay on the stack: only the tracer, when there
+		// is one, gets a heap copy (a steady state without a tracer
+		// allocates nothing per frame).
+		var fs []hpack.Field
+		if end {
+			fs = fields
+		}
 		switch {
 		case first && typ == frame.TypeHeaders:
 			h := frame.Headers{StreamID: id, EndStream: endStream, EndHeaders: end, BlockFragment: frag}
 			dst = h.Append(dst)
-			f = &h
+			if c.cfg.Tracer != nil {
+				t := h
+				c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, fs)
+			}
 		case first:
 			p := frame.PushPromise{StreamID: id, PromisedID: promised, EndHeaders: end, BlockFragment: frag}
 			dst = p.Append(dst)
-			f = &p
+			if c.cfg.Tracer != nil {
+				t := p
+				c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, fs)
+			}
 		default:
 			k := frame.Continuation{StreamID: id, EndHeaders: end, BlockFragment: frag}
 			dst = k.Append(dst)
-			f = &k
-		}
-		if c.cfg.Tracer != nil {
-			var fs []hpack.Field
-			if end {
-				fs = fields
+			if c.cfg.Tracer != nil {
+				t := k
+				c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, fs)
 			}
-			c.cfg.Tracer.FrameSent(f.FrameHeader(), f, fs)
 		}
 		first = false
 	}
@@ -138,21 +148,33 @@ func (c *Conn) appendHeaderBlock(dst []byte, typ frame.Type, id, promised uint32
 }
 
 // keepTrailers copies trailers to send once the buffered body is out.
+// The copies live in the stream's arena (strings made with unsafe.String
+// over it, no allocation once it has grown); they are encoded by
+// AppendOutgoing and the arena is reused only by a later keepTrailers.
 func (c *Conn) keepTrailers(s *stream, fields []hpack.Field) {
+	need := 0
+	for _, f := range fields {
+		need += len(f.Name) + len(f.Value)
+	}
+	if cap(s.trailerArena) < need {
+		s.trailerArena = make([]byte, 0, need)
+	}
 	s.trailerArena = s.trailerArena[:0]
-	for _, f := range fields {
-		s.trailerArena = append(s.trailerArena, f.Name...)
-		s.trailerArena = append(s.trailerArena, f.Value...)
-	}
 	s.trailers = s.trailers[:0]
-	at := 0
 	for _, f := range fields {
-		n := string(s.trailerArena[at : at+len(f.Name)])
-		at += len(f.Name)
-		v := string(s.trailerArena[at : at+len(f.Value)])
-		at += len(f.Value)
-		s.trailers = append(s.trailers, hpack.Field{Name: n, Value: v, Sensitive: f.Sensitive})
+		s.trailers = append(s.trailers, hpack.Field{Name: s.keep(f.Name), Value: s.keep(f.Value), Sensitive: f.Sensitive})
 	}
+}
+
+// keep copies v into the trailer arena, which never grows here (its
+// capacity was checked), so earlier strings stay valid.
+func (s *stream) keep(v string) string {
+	if v == "" {
+		return ""
+	}
+	at := len(s.trailerArena)
+	s.trailerArena = append(s.trailerArena, v...)
+	return unsafe.String(&s.trailerArena[at], len(v))
 }
 
 // SendData queues body bytes on stream id and returns how many it took:
@@ -174,6 +196,11 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 	if transitions[s.state][inSendData].verdict != vOK {
 		return 0, ErrStreamClosed
 	}
+	// Flow-control credit is reserved here, when the bytes are taken:
+	// s.sendWindow and c.sendWindow count what the peer still allows
+	// minus what is buffered. A SETTINGS_INITIAL_WINDOW_SIZE decrease can
+	// leave buffered bytes beyond the stream's window; AppendOutgoing
+	// holds those back (see sendable).
 	n := int64(len(p))
 	n = min(n, s.sendWindow, c.sendWindow, int64(c.cfg.Limits.MaxStreamSendBuffer-s.pending()))
 	if n < 0 {
@@ -198,9 +225,72 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 		s.sendEnd = true
 	}
 	if n > 0 || endStream {
-		c.sched.setReady(s)
+		c.updateReady(s)
 	}
 	return int(n), nil
+}
+
+// sendable is how many buffered bytes of s flow control lets AppendOutgoing
+// write now. Credit for them was reserved by SendData, but a negative
+// stream window (RFC 9113, Section 6.9.2) takes some back: the peer's view
+// of the window is s.sendWindow + s.pending().
+func (s *stream) sendable() int {
+	return max(0, s.pending()+int(min(0, s.sendWindow)))
+}
+
+// canWrite reports whether the scheduler has something to write for s:
+// DATA flow control allows, or an END_STREAM (empty DATA) or trailers
+// after the last byte.
+func (s *stream) canWrite() bool {
+	if s.sendPhase == phaseDone {
+		// [bench owner's fix] END_STREAM already went out: a later
+		// WINDOW_UPDATE must not re-ready the stream, or AppendOutgoing
+		// writes a second, empty DATA with END_STREAM (the peer answers
+		// STREAM_CLOSED; seen with nghttpd and h2kit bench -d).
+		return false
+	}
+	if s.pending() == 0 {
+		return s.sendEnd || len(s.trailers) > 0
+	}
+	return s.sendable() > 0
+}
+
+// updateReady puts s in the scheduler's ready set when it can write and
+// takes it out when flow control holds it back, so that WantWrite and
+// AppendOutgoing never wait on a stream that cannot move.
+func (c *Conn) updateReady(s *stream) {
+	if s.state != StateClosed && c.streams[s.id] == s && s.canWrite() {
+		c.sched.setReady(s)
+	} else {
+		c.sched.unready(s)
+	}
+}
+
+// streamWindowGrew is called when s's send window grew (WINDOW_UPDATE or
+// a larger SETTINGS_INITIAL_WINDOW_SIZE): held-back DATA may go, and an
+// application that SendData turned away hears WindowUpdated.
+func (c *Conn) streamWindowGrew(s *stream) {
+	c.updateReady(s)
+	if s.blocked && s.sendWindow > 0 {
+		s.blocked = false
+		c.pushEvent(eventRec{kind: evWindow, streamID: s.id})
+	}
+}
+
+// refundSend gives back the connection credit reserved for DATA that s
+// buffered and will never write (the stream closed or was reset), so
+// the connection window does not shrink for good (RFC 9113, Section 6.9).
+func (c *Conn) refundSend(s *stream) {
+	n := int64(s.pending())
+	if n <= 0 {
+		return
+	}
+	s.sendOff = len(s.sendBuf)
+	c.sendWindow += n
+	if c.connBlocked && c.sendWindow > 0 {
+		c.connBlocked = false
+		c.pushEvent(eventRec{kind: evWindow})
+	}
 }
 
 // SendWindow returns how many bytes SendData would take now on stream id.
@@ -295,18 +385,26 @@ func (c *Conn) AppendOutgoing(dst []byte) []byte {
 		if s == nil {
 			break
 		}
-		n := min(s.pending(), int(c.peer.maxFrameSize), budget)
+		// No more than flow control allows now (RFC 9113, Section 6.9.1;
+		// a stream window made negative by SETTINGS sends nothing).
+		// The budget is soft: a frame is never cut short for it, so
+		// streams do not get runt DATA frames at every call's end.
+		n := min(s.sendable(), int(c.peer.maxFrameSize))
 		last := n == s.pending()
 		end := last && s.sendEnd && len(s.trailers) == 0
 		d := frame.Data{StreamID: s.id, EndStream: end, Data: s.sendBuf[s.sendOff : s.sendOff+n]}
 		dst = d.Append(dst)
 		if c.cfg.Tracer != nil {
-			c.cfg.Tracer.FrameSent(d.FrameHeader(), &d, nil)
+			t := d // only the tracer's copy escapes
+			c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, nil)
 		}
 		s.sendOff += n
 		budget -= n + frame.HeaderLen
 		c.sched.charge(s, n)
 		if !last {
+			if s.sendable() == 0 {
+				c.sched.unready(s) // until the window grows
+			}
 			continue
 		}
 		s.sendBuf, s.sendOff = s.sendBuf[:0], 0
@@ -330,25 +428,37 @@ func (c *Conn) AppendOutgoing(dst []byte) []byte {
 }
 
 // queueControl appends a control frame to the output, counting frames
-// produced in answer to the peer (Limits.MaxQueuedControlFrames).
+// produced in answer to the peer (Limits.MaxQueuedControlFrames). f
+// escapes; frames sent in steady state (WINDOW_UPDATE, RST_STREAM, PING)
+// use the allocation-free helpers below instead.
 func (c *Conn) queueControl(f frame.Frame, answer bool) {
 	c.out = f.Append(c.out)
 	if c.cfg.Tracer != nil {
 		c.cfg.Tracer.FrameSent(f.FrameHeader(), f, nil)
 	}
 	if answer {
-		c.ctrlQueued++
-		if c.ctrlQueued > c.cfg.Limits.MaxQueuedControlFrames && c.terminated == nil {
-			// PING / SETTINGS / RST floods (CVE-2019-9512, -9514, -9515):
-			// a peer that does not read what it provokes is cut off.
-			c.fail(connErr(frame.ErrCodeEnhanceYourCalm, "too many control frames queued"))
-		}
+		c.countAnswer()
+	}
+}
+
+// countAnswer counts a control frame sent in answer to the peer.
+func (c *Conn) countAnswer() {
+	c.ctrlQueued++
+	if c.ctrlQueued > c.cfg.Limits.MaxQueuedControlFrames && c.terminated == nil {
+		// PING / SETTINGS / RST floods (CVE-2019-9512, -9514, -9515):
+		// a peer that does not read what it provokes is cut off.
+		c.fail(connErr(frame.ErrCodeEnhanceYourCalm, "too many control frames queued"))
 	}
 }
 
 func (c *Conn) queueRST(id uint32, code frame.ErrCode) {
 	f := frame.RSTStream{StreamID: id, Code: code}
-	c.queueControl(&f, true)
+	c.out = f.Append(c.out)
+	if c.cfg.Tracer != nil {
+		t := f
+		c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, nil)
+	}
+	c.countAnswer()
 }
 
 func (c *Conn) queueWindowUpdate(id uint32, inc uint32) {
@@ -356,7 +466,24 @@ func (c *Conn) queueWindowUpdate(id uint32, inc uint32) {
 		return
 	}
 	f := frame.WindowUpdate{StreamID: id, Increment: inc}
-	c.queueControl(&f, false)
+	c.out = f.Append(c.out)
+	if c.cfg.Tracer != nil {
+		t := f
+		c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, nil)
+	}
+}
+
+// queuePing appends a PING (an ACK when ack is set).
+func (c *Conn) queuePing(data [8]byte, ack bool) {
+	f := frame.Ping{Ack: ack, Data: data}
+	c.out = f.Append(c.out)
+	if c.cfg.Tracer != nil {
+		t := f
+		c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, nil)
+	}
+	if ack {
+		c.countAnswer()
+	}
 }
 
 func (c *Conn) queueGoAway(last uint32, code frame.ErrCode, reason string) {

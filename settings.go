@@ -3,13 +3,14 @@ package h2kit
 import (
 	"encoding/base64"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/h2kit/h2kit/frame"
 )
 
 // appendSettings appends the SETTINGS entries that describe s, leaving
-// out values equal to the RFC defaults unless all is set.
+// out values equal to the RFC defaults (the first SETTINGS frame).
 func appendSettings(dst []frame.Setting, s Settings, role Role) []frame.Setting {
 	add := func(id frame.SettingID, v uint32) { dst = append(dst, frame.Setting{ID: id, Val: v}) }
 	if s.HeaderTableSize != frame.DefaultHeaderTableSize {
@@ -38,28 +39,76 @@ func appendSettings(dst []frame.Setting, s Settings, role Role) []frame.Setting 
 	return dst
 }
 
-// queueSettings sends our SETTINGS and starts the ACK deadline.
+// appendSettingsChanges appends the entries of s that differ from prev,
+// for a SETTINGS frame after the first: a value going back to its RFC
+// default must be sent too, or the peer keeps the old one.
+func appendSettingsChanges(dst []frame.Setting, prev, s Settings, role Role) []frame.Setting {
+	add := func(id frame.SettingID, a, b uint32) {
+		if a != b {
+			dst = append(dst, frame.Setting{ID: id, Val: b})
+		}
+	}
+	b2u := func(b bool) uint32 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	add(frame.SettingHeaderTableSize, prev.HeaderTableSize, s.HeaderTableSize)
+	if role == Client {
+		add(frame.SettingEnablePush, b2u(!prev.DisablePush), b2u(!s.DisablePush))
+	}
+	add(frame.SettingMaxConcurrentStreams, prev.MaxConcurrentStreams, s.MaxConcurrentStreams)
+	add(frame.SettingInitialWindowSize, prev.InitialWindowSize, s.InitialWindowSize)
+	add(frame.SettingMaxFrameSize, prev.MaxFrameSize, s.MaxFrameSize)
+	add(frame.SettingMaxHeaderListSize, prev.MaxHeaderListSize, s.MaxHeaderListSize)
+	add(frame.SettingEnableConnectProtocol, b2u(prev.EnableConnectProtocol), b2u(s.EnableConnectProtocol))
+	add(frame.SettingTLSRenegPermitted, prev.TLSRenegPermitted, s.TLSRenegPermitted)
+	return dst
+}
+
+// sentSettings is one SETTINGS frame of ours waiting for its ACK: when it
+// went out and the settings in force once it is acknowledged.
+type sentSettings struct {
+	at time.Time
+	s  Settings
+}
+
+// queueSettings sends our SETTINGS (s replacing c.local) and starts the
+// ACK deadline.
 func (c *Conn) queueSettings(s Settings, first bool) {
-	f := frame.Settings{Settings: appendSettings(nil, s, c.role)}
+	var list []frame.Setting
+	if first {
+		list = appendSettings(nil, s, c.role)
+	} else {
+		list = appendSettingsChanges(nil, c.local, s, c.role)
+	}
+	f := frame.Settings{Settings: list}
 	c.queueControl(&f, false)
-	c.settingsAt = append(c.settingsAt, c.now)
-	c.localAcked = false
+	c.local = s
+	c.sentSettings = append(c.sentSettings, sentSettings{at: c.now, s: s})
 	// Accept frames as large as either the old or new limit until ACK.
 	c.parser.MaxFrameSize = max(c.parser.MaxFrameSize, s.MaxFrameSize)
 }
 
-// UpdateSettings sends a new SETTINGS frame; each value takes effect for
-// receiving once the peer acknowledges it (RFC 9113, Section 6.5.3).
-// SETTINGS_INITIAL_WINDOW_SIZE changes apply to new streams.
+// UpdateSettings sends a new SETTINGS frame with the values of s that
+// changed. Each takes effect for what we receive once the peer
+// acknowledges it (RFC 9113, Section 6.5.3); a new
+// SETTINGS_INITIAL_WINDOW_SIZE then changes the receive window of every
+// open stream by the difference, as the peer changes its send windows
+// (Section 6.9.2). SETTINGS_NO_RFC7540_PRIORITIES cannot change after the
+// first SETTINGS (RFC 9218, Section 2.1), nor
+// SETTINGS_ENABLE_CONNECT_PROTOCOL go back to 0 (RFC 8441, Section 3):
+// those fields of s are ignored.
 func (c *Conn) UpdateSettings(s Settings) error {
 	if c.terminated != nil {
 		return ErrConnClosed
 	}
-	s.TLSRenegPermitted &= 0x3
+	s.NoRFC7540Priorities = c.local.NoRFC7540Priorities
+	s.EnableConnectProtocol = s.EnableConnectProtocol || c.local.EnableConnectProtocol
 	cfg := c.cfg
 	cfg.Settings = s
 	s = cfg.withDefaults().Settings
-	c.local = s
 	c.queueSettings(s, false)
 	return nil
 }
@@ -68,23 +117,24 @@ func (c *Conn) UpdateSettings(s Settings) error {
 func (c *Conn) onSettings(f frame.Frame) error {
 	st := f.(*frame.Settings)
 	if st.Ack {
-		if len(c.settingsAt) == 0 {
+		if len(c.sentSettings) == 0 {
 			return nil // an ACK for nothing: ignored
 		}
-		c.settingsAt = c.settingsAt[1:]
-		if len(c.settingsAt) == 0 {
-			c.localAcked = true
-			c.parser.MaxFrameSize = c.local.MaxFrameSize
-			c.dec.SetMaxDynamicTableSize(c.local.HeaderTableSize)
-			c.dec.SetMaxHeaderListSize(c.local.MaxHeaderListSize)
-		}
+		c.settingsAcked(c.sentSettings[0].s)
+		c.sentSettings = c.sentSettings[1:]
 		c.pushEvent(eventRec{kind: evSettingsAck})
 		return nil
 	}
 	if !c.settingsBucket.take(c.now) {
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many SETTINGS frames")
 	}
-	c.changed = c.changed[:0]
+	if len(c.events) == 0 {
+		// No event holds c.changed any more (NextEvent drained them):
+		// reuse it. Otherwise append, since an earlier SettingsReceived
+		// not yet taken still points into it.
+		c.changed = c.changed[:0]
+	}
+	start := len(c.changed)
 	for _, s := range st.Settings {
 		if err := c.applySetting(s); err != nil {
 			return err
@@ -94,9 +144,48 @@ func (c *Conn) onSettings(f frame.Frame) error {
 	// Section 6.5.3: acknowledge once applied.
 	ack := frame.Settings{Ack: true}
 	c.queueControl(&ack, true)
-	c.pushEvent(eventRec{kind: evSettings, settings: c.changed})
+	c.pushEvent(eventRec{kind: evSettings, settings: c.changed[start:len(c.changed):len(c.changed)]})
 	return nil
 }
+
+// settingsAcked puts our settings s in force for what we receive: the
+// peer has applied them (RFC 9113, Section 6.5.3).
+func (c *Conn) settingsAcked(s Settings) {
+	prev := c.acked
+	c.acked = s
+	// Frames as large as a later, still unacknowledged SETTINGS allows
+	// may come already.
+	m := s.MaxFrameSize
+	for _, p := range c.sentSettings[1:] {
+		m = max(m, p.s.MaxFrameSize)
+	}
+	c.parser.MaxFrameSize = m
+	c.dec.SetMaxDynamicTableSize(s.HeaderTableSize)
+	c.dec.SetMaxHeaderListSize(s.MaxHeaderListSize)
+	if delta := int64(s.InitialWindowSize) - int64(prev.InitialWindowSize); delta != 0 {
+		// Section 6.9.2: the peer moved the window of every stream by
+		// delta when it applied the setting; so do we.
+		for _, st := range c.streams {
+			st.recvWindow += delta
+			st.recvTarget = max(1, st.recvTarget+delta)
+		}
+	}
+}
+
+// rfcDefaultSettings are the settings in force before the first SETTINGS
+// is acknowledged (RFC 9113, Section 6.5.2; no limit where the RFC sets none).
+func rfcDefaultSettings() Settings {
+	return Settings{
+		HeaderTableSize:      frame.DefaultHeaderTableSize,
+		MaxConcurrentStreams: math.MaxUint32,
+		InitialWindowSize:    frame.DefaultInitialWindowSize,
+		MaxFrameSize:         frame.DefaultMaxFrameSize,
+	}
+}
+
+// recvInitialWindow is the stream window the peer applies to new streams
+// now: our last acknowledged SETTINGS_INITIAL_WINDOW_SIZE.
+func (c *Conn) recvInitialWindow() uint32 { return c.acked.InitialWindowSize }
 
 // applySetting applies one of the peer's settings at once (Section 6.5.3).
 func (c *Conn) applySetting(s frame.Setting) error {
@@ -133,9 +222,10 @@ func (c *Conn) applySetting(s frame.Setting) error {
 		}
 		for _, st := range c.streams {
 			st.sendWindow += delta
-			if delta > 0 && st.blocked && st.sendWindow > 0 {
-				st.blocked = false
-				c.pushEvent(eventRec{kind: evWindow, streamID: st.id})
+			if delta > 0 {
+				c.streamWindowGrew(st)
+			} else {
+				c.updateReady(st) // maybe held back now
 			}
 		}
 		p.initialWindowSize = s.Val
@@ -144,6 +234,10 @@ func (c *Conn) applySetting(s frame.Setting) error {
 	case frame.SettingMaxHeaderListSize:
 		p.maxHeaderListSize = s.Val
 	case frame.SettingEnableConnectProtocol:
+		if p.enableConnectProtocol && s.Val == 0 {
+			// RFC 8441, Section 3: it MUST NOT go from 1 back to 0.
+			return connErr(frame.ErrCodeProtocol, "SETTINGS_ENABLE_CONNECT_PROTOCOL went from 1 to 0")
+		}
 		p.enableConnectProtocol = s.Val == 1
 	case frame.SettingNoRFC7540Priorities:
 		p.noRFC7540Priorities = s.Val == 1
@@ -198,10 +292,10 @@ func (c *Conn) RenegotiationPermitted(d RenegDirection) bool {
 
 // settingsDeadline is when our oldest unacknowledged SETTINGS times out.
 func (c *Conn) settingsDeadline() time.Time {
-	if len(c.settingsAt) == 0 || c.cfg.SettingsTimeout < 0 {
+	if len(c.sentSettings) == 0 || c.cfg.SettingsTimeout < 0 {
 		return time.Time{}
 	}
-	return c.settingsAt[0].Add(c.cfg.SettingsTimeout)
+	return c.sentSettings[0].at.Add(c.cfg.SettingsTimeout)
 }
 
 // EncodeHTTP2Settings returns the HTTP2-Settings header value for an h2c

@@ -171,12 +171,15 @@ var transitions = func() (t [numStates][numInputs]transition) {
 	set(StateHalfClosedRemote, inSendDataEnd, StateClosed, vOK)
 	set(StateHalfClosedRemote, inSendRST, StateClosed, vOK)
 	// closed: WINDOW_UPDATE and RST_STREAM may still be in flight and are
-	// ignored; DATA is a stream error; HEADERS after END_STREAM is a
-	// connection error (Section 5.1, "closed").
+	// ignored; DATA and HEADERS after the peer knows the stream is over
+	// are a connection error of type STREAM_CLOSED (Section 5.1,
+	// "closed"). Callers ignore everything on a stream we reset a moment
+	// ago, and make DATA on a stream they cannot tell about (a skipped
+	// id, or forgotten) a stream error (Section 6.1).
 	set(StateClosed, inRecvWindowUpdate, StateClosed, vIgnore)
 	set(StateClosed, inRecvRST, StateClosed, vIgnore)
-	set(StateClosed, inRecvData, StateClosed, vStreamClosed)
-	set(StateClosed, inRecvDataEnd, StateClosed, vStreamClosed)
+	set(StateClosed, inRecvData, StateClosed, vConnStreamClosed)
+	set(StateClosed, inRecvDataEnd, StateClosed, vConnStreamClosed)
 	set(StateClosed, inRecvHeaders, StateClosed, vConnStreamClosed)
 	set(StateClosed, inRecvHeadersEnd, StateClosed, vConnStreamClosed)
 	set(StateClosed, inSendRST, StateClosed, vIgnore)

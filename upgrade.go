@@ -42,9 +42,17 @@ func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body [
 	if c.lastPeerID != 0 {
 		return errors.New("h2kit: upgrade after streams were opened")
 	}
+	// Both inputs are checked before anything changes.
 	settings, err := decodeHTTP2Settings(http2Settings)
 	if err != nil {
 		return err
+	}
+	m := messageInfo{contentLength: -1}
+	if !c.cfg.DisableMessageRules {
+		// RFC 9113, Section 8.3.1.
+		if reason := checkRequest(request, &m, false); reason != "" {
+			return errors.New("h2kit: upgraded request: " + reason)
+		}
 	}
 	for _, s := range settings {
 		if err := c.applySetting(s); err != nil {
@@ -55,12 +63,6 @@ func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body [
 	c.lastPeerID = 1
 	c.setState(s, StateHalfClosedRemote)
 	s.recvPhase = phaseDone
-	m := messageInfo{contentLength: -1}
-	if !c.cfg.DisableMessageRules {
-		if reason := checkRequest(request, &m, false); reason != "" {
-			return errors.New("h2kit: upgraded request: " + reason)
-		}
-	}
 	s.isHead = m.isHead
 	fields := c.keepFields(append([]hpack.Field(nil), request...))
 	c.pushEvent(eventRec{kind: evRequest, streamID: 1, fields: fields, endStream: len(body) == 0, prio: s.prio})

@@ -39,10 +39,10 @@ type Decoder struct {
 
 // NewDecoder returns a Decoder whose dynamic table has maximum size
 // maxDynamicTableSize, the SETTINGS_HEADER_TABLE_SIZE we advertise (RFC
-// 9113, Section 6.5.2). Until the peer has acknowledged our SETTINGS, it may
-// still assume the default, DefaultTableSize: an engine advertising less can
-// start with NewDecoder(DefaultTableSize) and call SetMaxDynamicTableSize on
-// the acknowledgement.
+// 9113, Section 6.5.2). Until the peer acknowledges our SETTINGS, it may
+// still use the default, DefaultTableSize: an engine advertising less starts
+// with NewDecoder(DefaultTableSize) and calls SetMaxDynamicTableSize when
+// the acknowledgement arrives.
 func NewDecoder(maxDynamicTableSize uint32) *Decoder {
 	d := &Decoder{
 		allowed:  maxDynamicTableSize,
@@ -285,11 +285,14 @@ func (d *Decoder) readString(block []byte, i int, skip bool) (string, int, error
 		return "", i, decodingError(ErrTruncated, i, "input ends before a string literal")
 	}
 	huffman := block[i]&0x80 != 0
-	l, n, st := readInt(block[i:], 7)
-	if st != intOK {
-		return "", i, st.err(i)
+	l, j := uint64(block[i]&0x7f), i+1
+	if l == 0x7f {
+		v, n, st := readInt(block[i:], 7)
+		if st != intOK {
+			return "", i, st.err(i)
+		}
+		l, j = v, i+n
 	}
-	j := i + n
 	if l > uint64(len(block)-j) {
 		return "", i, decodingError(ErrTruncated, i, "string literal of "+strconv.FormatUint(l, 10)+
 			" octets, only "+strconv.Itoa(len(block)-j)+" left")
@@ -309,9 +312,9 @@ func (d *Decoder) readString(block []byte, i int, skip bool) (string, int, error
 		if d.maxStr > 0 && l*8/30 > uint64(d.maxStr) {
 			return "", i, d.tooLong(i, l*8/30)
 		}
-		buf, hst := huffmanDecode(d.buf, block[j:end])
+		buf, hst, at := huffmanDecode(d.buf, block[j:end])
 		if hst != huffOK {
-			return "", i, hst.err(i)
+			return "", i, hst.err(j + at)
 		}
 		d.buf = buf
 		if n := len(d.buf) - start; d.maxStr > 0 && n > d.maxStr {

@@ -1,9 +1,10 @@
 package hpack
 
 import (
-	"hash/maphash"
+	"encoding/binary"
 	"math/bits"
-	"slices"
+	"math/rand/v2"
+	"unsafe"
 )
 
 // An Encoder encodes header blocks for one direction of one connection
@@ -31,16 +32,17 @@ import (
 // strings are Huffman-encoded when that is shorter (RFC 7541, Section 5.2).
 type Encoder struct {
 	t       dynTable
-	seed    maphash.Seed
+	seed    uint64 // of the hashes of names and values
 	limit   uint32 // our own bound on the table size
 	peerMax uint32 // the peer's SETTINGS_HEADER_TABLE_SIZE
 	pending bool   // size updates to send at the start of the next block
 	minSize uint32 // smallest size since the last update sent
 	target  uint32 // size to announce last
 
-	// seen remembers the pair hashes of "volatile" fields sent once
-	// without indexing (direct-mapped; collisions just forget).
-	seen [64]uint64
+	// seen remembers (32 bits of) the pair hashes of "volatile" fields
+	// sent once without indexing: a hash can be in either of two slots,
+	// and a collision just forgets one.
+	seen [256]uint32
 
 	// Knobs for tests reproducing RFC 7541, Appendix C.
 	indexAll bool // literal with incremental indexing for every field not found
@@ -59,7 +61,7 @@ const (
 // size, DefaultTableSize, which is also its default limit.
 func NewEncoder() *Encoder {
 	e := &Encoder{
-		seed:    maphash.MakeSeed(),
+		seed:    rand.Uint64(),
 		limit:   DefaultTableSize,
 		peerMax: DefaultTableSize,
 	}
@@ -84,6 +86,10 @@ func (e *Encoder) SetMaxDynamicTableSizeLimit(n uint32) {
 // block starts with dynamic table size updates: the smallest size since the
 // last block if it was smaller, then the final size (RFC 7541, Section 4.2).
 // Call it between header blocks.
+//
+// (golang.org/x/net's Decoder, as of v0.62.0, rejects such a pair of
+// updates unless the first one empties its table: a peer using it should
+// not change its setting twice between two of our header blocks.)
 func (e *Encoder) SetMaxDynamicTableSize(n uint32) {
 	e.peerMax = n
 	e.sizeChanged()
@@ -207,8 +213,8 @@ func (e *Encoder) appendField(dst []byte, f *Field) []byte {
 		return e.appendLiteral(dst, 0x10, 4, f, staticName)
 	}
 
-	nameHash := maphash.String(e.seed, f.Name)
-	pairHash := nameHash ^ bits.RotateLeft64(maphash.String(e.seed, f.Value), 29)
+	nameHash := strHash(e.seed, f.Name)
+	pairHash := nameHash ^ bits.RotateLeft64(strHash(e.seed^hashK1, f.Value), 29)
 	if i := e.t.findPair(f.Name, f.Value, pairHash); i != 0 {
 		return appendInt(dst, 0x80, 7, staticTableLen+i)
 	}
@@ -237,12 +243,20 @@ func (e *Encoder) shouldIndex(f *Field, class uint8, pairHash uint64) bool {
 		return false
 	}
 	if class == classVolatile {
-		slot := &e.seen[pairHash%uint64(len(e.seen))]
-		if *slot == pairHash {
-			*slot = 0
+		tag := uint32(pairHash>>32) | 1 // never 0, the empty slot
+		a, b := &e.seen[uint8(pairHash)], &e.seen[uint8(pairHash>>8)]
+		switch {
+		case *a == tag:
+			*a = 0
 			return true
+		case *b == tag:
+			*b = 0
+			return true
+		case *a == 0:
+			*a = tag
+		default:
+			*b = tag
 		}
-		*slot = pairHash
 		return false
 	}
 	return true
@@ -253,7 +267,7 @@ func (e *Encoder) shouldIndex(f *Field, class uint8, pairHash uint64) bool {
 func (e *Encoder) appendLiteral(dst []byte, pattern byte, prefix uint8, f *Field, staticName uint8) []byte {
 	nameIndex := uint64(staticName)
 	if nameIndex == 0 && e.t.len() > 0 {
-		if i := e.t.findName(f.Name, maphash.String(e.seed, f.Name)); i != 0 {
+		if i := e.t.findName(f.Name, strHash(e.seed, f.Name)); i != 0 {
 			nameIndex = staticTableLen + i
 		}
 	}
@@ -273,13 +287,51 @@ func (e *Encoder) appendLiteralWithName(dst []byte, pattern byte, prefix uint8, 
 // appendString appends a string literal (RFC 7541, Section 5.2),
 // Huffman-encoded if that is shorter.
 func (e *Encoder) appendString(dst []byte, s string) []byte {
-	if e.huffman != huffNever {
+	if e.huffman == huffAuto && len(s) >= 32 {
+		// Long strings: encode at once, and fall back if not shorter.
+		if out, ok := appendHuffmanShorter(dst, s); ok {
+			return out
+		}
+	} else if e.huffman != huffNever {
 		if n := HuffmanEncodedLen(s); n < len(s) || e.huffman == huffAlways {
 			dst = appendInt(dst, 0x80, 7, uint64(n))
-			dst = slices.Grow(dst, n)
 			return AppendHuffman(dst, s)
 		}
 	}
 	dst = appendInt(dst, 0x00, 7, uint64(len(s)))
 	return append(dst, s...)
+}
+
+// Constants of strHash (odd, with well-mixed bits).
+const (
+	hashK0 = 0x9e3779b97f4a7c15
+	hashK1 = 0xc2b2ae3d27d4eb4f
+	hashK2 = 0x165667b19e3779f9
+)
+
+// strHash is a cheap seeded hash of s for the dynamic table index. Past 32
+// octets it reads only the first and last 16 (and the length): equal
+// hashes are settled by comparing strings, and since all the table's
+// entries together hold at most its size in octets, even colliding ones
+// cost a bounded amount of comparing.
+func strHash(seed uint64, s string) uint64 {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	n := len(b)
+	var x, y uint64
+	switch {
+	case n > 16:
+		x = binary.LittleEndian.Uint64(b) ^ binary.LittleEndian.Uint64(b[8:])*hashK2
+		y = binary.LittleEndian.Uint64(b[n-16:]) ^ binary.LittleEndian.Uint64(b[n-8:])*hashK2
+	case n >= 8:
+		x = binary.LittleEndian.Uint64(b)
+		y = binary.LittleEndian.Uint64(b[n-8:])
+	case n >= 4:
+		x = uint64(binary.LittleEndian.Uint32(b))
+		y = uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	case n > 0:
+		x = uint64(b[0])<<16 | uint64(b[n/2])<<8 | uint64(b[n-1])
+	}
+	hi, lo := bits.Mul64(x^seed^hashK0, y^uint64(n)*hashK1)
+	hi, lo = bits.Mul64(hi^lo^hashK2, seed^hashK1)
+	return hi ^ lo
 }

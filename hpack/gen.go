@@ -181,7 +181,7 @@ func checkPrefixCode(codes []code) error {
 		kraft += 1 << (30 - c.len)
 	}
 	if kraft != 1<<30 {
-		return errors.New("Huffman code is not complete (Kraft sum is not 1)")
+		return errors.New("the Huffman code is not complete (Kraft sum is not 1)")
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].v < all[j].v })
 	for i := 1; i < len(all); i++ {
@@ -307,15 +307,38 @@ func genHuffman(codes []code) ([]byte, error) {
 		}
 	}
 
+	fast, err := fastTable(codes)
+	if err != nil {
+		return nil, err
+	}
+
 	var b bytes.Buffer
 	fmt.Fprintf(&b, header, "Appendix B")
-	fmt.Fprintf(&b, "// huffmanCodes holds the code of each symbol (RFC 7541, Appendix B), aligned\n")
-	fmt.Fprintf(&b, "// to the least significant bit, in the low 32 bits and its length in bits\n")
-	fmt.Fprintf(&b, "// above them. Index 256 is EOS.\n")
-	fmt.Fprintf(&b, "var huffmanCodes = [257]uint64{\n")
-	for sym, c := range codes {
-		fmt.Fprintf(&b, "\t%#x | %d<<32, // %s\n", c.bits, c.len, symName(sym))
+	fmt.Fprintf(&b, "// huffmanCodes holds the code of each symbol (RFC 7541, Appendix B),\n")
+	fmt.Fprintf(&b, "// aligned to the least significant bit. Index 256 is EOS.\n")
+	fmt.Fprintf(&b, "var huffmanCodes = [257]uint32{\n")
+	for i := 0; i < len(codes); i += 8 {
+		b.WriteString("\t")
+		for _, c := range codes[i:min(i+8, len(codes))] {
+			fmt.Fprintf(&b, "%#x, ", c.bits)
+		}
+		fmt.Fprintf(&b, "// %s-%s\n", symName(i), symName(min(i+7, len(codes)-1)))
 	}
+	fmt.Fprintf(&b, "}\n\n")
+	fmt.Fprintf(&b, "// huffmanCodeLen holds the length in bits of each code.\n")
+	fmt.Fprintf(&b, "var huffmanCodeLen = [257]uint8{\n")
+	lens := make([]uint8, len(codes))
+	for sym, c := range codes {
+		lens[sym] = c.len
+	}
+	writeRows(&b, lens, "%d, ")
+	fmt.Fprintf(&b, "}\n\n")
+	fmt.Fprintf(&b, "// huffmanFastTable decodes the next %d bits of input at once: an entry\n", fastBits)
+	fmt.Fprintf(&b, "// holds up to two symbols (bits 0-7 and 8-15), how many (bits 16-17) and\n")
+	fmt.Fprintf(&b, "// how many bits they use (bits 24-31). 0 means the bits start a code\n")
+	fmt.Fprintf(&b, "// longer than %d bits: use huffmanDecodeTable.\n", fastBits)
+	fmt.Fprintf(&b, "var huffmanFastTable = [1 << %d]uint32{\n", fastBits)
+	writeRows(&b, fast, "%#x, ")
 	fmt.Fprintf(&b, "}\n\n")
 	fmt.Fprintf(&b, "// huffmanDecodeTable drives the decoder eight bits at a time. State 0\n")
 	fmt.Fprintf(&b, "// starts a symbol. An entry with huffLink set means: the eight bits are\n")
@@ -325,17 +348,59 @@ func genHuffman(codes []code) ([]byte, error) {
 	fmt.Fprintf(&b, "var huffmanDecodeTable = [%d][256]uint16{\n", len(tables))
 	for s, t := range tables {
 		fmt.Fprintf(&b, "\t{ // state %d\n", s)
-		for i := 0; i < 256; i += 8 {
-			b.WriteString("\t\t")
-			for j := i; j < i+8; j++ {
-				fmt.Fprintf(&b, "%#04x, ", t[j])
-			}
-			b.WriteString("\n")
-		}
+		writeRows(&b, t[:], "%#x, ")
 		fmt.Fprintf(&b, "\t},\n")
 	}
 	fmt.Fprintf(&b, "}\n")
 	return format.Source(b.Bytes())
+}
+
+// writeRows writes vs, 16 a line.
+func writeRows[T uint8 | uint16 | uint32](b *bytes.Buffer, vs []T, f string) {
+	for i, v := range vs {
+		if i%16 == 0 {
+			b.WriteString("\t")
+		}
+		fmt.Fprintf(b, f, v)
+		if i%16 == 15 || i == len(vs)-1 {
+			b.WriteString("\n")
+		}
+	}
+}
+
+// fastBits is the width of the index of huffmanFastTable.
+const fastBits = 12
+
+// fastTable builds huffmanFastTable: for every fastBits-bit string, the one
+// or two symbols whose codes it starts with.
+func fastTable(codes []code) ([]uint32, error) {
+	// match returns the symbol whose code starts v (n bits, MSB first), if
+	// that code has at most n bits.
+	match := func(v uint32, n uint8) (sym int, l uint8, ok bool) {
+		for s, c := range codes {
+			if c.len <= n && v>>(n-c.len) == c.bits {
+				return s, c.len, true
+			}
+		}
+		return 0, 0, false
+	}
+	t := make([]uint32, 1<<fastBits)
+	for v := range uint32(1 << fastBits) {
+		s1, l1, ok := match(v, fastBits)
+		if !ok {
+			continue
+		}
+		if s1 == 256 {
+			return nil, errors.New("EOS shorter than the fast table index")
+		}
+		e := uint32(s1) | 1<<16 | uint32(l1)<<24
+		rest := fastBits - l1
+		if s2, l2, ok := match(v&(1<<rest-1), rest); ok && rest > 0 {
+			e = uint32(s1) | uint32(s2)<<8 | 2<<16 | uint32(l1+l2)<<24
+		}
+		t[v] = e
+	}
+	return t, nil
 }
 
 func symName(sym int) string {

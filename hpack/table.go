@@ -116,8 +116,8 @@ func (t *dynTable) place(l uint64) (p uint64, moved bool) {
 	}
 	if c > 0 {
 		p = t.tail
-		if p%c+l > c {
-			p += c - p%c // next lap
+		if p&(c-1)+l > c {
+			p += c - p&(c-1) // next lap
 		}
 		if p+l-t.head <= c {
 			return p, false
@@ -136,7 +136,7 @@ func (t *dynTable) place(l uint64) (p uint64, moved bool) {
 		nc *= 2
 	}
 	data := make([]byte, nc)
-	base := t.tail + nc - t.tail%nc // a fresh lap, so offsets keep growing
+	base := t.tail + nc - t.tail&(nc-1) // a fresh lap, so offsets keep growing
 	pos := base
 	for id := t.first; id < t.next; id++ {
 		e := &t.ents[id&uint64(len(t.ents)-1)]

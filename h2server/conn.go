@@ -1,0 +1,406 @@
+package h2server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	h2kit "github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/connloop"
+	"github.com/h2kit/h2kit/internal/httpcommon"
+)
+
+// serverConn is one HTTP/2 connection. Its methods marked "owner" run on
+// the connloop goroutine, the only one that touches the engine; handler
+// goroutines talk to it through their streams (markDirty + Wake).
+type serverConn struct {
+	srv     *Server
+	hs      *http.Server
+	handler http.Handler
+	nc      net.Conn
+	eng     *h2kit.Conn
+	loop    *connloop.Loop
+	baseCtx context.Context
+	tls     *tls.ConnectionState
+	remote  string
+	start   time.Time
+
+	// Timeouts: the Server's, or the http.Server's when those are zero.
+	readHeaderTimeout, writeTimeout time.Duration
+
+	dirty       atomic.Pointer[stream] // streams with output or consumed bytes: a lock-free stack
+	pushEnabled atomic.Bool
+	gone        atomic.Bool // the connection is over
+
+	// Owner-only.
+	streams    map[uint32]*stream
+	draining   []uint32 // responses complete while the request body is still coming
+	sawRequest bool
+
+	pushMu  sync.Mutex
+	pushReq []*pushRequest
+}
+
+func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
+	sc := &serverConn{
+		srv:     s,
+		hs:      opts.BaseConfig,
+		handler: opts.Handler,
+		nc:      c,
+		remote:  c.RemoteAddr().String(),
+		start:   time.Now(),
+		streams: make(map[uint32]*stream),
+	}
+	if sc.handler == nil {
+		sc.handler = s.Handler
+	}
+	if sc.handler == nil && sc.hs != nil {
+		sc.handler = sc.hs.Handler
+	}
+	if sc.handler == nil {
+		sc.handler = http.DefaultServeMux
+	}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if sc.hs != nil {
+		ctx = context.WithValue(ctx, http.ServerContextKey, sc.hs)
+	}
+	sc.baseCtx = context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr())
+	c.SetDeadline(time.Time{})
+
+	cfg := s.engineConfig(c)
+	sc.readHeaderTimeout, sc.writeTimeout = s.ReadHeaderTimeout, s.WriteTimeout
+	if hs := sc.hs; hs != nil {
+		if cfg.IdleTimeout == 0 {
+			cfg.IdleTimeout = hs.IdleTimeout
+		}
+		if sc.readHeaderTimeout == 0 {
+			sc.readHeaderTimeout = hs.ReadHeaderTimeout
+		}
+		if sc.writeTimeout == 0 {
+			sc.writeTimeout = hs.WriteTimeout
+		}
+	}
+	sc.eng = h2kit.NewConn(cfg, sc.start)
+	if tc, ok := c.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		if !st.HandshakeComplete {
+			if !s.handshake(tc) {
+				return nil
+			}
+			st = tc.ConnectionState()
+		}
+		sc.tls = &st
+		if reason := s.inadequateSecurity(&st); reason != "" {
+			// RFC 9113, Section 9.2.1 and 9.2.2: a connection error of type
+			// INADEQUATE_SECURITY (after our SETTINGS).
+			sc.eng.Close(frame.ErrCodeInadequateSecurity, reason)
+		}
+	}
+	var prefix []byte
+	if len(opts.Prefix) > 0 {
+		prefix = opts.Prefix
+	}
+	sc.loop = connloop.New(c, sc.eng, sc, connloop.Options{Prefix: prefix, WriteTimeout: sc.writeTimeout})
+	return sc
+}
+
+// run serves the connection until it is over.
+func (sc *serverConn) run() {
+	sc.srv.trackConn(sc, true)
+	if sc.srv.shutting.Load() {
+		sc.eng.Shutdown()
+	}
+	// Before the loop starts, this goroutine may still use the engine: an
+	// Upgrade applied the client's HTTP2-Settings without an event.
+	sc.pushEnabled.Store(!sc.eng.PeerSettings().DisablePush)
+	err := sc.loop.Run()
+	if err != nil && !errors.Is(err, connloop.ErrPeerClosed) && !errors.Is(err, errServerClosing) {
+		sc.srv.logger().Debug("h2server: connection ended", "remote", sc.remote, "err", err)
+	}
+}
+
+// Event handles one engine event (owner).
+func (sc *serverConn) Event(ev h2kit.Event) {
+	switch e := ev.(type) {
+	case *h2kit.RequestReceived:
+		sc.onRequest(e.StreamID, e.Fields, e.EndStream)
+	case *h2kit.DataReceived:
+		sc.onData(e)
+	case *h2kit.TrailersReceived:
+		if st := sc.streams[e.StreamID]; st != nil {
+			st.recvTrailers(e.Fields)
+		}
+	case *h2kit.StreamReset:
+		if st := sc.streams[e.StreamID]; st != nil {
+			st.closeWith(errStreamReset(e.Code))
+			sc.forget(st)
+		}
+	case *h2kit.WindowUpdated:
+		if e.StreamID == 0 {
+			for _, st := range sc.streams {
+				st.flush()
+			}
+		} else if st := sc.streams[e.StreamID]; st != nil {
+			st.flush()
+		}
+	case *h2kit.SettingsReceived:
+		sc.pushEnabled.Store(!sc.eng.PeerSettings().DisablePush)
+	case *h2kit.ConnectionTerminated:
+		sc.closeStreams(e.Err)
+	}
+}
+
+// onData hands body bytes to the stream's reader, or gives them back at
+// once when nobody will read them (owner).
+func (sc *serverConn) onData(e *h2kit.DataReceived) {
+	st := sc.streams[e.StreamID]
+	if st == nil || !st.recvData(e.Data, e.EndStream) {
+		sc.eng.ConsumeData(e.StreamID, len(e.Data))
+	}
+}
+
+// Wake moves what handlers queued into the engine (owner).
+func (sc *serverConn) Wake() {
+	for st := sc.dirty.Swap(nil); st != nil; {
+		next := st.nextDirty
+		st.nextDirty = nil
+		st.inDirty.Store(false)
+		st.flush()
+		st.release() // the dirty list's reference
+		st = next
+	}
+	sc.pushMu.Lock()
+	reqs := sc.pushReq
+	sc.pushReq = nil
+	sc.pushMu.Unlock()
+	for _, p := range reqs {
+		p.done <- sc.promise(p)
+	}
+}
+
+// Written resets the streams whose response is complete, now that its
+// END_STREAM has left the engine, while the client is still sending:
+// RST_STREAM NO_ERROR asks it to stop without error (RFC 9113, Section
+// 8.1) instead of uploading a body nobody reads (owner).
+func (sc *serverConn) Written() {
+	keep := sc.draining[:0]
+	for _, id := range sc.draining {
+		switch sc.eng.State(id) {
+		case h2kit.StateHalfClosedLocal:
+			sc.eng.ResetStream(id, frame.ErrCodeNo)
+		case h2kit.StateOpen:
+			keep = append(keep, id) // END_STREAM not taken yet
+		}
+	}
+	sc.draining = keep
+}
+
+// Deadline is ReadHeaderTimeout until the first request (owner).
+func (sc *serverConn) Deadline() time.Time {
+	if sc.sawRequest || sc.readHeaderTimeout <= 0 {
+		return time.Time{}
+	}
+	return sc.start.Add(sc.readHeaderTimeout)
+}
+
+// Timer fires ReadHeaderTimeout (owner).
+func (sc *serverConn) Timer(now time.Time) {
+	if !sc.sawRequest && sc.readHeaderTimeout > 0 {
+		sc.eng.Close(frame.ErrCodeNo, "no request in time")
+	}
+}
+
+// Closed ends every stream left (owner, last call).
+func (sc *serverConn) Closed(err error) {
+	if err == nil {
+		err = errConnClosed
+	}
+	sc.closeStreams(err)
+	sc.srv.trackConn(sc, false)
+}
+
+var errConnClosed = errors.New("h2server: connection closed")
+
+func (sc *serverConn) closeStreams(err error) {
+	sc.gone.Store(true)
+	if err == nil {
+		err = errConnClosed
+	}
+	for _, st := range sc.streams {
+		st.closeWith(err)
+		sc.forget(st)
+	}
+	sc.pushMu.Lock()
+	reqs := sc.pushReq
+	sc.pushReq = nil
+	sc.pushMu.Unlock()
+	for _, p := range reqs {
+		p.done <- err
+	}
+}
+
+// forget drops the owner's reference to st (owner).
+func (sc *serverConn) forget(st *stream) {
+	if sc.streams[st.id] == st {
+		delete(sc.streams, st.id)
+		st.release()
+	}
+}
+
+// markDirty queues st for the owner's next Wake. The caller holds a
+// reference (the handler's); the list takes one of its own, so a stream
+// is never recycled while on it.
+func (sc *serverConn) markDirty(st *stream) {
+	if st.inDirty.CompareAndSwap(false, true) {
+		st.refs.Add(1)
+		for {
+			old := sc.dirty.Load()
+			st.nextDirty = old
+			if sc.dirty.CompareAndSwap(old, st) {
+				break
+			}
+		}
+	}
+	sc.loop.Wake()
+}
+
+// onRequest starts a handler for a new request (owner).
+func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool) {
+	sc.sawRequest = true
+	h, err := httpcommon.DecodeRequest(fields)
+	if err != nil {
+		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
+		return
+	}
+	req, err := sc.newRequest(&h, endStream)
+	if err != nil {
+		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
+		return
+	}
+	sc.startStream(id, req, endStream, false)
+}
+
+// newRequest builds the *http.Request of a request head (owner).
+func (sc *serverConn) newRequest(h *httpcommon.Request, endStream bool) (*http.Request, error) {
+	var u *url.URL
+	var err error
+	if h.Method == http.MethodConnect && h.Protocol == "" {
+		u = &url.URL{Host: h.Authority}
+	} else {
+		u, err = url.ParseRequestURI(h.Path)
+		if err != nil {
+			return nil, err
+		}
+	}
+	req := &http.Request{
+		Method:     h.Method,
+		URL:        u,
+		Proto:      "HTTP/2.0",
+		ProtoMajor: 2,
+		Header:     h.Header,
+		Host:       h.Authority,
+		RemoteAddr: sc.remote,
+		RequestURI: h.Path,
+		TLS:        sc.tls,
+		Trailer:    h.Trailer,
+	}
+	if h.Method == http.MethodConnect && h.Protocol == "" {
+		req.RequestURI = h.Authority
+	}
+	if h.Protocol != "" {
+		req.Header[":protocol"] = []string{h.Protocol}
+	}
+	switch {
+	case endStream:
+		req.ContentLength = 0
+	default:
+		req.ContentLength = h.ContentLength
+	}
+	return req, nil
+}
+
+// startStream creates the stream record and runs the handler (owner).
+func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushed bool) *stream {
+	st := getStream()
+	st.sc = sc
+	st.id = id
+	st.refs.Store(2) // the owner's and the handler's
+	st.isHead = req.Method == http.MethodHead
+	st.pushed = pushed
+	st.inEOF = endStream
+	st.trailer = req.Trailer
+	ctx, cancel := context.WithCancel(sc.baseCtx)
+	st.cancel = cancel
+	st.start = time.Now()
+	if sc.writeTimeout > 0 {
+		st.writeDeadline = st.start.Add(sc.writeTimeout)
+	}
+	if endStream {
+		req.Body = http.NoBody
+	} else {
+		st.body = &requestBody{st: st}
+		req.Body = st.body
+		if v := req.Header["Expect"]; len(v) == 1 && asciiEqualFold(v[0], "100-continue") {
+			st.expect100 = true
+		}
+	}
+	req = req.WithContext(ctx)
+	st.req = req
+	sc.streams[id] = st
+	go st.serve()
+	return st
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// pushRequest is a handler's Push waiting for the owner.
+type pushRequest struct {
+	st     *stream
+	fields []hpack.Field
+	req    *http.Request
+	done   chan error
+}
+
+// promise sends a PUSH_PROMISE and starts the pushed response (owner).
+func (sc *serverConn) promise(p *pushRequest) error {
+	if sc.streams[p.st.id] != p.st {
+		return errStreamClosed
+	}
+	id, err := sc.eng.PushPromise(p.st.id, p.fields)
+	switch {
+	case errors.Is(err, h2kit.ErrPushDisabled):
+		return http.ErrNotSupported
+	case err != nil:
+		return err
+	}
+	sc.startStream(id, p.req, true, true)
+	return nil
+}

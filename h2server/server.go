@@ -1,0 +1,336 @@
+// Package h2server serves any http.Handler over HTTP/2 (RFC 9113) with the
+// h2kit engine.
+//
+// The three ways to start HTTP/2 of RFC 7540, Section 3 are covered:
+//
+//   - TLS with ALPN "h2": ConfigureServer adds HTTP/2 to an *http.Server
+//     (which keeps serving HTTP/1.1 to clients that offer only
+//     "http/1.1"), or Serve accepts on a TLS listener;
+//   - cleartext with prior knowledge (h2c): ServeH2C sniffs the connection
+//     preface on a port that also serves HTTP/1.1, and Serve takes plain
+//     connections as HTTP/2 directly;
+//   - cleartext Upgrade ("Upgrade: h2c"): ServeH2C, or the handler H2C
+//     returns, answers 101 Switching Protocols and serves the request
+//     on stream 1.
+//
+// Each connection is driven by one goroutine that owns the engine
+// (internal/connloop); each request runs its handler in its own
+// goroutine, with net/http semantics: streaming bodies with flow control,
+// trailers, 1xx responses, push, http.ResponseController.
+package h2server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	h2kit "github.com/h2kit/h2kit"
+)
+
+// Server holds the HTTP/2 configuration. The zero value serves
+// http.DefaultServeMux with safe defaults. A Server must not be copied
+// after first use.
+type Server struct {
+	// Handler answers requests; nil means http.DefaultServeMux. With
+	// ConfigureServer, the http.Server's Handler is used instead.
+	Handler http.Handler
+
+	// MaxConcurrentStreams is SETTINGS_MAX_CONCURRENT_STREAMS: requests
+	// in flight per connection. Default 250.
+	MaxConcurrentStreams uint32
+	// MaxHeaderListSize is SETTINGS_MAX_HEADER_LIST_SIZE. Default 64 KiB.
+	MaxHeaderListSize uint32
+	// HeaderTableSize is SETTINGS_HEADER_TABLE_SIZE, the HPACK dynamic
+	// table the client may use. Default 4096.
+	HeaderTableSize uint32
+	// MaxFrameSize is SETTINGS_MAX_FRAME_SIZE. Default 16384.
+	MaxFrameSize uint32
+	// InitialWindowSize is each stream's receive window
+	// (SETTINGS_INITIAL_WINDOW_SIZE), which is also the most request body
+	// bytes buffered per stream before the handler reads them.
+	// Default 1 MiB.
+	InitialWindowSize uint32
+	// ConnectionWindow is the connection's receive window. Default 1 MiB.
+	ConnectionWindow uint32
+	// Limits bound what a client may make the server do (flood and reset
+	// limits, CONTINUATION count, ...). Zero fields get the engine's defaults.
+	Limits h2kit.Limits
+
+	// IdleTimeout closes (gracefully) a connection without a stream for
+	// this long. Zero: the http.Server's IdleTimeout when there is one
+	// (ConfigureServer, ServeH2C, ServeConnOpts.BaseConfig), else none.
+	// The same fallback applies to ReadHeaderTimeout and WriteTimeout.
+	IdleTimeout time.Duration
+	// ReadHeaderTimeout closes a connection whose first request's headers
+	// did not arrive this long after it was accepted. Zero: none.
+	ReadHeaderTimeout time.Duration
+	// WriteTimeout bounds writing a response, counted from the request's
+	// arrival: past it the handler's writes fail and the stream is reset.
+	// It also bounds each socket write. Zero: none.
+	WriteTimeout time.Duration
+	// KeepAlive, if positive, sends a PING after this much silence from
+	// the client; no answer within PingTimeout closes the connection.
+	KeepAlive time.Duration
+	// PingTimeout: see KeepAlive. Default 15s.
+	PingTimeout time.Duration
+	// ShutdownTimeout bounds the wait for the PING that separates the two
+	// GOAWAYs of a graceful shutdown. Default 1s.
+	ShutdownTimeout time.Duration
+
+	// PermitProhibitedCipherSuites allows TLS 1.2 cipher suites that
+	// RFC 9113, Section 9.2.2 prohibits; by default such a connection gets
+	// GOAWAY INADEQUATE_SECURITY.
+	PermitProhibitedCipherSuites bool
+	// MaxUpgradeBodySize bounds the body of an h2c Upgrade request, read
+	// in full before switching. A larger request is served over HTTP/1.1
+	// without upgrading. Default 64 KiB.
+	MaxUpgradeBodySize int64
+
+	// NewTracer, if set, returns a frame tracer for each new connection.
+	NewTracer func(net.Conn) h2kit.Tracer
+	// Logger receives handler panics and connection errors. Default
+	// slog.Default().
+	Logger *slog.Logger
+
+	mu        sync.Mutex
+	conns     map[*serverConn]struct{}
+	listeners map[*net.Listener]struct{}
+	connsDone chan struct{} // closed and replaced when conns empties
+	shutting  atomic.Bool
+}
+
+// ServeConnOpts are the optional arguments of ServeConn.
+type ServeConnOpts struct {
+	// Context is the base of every request's context. Default
+	// context.Background().
+	Context context.Context
+	// BaseConfig is the http.Server the connection came from, if any:
+	// its Handler is used when Handler is nil, and it is passed to
+	// requests in their context (http.ServerContextKey).
+	BaseConfig *http.Server
+	// Handler answers the requests; default the Server's Handler.
+	Handler http.Handler
+	// Prefix holds bytes already read from the connection.
+	Prefix []byte
+}
+
+// ErrServerClosed is returned by Serve and ServeH2C after Shutdown or Close.
+var ErrServerClosed = http.ErrServerClosed
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// engineConfig returns the engine configuration of a new connection.
+func (s *Server) engineConfig(nc net.Conn) h2kit.Config {
+	cfg := h2kit.Config{
+		Role: h2kit.Server,
+		Settings: h2kit.Settings{
+			HeaderTableSize:      s.HeaderTableSize,
+			MaxConcurrentStreams: s.MaxConcurrentStreams,
+			InitialWindowSize:    s.InitialWindowSize,
+			MaxFrameSize:         s.MaxFrameSize,
+			MaxHeaderListSize:    s.MaxHeaderListSize,
+		},
+		Limits:           s.Limits,
+		ConnectionWindow: s.ConnectionWindow,
+		IdleTimeout:      s.IdleTimeout,
+		KeepAlive:        s.KeepAlive,
+		PingTimeout:      s.PingTimeout,
+		ShutdownTimeout:  s.ShutdownTimeout,
+	}
+	if cfg.Settings.MaxConcurrentStreams == 0 {
+		cfg.Settings.MaxConcurrentStreams = 250
+	}
+	if cfg.Settings.InitialWindowSize == 0 {
+		cfg.Settings.InitialWindowSize = 1 << 20
+	}
+	if s.NewTracer != nil {
+		cfg.Tracer = s.NewTracer(nc)
+	}
+	return cfg
+}
+
+// ServeConn serves HTTP/2 on one connection that already speaks it: a
+// *tls.Conn that negotiated "h2" (the handshake is done here if it was
+// not), or a plain connection whose client has prior knowledge. It
+// returns when the connection is over.
+func (s *Server) ServeConn(c net.Conn, opts *ServeConnOpts) {
+	if opts == nil {
+		opts = &ServeConnOpts{}
+	}
+	sc := s.newConn(c, opts)
+	if sc == nil {
+		return
+	}
+	sc.run()
+}
+
+// Serve accepts connections on l and serves HTTP/2 on each: TLS
+// connections must negotiate "h2" with ALPN (others are closed); plain
+// ones are taken as h2c with prior knowledge. Use ConfigureServer or
+// ServeH2C to serve HTTP/1.1 too. Serve always returns a non-nil error;
+// after Shutdown or Close, ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	if !s.trackListener(&l, true) {
+		return ErrServerClosed
+	}
+	defer s.trackListener(&l, false)
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if s.shutting.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		go func() {
+			if tc, ok := c.(*tls.Conn); ok {
+				if !s.handshake(tc) {
+					return
+				}
+				if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
+					s.logger().Debug("h2server: TLS client did not negotiate h2", "remote", c.RemoteAddr(), "alpn", p)
+					c.Close()
+					return
+				}
+			}
+			s.ServeConn(c, nil)
+		}()
+	}
+}
+
+// handshake completes a TLS handshake, bounded by ReadHeaderTimeout.
+func (s *Server) handshake(tc *tls.Conn) bool {
+	if s.ReadHeaderTimeout > 0 {
+		tc.SetDeadline(time.Now().Add(s.ReadHeaderTimeout))
+	}
+	if err := tc.Handshake(); err != nil {
+		s.logger().Debug("h2server: TLS handshake failed", "remote", tc.RemoteAddr(), "err", err)
+		tc.Close()
+		return false
+	}
+	tc.SetDeadline(time.Time{})
+	return true
+}
+
+func (s *Server) trackListener(l *net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listeners == nil {
+		s.listeners = make(map[*net.Listener]struct{})
+	}
+	if add {
+		if s.shutting.Load() {
+			return false
+		}
+		s.listeners[l] = struct{}{}
+	} else {
+		delete(s.listeners, l)
+	}
+	return true
+}
+
+func (s *Server) trackConn(sc *serverConn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns == nil {
+		s.conns = make(map[*serverConn]struct{})
+	}
+	if add {
+		s.conns[sc] = struct{}{}
+		return true
+	}
+	delete(s.conns, sc)
+	if len(s.conns) == 0 && s.connsDone != nil {
+		close(s.connsDone)
+		s.connsDone = nil
+	}
+	return true
+}
+
+// Shutdown stops the server gracefully: listeners close, every connection
+// gets the two-phase GOAWAY (RFC 9113, Section 6.8; new streams are
+// refused), and Shutdown waits until the streams in flight are done and
+// the connections closed, or ctx ends (then it returns ctx.Err() and the
+// connections go on; call Close to end them).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutting.Store(true)
+	s.closeListeners()
+	s.mu.Lock()
+	for sc := range s.conns {
+		sc.loop.Shutdown()
+	}
+	var wait chan struct{}
+	if len(s.conns) > 0 {
+		if s.connsDone == nil {
+			s.connsDone = make(chan struct{})
+		}
+		wait = s.connsDone
+	}
+	s.mu.Unlock()
+	if wait == nil {
+		return nil
+	}
+	select {
+	case <-wait:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close ends the server now: listeners close and every connection ends
+// with GOAWAY; handlers see their requests' contexts cancelled.
+func (s *Server) Close() error {
+	s.shutting.Store(true)
+	err := s.closeListeners()
+	s.mu.Lock()
+	for sc := range s.conns {
+		sc.loop.Close(errServerClosing)
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// shutdownConns starts a graceful shutdown of every connection (for
+// http.Server.RegisterOnShutdown).
+func (s *Server) shutdownConns() {
+	s.mu.Lock()
+	for sc := range s.conns {
+		sc.loop.Shutdown()
+	}
+	s.mu.Unlock()
+}
+
+var errServerClosing = errors.New("server closing")
+
+func (s *Server) closeListeners() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	for l := range s.listeners {
+		if e := (*l).Close(); e != nil && err == nil {
+			err = e
+		}
+		delete(s.listeners, l)
+	}
+	return err
+}

@@ -1,0 +1,354 @@
+package h2server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/httpcommon"
+)
+
+// maxPending bounds the response bytes a handler may queue on its stream
+// before its Write blocks until the owner has moved them into the engine.
+const maxPending = 64 << 10
+
+// stream is one request/response exchange. Three parties touch it: the
+// owner goroutine (the connloop), the handler goroutine, and through
+// atomics the dirty list. Fields are grouped by who may use them.
+type stream struct {
+	sc   *serverConn
+	id   uint32
+	refs atomic.Int32 // owner, handler, dirty list; recycled at zero
+
+	inDirty   atomic.Bool
+	nextDirty *stream
+
+	// Set by the owner before the handler starts, read-only after.
+	req       *http.Request
+	body      *requestBody
+	cancel    context.CancelFunc
+	isHead    bool
+	pushed    bool
+	expect100 bool
+	start     time.Time
+	trailer   http.Header // req.Trailer, filled by the owner before EOF
+
+	// Handler-only (the response writer's state).
+	rw            *responseWriter
+	header        http.Header
+	status        int
+	wroteHeader   bool // WriteHeader called with a final status
+	committed     bool // the final header section is queued
+	handlerDone   bool
+	buf           []byte // response bytes not yet queued (net/http's bufio)
+	declared      []string
+	contentLength int64 // declared Content-Length, -1 if none
+	written       int64
+	fields        []hpack.Field
+	writeDeadline time.Time
+	readDeadline  time.Time
+
+	// mu guards what follows: the queues between handler and owner.
+	mu sync.Mutex
+	// Request body: the owner appends, the handler reads.
+	in         []byte
+	inOff      int
+	inEOF      bool
+	consumed   int  // read by the handler, not yet given to ConsumeData
+	bodyClosed bool // Body.Close was called: later DATA is dropped
+	want100    bool
+	// Response: the handler queues, the owner sends.
+	infos    [][]hpack.Field // 1xx header sections
+	hdr      []hpack.Field   // the final header section
+	hdrReady bool
+	out      []byte
+	outOff   int
+	trailers []hpack.Field
+	end      bool // the handler is done: END_STREAM after out and trailers
+	rstCode  frame.ErrCode
+	rstReq   bool
+	err      error // the stream is over (reset, connection gone)
+	rsig     chan struct{}
+	wsig     chan struct{}
+
+	// Owner-only.
+	hdrSent bool
+	endSent bool
+	sent100 bool
+}
+
+var streamPool = sync.Pool{New: func() any {
+	return &stream{rsig: make(chan struct{}, 1), wsig: make(chan struct{}, 1)}
+}}
+
+func getStream() *stream {
+	st := streamPool.Get().(*stream)
+	st.contentLength = -1
+	return st
+}
+
+// release drops one reference; the last one recycles the stream.
+func (st *stream) release() {
+	if st.refs.Add(-1) != 0 {
+		return
+	}
+	in, out, buf, fields := st.in[:0], st.out[:0], st.buf[:0], st.fields[:0]
+	if cap(in) > 1<<20 {
+		in = nil
+	}
+	if cap(out) > 2*maxPending {
+		out = nil
+	}
+	rsig, wsig := st.rsig, st.wsig
+	select {
+	case <-rsig:
+	default:
+	}
+	select {
+	case <-wsig:
+	default:
+	}
+	*st = stream{in: in, out: out, buf: buf, fields: fields[:0], rsig: rsig, wsig: wsig}
+	clear(fields[:cap(fields)])
+	streamPool.Put(st)
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// errStreamReset is what reads and writes return after the client reset
+// the stream.
+type errStreamReset frame.ErrCode
+
+// Error names the code the client reset the stream with.
+func (e errStreamReset) Error() string {
+	return "h2server: stream reset by the client: " + frame.ErrCode(e).String()
+}
+
+var (
+	errStreamClosed = errors.New("h2server: stream closed")
+	errHandlerDone  = errors.New("h2server: the handler has returned")
+)
+
+// closeWith ends the stream for both sides: blocked reads and writes
+// return err, the request's context is cancelled (owner).
+func (st *stream) closeWith(err error) {
+	st.mu.Lock()
+	if st.err == nil {
+		st.err = err
+	}
+	st.mu.Unlock()
+	signal(st.rsig)
+	signal(st.wsig)
+	st.cancel()
+}
+
+// recvData appends body bytes for the handler; false means nobody will
+// read them (owner).
+func (st *stream) recvData(p []byte, end bool) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if end {
+		st.inEOF = true
+	}
+	if st.err != nil || st.handlerDone || st.bodyClosed {
+		return false
+	}
+	if st.inOff > 0 && st.inOff == len(st.in) {
+		st.in, st.inOff = st.in[:0], 0
+	} else if st.inOff > 0 && len(st.in)+len(p) > cap(st.in) {
+		n := copy(st.in, st.in[st.inOff:])
+		st.in, st.inOff = st.in[:n], 0
+	}
+	st.in = append(st.in, p...)
+	signal(st.rsig)
+	return true
+}
+
+// recvTrailers fills the request's Trailer and ends the body (owner).
+func (st *stream) recvTrailers(fields []hpack.Field) {
+	st.mu.Lock()
+	if st.trailer == nil {
+		st.trailer = make(http.Header)
+		st.req.Trailer = st.trailer // read by the handler only after EOF
+	}
+	httpcommon.DecodeTrailers(st.trailer, fields)
+	st.inEOF = true
+	st.mu.Unlock()
+	signal(st.rsig)
+}
+
+// flush moves the stream's queued output and consumed bytes into the
+// engine (owner).
+func (st *stream) flush() {
+	sc := st.sc
+	if sc.streams[st.id] != st {
+		return
+	}
+	st.mu.Lock()
+	over := st.flushLocked()
+	st.mu.Unlock()
+	if over {
+		// The stream is done for the owner: reset, refused, or the whole
+		// response is in the engine (later DATA from the client is then
+		// consumed and dropped by onData).
+		signal(st.wsig)
+		signal(st.rsig)
+		if !st.endSent {
+			st.cancel()
+		}
+		sc.forget(st)
+	}
+}
+
+// flushLocked does flush's work with st.mu held; true means the owner is
+// done with the stream.
+func (st *stream) flushLocked() bool {
+	eng := st.sc.eng
+	if st.consumed > 0 {
+		eng.ConsumeData(st.id, st.consumed)
+		st.consumed = 0
+	}
+	if st.handlerDone && st.inOff < len(st.in) {
+		// Buffered body the handler will never read.
+		eng.ConsumeData(st.id, len(st.in)-st.inOff)
+		st.in, st.inOff = st.in[:0], 0
+	}
+	if st.err != nil {
+		return false
+	}
+	if st.rstReq {
+		eng.ResetStream(st.id, st.rstCode)
+		st.err = errStreamClosed
+		return true
+	}
+	if st.want100 && !st.sent100 && !st.hdrSent && !st.hdrReady {
+		st.sent100 = true
+		eng.SendHeaders(st.id, continueFields, false)
+	}
+	if !st.hdrSent {
+		for _, f := range st.infos {
+			eng.SendHeaders(st.id, f, false)
+		}
+	}
+	st.infos = st.infos[:0]
+	if st.hdrReady && !st.hdrSent {
+		st.hdrSent = true
+		last := st.end && len(st.out) == st.outOff && len(st.trailers) == 0
+		if err := eng.SendHeaders(st.id, st.hdr, last); err != nil {
+			st.err = err
+			return true
+		}
+		if last {
+			return st.finishLocked()
+		}
+	}
+	if !st.hdrSent {
+		return false
+	}
+	if pending := st.out[st.outOff:]; len(pending) > 0 || (st.end && len(st.trailers) == 0) {
+		endData := st.end && len(st.trailers) == 0
+		n, err := eng.SendData(st.id, pending, endData)
+		if err != nil {
+			st.err = err
+			return true
+		}
+		st.outOff += n
+		if n > 0 {
+			if st.outOff == len(st.out) {
+				st.out, st.outOff = st.out[:0], 0
+			}
+			signal(st.wsig)
+		}
+		if st.outOff < len(st.out) {
+			return false // blocked by flow control: WindowUpdated brings us back
+		}
+		if endData {
+			return st.finishLocked()
+		}
+	}
+	if st.end && len(st.trailers) > 0 {
+		if err := eng.SendHeaders(st.id, st.trailers, true); err != nil {
+			st.err = err
+			return true
+		}
+		return st.finishLocked()
+	}
+	return false
+}
+
+var continueFields = []hpack.Field{{Name: ":status", Value: "100"}}
+
+// finishLocked: the whole response is in the engine.
+func (st *stream) finishLocked() bool {
+	st.endSent = true
+	st.err = errHandlerDone
+	if !st.inEOF {
+		st.sc.draining = append(st.sc.draining, st.id)
+	}
+	return true
+}
+
+// serve runs the handler (the stream's own goroutine).
+func (st *stream) serve() {
+	rw := &responseWriter{st: st}
+	st.rw = rw
+	st.header = make(http.Header)
+	defer func() {
+		if e := recover(); e != nil {
+			st.abort(e)
+		}
+		st.done()
+	}()
+	st.sc.handler.ServeHTTP(rw, st.req)
+	st.finishResponse()
+}
+
+// abort handles a panicking handler: its stream is reset with
+// INTERNAL_ERROR, the panic logged unless it is http.ErrAbortHandler.
+func (st *stream) abort(e any) {
+	if e != http.ErrAbortHandler {
+		buf := make([]byte, 16<<10)
+		buf = buf[:runtime.Stack(buf, false)]
+		st.sc.srv.logger().Error("h2server: panic serving request",
+			"remote", st.sc.remote, "method", st.req.Method, "uri", st.req.RequestURI,
+			"panic", fmt.Sprint(e), "stack", string(buf))
+	}
+	st.mu.Lock()
+	if st.err == nil && !st.end {
+		st.rstReq = true
+		st.rstCode = frame.ErrCodeInternal
+	}
+	st.mu.Unlock()
+	st.sc.markDirty(st)
+}
+
+// done runs when the handler has returned, panicked or not.
+func (st *stream) done() {
+	st.cancel()
+	st.mu.Lock()
+	st.handlerDone = true
+	unread := st.inOff < len(st.in)
+	st.mu.Unlock()
+	if unread {
+		st.sc.markDirty(st) // give the unread body's window back
+	}
+	st.rw.st = nil
+	if st.body != nil {
+		st.body.mu.Lock()
+		st.body.st = nil
+		st.body.mu.Unlock()
+	}
+	st.release()
+}

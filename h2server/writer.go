@@ -1,0 +1,471 @@
+package h2server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/httpcommon"
+)
+
+// bufferSize is how many response bytes are kept before the header
+// section is committed: a body that fits, written by a handler that then
+// returns, gets a Content-Length (as net/http does).
+const bufferSize = 8 << 10
+
+// responseWriter is the http.ResponseWriter of one stream. It is detached
+// (st == nil) when the handler returns.
+type responseWriter struct {
+	st *stream
+}
+
+var (
+	_ http.ResponseWriter = (*responseWriter)(nil)
+	_ http.Flusher        = (*responseWriter)(nil)
+	_ http.Pusher         = (*responseWriter)(nil)
+	_ stringWriter        = (*responseWriter)(nil)
+)
+
+type stringWriter interface {
+	WriteString(string) (int, error)
+}
+
+// Header returns the response header map (net/http semantics: changes
+// after WriteHeader are not sent, except declared trailers).
+func (w *responseWriter) Header() http.Header {
+	if w.st == nil {
+		return http.Header{}
+	}
+	return w.st.header
+}
+
+// WriteHeader sends a 1xx response at once (not 101, which HTTP/2 does
+// not have), or records the final status and takes a snapshot of the
+// header map.
+func (w *responseWriter) WriteHeader(code int) {
+	st := w.st
+	if st == nil {
+		return
+	}
+	if code < 100 || code > 999 {
+		panic("h2server: invalid WriteHeader code " + strconv.Itoa(code))
+	}
+	if st.wroteHeader {
+		st.sc.srv.logger().Debug("h2server: superfluous WriteHeader call", "code", code)
+		return
+	}
+	if code < 200 {
+		if code == http.StatusSwitchingProtocols {
+			return // RFC 9113, Section 8.6: no 101 in HTTP/2
+		}
+		fields := httpcommon.AppendResponse(nil, code, st.header)
+		st.mu.Lock()
+		if st.err == nil && !st.hdrReady {
+			st.infos = append(st.infos, fields)
+		}
+		st.mu.Unlock()
+		st.sc.markDirty(st)
+		return
+	}
+	st.wroteHeader = true
+	st.status = code
+	st.fields = httpcommon.AppendResponse(st.fields[:0], code, st.header)
+	for _, v := range st.header["Trailer"] {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				st.declared = append(st.declared, http.CanonicalHeaderKey(name))
+			}
+		}
+	}
+	if cl := st.header["Content-Length"]; len(cl) > 0 {
+		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
+			st.contentLength = n
+		}
+	}
+}
+
+// bodyAllowed reports whether a response with this status has a body
+// (RFC 9110, Section 6.4.1).
+func bodyAllowed(status int) bool {
+	return (status < 100 || status > 199) && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// Write queues body bytes. It blocks while the stream already has
+// maxPending bytes queued that flow control has not let through.
+func (w *responseWriter) Write(p []byte) (int, error) {
+	st := w.st
+	if st == nil {
+		return 0, errHandlerDone
+	}
+	return st.write(p, "")
+}
+
+// WriteString is Write for a string, without converting it.
+func (w *responseWriter) WriteString(s string) (int, error) {
+	st := w.st
+	if st == nil {
+		return 0, errHandlerDone
+	}
+	return st.write(nil, s)
+}
+
+func (st *stream) write(p []byte, s string) (int, error) {
+	if !st.wroteHeader {
+		st.rw.WriteHeader(http.StatusOK)
+	}
+	n := len(p) + len(s)
+	if n == 0 {
+		return 0, nil
+	}
+	if !bodyAllowed(st.status) {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if st.contentLength >= 0 && st.written+int64(n) > st.contentLength {
+		return 0, http.ErrContentLength
+	}
+	if err := st.writeErr(); err != nil {
+		return 0, err
+	}
+	st.written += int64(n)
+	if st.isHead {
+		return n, nil // counted for Content-Length, never sent
+	}
+	if !st.committed && len(st.buf)+n <= bufferSize {
+		st.buf = append(st.buf, p...)
+		st.buf = append(st.buf, s...)
+		return n, nil
+	}
+	if err := st.commit(false); err != nil {
+		return 0, err
+	}
+	if len(st.buf)+n <= bufferSize {
+		st.buf = append(st.buf, p...)
+		st.buf = append(st.buf, s...)
+		return n, nil
+	}
+	if err := st.queue(st.buf); err != nil {
+		return 0, err
+	}
+	st.buf = st.buf[:0]
+	if p != nil {
+		if err := st.queue(p); err != nil {
+			return 0, err
+		}
+	} else {
+		for len(s) > 0 {
+			k := min(len(s), bufferSize)
+			st.buf = append(st.buf[:0], s[:k]...)
+			s = s[k:]
+			if err := st.queue(st.buf); err != nil {
+				return 0, err
+			}
+		}
+		st.buf = st.buf[:0]
+	}
+	return n, nil
+}
+
+// writeErr reports why the stream cannot take more output.
+func (st *stream) writeErr() error {
+	if d := st.writeDeadline; !d.IsZero() && !time.Now().Before(d) {
+		st.resetForDeadline()
+		return os.ErrDeadlineExceeded
+	}
+	st.mu.Lock()
+	err := st.err
+	st.mu.Unlock()
+	return err
+}
+
+// resetForDeadline resets the stream (CANCEL) when the write deadline
+// passed.
+func (st *stream) resetForDeadline() {
+	st.mu.Lock()
+	if st.err == nil && !st.rstReq {
+		st.rstReq = true
+		st.rstCode = 0x8 // CANCEL
+	}
+	st.mu.Unlock()
+	st.sc.markDirty(st)
+}
+
+// commit queues the final header section: the snapshot WriteHeader took,
+// plus Content-Type (sniffed), Content-Length (when final, the whole body
+// being in the buffer) and Date, as net/http sets them.
+func (st *stream) commit(final bool) error {
+	if st.committed {
+		return nil
+	}
+	if !st.wroteHeader {
+		st.rw.WriteHeader(http.StatusOK)
+	}
+	st.committed = true
+	h := st.header
+	if bodyAllowed(st.status) {
+		if _, ok := h["Content-Type"]; !ok && len(st.buf) > 0 && !hasField(st.fields, "content-type") {
+			st.fields = append(st.fields, hpack.Field{Name: "content-type", Value: http.DetectContentType(st.buf)})
+		}
+		if final && st.contentLength < 0 && len(st.declared) == 0 && !hasField(st.fields, "content-length") &&
+			(!st.isHead || st.written > 0) {
+			st.fields = append(st.fields, hpack.Field{Name: "content-length", Value: strconv.FormatInt(st.written, 10)})
+		}
+	}
+	if _, ok := h["Date"]; !ok {
+		st.fields = append(st.fields, hpack.Field{Name: "date", Value: httpDate(time.Now())})
+	}
+	st.mu.Lock()
+	err := st.err
+	if err == nil {
+		st.hdr = st.fields
+		st.hdrReady = true
+	}
+	st.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	st.sc.markDirty(st)
+	return nil
+}
+
+func hasField(fields []hpack.Field, name string) bool {
+	for i := range fields {
+		if fields[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// queue hands p to the owner, waiting while maxPending bytes are queued.
+func (st *stream) queue(p []byte) error {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for len(p) > 0 {
+		st.mu.Lock()
+		if st.err != nil {
+			err := st.err
+			st.mu.Unlock()
+			return err
+		}
+		room := maxPending - (len(st.out) - st.outOff)
+		if room > 0 {
+			k := min(room, len(p))
+			if st.outOff > 0 && len(st.out)+k > cap(st.out) {
+				n := copy(st.out, st.out[st.outOff:])
+				st.out, st.outOff = st.out[:n], 0
+			}
+			st.out = append(st.out, p[:k]...)
+			p = p[k:]
+			st.mu.Unlock()
+			st.sc.markDirty(st)
+			continue
+		}
+		st.mu.Unlock()
+		var expired <-chan time.Time
+		if d := st.writeDeadline; !d.IsZero() {
+			wait := time.Until(d)
+			if wait <= 0 {
+				st.resetForDeadline()
+				return os.ErrDeadlineExceeded
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			expired = timer.C
+		}
+		select {
+		case <-st.wsig:
+		case <-expired:
+			st.resetForDeadline()
+			return os.ErrDeadlineExceeded
+		}
+	}
+	return nil
+}
+
+// finishResponse completes the response once the handler has returned:
+// header section, the rest of the body, trailers, END_STREAM.
+func (st *stream) finishResponse() {
+	if err := st.commit(true); err != nil {
+		return
+	}
+	if !st.isHead && len(st.buf) > 0 {
+		if err := st.queue(st.buf); err != nil {
+			return
+		}
+		st.buf = st.buf[:0]
+	}
+	var trailers []hpack.Field
+	if !st.isHead {
+		trailers = httpcommon.AppendTrailers(nil, st.header, st.declared)
+	}
+	st.mu.Lock()
+	st.trailers = trailers
+	st.end = true
+	st.mu.Unlock()
+	st.sc.markDirty(st)
+}
+
+// Flush sends the header section and the buffered body now.
+func (w *responseWriter) Flush() { w.FlushError() }
+
+// FlushError is Flush reporting an error (http.ResponseController).
+func (w *responseWriter) FlushError() error {
+	st := w.st
+	if st == nil {
+		return errHandlerDone
+	}
+	if err := st.commit(false); err != nil {
+		return err
+	}
+	if len(st.buf) > 0 && !st.isHead {
+		if err := st.queue(st.buf); err != nil {
+			return err
+		}
+	}
+	st.buf = st.buf[:0]
+	return nil
+}
+
+// SetReadDeadline bounds the request body's reads (http.ResponseController).
+func (w *responseWriter) SetReadDeadline(t time.Time) error {
+	if w.st == nil {
+		return errHandlerDone
+	}
+	w.st.readDeadline = t
+	signal(w.st.rsig) // a blocked Read rechecks
+	return nil
+}
+
+// SetWriteDeadline bounds the response's writes (http.ResponseController);
+// past it, writes fail and the stream is reset.
+func (w *responseWriter) SetWriteDeadline(t time.Time) error {
+	if w.st == nil {
+		return errHandlerDone
+	}
+	w.st.writeDeadline = t
+	return nil
+}
+
+// EnableFullDuplex does nothing: HTTP/2 streams are always full duplex
+// (http.ResponseController).
+func (w *responseWriter) EnableFullDuplex() error { return nil }
+
+// Push promises a response for target (RFC 9113, Section 8.4) and serves
+// it with the handler, as a GET or HEAD request with opts.Header. It
+// returns http.ErrNotSupported when the client disabled push.
+func (w *responseWriter) Push(target string, opts *http.PushOptions) error {
+	st := w.st
+	if st == nil {
+		return errHandlerDone
+	}
+	sc := st.sc
+	if !sc.pushEnabled.Load() || st.pushed {
+		return http.ErrNotSupported
+	}
+	method := http.MethodGet
+	var hdr http.Header
+	if opts != nil {
+		if opts.Method != "" {
+			method = opts.Method
+		}
+		hdr = opts.Header
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		return errors.New("h2server: push method must be GET or HEAD")
+	}
+	scheme := "http"
+	if sc.tls != nil {
+		scheme = "https"
+	}
+	authority := st.req.Host
+	var u *url.URL
+	var err error
+	if strings.HasPrefix(target, "/") {
+		u, err = url.ParseRequestURI(target)
+	} else {
+		u, err = url.Parse(target)
+		if err == nil && (u.Scheme != scheme || u.Host == "") {
+			err = errors.New("h2server: push target must be a path or a URL of the same scheme")
+		}
+		if err == nil {
+			authority = u.Host
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for k := range hdr {
+		switch strings.ToLower(k) {
+		case "content-length", "content-encoding", "trailer", "te", "expect", "host":
+			return errors.New("h2server: push header " + k + " not allowed")
+		}
+		if strings.HasPrefix(k, ":") {
+			return errors.New("h2server: push header " + k + " not allowed")
+		}
+	}
+	path := u.RequestURI()
+	fields := []hpack.Field{
+		{Name: ":method", Value: method},
+		{Name: ":scheme", Value: scheme},
+		{Name: ":authority", Value: authority},
+		{Name: ":path", Value: path},
+	}
+	fields = httpcommon.AppendHeader(fields, hdr)
+	u.Scheme, u.Host = "", ""
+	req := &http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      "HTTP/2.0",
+		ProtoMajor: 2,
+		Header:     hdr.Clone(),
+		Host:       authority,
+		RemoteAddr: sc.remote,
+		RequestURI: path,
+		TLS:        sc.tls,
+		Body:       http.NoBody,
+	}
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
+	p := &pushRequest{st: st, fields: fields, req: req, done: make(chan error, 1)}
+	sc.pushMu.Lock()
+	if sc.gone.Load() {
+		sc.pushMu.Unlock()
+		return errConnClosed
+	}
+	sc.pushReq = append(sc.pushReq, p)
+	sc.pushMu.Unlock()
+	sc.loop.Wake()
+	return <-p.done
+}
+
+// dateCache holds the Date value of the current second.
+var dateCache atomic.Pointer[dateEntry]
+
+type dateEntry struct {
+	sec int64
+	s   string
+}
+
+func httpDate(now time.Time) string {
+	sec := now.Unix()
+	if e := dateCache.Load(); e != nil && e.sec == sec {
+		return e.s
+	}
+	e := &dateEntry{sec: sec, s: now.UTC().Format(http.TimeFormat)}
+	dateCache.Store(e)
+	return e.s
+}

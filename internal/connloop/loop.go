@@ -1,0 +1,464 @@
+// Package connloop drives one sans-IO engine (h2kit.Conn) over a net.Conn.
+//
+// One goroutine, the owner, runs Loop.Run: it is the only one that touches
+// the engine. Two helpers do the blocking I/O: a reader goroutine reads
+// into one of two buffers and hands it over a channel (it gets the buffer
+// back once the owner has handled the events that alias it), and a writer
+// goroutine writes what AppendOutgoing produced, one Write per batch; while
+// it writes, the engine keeps producing, so the next batch coalesces
+// everything that became ready meanwhile. Timers come from the engine's
+// Deadline (and the Handler's), with one time.Timer per connection.
+//
+// Other goroutines (HTTP handlers) talk to the owner through the Handler:
+// they queue their output in their own structures and call Wake, a
+// non-blocking send on a capacity-1 channel; the owner then calls
+// Handler.Wake to move that output into the engine.
+package connloop
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	h2kit "github.com/h2kit/h2kit"
+)
+
+// Handler is the application side of a Loop. Every method is called on the
+// owner goroutine, the one running Run, and may use the engine freely.
+type Handler interface {
+	// Event handles one engine event. The event and its slices are valid
+	// only during the call.
+	Event(ev h2kit.Event)
+	// Wake is called after Loop.Wake: move queued output into the engine.
+	Wake()
+	// Written is called after a batch of output was taken from the engine
+	// (AppendOutgoing) for writing: frames queued before are now on their
+	// way, in order, and stream states reflect what was sent.
+	Written()
+	// Deadline returns the Handler's next timer (zero: none); Timer is
+	// called once it has passed.
+	Deadline() time.Time
+	// Timer is called when the Handler's Deadline has passed.
+	Timer(now time.Time)
+	// Closed is called once, when the connection is over and its last
+	// bytes written: err is why (nil after a clean end). No other call
+	// follows. The socket closes after it, following a short linger.
+	Closed(err error)
+}
+
+// Options tune a Loop. The zero value is usable.
+type Options struct {
+	// Prefix holds bytes already read from the connection (while sniffing
+	// the protocol); they are given to the engine first.
+	Prefix []byte
+	// Reader, if set, is read instead of the net.Conn (a bufio.Reader that
+	// holds buffered bytes, say).
+	Reader io.Reader
+	// ReadBufferSize is the size of each of the two read buffers.
+	// Default 32 KiB.
+	ReadBufferSize int
+	// MaxWriteBatch bounds the bytes taken from the engine for one Write.
+	// Default 256 KiB.
+	MaxWriteBatch int
+	// WriteTimeout, if positive, bounds each Write: a peer that does not
+	// read for that long loses the connection.
+	WriteTimeout time.Duration
+	// LingerTimeout bounds how long, after the last bytes were written, the
+	// connection keeps reading (and discarding) so that the peer gets a
+	// final GOAWAY before the socket closes. Default 1s; negative: none.
+	LingerTimeout time.Duration
+}
+
+// Loop runs one engine over one connection. Create it with New, run it
+// with Run; Wake, Shutdown and Close may be called from any goroutine.
+type Loop struct {
+	nc   net.Conn
+	eng  *h2kit.Conn
+	h    Handler
+	opts Options
+
+	wake     chan struct{}
+	quit     chan struct{} // closed when Run returns: helpers exit
+	done     chan struct{} // closed when Run returns
+	shutdown atomic.Bool
+	closeReq atomic.Bool
+	closeErr atomic.Pointer[error]
+
+	// Owner-only state.
+	readCh   chan readResult
+	free     chan []byte
+	writeCh  chan []byte
+	writeRes chan writeResult
+	wbuf     []byte
+	writing  bool
+	readErr  error
+	goAway   bool // the peer sent GOAWAY
+	timer    *time.Timer
+	timerAt  time.Time
+}
+
+type readResult struct {
+	buf []byte
+	n   int
+	err error
+}
+
+type writeResult struct {
+	buf []byte
+	err error
+}
+
+// New returns a Loop for engine eng over nc.
+func New(nc net.Conn, eng *h2kit.Conn, h Handler, opts Options) *Loop {
+	if opts.ReadBufferSize <= 0 {
+		opts.ReadBufferSize = 32 << 10
+	}
+	if opts.MaxWriteBatch <= 0 {
+		opts.MaxWriteBatch = 256 << 10
+	}
+	if opts.LingerTimeout == 0 {
+		opts.LingerTimeout = time.Second
+	}
+	if opts.Reader == nil {
+		opts.Reader = nc
+	}
+	return &Loop{
+		nc:       nc,
+		eng:      eng,
+		h:        h,
+		opts:     opts,
+		wake:     make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		readCh:   make(chan readResult),
+		free:     make(chan []byte, 2),
+		writeCh:  make(chan []byte),
+		writeRes: make(chan writeResult),
+	}
+}
+
+// Engine returns the engine. Only the owner goroutine (inside Handler
+// methods) may use it.
+func (l *Loop) Engine() *h2kit.Conn { return l.eng }
+
+// Conn returns the network connection.
+func (l *Loop) Conn() net.Conn { return l.nc }
+
+// Wake asks the owner to call Handler.Wake soon. It never blocks: wakes
+// that come while one is pending are merged.
+func (l *Loop) Wake() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Shutdown asks for a graceful shutdown (engine Shutdown: GOAWAY, streams
+// in flight finish). Safe from any goroutine.
+func (l *Loop) Shutdown() {
+	l.shutdown.Store(true)
+	l.Wake()
+}
+
+// Close ends the connection now: the engine sends GOAWAY with err's text
+// (NO_ERROR) and the socket closes. Safe from any goroutine.
+func (l *Loop) Close(err error) {
+	if err == nil {
+		err = ErrClosed
+	}
+	l.closeErr.CompareAndSwap(nil, &err)
+	l.closeReq.Store(true)
+	l.Wake()
+}
+
+// Done is closed when Run has returned.
+func (l *Loop) Done() <-chan struct{} { return l.done }
+
+// ErrClosed is the reason given when Close is called with nil.
+var ErrClosed = errors.New("connloop: connection closed by the application")
+
+// ErrPeerClosed is the error of a connection the peer closed (EOF) before
+// the HTTP/2 connection was over.
+var ErrPeerClosed = errors.New("connloop: connection closed by the peer")
+
+// Run drives the connection until it is over, then closes the net.Conn
+// and calls Handler.Closed. It returns the error that ended the
+// connection (nil for a clean end).
+func (l *Loop) Run() (err error) {
+	defer close(l.done)
+	l.timer = time.NewTimer(time.Hour)
+	l.timer.Stop()
+	defer l.timer.Stop()
+
+	for range 2 {
+		l.free <- getBuf(l.opts.ReadBufferSize)
+	}
+	go l.readLoop()
+	go l.writeLoop()
+
+	if len(l.opts.Prefix) > 0 {
+		l.eng.Receive(l.opts.Prefix, time.Now())
+	}
+	l.pump()
+	err = l.loop()
+	if err == nil {
+		err = l.eng.Err()
+		var ce *h2kit.ConnError
+		if errors.As(err, &ce) && ce.Code == 0 {
+			err = nil // a graceful end (GOAWAY NO_ERROR)
+		}
+	}
+	l.flushLast()
+	// The connection is over for the application before the linger.
+	l.h.Closed(err)
+	l.linger()
+	close(l.quit)
+	l.nc.Close()
+	return err
+}
+
+// loop is the owner's select loop; it returns when the engine is done and
+// its output written, or the connection broke.
+func (l *Loop) loop() error {
+	for {
+		if l.eng.Done() && !l.writing && !l.eng.WantWrite() {
+			return nil
+		}
+		l.setTimer()
+		select {
+		case r := <-l.readCh:
+			if r.n > 0 {
+				l.eng.Receive(r.buf[:r.n], time.Now())
+				l.dispatch()
+			}
+			if r.err != nil {
+				l.readErr = r.err
+				if l.eng.Err() == nil {
+					if l.eng.ActiveStreams() == 0 && (l.goAway || l.shutdown.Load()) {
+						return nil // closed after GOAWAY with nothing in flight
+					}
+					// The peer went away in the middle of the connection.
+					return ErrPeerClosed
+				}
+			} else {
+				l.free <- r.buf
+			}
+		case <-l.wake:
+			if l.closeReq.Load() {
+				reason := "closed"
+				if p := l.closeErr.Load(); p != nil {
+					reason = (*p).Error()
+				}
+				l.eng.Close(0, reason)
+			} else if l.shutdown.Load() {
+				l.eng.Shutdown()
+			}
+			l.h.Wake()
+		case w := <-l.writeRes:
+			l.writing = false
+			l.wbuf = w.buf[:0]
+			if cap(l.wbuf) > 4*l.opts.MaxWriteBatch {
+				l.wbuf = nil
+			}
+			if w.err != nil {
+				return w.err
+			}
+		case <-l.timer.C:
+			l.timerAt = time.Time{}
+			now := time.Now()
+			l.eng.Advance(now)
+			if d := l.h.Deadline(); !d.IsZero() && !now.Before(d) {
+				l.h.Timer(now)
+			}
+		}
+		l.pump()
+	}
+}
+
+// pump hands events to the Handler and output to the writer until
+// neither has anything more.
+func (l *Loop) pump() {
+	l.dispatch()
+	if l.writing || !l.eng.WantWrite() {
+		return
+	}
+	b := l.wbuf[:0]
+	for l.eng.WantWrite() && len(b) < l.opts.MaxWriteBatch {
+		b = l.eng.AppendOutgoing(b)
+		// AppendOutgoing may report WindowUpdated; the Handler may then
+		// queue more data for this same batch.
+		l.dispatch()
+	}
+	l.h.Written()
+	if len(b) > 0 {
+		l.writing = true
+		l.wbuf = nil
+		l.writeCh <- b
+	}
+}
+
+func (l *Loop) dispatch() {
+	for ev := l.eng.NextEvent(); ev != nil; ev = l.eng.NextEvent() {
+		if _, ok := ev.(*h2kit.GoAwayReceived); ok {
+			l.goAway = true
+		}
+		l.h.Event(ev)
+	}
+}
+
+func (l *Loop) setTimer() {
+	d := l.eng.Deadline()
+	if hd := l.h.Deadline(); !hd.IsZero() && (d.IsZero() || hd.Before(d)) {
+		d = hd
+	}
+	if d.Equal(l.timerAt) {
+		return
+	}
+	l.timerAt = d
+	if d.IsZero() {
+		l.timer.Stop()
+		return
+	}
+	l.timer.Reset(max(time.Until(d), 0))
+}
+
+// flushLast writes what the engine still has (a final GOAWAY), bounded
+// by LingerTimeout.
+func (l *Loop) flushLast() {
+	var deadline <-chan time.Time
+	if l.opts.LingerTimeout > 0 {
+		t := time.NewTimer(l.opts.LingerTimeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for {
+		if !l.writing && l.eng.WantWrite() {
+			b := l.eng.AppendOutgoing(l.wbuf[:0])
+			for ev := l.eng.NextEvent(); ev != nil; ev = l.eng.NextEvent() {
+			}
+			if len(b) > 0 {
+				l.writing = true
+				l.writeCh <- b
+			}
+		}
+		if !l.writing {
+			return
+		}
+		select {
+		case w := <-l.writeRes:
+			l.writing = false
+			l.wbuf = w.buf[:0]
+			if w.err != nil {
+				l.readErr = w.err // no linger on a broken connection
+				return
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// linger half-closes the connection and reads (discarding) until the
+// peer closes too or LingerTimeout passes: closing with unread input
+// would make the kernel send a reset, which can destroy our last frames
+// (a GOAWAY) before the peer reads them.
+func (l *Loop) linger() {
+	if l.readErr != nil || l.opts.LingerTimeout < 0 {
+		return
+	}
+	if cw, ok := l.nc.(interface{ CloseWrite() error }); !ok || cw.CloseWrite() != nil {
+		return
+	}
+	t := time.NewTimer(l.opts.LingerTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case r := <-l.readCh:
+			if r.err != nil {
+				return
+			}
+			l.free <- r.buf
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// readLoop is the reader goroutine. When it exits it recycles the
+// buffers it holds: the owner no longer touches them once quit is closed.
+func (l *Loop) readLoop() {
+	var buf []byte
+	defer func() {
+		putBuf(buf)
+		for {
+			select {
+			case b := <-l.free:
+				putBuf(b)
+			default:
+				return
+			}
+		}
+	}()
+	for {
+		buf = nil
+		select {
+		case buf = <-l.free:
+		case <-l.quit:
+			return
+		}
+		n, err := l.opts.Reader.Read(buf)
+		if n == 0 && err == nil {
+			l.free <- buf
+			continue
+		}
+		select {
+		case l.readCh <- readResult{buf, n, err}:
+			buf = nil // the owner's now
+		case <-l.quit:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// writeLoop is the writer goroutine.
+func (l *Loop) writeLoop() {
+	for {
+		var b []byte
+		select {
+		case b = <-l.writeCh:
+		case <-l.quit:
+			return
+		}
+		if l.opts.WriteTimeout > 0 {
+			l.nc.SetWriteDeadline(time.Now().Add(l.opts.WriteTimeout))
+		}
+		_, err := l.nc.Write(b)
+		select {
+		case l.writeRes <- writeResult{b, err}:
+		case <-l.quit:
+			return
+		}
+	}
+}
+
+// bufPool recycles the read buffers of finished loops.
+var bufPool sync.Pool
+
+func getBuf(size int) []byte {
+	if p, ok := bufPool.Get().(*[]byte); ok && cap(*p) >= size {
+		return (*p)[:size]
+	}
+	return make([]byte, size)
+}
+
+func putBuf(b []byte) {
+	if b != nil {
+		bufPool.Put(&b)
+	}
+}

@@ -1,0 +1,216 @@
+package httpcommon
+
+import (
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/h2kit/h2kit/hpack"
+)
+
+func fields(kv ...string) []hpack.Field {
+	var fs []hpack.Field
+	for i := 0; i+1 < len(kv); i += 2 {
+		fs = append(fs, hpack.Field{Name: kv[i], Value: kv[i+1]})
+	}
+	return fs
+}
+
+func TestDecodeRequest(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []hpack.Field
+		want Request
+		err  error
+	}{
+		{
+			name: "basic",
+			in:   fields(":method", "GET", ":scheme", "https", ":authority", "a.example", ":path", "/p?q", "accept", "*/*", "x-custom-thing", "v"),
+			want: Request{Method: "GET", Scheme: "https", Authority: "a.example", Path: "/p?q", ContentLength: -1,
+				Header: http.Header{"Accept": {"*/*"}, "X-Custom-Thing": {"v"}}},
+		},
+		{
+			name: "cookies joined (RFC 9113, Section 8.2.3)",
+			in:   fields(":method", "GET", ":path", "/", "cookie", "a=1", "x", "y", "cookie", "b=2", "cookie", "c=3"),
+			want: Request{Method: "GET", Path: "/", ContentLength: -1,
+				Header: http.Header{"Cookie": {"a=1; b=2; c=3"}, "X": {"y"}}},
+		},
+		{
+			name: "host when no :authority; repeated fields",
+			in:   fields(":method", "POST", ":path", "/", "host", "h.example", "content-length", "12", "via", "1", "via", "2"),
+			want: Request{Method: "POST", Path: "/", Authority: "h.example", ContentLength: 12,
+				Header: http.Header{"Content-Length": {"12"}, "Via": {"1", "2"}}},
+		},
+		{
+			name: "trailer declaration",
+			in:   fields(":method", "POST", ":path", "/", "trailer", "x-sum, grpc-status ,content-length"),
+			want: Request{Method: "POST", Path: "/", ContentLength: -1, Header: http.Header{},
+				Trailer: http.Header{"X-Sum": nil, "Grpc-Status": nil}},
+		},
+		{
+			name: "bad content-length",
+			in:   fields(":method", "POST", ":path", "/", "content-length", "1x"),
+			err:  ErrBadContentLength,
+		},
+		{
+			name: "extended CONNECT",
+			in:   fields(":method", "CONNECT", ":protocol", "websocket", ":scheme", "https", ":path", "/chat", ":authority", "a"),
+			want: Request{Method: "CONNECT", Protocol: "websocket", Scheme: "https", Path: "/chat", Authority: "a",
+				ContentLength: -1, Header: http.Header{}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeRequest(tt.in)
+			if err != tt.err {
+				t.Fatalf("err %v, want %v", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeRequestCopies(t *testing.T) {
+	name := []byte("x-owned")
+	value := []byte("value")
+	in := []hpack.Field{{Name: ":method", Value: "GET"}, {Name: string(name), Value: string(value)}}
+	r, _ := DecodeRequest(in)
+	// The engine reuses the memory of fields; the result must not alias it.
+	in[1] = hpack.Field{Name: "zzzzzzz", Value: "zzzzz"}
+	if r.Header.Get("X-Owned") != "value" {
+		t.Fatalf("%v", r.Header)
+	}
+}
+
+func sorted(fs []hpack.Field) []hpack.Field {
+	fs = slices.Clone(fs)
+	slices.SortStableFunc(fs, func(a, b hpack.Field) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+	return fs
+}
+
+func TestAppendResponse(t *testing.T) {
+	h := http.Header{
+		"Content-Type":           {"text/plain"},
+		"X-Multi":                {"a", " b "},
+		"Connection":             {"close, X-Hop"},
+		"X-Hop":                  {"hop"},
+		"Keep-Alive":             {"timeout=5"},
+		"Transfer-Encoding":      {"chunked"},
+		"Upgrade":                {"h2c"},
+		"Te":                     {"trailers"},
+		"Bad":                    {"a\r\nb"},
+		"Bad Name":               {"x"},
+		http.TrailerPrefix + "T": {"later"},
+		"Trailer":                {"X-Sum"},
+	}
+	got := AppendResponse(nil, 404, h)
+	if got[0] != (hpack.Field{Name: ":status", Value: "404"}) {
+		t.Fatalf("first field %v", got[0])
+	}
+	want := fields("content-type", "text/plain", "trailer", "X-Sum", "x-multi", "a", "x-multi", "b")
+	if g := sorted(got[1:]); !reflect.DeepEqual(g, sorted(want)) {
+		t.Fatalf("got  %v\nwant %v", g, sorted(want))
+	}
+}
+
+func TestAppendTrailers(t *testing.T) {
+	h := http.Header{
+		"X-Sum":                          {"abc"},
+		"Grpc-Status":                    {"0"},
+		"Content-Length":                 {"3"},
+		"Not-Declared":                   {"x"},
+		http.TrailerPrefix + "Late-Name": {"v"},
+	}
+	got := AppendTrailers(nil, h, []string{"X-Sum", "Grpc-Status", "Content-Length", "Missing"})
+	want := fields("grpc-status", "0", "late-name", "v", "x-sum", "abc")
+	if g := sorted(got); !reflect.DeepEqual(g, want) {
+		t.Fatalf("got %v want %v", g, want)
+	}
+}
+
+func TestAppendRequest(t *testing.T) {
+	u, _ := url.Parse("https://a.example/p?q=1")
+	req := &http.Request{Method: "POST", URL: u, Header: http.Header{
+		"Cookie":     {"a=1; b=2"},
+		"Te":         {"gzip, trailers"},
+		"Connection": {"keep-alive"},
+		"Host":       {"ignored"},
+		"User-Agent": {"t"},
+	}}
+	got := AppendRequest(nil, req, "a.example", 5)
+	wantPseudo := fields(":method", "POST", ":scheme", "https", ":authority", "a.example", ":path", "/p?q=1")
+	if !reflect.DeepEqual(got[:4], wantPseudo) {
+		t.Fatalf("pseudo %v", got[:4])
+	}
+	want := fields("content-length", "5", "cookie", "a=1", "cookie", "b=2", "te", "trailers", "user-agent", "t")
+	if g := sorted(got[4:]); !reflect.DeepEqual(g, want) {
+		t.Fatalf("got %v want %v", g, want)
+	}
+}
+
+func TestDecodeResponse(t *testing.T) {
+	r, err := DecodeResponse(fields(":status", "206", "content-length", "7", "trailer", "x-t", "etag", `"e"`))
+	if err != nil || r.Status != 206 || r.ContentLength != 7 || r.Header.Get("Etag") != `"e"` ||
+		!reflect.DeepEqual(r.Trailer, http.Header{"X-T": nil}) {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if _, err := DecodeResponse(fields(":status", "2x0")); err != ErrBadStatus {
+		t.Fatalf("err %v", err)
+	}
+	tr := http.Header{}
+	DecodeTrailers(tr, fields("grpc-status", "0", "x-weird_name", "1"))
+	if !reflect.DeepEqual(tr, http.Header{"Grpc-Status": {"0"}, "X-Weird_name": {"1"}}) {
+		t.Fatalf("%v", tr)
+	}
+}
+
+func TestNames(t *testing.T) {
+	for _, c := range []struct{ in, lower, canon string }{
+		{"Content-Type", "content-type", "Content-Type"},
+		{"X-Foo-Bar", "x-foo-bar", "X-Foo-Bar"},
+		{"x-already", "x-already", "X-Already"},
+	} {
+		if got := LowerName(c.in); got != c.lower {
+			t.Errorf("LowerName(%q) = %q", c.in, got)
+		}
+		if got := CanonicalName(c.lower); got != c.canon {
+			t.Errorf("CanonicalName(%q) = %q", c.lower, got)
+		}
+		if got := string(appendCanonical(nil, c.lower)); got != http.CanonicalHeaderKey(c.lower) {
+			t.Errorf("appendCanonical(%q) = %q", c.lower, got)
+		}
+	}
+	if StatusString(200) != "200" || StatusString(42) != "500" {
+		t.Error("StatusString")
+	}
+}
+
+func TestAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { LowerName("Content-Type"); CanonicalName("user-agent") }); n != 0 {
+		t.Errorf("common names: %v allocs", n)
+	}
+	h := http.Header{"Content-Type": {"text/plain"}, "Cache-Control": {"no-cache"}}
+	dst := make([]hpack.Field, 0, 8)
+	if n := testing.AllocsPerRun(100, func() { dst = AppendResponse(dst[:0], 200, h) }); n != 0 {
+		t.Errorf("AppendResponse: %v allocs", n)
+	}
+	in := fields(":method", "GET", ":scheme", "https", ":authority", "a", ":path", "/", "accept", "*/*", "user-agent", "x", "x-y", "z")
+	// The Header map, its buckets, one array for the values, one block
+	// for the strings.
+	if n := testing.AllocsPerRun(100, func() { DecodeRequest(in) }); n > 4 {
+		t.Errorf("DecodeRequest: %v allocs", n)
+	}
+}

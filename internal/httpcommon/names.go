@@ -1,0 +1,170 @@
+// Package httpcommon maps HTTP/2 header fields (hpack.Field) to and from the
+// net/http types (http.Request, http.Response, http.Header), for h2server
+// and h2client.
+//
+// It does the conversions only: lowercasing names on output, dropping
+// connection-specific fields, joining cookie fields (RFC 9113, Section
+// 8.2.3), splitting the Trailer declaration, content-length. The protocol
+// rules that make a message malformed (RFC 9113, Section 8) are checked by
+// the engine, in the root package, before fields reach this package.
+package httpcommon
+
+import (
+	"net/http"
+	"strings"
+)
+
+// commonNames are header names seen often enough to map between their
+// canonical (net/http) and lowercase (HTTP/2) forms without allocating.
+var commonNames = []string{
+	"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Accept-Ranges",
+	"Access-Control-Allow-Credentials", "Access-Control-Allow-Headers",
+	"Access-Control-Allow-Methods", "Access-Control-Allow-Origin",
+	"Access-Control-Expose-Headers", "Access-Control-Max-Age",
+	"Access-Control-Request-Headers", "Access-Control-Request-Method",
+	"Age", "Allow", "Alt-Svc", "Authorization", "Cache-Control", "Connection",
+	"Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length",
+	"Content-Location", "Content-Range", "Content-Security-Policy", "Content-Type",
+	"Cookie", "Date", "Dnt", "Early-Data", "Etag", "Expect", "Expires", "Forwarded", "From",
+	"Grpc-Encoding", "Grpc-Accept-Encoding", "Grpc-Message", "Grpc-Status", "Grpc-Timeout",
+	"Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
+	"If-Unmodified-Since", "Keep-Alive", "Last-Modified", "Link", "Location",
+	"Max-Forwards", "Origin", "Pragma", "Priority", "Proxy-Authenticate",
+	"Proxy-Authorization", "Proxy-Connection", "Range", "Referer", "Refresh",
+	"Retry-After", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
+	"Server", "Set-Cookie", "Strict-Transport-Security", "Te", "Trailer",
+	"Transfer-Encoding", "Upgrade", "Upgrade-Insecure-Requests", "User-Agent", "Vary",
+	"Via", "Www-Authenticate", "X-Content-Type-Options", "X-Forwarded-For",
+	"X-Forwarded-Host", "X-Forwarded-Proto", "X-Frame-Options", "X-Powered-By",
+	"X-Request-Id", "X-Requested-With", "X-Xss-Protection",
+}
+
+var (
+	lowerOf     = make(map[string]string, len(commonNames)) // canonical -> lowercase
+	canonicalOf = make(map[string]string, len(commonNames)) // lowercase -> canonical
+)
+
+func init() {
+	for _, c := range commonNames {
+		l := strings.ToLower(c)
+		lowerOf[c] = l
+		canonicalOf[l] = c
+	}
+}
+
+// LowerName returns the HTTP/2 form of a header name: lowercase (RFC 9113,
+// Section 8.2.1). Common names cost no allocation.
+func LowerName(name string) string {
+	if l, ok := lowerOf[name]; ok {
+		return l
+	}
+	return strings.ToLower(name) // returns name itself when already lowercase
+}
+
+// CanonicalName returns the net/http form of a lowercase header name
+// (http.CanonicalHeaderKey). Common names cost no allocation.
+func CanonicalName(name string) string {
+	if c, ok := canonicalOf[name]; ok {
+		return c
+	}
+	return http.CanonicalHeaderKey(name)
+}
+
+// appendCanonical appends the canonical form of name to b: as
+// http.CanonicalHeaderKey does, the first letter and each letter after a
+// hyphen upper case, the others lower case; a name with a byte that is not
+// a token character is kept as it is.
+func appendCanonical(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		if !isTokenByte(name[i]) {
+			return append(b, name...)
+		}
+	}
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+		upper = c == '-'
+	}
+	return b
+}
+
+// isTokenByte reports whether b may appear in a field name (RFC 9110 tchar).
+func isTokenByte(b byte) bool {
+	return b < 0x80 && tokenTable[b]
+}
+
+var tokenTable = func() (t [128]bool) {
+	for _, b := range []byte("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+		t[b] = true
+	}
+	return t
+}()
+
+// validName reports whether name can be sent as a field name.
+func validName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenByte(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// validValue reports whether v can be sent as a field value: no NUL, CR
+// or LF (RFC 9113, Section 8.2.1).
+func validValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b == 0 || b == '\r' || b == '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS removes leading and trailing spaces and tabs, which HTTP/2
+// forbids around field values (RFC 9113, Section 8.2.1).
+func trimOWS(v string) string {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// connectionSpecific reports whether a lowercase name is a connection-
+// specific field that HTTP/2 does not carry (RFC 9113, Section 8.2.2).
+func connectionSpecific(lower string) bool {
+	switch lower {
+	case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade":
+		return true
+	}
+	return false
+}
+
+// statusText holds "100".."599" so :status needs no allocation.
+var statusText = func() (t [600]string) {
+	for i := 100; i < 600; i++ {
+		t[i] = string([]byte{byte('0' + i/100), byte('0' + i/10%10), byte('0' + i%10)})
+	}
+	return t
+}()
+
+// StatusString returns the :status value of code (three digits).
+func StatusString(code int) string {
+	if code >= 100 && code < 600 {
+		return statusText[code]
+	}
+	return "500"
+}

@@ -1,0 +1,285 @@
+package httpcommon
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/h2kit/h2kit/hpack"
+)
+
+// Request is a request header section in net/http terms.
+type Request struct {
+	Method    string // :method
+	Scheme    string // :scheme
+	Authority string // :authority, or the host field when it is absent
+	Path      string // :path
+	Protocol  string // :protocol (RFC 8441 extended CONNECT)
+	// Header holds the regular fields under their canonical names, cookie
+	// fields joined into one (RFC 9113, Section 8.2.3), without Host and
+	// Trailer.
+	Header http.Header
+	// Trailer has the names declared by the trailer field, with nil values.
+	Trailer http.Header
+	// ContentLength is the content-length field, or -1 when absent.
+	ContentLength int64
+}
+
+// ErrBadContentLength: a content-length field that is not a number, or two
+// that differ.
+var ErrBadContentLength = errors.New("httpcommon: invalid content-length")
+
+// DecodeRequest converts a request's fields. The strings of the result are
+// copied (into one block), so fields may be reused afterwards.
+func DecodeRequest(fields []hpack.Field) (Request, error) {
+	r := Request{ContentLength: -1}
+	blk := newBlock(fields)
+	nRegular := 0
+	for i := range fields {
+		if !fields[i].IsPseudo() {
+			nRegular++
+		}
+	}
+	r.Header = make(http.Header, nRegular)
+	vals := make([]string, 0, nRegular)
+	var host string
+	var err error
+	for i := range fields {
+		f := &fields[i]
+		if f.IsPseudo() {
+			v := blk.str(f.Value)
+			switch f.Name {
+			case ":method":
+				r.Method = v
+			case ":scheme":
+				r.Scheme = v
+			case ":authority":
+				r.Authority = v
+			case ":path":
+				r.Path = v
+			case ":protocol":
+				r.Protocol = v
+			}
+			continue
+		}
+		switch f.Name {
+		case "host":
+			host = blk.str(f.Value)
+			continue
+		case "cookie":
+			addCookie(r.Header, blk.str(f.Value))
+			continue
+		case "trailer":
+			r.Trailer = declareTrailers(r.Trailer, f.Value)
+			continue
+		case "content-length":
+			n, ok := parseLength(f.Value)
+			if !ok || (r.ContentLength >= 0 && n != r.ContentLength) {
+				err = ErrBadContentLength
+			}
+			r.ContentLength = n
+		}
+		k := blk.name(f.Name)
+		vals = addValue(r.Header, vals, k, blk.str(f.Value))
+	}
+	if r.Authority == "" {
+		r.Authority = host
+	}
+	return r, err
+}
+
+// addValue adds v under k, taking the first value's one-element slice
+// from vals (one backing array for the whole header, as net/textproto
+// does) and returning what is left of vals.
+func addValue(h http.Header, vals []string, k, v string) []string {
+	if old, ok := h[k]; ok {
+		h[k] = append(old, v)
+		return vals
+	}
+	if len(vals) == cap(vals) {
+		h[k] = []string{v}
+		return vals
+	}
+	vals = append(vals, v)
+	h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	return vals
+}
+
+// addCookie joins cookie fields with "; " (RFC 9113, Section 8.2.3).
+func addCookie(h http.Header, v string) {
+	if old := h["Cookie"]; len(old) > 0 {
+		old[0] = old[0] + "; " + v
+		return
+	}
+	h["Cookie"] = []string{v}
+}
+
+// declareTrailers adds the names listed in a trailer field value.
+func declareTrailers(t http.Header, v string) http.Header {
+	for part := range strings.SplitSeq(v, ",") {
+		part = trimOWS(part)
+		if part == "" {
+			continue
+		}
+		k := http.CanonicalHeaderKey(part)
+		switch k {
+		case "Transfer-Encoding", "Trailer", "Content-Length":
+			continue // not allowed as trailers (RFC 9110, Section 6.5.1)
+		}
+		if t == nil {
+			t = make(http.Header)
+		}
+		t[k] = nil
+	}
+	return t
+}
+
+func parseLength(v string) (int64, bool) {
+	if v == "" || len(v) > 18 {
+		return -1, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || v[0] == '+' {
+		return -1, false
+	}
+	return n, true
+}
+
+// block copies the strings of a header section into one allocation.
+type block struct{ b []byte }
+
+func newBlock(fields []hpack.Field) block {
+	n := 0
+	for i := range fields {
+		n += len(fields[i].Value)
+		if _, ok := canonicalOf[fields[i].Name]; !ok {
+			n += len(fields[i].Name)
+		}
+	}
+	return block{b: make([]byte, 0, n)}
+}
+
+// str returns a copy of s in the block.
+func (k *block) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	at := len(k.b)
+	k.b = append(k.b, s...)
+	return unsafe.String(&k.b[at], len(s))
+}
+
+// name returns the canonical form of a lowercase name, in the block
+// unless it is a common one. The block never grows past its capacity, so
+// the strings already handed out stay valid.
+func (k *block) name(lower string) string {
+	if c, ok := canonicalOf[lower]; ok {
+		return c
+	}
+	if lower == "" {
+		return ""
+	}
+	at := len(k.b)
+	k.b = appendCanonical(k.b, lower)
+	return unsafe.String(&k.b[at], len(k.b)-at)
+}
+
+// AppendRequest appends the fields of a request: the pseudo-header fields
+// (:method, :scheme, :authority, :path) then the regular ones from
+// req.Header, lowercased, without connection-specific fields. host is the
+// :authority value (req.Host or req.URL.Host, chosen by the caller);
+// contentLength >= 0 adds a content-length field when req.Header has none.
+// Cookie fields are split into one field per cookie pair (RFC 9113,
+// Section 8.2.3) to let HPACK index them.
+func AppendRequest(dst []hpack.Field, req *http.Request, host string, contentLength int64) []hpack.Field {
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	dst = append(dst, hpack.Field{Name: ":method", Value: method})
+	if method != http.MethodConnect {
+		scheme := req.URL.Scheme
+		if scheme == "" {
+			scheme = "https"
+		}
+		path := req.URL.RequestURI()
+		if req.URL.Opaque == "" && req.URL.RawPath == "" && req.URL.Path == "" && req.URL.RawQuery == "" {
+			path = "/"
+		}
+		dst = append(dst, hpack.Field{Name: ":scheme", Value: scheme})
+		dst = append(dst, hpack.Field{Name: ":authority", Value: host})
+		dst = append(dst, hpack.Field{Name: ":path", Value: path})
+	} else {
+		dst = append(dst, hpack.Field{Name: ":authority", Value: host})
+	}
+	var named []string
+	if c := req.Header["Connection"]; len(c) > 0 {
+		named = connectionTokens(c)
+	}
+	for k, vv := range req.Header {
+		lk := LowerName(k)
+		switch {
+		case lk == "host", lk == "content-length" && contentLength >= 0:
+			continue
+		case lk == "cookie":
+			for _, v := range vv {
+				for part := range strings.SplitSeq(v, ";") {
+					if part = trimOWS(part); part != "" && validValue(part) {
+						dst = append(dst, hpack.Field{Name: "cookie", Value: part})
+					}
+				}
+			}
+			continue
+		case lk == "te":
+			// RFC 9113, Section 8.2.2: only "trailers" is allowed.
+			for _, v := range vv {
+				if strings.Contains(strings.ToLower(v), "trailers") {
+					dst = append(dst, hpack.Field{Name: "te", Value: "trailers"})
+					break
+				}
+			}
+			continue
+		}
+		dst = appendRegular(dst, lk, vv, named)
+	}
+	if contentLength >= 0 {
+		dst = append(dst, hpack.Field{Name: "content-length", Value: strconv.FormatInt(contentLength, 10)})
+	}
+	return dst
+}
+
+// appendRegular appends one header's values unless the name is connection-
+// specific, named by Connection, or not a valid field.
+func appendRegular(dst []hpack.Field, lower string, vv []string, named []string) []hpack.Field {
+	if connectionSpecific(lower) || lower == "" || lower[0] == ':' || !validName(lower) {
+		return dst
+	}
+	for _, n := range named {
+		if n == lower {
+			return dst
+		}
+	}
+	for _, v := range vv {
+		v = trimOWS(v)
+		if validValue(v) {
+			dst = append(dst, hpack.Field{Name: lower, Value: v})
+		}
+	}
+	return dst
+}
+
+// connectionTokens returns the lowercase names a Connection field lists:
+// they are connection-specific too (RFC 9110, Section 7.6.1).
+func connectionTokens(vv []string) []string {
+	var out []string
+	for _, v := range vv {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.ToLower(trimOWS(t)); t != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
