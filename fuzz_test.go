@@ -22,6 +22,14 @@ func FuzzServer(f *testing.F) {
 	for _, s := range fuzzSeeds(Server) {
 		f.Add(s, []byte{3, 200, 17, 0, 255})
 	}
+	// A response queued but not written when SETTINGS shrinks the
+	// stream windows (RFC 9113, Section 6.9.2): the first cut is the
+	// HEADERS frame, output held back (odd cut).
+	enc := hpack.NewEncoder()
+	h := (&frame.Headers{StreamID: 1, EndStream: true, EndHeaders: true,
+		BlockFragment: enc.Encode(nil, reqFields("GET", "/"))}).Append(nil)
+	rest := (&frame.Settings{Settings: []frame.Setting{{ID: frame.SettingInitialWindowSize, Val: 10}}}).Append(nil)
+	f.Add(append(h, rest...), []byte{byte((len(h)-1)<<1 | 1), 254})
 	f.Fuzz(func(t *testing.T, data, cuts []byte) { fuzzEngine(t, Server, data, cuts) })
 }
 

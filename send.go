@@ -38,7 +38,13 @@ func (c *Conn) SendRequest(fields []hpack.Field, endStream bool) (uint32, error)
 		}
 	}
 	s.recvPhase = phaseHeaders
-	return id, c.sendHeaderBlock(s, fields, endStream)
+	err := c.sendHeaderBlock(s, fields, endStream)
+	if c.nextID > frame.MaxWindowSize {
+		// Section 5.1.1: the ids are used up. Say so with GOAWAY (after
+		// the last request); the caller opens a new connection.
+		c.Shutdown()
+	}
+	return id, err
 }
 
 // SendHeaders sends a header section on stream id: a response (1xx ones

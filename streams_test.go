@@ -195,6 +195,11 @@ func TestStreamIDsExhaustedSection5_1_1(t *testing.T) {
 	if h.StreamID != 1<<31-1 {
 		t.Fatalf("HEADERS on %d", h.StreamID)
 	}
+	// The client says it is done with the connection: GOAWAY follows the
+	// last request.
+	if g := p.wantFrame(frame.TypeGoAway).(*frame.GoAway); g.Code != frame.ErrCodeNo {
+		t.Fatalf("GOAWAY %v after the last id", g.Code)
+	}
 	if _, err := p.c.SendRequest(fields(getReq...), true); !errors.Is(err, ErrStreamsExhausted) {
 		t.Fatalf("past 2^31-1: %v", err)
 	}

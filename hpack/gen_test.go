@@ -63,3 +63,20 @@ func TestStaticTable(t *testing.T) {
 		t.Errorf("staticLookup(x-custom) = %d, %d", pair, name)
 	}
 }
+
+// TestRFCCopy checks that testdata/rfc7541.txt, which the generator and
+// the Appendix C tests read, is the project's reference copy of the RFC
+// when that is around (it is not in a clean clone).
+func TestRFCCopy(t *testing.T) {
+	ref, err := os.ReadFile(filepath.Join("..", "..", "shared", "rfc", "rfc7541-hpack.txt"))
+	if err != nil {
+		t.Skip("no reference copy:", err)
+	}
+	ours, err := os.ReadFile(filepath.Join("testdata", "rfc7541.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ours, ref) {
+		t.Error("testdata/rfc7541.txt differs from ../../shared/rfc/rfc7541-hpack.txt")
+	}
+}

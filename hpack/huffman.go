@@ -17,6 +17,13 @@ const (
 	fastBits = 12 // index width of huffmanFastTable
 )
 
+// huffmanFastTable must have 1<<fastBits entries (gen.go has its own copy
+// of the constant): these fail to compile otherwise.
+var (
+	_ [len(huffmanFastTable) - 1<<fastBits]struct{}
+	_ [1<<fastBits - len(huffmanFastTable)]struct{}
+)
+
 // HuffmanEncodedLen returns the length in octets of s encoded with the
 // Huffman code of RFC 7541, Appendix B, padding included.
 func HuffmanEncodedLen(s string) int {
@@ -205,6 +212,17 @@ func huffmanDecode(dst, src []byte) (_ []byte, _ huffStatus, errAt int) {
 			out[k+1] = byte(e >> 8)
 			k += int(e >> 16 & 3)
 			n := uint(e >> 24)
+			acc <<= n
+			nbits -= n
+			// At least 20 bits are left: enough for another fast step.
+			e = huffmanFastTable[acc>>(64-fastBits)]
+			if e == 0 {
+				continue // a long code: refill first
+			}
+			out[k] = byte(e)
+			out[k+1] = byte(e >> 8)
+			k += int(e >> 16 & 3)
+			n = uint(e >> 24)
 			acc <<= n
 			nbits -= n
 			continue

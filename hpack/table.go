@@ -8,7 +8,16 @@ import (
 
 // dynTable is the dynamic table (RFC 7541, Section 2.3.2): a FIFO of header
 // fields, newest first, whose total size (RFC 7541, Section 4.1) never
-// exceeds maxSize.
+// exceeds maxSize. Its entries follow the static table's in the index
+// address space (RFC 7541, Section 2.3.3):
+//
+//	<--------------  index address space  -------------->
+//	<--   static table  -->  <--    dynamic table     -->
+//	+---+------------+----+  +----+-----------+--------+
+//	| 1 |    ...     | 61 |  | 62 |    ...    | 61+len |
+//	+---+------------+----+  +----+-----------+--------+
+//	                           ^                   |
+//	                    insertion point      eviction point
 //
 // Entries have ids that count insertions: the live ones are [first, next),
 // so the index of an entry is computed (next - id), never shifted. They live

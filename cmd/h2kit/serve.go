@@ -1,8 +1,365 @@
 package main
 
-// serve serves files over HTTP/2 (like nghttpd). Not written yet: this
-// file only registers the command so that dispatch knows it.
+// This file holds the command line of `h2kit serve` (like nghttpd): its
+// flags, their checks, and the run: listeners, TLS, the HTTP/2 server,
+// signals and the graceful shutdown. The handlers are in
+// serve_handlers.go (demo site and test endpoints) and serve_files.go
+// (--root and --push); the certificate in serve_cert.go; the access log
+// and the -v connection tracking in serve_log.go.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/h2kit/h2kit/h2server"
+)
 
 func init() {
-	register(&command{name: "serve", summary: "serve files over HTTP/2 (like nghttpd)", run: notImplemented("serve")})
+	register(&command{name: "serve", summary: "serve a demo site or files over HTTP/2 (like nghttpd)", run: runServe})
+}
+
+const serveUsage = `usage: h2kit serve [--addr HOST:PORT] [--h2c] [--cert FILE --key FILE]
+                   [--root DIR] [--push PATH=ASSET[,ASSET...]]... [--no-push] [-v] [DIR]
+
+Serves HTTP/2 (and HTTP/1.1) on one port, like nghttpd.
+
+By default: TLS on localhost:8443 with a self-signed certificate made at
+start for localhost, 127.0.0.1 and ::1 (ECDSA P-256; its SHA-256
+fingerprint is printed), ALPN "h2" and "http/1.1". With --h2c: cleartext,
+HTTP/1.1, h2c Upgrade and h2c with prior knowledge on one port (default
+localhost:8080).
+
+Without --root, a demo site that shows what HTTP/2 does (its page pushes
+its stylesheet, script and logo), and test endpoints:
+  /headers       the request's header fields as JSON, pseudo-headers included
+  /echo          the request body, sent back
+  /bytes/N       N bytes (at most 1 GiB), the same on every request
+  /trailers      a body followed by trailer fields
+  /delay/MS      answers after MS milliseconds (at most 30000)
+  /status/CODE   a response with status CODE (200 to 599)
+With --root DIR (or DIR as argument): the files of DIR, index.html for a
+directory, no directory listings, nothing outside DIR.
+
+options:
+  -a, --addr HOST:PORT     listen address (default localhost:8443, or
+                           localhost:8080 with --h2c); "localhost" listens
+                           on 127.0.0.1 and, when available, ::1
+      --h2c                serve cleartext HTTP/2 (h2c) and HTTP/1.1, no TLS
+      --cert FILE          TLS certificate chain (PEM), with --key
+      --key FILE           TLS private key (PEM), with --cert
+  -d, --root DIR           serve the files of DIR instead of the demo site
+  -p, --push PATH=ASSET[,ASSET...]
+                           when PATH is requested, push ASSETs (paths
+                           starting with /); repeatable
+      --no-push            do not push the demo page's assets
+      --shutdown-timeout DURATION
+                           on SIGINT/SIGTERM, how long to wait for streams
+                           in flight before closing (default 10s)
+  -v, --verbose            print every frame sent and received, in the
+                           format of nghttpd -v, instead of the access log
+  -h, --help               print this help
+
+Output: the URL to open, then one access-log line per request (or the
+frames with -v) on standard output. SIGINT or SIGTERM shuts down
+gracefully (GOAWAY, then the streams in flight finish); a second signal
+closes at once.
+
+Exit status: 0 after a graceful shutdown, 1 when serving failed (port in
+use, unreadable certificate, shutdown timed out), 2 for a usage error.
+`
+
+// Defaults and caps of serve.
+const (
+	serveDefaultTLSAddr    = "localhost:8443"
+	serveDefaultH2CAddr    = "localhost:8080"
+	serveDefaultShutdown   = 10 * time.Second
+	serveReadHeaderTimeout = 10 * time.Second
+	serveIdleTimeout       = 2 * time.Minute
+)
+
+// serveOptions is the parsed command line of h2kit serve.
+type serveOptions struct {
+	addr            string
+	h2c             bool
+	certFile        string
+	keyFile         string
+	root            string
+	push            pushRules
+	noPush          bool
+	verbose         bool
+	shutdownTimeout time.Duration
+}
+
+// parseServeArgs parses the arguments of h2kit serve. It returns
+// flag.ErrHelp for -h.
+func parseServeArgs(args []string) (*serveOptions, error) {
+	o := &serveOptions{push: pushRules{}, shutdownTimeout: serveDefaultShutdown}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; usage is printed by the caller
+	strVar := func(p *string, short, long string) {
+		if short != "" {
+			fs.StringVar(p, short, "", "")
+		}
+		fs.StringVar(p, long, "", "")
+	}
+	boolVar := func(p *bool, short, long string) {
+		if short != "" {
+			fs.BoolVar(p, short, false, "")
+		}
+		fs.BoolVar(p, long, false, "")
+	}
+	strVar(&o.addr, "a", "addr")
+	boolVar(&o.h2c, "", "h2c")
+	strVar(&o.certFile, "", "cert")
+	strVar(&o.keyFile, "", "key")
+	strVar(&o.root, "d", "root")
+	fs.Var(o.push, "p", "")
+	fs.Var(o.push, "push", "")
+	boolVar(&o.noPush, "", "no-push")
+	boolVar(&o.verbose, "v", "verbose")
+	fs.Var(durationFlag{&o.shutdownTimeout}, "shutdown-timeout", "")
+
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+	switch {
+	case len(rest) > 1:
+		return nil, fmt.Errorf("unexpected arguments %q: at most one DIR", rest)
+	case len(rest) == 1 && o.root != "":
+		return nil, errors.New("give the directory as --root DIR or as DIR, not both")
+	case len(rest) == 1:
+		o.root = rest[0]
+	}
+	if (o.certFile == "") != (o.keyFile == "") {
+		return nil, errors.New("--cert and --key go together")
+	}
+	if o.h2c && o.certFile != "" {
+		return nil, errors.New("--h2c serves cleartext: --cert and --key do not apply")
+	}
+	if o.addr == "" {
+		o.addr = serveDefaultTLSAddr
+		if o.h2c {
+			o.addr = serveDefaultH2CAddr
+		}
+	}
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return nil, fmt.Errorf("--addr %q: want HOST:PORT (%v)", o.addr, err)
+	}
+	return o, nil
+}
+
+// runServe is the run function of the serve command.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	o, err := parseServeArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, serveUsage)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "h2kit serve: %v\nRun \"h2kit serve -h\" for usage.\n", err)
+		return exitUsage
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := serve(o, sigs, stdout); err != nil {
+		fmt.Fprintf(stderr, "h2kit serve: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// serve runs the server of o until a signal arrives on sigs, then shuts
+// it down. Output goes to out.
+func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
+	start := time.Now()
+	handler, err := newServeHandler(o)
+	if err != nil {
+		return err
+	}
+	out = &syncWriter{w: out}
+	logger := slog.New(slog.NewTextHandler(out, nil))
+	tracked := newConnTracker()
+	var trace *traceOutput
+	if o.verbose {
+		trace = newTraceOutput(out, start)
+	}
+	handler = accessLog(handler, logger, o.verbose)
+
+	srv := &h2server.Server{Handler: handler, Logger: logger}
+	if trace != nil {
+		srv.NewTracer = tracked.tracerFunc(trace)
+	}
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: serveReadHeaderTimeout,
+		IdleTimeout:       serveIdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	var banner []string
+	if !o.h2c {
+		cert, info, err := serveCertificate(o.certFile, o.keyFile, start)
+		if err != nil {
+			return err
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		if err := h2server.ConfigureServer(hs, srv); err != nil {
+			return err
+		}
+		banner = append(banner, info...)
+	} else {
+		hs.Handler = h2server.H2C(handler, srv) // ServeH2C keeps it; set before any Serve
+	}
+
+	listeners, err := serveListen(o.addr)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		l = tracked.wrap(l)
+		go func() {
+			if o.h2c {
+				errc <- srv.ServeH2C(l, hs)
+			} else {
+				errc <- hs.Serve(tls.NewListener(l, hs.TLSConfig))
+			}
+		}()
+	}
+
+	scheme, mode := "https", "TLS, ALPN h2 and http/1.1"
+	if o.h2c {
+		scheme, mode = "http", "cleartext: HTTP/1.1, h2c Upgrade and prior knowledge"
+	}
+	content := "demo site and test endpoints"
+	if o.root != "" {
+		content = "files of " + o.root
+	}
+	fmt.Fprintf(out, "h2kit serve: %s on %s (%s)\n", content, serveAddrs(listeners), mode)
+	for _, line := range banner {
+		fmt.Fprintf(out, "  %s\n", line)
+	}
+	fmt.Fprintf(out, "Open %s://%s/\n", scheme, serveURLHost(o.addr, listeners[0].Addr()))
+
+	select {
+	case err := <-errc:
+		// A listener failed on its own: stop the rest at once.
+		srv.Close()
+		hs.Close()
+		return fmt.Errorf("serving: %w", err)
+	case sig := <-sigs:
+		fmt.Fprintf(out, "h2kit serve: %v: shutting down (GOAWAY; waiting up to %v for streams in flight)\n", sig, o.shutdownTimeout)
+	}
+	return serveShutdown(srv, hs, o.shutdownTimeout, sigs, out)
+}
+
+// serveShutdown stops srv and hs gracefully: the two-phase GOAWAY on every
+// HTTP/2 connection, HTTP/1.1 keep-alive connections closed when idle.
+// It gives up after timeout or at a second signal and closes everything.
+func serveShutdown(srv *h2server.Server, hs *http.Server, timeout time.Duration, sigs <-chan os.Signal, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			fmt.Fprintln(out, "h2kit serve: second signal: closing now")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var wg sync.WaitGroup
+	var srvErr, hsErr error
+	wg.Go(func() { srvErr = srv.Shutdown(ctx) })
+	wg.Go(func() { hsErr = hs.Shutdown(ctx) })
+	wg.Wait()
+	if err := errors.Join(srvErr, hsErr); err != nil {
+		srv.Close()
+		hs.Close()
+		return fmt.Errorf("shutdown: streams still in flight, connections closed (%v)", ctx.Err())
+	}
+	fmt.Fprintln(out, "h2kit serve: stopped")
+	return nil
+}
+
+// serveListen opens the listeners of addr. "localhost" means 127.0.0.1
+// and, if it can be had, ::1 on the same port (the certificate covers
+// both); other hosts are listened on as net.Listen does.
+func serveListen(addr string) ([]net.Listener, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	if host != "localhost" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return []net.Listener{l}, nil
+	}
+	l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		return nil, err
+	}
+	ls := []net.Listener{l}
+	port = fmt.Sprint(l.Addr().(*net.TCPAddr).Port) // the same port when it was 0
+	if l6, err := net.Listen("tcp6", net.JoinHostPort("::1", port)); err == nil {
+		ls = append(ls, l6)
+	}
+	return ls, nil
+}
+
+// serveAddrs lists the listeners' addresses.
+func serveAddrs(ls []net.Listener) string {
+	var s []string
+	for _, l := range ls {
+		s = append(s, l.Addr().String())
+	}
+	return strings.Join(s, " and ")
+}
+
+// serveURLHost is the host:port to print in the URL: the host as given
+// (localhost for a wildcard address) and the port listened on.
+func serveURLHost(addr string, la net.Addr) string {
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	port := "0"
+	if ta, ok := la.(*net.TCPAddr); ok {
+		port = fmt.Sprint(ta.Port)
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// syncWriter serializes writes from the connections, the log and the
+// tracer to one writer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

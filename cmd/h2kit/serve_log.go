@@ -1,0 +1,201 @@
+package main
+
+// This file holds what serve prints about requests and connections: the
+// access log (one log/slog line per request) and, with -v, the connection
+// tracking that gives each connection an id, as nghttpd -v does
+// ("[id=1] [  0.502] send SETTINGS frame ..."), and a "closed" line when
+// it ends.
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/h2kit/h2kit"
+)
+
+// accessLog wraps h to log one line per request: method, path, status,
+// bytes, duration, proto, remote. With verbose (-v, where the frames
+// show the HTTP/2 requests), only requests of other protocols are logged.
+func accessLog(h http.Handler, logger *slog.Logger, verbose bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if verbose && r.ProtoMajor == 2 {
+			h.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		lw := &logWriter{ResponseWriter: w}
+		defer func() {
+			status := lw.status
+			if status == 0 {
+				status = http.StatusOK // nothing written: net/http sends 200
+			}
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.RequestURI()),
+				slog.Int("status", status),
+				slog.Int64("bytes", lw.bytes),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("proto", r.Proto),
+				slog.String("remote", r.RemoteAddr),
+			)
+		}()
+		h.ServeHTTP(lw, r)
+	})
+}
+
+// logWriter counts what a handler writes. It passes on Flush, Push,
+// Hijack and (through Unwrap, for http.ResponseController) the rest.
+type logWriter struct {
+	http.ResponseWriter
+	status int   // the final status; 0 until written
+	bytes  int64 // body bytes written
+}
+
+func (w *logWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Flush sends what is buffered (http.Flusher).
+func (w *logWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
+
+// Push promises a response when the connection can (http.Pusher).
+func (w *logWriter) Push(target string, opts *http.PushOptions) error {
+	if p, ok := w.ResponseWriter.(http.Pusher); ok {
+		return p.Push(target, opts)
+	}
+	return http.ErrNotSupported
+}
+
+// Hijack takes over an HTTP/1.1 connection (http.Hijacker), as the h2c
+// Upgrade does.
+func (w *logWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (w *logWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// connTracker numbers the accepted connections and finds them again from
+// the net.Conn the HTTP/2 server hands to its NewTracer (a *tls.Conn, a
+// connection with sniffed bytes in front, or the accepted one itself),
+// by remote address, which is unique among the open connections.
+type connTracker struct {
+	next  atomic.Int64
+	mu    sync.Mutex
+	conns map[string]*trackedConn
+}
+
+func newConnTracker() *connTracker {
+	return &connTracker{conns: make(map[string]*trackedConn)}
+}
+
+// wrap returns l with its connections tracked.
+func (ct *connTracker) wrap(l net.Listener) net.Listener {
+	return &trackedListener{Listener: l, ct: ct}
+}
+
+// lookup returns the tracked connection of c, or nil.
+func (ct *connTracker) lookup(c net.Conn) *trackedConn {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	return ct.conns[c.RemoteAddr().String()]
+}
+
+// tracerFunc returns the NewTracer of the HTTP/2 server for -v: each
+// connection's frames are printed to out with its id, after a line that
+// says where it comes from; a "closed" line follows its end.
+func (ct *connTracker) tracerFunc(out *traceOutput) func(net.Conn) h2kit.Tracer {
+	return func(c net.Conn) h2kit.Tracer {
+		tc := ct.lookup(c)
+		var id int64
+		if tc != nil {
+			id = tc.id
+		} else {
+			id = ct.next.Add(1) // not accepted by our listeners: still number it
+		}
+		t := out.newTracer(h2kit.Server, fmt.Sprintf("[id=%d] ", id))
+		t.StreamEvents = true
+		how := "h2c"
+		if tlsc, ok := c.(*tls.Conn); ok {
+			st := tlsc.ConnectionState()
+			how = fmt.Sprintf("%s, %s, %s", st.NegotiatedProtocol, tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
+		}
+		t.Event(fmt.Sprintf("connection from %s (%s)", c.RemoteAddr(), how))
+		if tc != nil {
+			tc.tracer.Store(t)
+		}
+		return t
+	}
+}
+
+// trackedListener registers the connections it accepts.
+type trackedListener struct {
+	net.Listener
+	ct *connTracker
+}
+
+func (l *trackedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, ct: l.ct, id: l.ct.next.Add(1), key: c.RemoteAddr().String()}
+	l.ct.mu.Lock()
+	l.ct.conns[tc.key] = tc
+	l.ct.mu.Unlock()
+	return tc, nil
+}
+
+// trackedConn is an accepted connection with its id.
+type trackedConn struct {
+	net.Conn
+	ct     *connTracker
+	id     int64
+	key    string
+	tracer atomic.Pointer[frameTracer] // set when the connection speaks HTTP/2 with -v
+	once   sync.Once
+}
+
+// Close closes the connection, forgets it and prints "closed" when it is
+// traced.
+func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.ct.mu.Lock()
+		if c.ct.conns[c.key] == c {
+			delete(c.ct.conns, c.key)
+		}
+		c.ct.mu.Unlock()
+		if t := c.tracer.Load(); t != nil {
+			t.Event("closed")
+		}
+	})
+	return err
+}
+
+// CloseWrite half-closes the connection when the underlying one can.
+func (c *trackedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
