@@ -300,30 +300,6 @@ func (p *peer) wantRST(id uint32, code frame.ErrCode) {
 // carrying it (RFC 9113, Section 5.4.1).
 func (p *peer) wantConnError(code frame.ErrCode) { p.t.Helper(); p.wantGoAway(code) }
 
-// wantStreamOrConnError accepts either an RST_STREAM on id or a GOAWAY
-// with code, as the RFC allows for some violations.
-func (p *peer) wantStreamOrConnError(id uint32, code frame.ErrCode) {
-	p.t.Helper()
-	for {
-		f := p.nextFrame()
-		if f == nil {
-			p.t.Fatalf("want RST_STREAM or GOAWAY %v, got nothing", code)
-		}
-		switch x := f.(type) {
-		case *frame.RSTStream:
-			if x.StreamID == id && x.Code == code {
-				return
-			}
-			p.t.Fatalf("want RST_STREAM %d %v, got %d %v", id, code, x.StreamID, x.Code)
-		case *frame.GoAway:
-			if x.Code == code {
-				return
-			}
-			p.t.Fatalf("want GOAWAY %v, got %v (%s)", code, x.Code, x.DebugData)
-		}
-	}
-}
-
 // event returns the next event of type T, failing if another comes first
 // (WindowUpdated and SettingsAcked events are skipped).
 func wantEvent[T Event](p *peer) T {

@@ -19,7 +19,6 @@ type messageInfo struct {
 	isHead        bool
 	hasPriority   bool
 	priority      Priority
-	hasBodyHint   bool
 }
 
 // safeCacheable reports whether a promised request may be pushed

@@ -140,13 +140,10 @@ func TestPingKeepAlive(t *testing.T) {
 // processed and are reported retryable; those below complete.
 func TestGoAwayReceivedClient(t *testing.T) {
 	p := newPeer(t, Config{Role: Client})
-	var ids []uint32
 	for i := 0; i < 4; i++ {
-		id, err := p.c.SendRequest(reqFields("GET", "/"), true)
-		if err != nil {
+		if _, err := p.c.SendRequest(reqFields("GET", "/"), true); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
 	}
 	p.frames()
 	p.write(&frame.GoAway{LastStreamID: 3, Code: frame.ErrCodeNo, DebugData: []byte("bye")})

@@ -205,7 +205,6 @@ var (
 // stateSetup drives a stream of a new engine into a state.
 type stateSetup struct {
 	name  string
-	role  Role
 	state StreamState
 	recv  []string // the header block the peer would send next on it
 	send  []string // the header block the application would send next

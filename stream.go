@@ -29,7 +29,6 @@ type stream struct {
 	contentLength int64 // -1: not declared
 	received      int64
 	isHead        bool // request method HEAD: the response has no body
-	informational bool
 
 	pushed bool // a promised stream
 
