@@ -235,6 +235,9 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	}
 
 	listeners, err := serveListen(o.addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w (another server has the port: choose one with --addr HOST:PORT)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -273,7 +276,10 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	case sig := <-sigs:
 		fmt.Fprintf(out, "h2kit serve: %v: shutting down (GOAWAY; waiting up to %v for streams in flight)\n", sig, o.shutdownTimeout)
 	}
-	return serveShutdown(srv, hs, o.shutdownTimeout, sigs, out)
+	err = serveShutdown(srv, hs, o.shutdownTimeout, sigs, out)
+	// Let the last connections print "closed" (-v) before exiting.
+	tracked.waitClosed(250 * time.Millisecond)
+	return err
 }
 
 // serveShutdown stops srv and hs gracefully: the two-phase GOAWAY on every

@@ -108,6 +108,21 @@ func newConnTracker() *connTracker {
 	return &connTracker{conns: make(map[string]*trackedConn)}
 }
 
+// waitClosed waits until every tracked connection is closed, for at most
+// d.
+func (ct *connTracker) waitClosed(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		ct.mu.Lock()
+		n := len(ct.conns)
+		ct.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // wrap returns l with its connections tracked.
 func (ct *connTracker) wrap(l net.Listener) net.Listener {
 	return &trackedListener{Listener: l, ct: ct}
@@ -134,10 +149,18 @@ func (ct *connTracker) tracerFunc(out *traceOutput) func(net.Conn) h2kit.Tracer 
 		}
 		t := out.newTracer(h2kit.Server, fmt.Sprintf("[id=%d] ", id))
 		t.StreamEvents = true
-		how := "h2c"
-		if tlsc, ok := c.(*tls.Conn); ok {
-			st := tlsc.ConnectionState()
+		var how string
+		switch c := c.(type) {
+		case *tls.Conn:
+			st := c.ConnectionState()
 			how = fmt.Sprintf("%s, %s, %s", st.NegotiatedProtocol, tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
+		case *trackedConn:
+			how = "h2c, prior knowledge"
+		default:
+			// Handed over by the HTTP/1.1 server: an h2c Upgrade, whose
+			// request is stream 1.
+			how = "h2c, HTTP/1.1 Upgrade: the request is stream 1"
+			t.Upgraded()
 		}
 		t.Event(fmt.Sprintf("connection from %s (%s)", c.RemoteAddr(), how))
 		if tc != nil {

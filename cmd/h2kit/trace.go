@@ -84,6 +84,15 @@ func (o *traceOutput) Event(prefix, msg string) {
 	o.flush(b)
 }
 
+// Println prints a line as it is, without prefix or timestamp (nghttp's
+// "The negotiated protocol: h2").
+func (o *traceOutput) Println(line string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b := appendSanitized(o.buf[:0], line)
+	o.flush(append(b, '\n'))
+}
+
 // appendStamp appends "[  1.234]", the seconds since start with
 // millisecond precision, as nghttp's print_timer does.
 func (o *traceOutput) appendStamp(b []byte) []byte {
@@ -159,6 +168,19 @@ func (t *frameTracer) FrameReceived(h frame.Header, f frame.Frame, fields []hpac
 
 // Event prints a line about the connection, such as "closed".
 func (t *frameTracer) Event(msg string) { t.out.Event(t.prefix, msg) }
+
+// Upgraded records that the connection started with an HTTP/1.1 Upgrade
+// (h2c): stream 1 carries the upgrade request, already sent by the
+// client, whose response comes in HTTP/2 frames.
+func (t *frameTracer) Upgraded() {
+	t.out.mu.Lock()
+	defer t.out.mu.Unlock()
+	if t.role == h2kit.Client {
+		t.streams[1] = sentHeaders | sentEnd
+	} else {
+		t.streams[1] = recvHeaders | recvEnd
+	}
+}
 
 func (t *frameTracer) frame(send bool, h frame.Header, f frame.Frame, fields []hpack.Field) {
 	o := t.out
