@@ -496,3 +496,54 @@ func TestFlowWindowUpdateOnClosedStream(t *testing.T) {
 		t.Fatal(p.err)
 	}
 }
+
+// Section 6.9.2: a stream opened before our SETTINGS (with a small
+// INITIAL_WINDOW_SIZE) is acknowledged keeps reopening its window by half
+// of that size, not byte by byte: 1 MiB through 16 KiB windows costs about
+// 1 MiB / 8 KiB stream WINDOW_UPDATEs.
+func TestFlowWindowUpdatesForStreamOpenedBeforeAck(t *testing.T) {
+	rec := &traceRec{}
+	p := &pipe{t: t, now: t0}
+	p.client = NewConn(Config{Role: Client, Tracer: rec, Settings: Settings{InitialWindowSize: 16384}}, p.now)
+	p.srv = NewConn(Config{Role: Server}, p.now)
+	// The request goes out with the client's SETTINGS, before any ACK.
+	id, err := p.client.SendRequest(fields(":method", "GET", ":scheme", "https", ":authority", "a", ":path", "/"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.run()
+	if err := p.srv.SendHeaders(id, fields(":status", "200"), false); err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 1<<20)
+	sent, got := 0, 0
+	for got < len(body) {
+		if sent < len(body) {
+			n, err := p.srv.SendData(id, body[sent:], true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent += n
+		}
+		p.run()
+		for _, ev := range p.cEvents {
+			if d, ok := ev.(*DataReceived); ok {
+				for off := 0; off < len(d.Data); off += 1000 { // small reads
+					p.client.ConsumeData(id, min(1000, len(d.Data)-off))
+				}
+				got += len(d.Data)
+			}
+		}
+		p.cEvents = nil
+		p.run()
+	}
+	updates := 0
+	for _, f := range rec.sent {
+		if w, ok := f.f.(*frame.WindowUpdate); ok && w.StreamID == id {
+			updates++
+		}
+	}
+	if want := (1 << 20) / 8192; updates > want+8 {
+		t.Fatalf("%d stream WINDOW_UPDATEs for 1 MiB through 16 KiB windows, want about %d", updates, want)
+	}
+}

@@ -167,7 +167,9 @@ func (c *Conn) settingsAcked(s Settings) {
 		// delta when it applied the setting; so do we.
 		for _, st := range c.streams {
 			st.recvWindow += delta
-			st.recvTarget = max(1, st.recvTarget+delta)
+			// The target is the policy for every stream, not a window:
+			// streams opened before the ACK already use the new value.
+			st.recvTarget = max(1, int64(c.streamRecvWindow()))
 		}
 	}
 }

@@ -1,0 +1,242 @@
+package h2client
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/httpcommon"
+)
+
+// maxPending bounds the request body bytes queued on a stream for the
+// owner; the writer blocks beyond it, so a server that opens its window
+// slowly slows the upload and memory stays bounded (this plus the
+// engine's Limits.MaxStreamSendBuffer per stream).
+const maxPending = 64 << 10
+
+// chunkSize is the read size of the request body writer.
+const chunkSize = 16 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// writeBody is the request body writer goroutine: it waits for the
+// stream to open (and, with Expect: 100-continue, for the server's
+// go-ahead), then reads the body and queues it for the owner.
+func (st *clientStream) writeBody() {
+	if !st.waitOpen() {
+		return // never opened: the body is left to RoundTrip (retry or close)
+	}
+	defer st.closer.Close()
+	if st.expect && !st.waitContinue() {
+		return
+	}
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
+	var sent int64
+	for {
+		n, rerr := st.body.Read(buf)
+		if n > 0 {
+			sent += int64(n)
+			if st.contentLength >= 0 && sent > st.contentLength {
+				st.fail(fmt.Errorf("h2client: request body longer than ContentLength %d", st.contentLength), true)
+				return
+			}
+			if err := st.queue(buf[:n]); err != nil {
+				return
+			}
+		}
+		if rerr == io.EOF {
+			if st.contentLength >= 0 && sent != st.contentLength {
+				st.fail(fmt.Errorf("h2client: request body of %d bytes, ContentLength %d", sent, st.contentLength), true)
+				return
+			}
+			st.finishBody()
+			return
+		}
+		if rerr != nil {
+			st.fail(fmt.Errorf("h2client: reading the request body: %w", rerr), true)
+			return
+		}
+	}
+}
+
+// waitOpen waits until the owner opened the stream; it then claims the
+// body (the writer closes it from now on). False: the stream ended first.
+func (st *clientStream) waitOpen() bool {
+	for {
+		st.mu.Lock()
+		if st.err != nil {
+			st.mu.Unlock()
+			return false
+		}
+		if st.opened {
+			st.bodyRead = true
+			st.mu.Unlock()
+			return true
+		}
+		st.mu.Unlock()
+		<-st.wsig
+	}
+}
+
+// waitContinue waits for 100 (Continue), a 2xx final response or
+// ExpectContinueTimeout; false: the body is not to be sent.
+func (st *clientStream) waitContinue() bool {
+	if tr := st.trace; tr != nil && tr.Wait100Continue != nil {
+		tr.Wait100Continue()
+	}
+	timer := time.NewTimer(st.cc.t.expectContinueTimeout())
+	defer timer.Stop()
+	for {
+		st.mu.Lock()
+		switch {
+		case st.err != nil || st.abortBody:
+			st.mu.Unlock()
+			return false
+		case st.continued:
+			st.mu.Unlock()
+			return true
+		}
+		st.mu.Unlock()
+		select {
+		case <-st.wsig:
+		case <-timer.C:
+			st.mu.Lock()
+			if !st.abortBody {
+				st.continued = true
+			}
+			st.mu.Unlock()
+			st.cc.markDirty(st)
+		}
+	}
+}
+
+// queue hands p to the owner, waiting while maxPending bytes are queued.
+func (st *clientStream) queue(p []byte) error {
+	for len(p) > 0 {
+		st.mu.Lock()
+		if err := st.writeErrLocked(); err != nil {
+			st.mu.Unlock()
+			return err
+		}
+		if room := maxPending - (len(st.out) - st.outOff); room > 0 {
+			k := min(room, len(p))
+			if st.outOff > 0 && len(st.out)+k > cap(st.out) {
+				n := copy(st.out, st.out[st.outOff:])
+				st.out, st.outOff = st.out[:n], 0
+			}
+			st.out = append(st.out, p[:k]...)
+			p = p[k:]
+			st.mu.Unlock()
+			st.cc.markDirty(st)
+			continue
+		}
+		st.mu.Unlock()
+		<-st.wsig
+	}
+	return nil
+}
+
+func (st *clientStream) writeErrLocked() error {
+	switch {
+	case st.err != nil:
+		return st.err
+	case st.sendErr != nil:
+		return st.sendErr
+	case st.abortBody:
+		return errStopped
+	}
+	return nil
+}
+
+// finishBody queues the end of the body, with the request's trailers.
+func (st *clientStream) finishBody() {
+	var tr []hpack.Field
+	if t := st.req.Trailer; len(t) > 0 {
+		tr = httpcommon.AppendHeader(nil, t)
+	}
+	st.mu.Lock()
+	st.outEnd = true
+	st.outTrailers = tr
+	st.mu.Unlock()
+	st.cc.markDirty(st)
+}
+
+// responseBody is a response's Body: it reads what the owner buffered
+// and tells it how much was taken, so the flow-control windows reopen
+// only as fast as the caller reads.
+type responseBody struct {
+	st *clientStream
+}
+
+// reportEvery is how many read bytes make the reader wake the owner to
+// reopen the window before the buffer runs dry.
+const reportEvery = 16 << 10
+
+// Read reads body bytes; io.EOF after the last one, when the response's
+// trailers (if any) are in Response.Trailer.
+func (b *responseBody) Read(p []byte) (int, error) {
+	st := b.st
+	for {
+		st.mu.Lock()
+		if st.bodyClosed {
+			st.mu.Unlock()
+			return 0, errBodyClosed
+		}
+		if n := len(st.in) - st.inOff; n > 0 {
+			n = copy(p, st.in[st.inOff:])
+			st.inOff += n
+			st.consumed += n
+			wake := st.consumed >= reportEvery || st.inOff == len(st.in)
+			st.mu.Unlock()
+			if wake {
+				st.cc.markDirty(st)
+			}
+			return n, nil
+		}
+		if st.inEOF {
+			st.mu.Unlock()
+			return 0, io.EOF
+		}
+		if err := st.err; err != nil {
+			st.mu.Unlock()
+			return 0, err
+		}
+		st.mu.Unlock()
+		if len(p) == 0 {
+			return 0, nil
+		}
+		<-st.rsig
+	}
+}
+
+// Close discards the rest of the body: a response still arriving is
+// cancelled (RST_STREAM CANCEL), and so is a request body still being
+// sent.
+func (b *responseBody) Close() error {
+	st := b.st
+	st.mu.Lock()
+	if st.bodyClosed {
+		st.mu.Unlock()
+		return nil
+	}
+	st.bodyClosed = true
+	unread := len(st.in) - st.inOff
+	st.consumed += unread
+	st.in, st.inOff = nil, 0
+	reset := st.err == nil && (!st.inEOF || (!st.sentEnd && st.sendErr == nil && !st.abortBody))
+	if reset {
+		st.cancelReq = true
+		st.err = errBodyClosed
+	}
+	st.mu.Unlock()
+	signal(st.wsig)
+	signal(st.rsig)
+	if unread > 0 || reset {
+		st.cc.markDirty(st)
+	}
+	return nil
+}

@@ -1,0 +1,412 @@
+package h2client
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
+	"time"
+
+	h2kit "github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/internal/connloop"
+)
+
+// clientConn is one HTTP/2 connection. Methods marked "owner" run on the
+// connloop goroutine, the only one that touches the engine; request
+// goroutines reach it through their streams (markDirty + Wake).
+type clientConn struct {
+	t     *Transport
+	p     *pool
+	key   originKey
+	host  string // the origin's host, for push authority checks
+	nc    net.Conn
+	eng   *h2kit.Conn
+	loop  *connloop.Loop
+	tls   *tls.ConnectionState
+	reneg *renegGuard // MS-HTTP2E, nil unless enabled
+	used  atomic.Bool // a request used it (httptrace Reused)
+
+	// Guarded by pool.mu.
+	reserved   int  // streams reserved by requests, not yet finished
+	maxStreams int  // the server's SETTINGS_MAX_CONCURRENT_STREAMS
+	closing    bool // takes no new request
+
+	dirty   atomic.Pointer[clientStream] // streams with work for the owner: a lock-free stack
+	gone    atomic.Bool                  // the loop is over
+	readErr atomic.Pointer[error]        // what ended the reads
+	maxOpen atomic.Int32                 // the most streams open at once (tests, stats)
+
+	// Owner-only.
+	streams     map[uint32]*clientStream
+	pendingOpen []*clientStream // wait for the server's stream limit
+	opening     bool            // openPending is running
+	idleSince   time.Time
+	termErr     error
+	batch       []*clientStream
+}
+
+// newConn wraps a connection that speaks HTTP/2 (after ALPN, prior
+// knowledge or an Upgrade). eng may be given (Upgrade), else it is made
+// here; r, if set, is read instead of nc (it holds buffered bytes).
+func (t *Transport) newConn(key originKey, nc net.Conn, st *tls.ConnectionState, guard *renegGuard, eng *h2kit.Conn, r io.Reader) *clientConn {
+	cc := &clientConn{
+		t:          t,
+		p:          t.getPool(),
+		key:        key,
+		nc:         nc,
+		tls:        st,
+		reneg:      guard,
+		maxStreams: initialMaxStreams,
+		streams:    make(map[uint32]*clientStream),
+		idleSince:  time.Now(),
+	}
+	if h, _, err := net.SplitHostPort(key.addr); err == nil {
+		cc.host = h
+	}
+	if eng == nil {
+		cfg := t.engineConfig(nc)
+		if guard != nil {
+			cfg.Settings.TLSRenegPermitted = uint32(h2kit.RenegServerInitiated)
+		}
+		eng = h2kit.NewConn(cfg, time.Now())
+	}
+	cc.eng = eng
+	if r == nil {
+		r = nc
+	}
+	cc.loop = connloop.New(nc, eng, cc, connloop.Options{
+		Reader:       &recordingReader{r: r, cc: cc},
+		WriteTimeout: t.WriteByteTimeout,
+	})
+	return cc
+}
+
+// recordingReader keeps the error that ended the reads (connloop reports
+// any of them as connloop.ErrPeerClosed).
+type recordingReader struct {
+	r  io.Reader
+	cc *clientConn
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil {
+		e := err // only errors escape
+		r.cc.readErr.CompareAndSwap(nil, &e)
+	}
+	return n, err
+}
+
+// run drives the connection until it is over.
+func (cc *clientConn) run() {
+	cc.loop.Run()
+}
+
+// markDirty queues st for the owner's next Wake.
+func (cc *clientConn) markDirty(st *clientStream) {
+	if st.inDirty.CompareAndSwap(false, true) {
+		for {
+			old := cc.dirty.Load()
+			st.nextDirty = old
+			if cc.dirty.CompareAndSwap(old, st) {
+				break
+			}
+		}
+	}
+	cc.loop.Wake()
+	if cc.gone.Load() {
+		// The loop is over (or ending): nobody else will look.
+		cc.drainGone()
+	}
+}
+
+// takeDirty pops the dirty stack, oldest first.
+func (cc *clientConn) takeDirty() []*clientStream {
+	b := cc.batch[:0]
+	for st := cc.dirty.Swap(nil); st != nil; {
+		next := st.nextDirty
+		st.nextDirty = nil
+		st.inDirty.Store(false)
+		b = append(b, st)
+		st = next
+	}
+	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
+		b[i], b[j] = b[j], b[i]
+	}
+	return b
+}
+
+// Event handles one engine event (owner).
+func (cc *clientConn) Event(ev h2kit.Event) {
+	switch e := ev.(type) {
+	case *h2kit.ResponseReceived:
+		if st := cc.streams[e.StreamID]; st != nil {
+			st.onResponse(e.Fields, e.EndStream)
+		}
+	case *h2kit.DataReceived:
+		st := cc.streams[e.StreamID]
+		if st == nil || !st.onData(e.Data, e.EndStream) {
+			cc.eng.ConsumeData(e.StreamID, len(e.Data))
+		}
+		if st != nil && e.EndStream {
+			st.recvEnded()
+		}
+	case *h2kit.TrailersReceived:
+		if st := cc.streams[e.StreamID]; st != nil {
+			st.onTrailers(e.Fields)
+			st.recvEnded()
+		}
+	case *h2kit.InformationalResponseReceived:
+		if st := cc.streams[e.StreamID]; st != nil {
+			st.onInformational(e.Fields)
+		}
+	case *h2kit.StreamReset:
+		if st := cc.streams[e.StreamID]; st != nil {
+			st.onReset(e)
+		}
+	case *h2kit.WindowUpdated:
+		if e.StreamID == 0 {
+			for _, st := range cc.streams {
+				st.flush()
+			}
+		} else if st := cc.streams[e.StreamID]; st != nil {
+			st.flush()
+		}
+	case *h2kit.PushPromiseReceived:
+		cc.onPushPromise(e)
+	case *h2kit.SettingsReceived:
+		for _, s := range e.Settings {
+			if s.ID == frame.SettingMaxConcurrentStreams {
+				cc.p.setMaxStreams(cc, s.Val)
+			}
+		}
+		if cc.reneg != nil {
+			cc.reneg.settings(cc.eng.RenegotiationPermitted(h2kit.RenegServerInitiated))
+		}
+		cc.connEvent(ev)
+	case *h2kit.GoAwayReceived:
+		// No new streams; those above LastStreamID come back as
+		// retryable StreamReset events.
+		cc.p.markClosing(cc)
+		cc.connEvent(ev)
+	case *h2kit.ConnectionTerminated:
+		cc.p.markClosing(cc)
+		cc.termErr = e.Err
+		cc.failAll(e.Err)
+		cc.connEvent(ev)
+	case *h2kit.SettingsAcked, *h2kit.PingAcked:
+		cc.connEvent(ev)
+	}
+	if len(cc.pendingOpen) > 0 {
+		cc.openPending() // a stream may have ended
+	}
+}
+
+func (cc *clientConn) connEvent(ev h2kit.Event) {
+	if cc.t.ConnEvent != nil {
+		cc.t.ConnEvent(cc.nc, ev)
+	}
+}
+
+// Wake moves what request goroutines queued into the engine (owner).
+func (cc *clientConn) Wake() {
+	b := cc.takeDirty()
+	for i, st := range b {
+		st.flush()
+		b[i] = nil
+	}
+	cc.batch = b[:0]
+	if len(cc.pendingOpen) > 0 {
+		cc.openPending()
+	}
+}
+
+// Written: streams whose END_STREAM left may have freed room under the
+// server's limit (owner).
+func (cc *clientConn) Written() {
+	if len(cc.pendingOpen) > 0 {
+		cc.openPending()
+	}
+}
+
+// Deadline is when an idle connection is closed (owner).
+func (cc *clientConn) Deadline() time.Time {
+	if cc.t.IdleConnTimeout <= 0 || len(cc.streams) > 0 || len(cc.pendingOpen) > 0 {
+		return time.Time{}
+	}
+	return cc.idleSince.Add(cc.t.IdleConnTimeout)
+}
+
+// Timer closes the connection when it stayed idle (owner).
+func (cc *clientConn) Timer(now time.Time) {
+	if len(cc.streams) > 0 || len(cc.pendingOpen) > 0 {
+		return
+	}
+	if cc.p.closeIfIdle(cc) {
+		cc.eng.Shutdown()
+	} else {
+		cc.idleSince = now // a request is on its way
+	}
+}
+
+// Closed ends the streams left and leaves the pool (owner, last call).
+func (cc *clientConn) Closed(err error) {
+	cc.gone.Store(true)
+	cc.p.remove(cc)
+	if cc.reneg != nil {
+		cc.reneg.closed()
+	}
+	err = cc.closeReason(err)
+	cc.failAll(err)
+	cc.drainGone()
+}
+
+// closeReason names why the connection ended.
+func (cc *clientConn) closeReason(err error) error {
+	if cc.termErr != nil {
+		return cc.termErr
+	}
+	if p := cc.readErr.Load(); p != nil && *p != io.EOF {
+		if cc.reneg.refusedRenegotiation(*p) {
+			// MS-HTTP2E: a renegotiation that was not permitted is a
+			// PROTOCOL_ERROR; TLS already failed the connection, so no
+			// GOAWAY can carry it.
+			return &h2kit.ConnError{Code: frame.ErrCodeProtocol, Reason: "TLS renegotiation not permitted: " + (*p).Error(), Initiator: h2kit.Local}
+		}
+		if err == nil || errors.Is(err, connloop.ErrPeerClosed) {
+			return *p
+		}
+	}
+	if err == nil {
+		return errConnClosed
+	}
+	return err
+}
+
+// failAll ends every stream with err (owner).
+func (cc *clientConn) failAll(err error) {
+	if err == nil {
+		err = errConnClosed
+	}
+	for _, st := range cc.streams {
+		st.connFailed(err)
+	}
+	for _, st := range cc.pendingOpen {
+		st.pending = false
+		st.notSent()
+	}
+	cc.pendingOpen = nil
+}
+
+// drainGone fails the streams queued after the loop ended: they were
+// never sent (any goroutine).
+func (cc *clientConn) drainGone() {
+	for st := cc.dirty.Swap(nil); st != nil; {
+		next := st.nextDirty
+		st.nextDirty = nil
+		st.inDirty.Store(false)
+		if !st.opened {
+			st.notSent()
+		}
+		st = next
+	}
+}
+
+// open starts stream st with its request header section (owner).
+func (cc *clientConn) open(st *clientStream) bool {
+	id, err := cc.eng.SendRequest(st.fields, st.endOnHeaders)
+	switch {
+	case err == nil:
+	case errors.Is(err, h2kit.ErrTooManyStreams) && !cc.t.StrictMaxConcurrentStreams && !st.pending:
+		// The pool assumed more room than the server's SETTINGS give (a
+		// new connection, or a lowered limit): another connection takes
+		// the request; the pool knows the limit by now.
+		st.notSent()
+		return false
+	case errors.Is(err, h2kit.ErrTooManyStreams):
+		// StrictMaxConcurrentStreams: wait here for a stream to end.
+		if !st.pending {
+			st.pending = true
+			cc.pendingOpen = append(cc.pendingOpen, st)
+		}
+		return false
+	case errors.Is(err, h2kit.ErrStreamsExhausted), errors.Is(err, h2kit.ErrConnClosed):
+		cc.p.markClosing(cc)
+		st.pending = false
+		st.notSent()
+		return false
+	default:
+		st.pending = false
+		st.fail(err, false)
+		st.release()
+		return false
+	}
+	st.mu.Lock()
+	st.id = id
+	st.opened = true
+	if st.endOnHeaders {
+		st.sentEnd = true
+	}
+	st.mu.Unlock()
+	signal(st.wsig)
+	cc.streams[id] = st
+	if n := int32(len(cc.streams)); n > cc.maxOpen.Load() {
+		cc.maxOpen.Store(n)
+	}
+	return true
+}
+
+// openPending opens the streams that waited for room, in order (owner).
+func (cc *clientConn) openPending() {
+	if cc.opening {
+		return
+	}
+	cc.opening = true
+	defer func() { cc.opening = false }()
+	for len(cc.pendingOpen) > 0 && cc.eng.Err() == nil {
+		st := cc.pendingOpen[0]
+		if st.cancelled() {
+			cc.pendingOpen = cc.pendingOpen[1:]
+			st.pending = false
+			st.release()
+			continue
+		}
+		if !cc.open(st) {
+			if st.pending {
+				return // still no room; it keeps its place
+			}
+			cc.pendingOpen = cc.pendingOpen[1:] // failed for good (retried elsewhere)
+			continue
+		}
+		cc.pendingOpen = cc.pendingOpen[1:]
+		st.pending = false
+		st.flush()
+	}
+}
+
+// forget drops the owner's record of st (owner).
+func (cc *clientConn) forget(st *clientStream) {
+	if st.id != 0 && cc.streams[st.id] == st {
+		delete(cc.streams, st.id)
+		if len(cc.streams) == 0 {
+			cc.idleSince = time.Now()
+		}
+	}
+	st.release()
+}
+
+// roundTrip sends req on a reserved stream of cc and waits for the
+// response header section.
+func (cc *clientConn) roundTrip(req *http.Request, tr *httptrace.ClientTrace) (*http.Response, error) {
+	st := newStream(cc, req, tr)
+	hasBody := st.body != nil
+	cc.markDirty(st)
+	if hasBody {
+		go st.writeBody()
+	}
+	return st.wait()
+}

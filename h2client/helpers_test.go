@@ -1,0 +1,376 @@
+//lint:file-ignore SA1019 golang.org/x/net/http2 (and its h2c) is the reference peer of the tests
+
+package h2client
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/h2kit/h2kit/h2server"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+)
+
+var (
+	certOnce sync.Once
+	testCert tls.Certificate
+	testLeaf *x509.Certificate
+	certPEM  []byte
+	keyPEM   []byte
+)
+
+// selfSigned returns a certificate for 127.0.0.1 and localhost.
+func selfSigned(t testing.TB) tls.Certificate {
+	certOnce.Do(func() {
+		testCert, testLeaf, certPEM, keyPEM = makeCert("h2kit test", x509.ExtKeyUsageServerAuth)
+	})
+	return testCert
+}
+
+func makeCert(cn string, usage x509.ExtKeyUsage) (tls.Certificate, *x509.Certificate, []byte, []byte) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: cn},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{usage},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		panic(err)
+	}
+	cp := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	kp := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	c, err := tls.X509KeyPair(cp, kp)
+	if err != nil {
+		panic(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	return c, leaf, cp, kp
+}
+
+// certFiles writes the test certificate and key to dir, for external peers.
+func certFiles(t testing.TB, dir string) (certFile, keyFile string) {
+	selfSigned(t)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+func clientTLSConfig(t testing.TB) *tls.Config {
+	selfSigned(t)
+	pool := x509.NewCertPool()
+	pool.AddCert(testLeaf)
+	return &tls.Config{RootCAs: pool}
+}
+
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) int {
+	l := listen(t)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+// newTransport returns a Transport trusting the test certificate, closed
+// at the end of the test.
+func newTransport(t testing.TB) *Transport {
+	tr := &Transport{TLSClientConfig: clientTLSConfig(t)}
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+func client(tr http.RoundTripper) *http.Client {
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// startH2Server serves h with h2server over TLS (ALPN h2, HTTP/1.1
+// fallback) and returns the base URL.
+func startH2Server(t testing.TB, h http.Handler, s *h2server.Server) string {
+	t.Helper()
+	if s == nil {
+		s = new(h2server.Server)
+	}
+	l := listen(t)
+	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}}
+	if err := h2server.ConfigureServer(hs, s); err != nil {
+		t.Fatal(err)
+	}
+	go hs.ServeTLS(l, "", "")
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	return "https://" + l.Addr().String()
+}
+
+// startH2ServerH2C serves h with h2server in cleartext (HTTP/1.1, h2c
+// Upgrade and prior knowledge on one port) and returns the base URL.
+func startH2ServerH2C(t testing.TB, h http.Handler, s *h2server.Server) string {
+	t.Helper()
+	if s == nil {
+		s = new(h2server.Server)
+	}
+	l := listen(t)
+	hs := &http.Server{Handler: h}
+	go s.ServeH2C(l, hs)
+	t.Cleanup(func() { s.Close(); hs.Close() })
+	return "http://" + l.Addr().String()
+}
+
+// startGoTLS serves h with net/http's own HTTP/2 over TLS.
+func startGoTLS(t testing.TB, h http.Handler) string {
+	t.Helper()
+	l := listen(t)
+	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, NextProtos: []string{"h2", "http/1.1"}}}
+	go hs.ServeTLS(l, "", "")
+	t.Cleanup(func() { hs.Close() })
+	return "https://" + l.Addr().String()
+}
+
+// startGoH1TLS serves h over TLS with HTTP/1.1 only.
+func startGoH1TLS(t testing.TB, h http.Handler) string {
+	t.Helper()
+	l := listen(t)
+	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}},
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     log.New(io.Discard, "", 0)} // DisableHTTP1 clients fail the handshake
+	go hs.ServeTLS(l, "", "")
+	t.Cleanup(func() { hs.Close() })
+	return "https://" + l.Addr().String()
+}
+
+// startXnetH2C serves h with golang.org/x/net/http2/h2c (Upgrade and
+// prior knowledge).
+func startXnetH2C(t testing.TB, h http.Handler) string {
+	t.Helper()
+	l := listen(t)
+	hs := &http.Server{Handler: h2c.NewHandler(h, &http2.Server{})}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + l.Addr().String()
+}
+
+// startGoH1 serves h over cleartext HTTP/1.1 only.
+func startGoH1(t testing.TB, h http.Handler) string {
+	t.Helper()
+	l := listen(t)
+	hs := &http.Server{Handler: h}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + l.Addr().String()
+}
+
+// testHandler serves the endpoints the tests use; it counts requests in
+// flight.
+type testHandler struct {
+	inFlight, maxInFlight atomic.Int32
+	gate                  chan struct{} // /gate waits on it
+}
+
+func newTestHandler() *testHandler { return &testHandler{gate: make(chan struct{})} }
+
+func (th *testHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := th.inFlight.Add(1)
+	defer th.inFlight.Add(-1)
+	for {
+		m := th.maxInFlight.Load()
+		if n <= m || th.maxInFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	switch r.URL.Path {
+	case "/hello":
+		w.Header().Set("X-Proto", r.Proto)
+		io.WriteString(w, "hello "+r.Proto)
+	case "/bytes":
+		size, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		writePattern(w, size)
+	case "/echo":
+		http.NewResponseController(w).EnableFullDuplex() // HTTP/1.1 servers
+		w.Header().Set("X-Method", r.Method)
+		w.WriteHeader(200)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		io.Copy(w, r.Body)
+		for k, v := range r.Trailer {
+			w.Header().Set(http.TrailerPrefix+"Req-"+k, v[0])
+		}
+	case "/trailers":
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+	case "/gate":
+		w.WriteHeader(200)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		select {
+		case <-th.gate:
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+		io.WriteString(w, "open")
+	case "/wait":
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		io.WriteString(w, "waited")
+	case "/push":
+		if p, ok := w.(http.Pusher); ok {
+			if err := p.Push("/pushed", nil); err != nil {
+				w.Header().Set("X-Push-Error", err.Error())
+			}
+		}
+		io.WriteString(w, "main")
+	case "/pushed":
+		io.WriteString(w, "pushed body")
+	case "/headers":
+		for k, v := range r.Header {
+			w.Header()["X-Req-"+k] = v
+		}
+	case "/status":
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		w.WriteHeader(code)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// pattern is the byte at offset i of /bytes bodies.
+func pattern(i int) byte { return byte(i*7 + i/251) }
+
+func writePattern(w io.Writer, n int) {
+	buf := make([]byte, 32<<10)
+	for off := 0; off < n; {
+		k := min(len(buf), n-off)
+		for i := range k {
+			buf[i] = pattern(off + i)
+		}
+		if _, err := w.Write(buf[:k]); err != nil {
+			return
+		}
+		off += k
+	}
+}
+
+// patternReader yields n pattern bytes.
+type patternReader struct{ off, n int }
+
+func (r *patternReader) Read(p []byte) (int, error) {
+	if r.off >= r.n {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.n-r.off)
+	for i := range k {
+		p[i] = pattern(r.off + i)
+	}
+	r.off += k
+	return k, nil
+}
+
+// checkPattern reads r and checks it holds n pattern bytes.
+func checkPattern(r io.Reader, n int) error {
+	buf := make([]byte, 32<<10)
+	off := 0
+	for {
+		k, err := r.Read(buf)
+		for i := range k {
+			if buf[i] != pattern(off+i) {
+				return fmt.Errorf("byte %d: got %#x, want %#x", off+i, buf[i], pattern(off+i))
+			}
+		}
+		off += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("after %d bytes: %w", off, err)
+		}
+	}
+	if off != n {
+		return fmt.Errorf("got %d bytes, want %d", off, n)
+	}
+	return nil
+}
+
+func requirePeers() bool { return os.Getenv("H2KIT_REQUIRE_PEERS") == "1" }
+
+// peer returns the path of an external program, skipping the test when
+// it is missing (failing with H2KIT_REQUIRE_PEERS=1).
+func peer(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if requirePeers() {
+			t.Fatalf("%s is required (H2KIT_REQUIRE_PEERS=1)", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// waitPort waits until something listens on addr.
+func waitPort(t testing.TB, addr string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s after %v", addr, d)
+}
+
+// tlsListener wraps l with TLS offering h2 only.
+func tlsListener(t testing.TB, l net.Listener) net.Listener {
+	cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, NextProtos: []string{"h2"}}
+	return tls.NewListener(l, cfg)
+}

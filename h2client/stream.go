@@ -1,0 +1,551 @@
+package h2client
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	h2kit "github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/httpcommon"
+)
+
+// clientStream is one request/response exchange. The owner goroutine,
+// the request goroutine (RoundTrip, then the caller reading the body),
+// and the body writer goroutine share it; fields are grouped by who may
+// use them.
+type clientStream struct {
+	cc *clientConn
+
+	// Set before the stream is queued, read-only after.
+	req           *http.Request // as given to RoundTrip: resp.Request
+	trace         *httptrace.ClientTrace
+	fields        []hpack.Field
+	endOnHeaders  bool
+	body          interface{ Read([]byte) (int, error) } // the request body, nil without one
+	closer        interface{ Close() error }
+	contentLength int64 // declared request body length, -1 unknown
+	expect        bool  // Expect: 100-continue
+	isHead        bool
+	push          bool          // a pushed stream (no request of ours)
+	pushReq       *http.Request // the promised request
+	stopCtx       func() bool
+
+	inDirty   atomic.Bool
+	nextDirty *clientStream
+	released  atomic.Bool
+
+	rsig chan struct{} // the request goroutine (waiting for the response, then reading its body) may go on
+	wsig chan struct{} // the request body writer may go on (nil without a body)
+
+	mu       sync.Mutex
+	id       uint32
+	opened   bool
+	err      error // the stream ended early (for both directions)
+	retry    bool  // with err: the server never processed the request
+	guess    bool  // retry is a guess (idempotent request, dead connection)
+	resp     *http.Response
+	gotAny   bool // a frame of the response came
+	bodyRead bool // the writer took the request body (it closes it)
+	// Request body, writer to owner.
+	out         []byte
+	outOff      int
+	outEnd      bool
+	outTrailers []hpack.Field
+	continued   bool  // the body may be sent (no Expect, 100, timeout or 2xx)
+	abortBody   bool  // a final status >= 300 came first: no body
+	sendErr     error // the upload stopped (the server reset after answering)
+	sentEnd     bool  // END_STREAM is in the engine
+	cancelReq   bool  // the owner must reset the stream (CANCEL)
+	// Response body, owner to reader.
+	in         []byte
+	inOff      int
+	inEOF      bool
+	consumed   int // read, not yet given to ConsumeData
+	bodyClosed bool
+	// Priority update (UpdatePriority, PriorityHandle).
+	newPrio    h2kit.Priority
+	hasNewPrio bool
+
+	// Owner-only.
+	pending   bool // in cc.pendingOpen
+	recvDone  bool
+	recvBytes int64 // response body bytes received
+}
+
+// newStream prepares the stream of req (request goroutine).
+func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) *clientStream {
+	st := &clientStream{
+		cc:            cc,
+		req:           req,
+		trace:         trace,
+		contentLength: -1,
+		rsig:          make(chan struct{}, 1),
+	}
+	st.isHead = req.Method == http.MethodHead
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	cl := int64(-1)
+	switch {
+	case hasBody && req.ContentLength > 0:
+		cl = req.ContentLength
+		st.contentLength = cl
+	case !hasBody && (req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch):
+		cl = 0
+	}
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	f := httpcommon.AppendRequest(make([]hpack.Field, 0, 6+len(req.Header)), req, host, cl)
+	if _, ok := req.Header["User-Agent"]; !ok {
+		f = append(f, hpack.Field{Name: "user-agent", Value: userAgent})
+	}
+	if hasBody && len(req.Trailer) > 0 {
+		f = append(f, hpack.Field{Name: "trailer", Value: trailerNames(req.Trailer)})
+	}
+	st.fields = f
+	st.endOnHeaders = !hasBody
+	st.continued = true
+	if hasBody {
+		st.wsig = make(chan struct{}, 1)
+		st.body = req.Body
+		st.closer = req.Body
+		if v := req.Header["Expect"]; len(v) == 1 && strings.EqualFold(v[0], "100-continue") {
+			st.expect = true
+			st.continued = false
+		}
+	}
+	ctx := req.Context()
+	if h, ok := ctx.Value(priorityKey{}).(*PriorityHandle); ok {
+		h.st.Store(st)
+	}
+	if ctx.Done() != nil {
+		st.stopCtx = context.AfterFunc(ctx, func() { st.fail(ctx.Err(), true) })
+	}
+	return st
+}
+
+const userAgent = "h2kit"
+
+// trailerNames lists the declared request trailers for the trailer field.
+func trailerNames(t http.Header) string {
+	names := make([]string, 0, len(t))
+	for k := range t {
+		names = append(names, httpcommon.LowerName(k))
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// wait returns the response, or the error that ended the stream first
+// (request goroutine).
+func (st *clientStream) wait() (*http.Response, error) {
+	st.mu.Lock()
+	for st.resp == nil && st.err == nil {
+		st.mu.Unlock()
+		<-st.rsig
+		st.mu.Lock()
+	}
+	resp, err, retry, guess, bodyRead := st.resp, st.err, st.retry, st.guess, st.bodyRead
+	st.mu.Unlock()
+	if resp != nil {
+		if st.trace != nil && st.trace.GotFirstResponseByte != nil {
+			st.trace.GotFirstResponseByte()
+		}
+		return resp, nil
+	}
+	if retry {
+		return nil, &retryError{err: err, bodyRead: bodyRead, guess: guess}
+	}
+	if st.closer != nil && !bodyRead {
+		st.closer.Close() // the writer never took it
+	}
+	return nil, err
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// fail ends the stream with err (any goroutine); with reset, the owner
+// sends RST_STREAM CANCEL.
+func (st *clientStream) fail(err error, reset bool) {
+	st.mu.Lock()
+	if st.err == nil {
+		st.err = err
+	}
+	if reset {
+		st.cancelReq = true
+	}
+	st.mu.Unlock()
+	signal(st.rsig)
+	signal(st.wsig)
+	if reset {
+		st.cc.markDirty(st)
+	}
+}
+
+// notSent fails a stream that never left this client: it is retried.
+func (st *clientStream) notSent() {
+	st.mu.Lock()
+	if st.err == nil {
+		st.err = errNotSent
+		st.retry = true
+	}
+	st.mu.Unlock()
+	signal(st.rsig)
+	signal(st.wsig)
+	st.release()
+}
+
+// connFailed ends a stream whose connection ended (owner).
+func (st *clientStream) connFailed(err error) {
+	st.mu.Lock()
+	if st.err == nil {
+		st.err = err
+		var ce *h2kit.ConnError
+		if st.resp == nil && !st.push && !st.gotAny && !errors.As(err, &ce) && idempotent(st.req) {
+			// The connection died without a word about this request
+			// (a server closing an idle connection, say): an idempotent
+			// request is sent again, once.
+			st.retry, st.guess = true, true
+		}
+	}
+	st.mu.Unlock()
+	signal(st.rsig)
+	signal(st.wsig)
+	st.cc.forget(st)
+}
+
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, ok := req.Header["Idempotency-Key"]
+	return ok
+}
+
+// cancelled reports whether the stream was given up before it opened.
+func (st *clientStream) cancelled() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.err != nil
+}
+
+// release frees the stream's slot in the pool, once.
+func (st *clientStream) release() {
+	if !st.released.CompareAndSwap(false, true) {
+		return
+	}
+	if !st.push {
+		st.cc.p.release(st.cc)
+	}
+	if st.stopCtx != nil {
+		st.stopCtx()
+	}
+}
+
+// flush moves what the stream's other goroutines queued into the engine:
+// the request (first time), body bytes, trailers, window credit for what
+// was read, a reset (owner).
+func (st *clientStream) flush() {
+	cc := st.cc
+	if !st.opened {
+		st.mu.Lock()
+		st.applyPriorityLocked()
+		st.mu.Unlock()
+		if st.cancelled() {
+			st.release() // openPending drops it, if it waits there
+			return
+		}
+		if st.pending || !cc.open(st) {
+			return
+		}
+	}
+	if cc.streams[st.id] != st {
+		return // forgotten
+	}
+	eng := cc.eng
+	st.mu.Lock()
+	if st.consumed > 0 {
+		eng.ConsumeData(st.id, st.consumed)
+		st.consumed = 0
+	}
+	if st.cancelReq {
+		st.mu.Unlock()
+		eng.ResetStream(st.id, frame.ErrCodeCancel)
+		cc.forget(st)
+		return
+	}
+	st.applyPriorityLocked()
+	if !st.sentEnd && st.continued && !st.abortBody && st.sendErr == nil {
+		st.sendBodyLocked()
+	}
+	done := st.sentEnd && st.recvDone
+	abort := !st.sentEnd && st.recvDone && (st.abortBody || st.sendErr != nil)
+	st.mu.Unlock()
+	if abort {
+		// The response is complete and the body will not be sent.
+		eng.ResetStream(st.id, frame.ErrCodeCancel)
+		done = true
+	}
+	if done {
+		cc.forget(st)
+	}
+}
+
+// sendBodyLocked hands queued body bytes, then END_STREAM or trailers, to
+// the engine as flow control allows (owner, st.mu held).
+func (st *clientStream) sendBodyLocked() {
+	eng := st.cc.eng
+	pending := st.out[st.outOff:]
+	endData := st.outEnd && len(st.outTrailers) == 0
+	if len(pending) > 0 || endData {
+		n, err := eng.SendData(st.id, pending, endData)
+		if err != nil {
+			st.sendErr = err
+			signal(st.wsig)
+			return
+		}
+		if n > 0 {
+			st.outOff += n
+			if st.outOff == len(st.out) {
+				st.out, st.outOff = st.out[:0], 0
+			}
+			signal(st.wsig)
+		}
+		if st.outOff < len(st.out) {
+			return // flow control: WindowUpdated brings us back
+		}
+		if endData {
+			st.sentEnd = true
+			return
+		}
+	}
+	if st.outEnd && len(st.outTrailers) > 0 {
+		if err := eng.SendHeaders(st.id, st.outTrailers, true); err != nil {
+			st.sendErr = err
+			return
+		}
+		st.sentEnd = true
+	}
+}
+
+// recvEnded: the response is complete (owner).
+func (st *clientStream) recvEnded() {
+	st.recvDone = true
+	st.flush()
+}
+
+// onResponse handles the final response header section (owner).
+func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
+	if st.push {
+		st.cc.onPushResponse(st, fields, end)
+		return
+	}
+	resp, err := st.newResponse(fields, end)
+	if err != nil {
+		st.fail(err, true)
+		return
+	}
+	st.mu.Lock()
+	if st.resp != nil || st.err != nil {
+		st.mu.Unlock()
+		return
+	}
+	st.resp = resp
+	st.gotAny = true
+	if end {
+		st.inEOF = true
+	}
+	if !st.continued {
+		// RFC 9110, Section 10.1.1: a final response before 100
+		// (Continue). A success wants the body; anything else is
+		// answered without it.
+		if resp.StatusCode < 300 {
+			st.continued = true
+		} else {
+			st.abortBody = true
+		}
+	}
+	st.mu.Unlock()
+	signal(st.wsig)
+	signal(st.rsig)
+	if end {
+		st.recvEnded()
+	}
+}
+
+// newResponse builds the *http.Response of a header section (owner).
+func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Response, error) {
+	h, err := httpcommon.DecodeResponse(fields)
+	if err != nil {
+		return nil, err
+	}
+	resp := &http.Response{
+		Status:        statusLine(h.Status),
+		StatusCode:    h.Status,
+		Proto:         "HTTP/2.0",
+		ProtoMajor:    2,
+		Header:        h.Header,
+		Trailer:       h.Trailer,
+		ContentLength: h.ContentLength,
+		Request:       st.req,
+		TLS:           st.cc.tls,
+	}
+	if st.push {
+		resp.Request = st.pushReq
+	}
+	switch {
+	case st.isHead:
+		resp.Body = http.NoBody
+		st.bodyClosed = true // nothing to read; stray DATA is dropped
+	case end:
+		resp.Body = http.NoBody
+		resp.ContentLength = 0
+	default:
+		resp.Body = &responseBody{st: st}
+	}
+	return resp, nil
+}
+
+// statusLines caches "200 OK" and its kin.
+var statusLines = func() (t [600]string) {
+	for i := 100; i < 600; i++ {
+		if txt := http.StatusText(i); txt != "" {
+			t[i] = strconv.Itoa(i) + " " + txt
+		}
+	}
+	return t
+}()
+
+func statusLine(code int) string {
+	if code >= 100 && code < 600 && statusLines[code] != "" {
+		return statusLines[code]
+	}
+	return strconv.Itoa(code)
+}
+
+// onInformational handles a 1xx response (owner): 100 (Continue) lets
+// the body go; each is reported to httptrace's Got1xxResponse.
+func (st *clientStream) onInformational(fields []hpack.Field) {
+	code := 0
+	for _, f := range fields {
+		if f.Name == ":status" {
+			code, _ = strconv.Atoi(f.Value)
+		}
+	}
+	st.mu.Lock()
+	st.gotAny = true
+	release := code == http.StatusContinue && !st.continued
+	if release {
+		st.continued = true
+	}
+	st.mu.Unlock()
+	if release {
+		signal(st.wsig)
+	}
+	tr := st.trace
+	if tr == nil {
+		return
+	}
+	if code == http.StatusContinue && tr.Got100Continue != nil {
+		tr.Got100Continue()
+	}
+	if tr.Got1xxResponse != nil {
+		h := make(http.Header)
+		httpcommon.DecodeTrailers(h, fields) // regular fields, canonical names
+		if err := tr.Got1xxResponse(code, textproto.MIMEHeader(h)); err != nil {
+			st.fail(err, true)
+		}
+	}
+}
+
+// onData buffers body bytes for the reader; false means nobody will read
+// them (owner).
+func (st *clientStream) onData(p []byte, end bool) bool {
+	st.recvBytes += int64(len(p))
+	st.mu.Lock()
+	st.gotAny = true
+	if end {
+		st.inEOF = true
+	}
+	if st.err != nil || st.bodyClosed {
+		st.mu.Unlock()
+		signal(st.rsig)
+		return false
+	}
+	if st.inOff > 0 && st.inOff == len(st.in) {
+		st.in, st.inOff = st.in[:0], 0
+	} else if st.inOff > 0 && len(st.in)+len(p) > cap(st.in) {
+		n := copy(st.in, st.in[st.inOff:])
+		st.in, st.inOff = st.in[:n], 0
+	}
+	st.in = append(st.in, p...)
+	st.mu.Unlock()
+	signal(st.rsig)
+	return true
+}
+
+// onTrailers fills the response's Trailer and ends the body (owner).
+func (st *clientStream) onTrailers(fields []hpack.Field) {
+	st.mu.Lock()
+	if resp := st.resp; resp != nil {
+		if resp.Trailer == nil {
+			resp.Trailer = make(http.Header) // read by the caller only after EOF
+		}
+		httpcommon.DecodeTrailers(resp.Trailer, fields)
+	}
+	st.inEOF = true
+	st.mu.Unlock()
+	signal(st.rsig)
+}
+
+// onReset handles RST_STREAM (or a stream GOAWAY left unprocessed) (owner).
+func (st *clientStream) onReset(e *h2kit.StreamReset) {
+	st.mu.Lock()
+	if e.Initiator == h2kit.Remote && e.Code == frame.ErrCodeNo && !st.inEOF && st.resp != nil &&
+		st.resp.ContentLength >= 0 && st.recvBytes == st.resp.ContentLength {
+		// Every byte content-length announced is here, and the server
+		// ends the stream "without error" instead of with END_STREAM
+		// (Node.js does so when the last DATA used up the window): the
+		// body is complete.
+		st.inEOF = true
+	}
+	if e.Initiator == h2kit.Remote && e.Code == frame.ErrCodeNo && st.inEOF {
+		// The response is complete and the server asks the client to
+		// stop sending (RFC 9113, Section 8.1): not an error.
+		st.sendErr = errStopped
+	} else if st.err == nil {
+		st.err = &h2kit.StreamError{StreamID: e.StreamID, Code: e.Code, Initiator: e.Initiator, Reason: resetReason(e)}
+		st.retry = e.Retryable && st.resp == nil
+	}
+	st.mu.Unlock()
+	signal(st.rsig)
+	signal(st.wsig)
+	st.cc.forget(st)
+}
+
+func resetReason(e *h2kit.StreamReset) string {
+	switch {
+	case e.Retryable:
+		return "the server did not process the request"
+	case e.Initiator == h2kit.Local:
+		return "the server broke the protocol on this stream"
+	}
+	return "reset by the server"
+}
+
+var errStopped = errors.New("h2client: the server asked to stop sending the request body")
