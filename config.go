@@ -73,12 +73,14 @@ type Limits struct {
 	// (MadeYouReset, CVE-2025-8671). Default 1000 burst, 200/s.
 	LocalResets Rate
 	// MaxQueuedControlFrames bounds control frames (SETTINGS ACK, PING ACK,
-	// RST_STREAM, WINDOW_UPDATE) produced but not yet taken by
-	// AppendOutgoing (CVE-2019-9512, CVE-2019-9515). Default 10000.
+	// RST_STREAM, WINDOW_UPDATE) and a server's header sections produced
+	// but not yet taken by AppendOutgoing (CVE-2019-9512, CVE-2019-9515,
+	// CVE-2019-9517). Default 10000.
 	MaxQueuedControlFrames int
 	// EmptyFrames bounds frames that carry no progress: empty DATA without
-	// END_STREAM, empty CONTINUATION, PRIORITY, unknown frames, SETTINGS
-	// without change (CVE-2019-9518). Default 1000 burst, 500/s.
+	// END_STREAM, empty CONTINUATION, PRIORITY, PRIORITY_UPDATE, unknown
+	// frames, SETTINGS without change (CVE-2019-9518). Default 1000 burst,
+	// 500/s.
 	EmptyFrames Rate
 	// Pings bounds PINGs received (CVE-2019-9512). Default 1000 burst, 100/s.
 	Pings Rate

@@ -1,10 +1,12 @@
 package h2kit
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/hpack"
 )
 
 // Limits: what a peer may make the engine do. Exceeding one is a
@@ -185,6 +187,9 @@ func TestLimitEmptyFrames(t *testing.T) {
 		"unknown": func(p *peer, i int) frame.Frame {
 			return &frame.Unknown{Hdr: frame.Header{Type: 0xee}, Payload: []byte("x")}
 		},
+		"priority update": func(p *peer, i int) frame.Frame {
+			return &frame.PriorityUpdate{PrioritizedID: 1, FieldValue: []byte("u=2")}
+		},
 	}
 	for name, f := range floods {
 		t.Run(name, func(t *testing.T) {
@@ -287,5 +292,45 @@ func TestLimitClosedStreamMemory(t *testing.T) {
 	p.wantNoFrame()
 	if p.err != nil {
 		t.Fatal(p.err)
+	}
+}
+
+// TestLimitQueuedResponses: CVE-2019-9517 — requests for responses without
+// a body from a client that never reads: each response closes its stream
+// at once, so SETTINGS_MAX_CONCURRENT_STREAMS does not hold them back;
+// Limits.MaxQueuedControlFrames does.
+func TestLimitQueuedResponses(t *testing.T) {
+	p := newPeer(t, Config{Role: Server, Limits: Limits{MaxQueuedControlFrames: 50}})
+	noContent := []hpack.Field{{Name: ":status", Value: "204"}}
+	id := uint32(1)
+	respond := func() {
+		p.get(id, "/")
+		p.drainEvents()
+		if err := p.c.SendHeaders(id, noContent, true); err != nil {
+			t.Fatal(err)
+		}
+		id += 2
+	}
+	// Responses taken in between: fine.
+	for i := 0; i < 200; i++ {
+		respond()
+		if i%40 == 39 {
+			p.frames()
+		}
+	}
+	p.frames()
+	if err := p.c.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 51; i++ {
+		respond()
+	}
+	var ce *ConnError
+	if err := p.c.Err(); !errors.As(err, &ce) || ce.Code != frame.ErrCodeEnhanceYourCalm {
+		t.Fatalf("after 51 responses not taken: %v, want ENHANCE_YOUR_CALM", err)
+	}
+	fs := p.frames()
+	if g, ok := fs[len(fs)-1].(*frame.GoAway); !ok || g.Code != frame.ErrCodeEnhanceYourCalm {
+		t.Fatalf("last frame %v, want GOAWAY ENHANCE_YOUR_CALM", fs[len(fs)-1])
 	}
 }

@@ -404,6 +404,11 @@ func (c *Conn) onPriorityUpdate(f frame.Frame) error {
 	if c.role == Client {
 		return connErr(frame.ErrCodeProtocol, "PRIORITY_UPDATE from a server")
 	}
+	if !c.emptyFrames.take(c.now) {
+		// Like PRIORITY, it makes no progress: a flood of them is cut off
+		// (CVE-2019-9518).
+		return connErr(frame.ErrCodeEnhanceYourCalm, "too many PRIORITY_UPDATE frames")
+	}
 	id := u.PrioritizedID
 	p := ParsePriority(string(u.FieldValue))
 	c.sched.use9218 = !c.sched.useTree || c.sched.use9218

@@ -92,6 +92,13 @@ func (c *Conn) sendHeaderBlock(s *stream, fields []hpack.Field, endStream bool) 
 		}
 	}
 	c.out = c.appendHeaderBlock(c.out, frame.TypeHeaders, s.id, 0, fields, endStream)
+	if c.role == Server {
+		// A response without a body closes its stream at once, so
+		// SETTINGS_MAX_CONCURRENT_STREAMS does not bound how many wait
+		// here for a client that sends requests and never reads:
+		// internal data buffering (CVE-2019-9517).
+		c.countAnswer()
+	}
 	c.transition(s, in)
 	switch {
 	case endStream:

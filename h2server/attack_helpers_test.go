@@ -29,7 +29,6 @@ import (
 
 // attackServer is an h2server (h2c with prior knowledge) under attack.
 type attackServer struct {
-	t    testing.TB
 	srv  *Server
 	addr string
 
@@ -49,7 +48,7 @@ func startAttackServer(t testing.TB, s *Server) *attackServer {
 	if s == nil {
 		s = new(Server)
 	}
-	as := &attackServer{t: t, srv: s}
+	as := &attackServer{srv: s}
 	if s.Logger == nil {
 		s.Logger = discardLogger()
 	}
@@ -112,15 +111,15 @@ func (as *attackServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // trace returns what the server saw on the connection from client address
 // local (waiting a little for the server to accept it).
-func (as *attackServer) trace(local string) *connTrace {
-	as.t.Helper()
+func (as *attackServer) trace(t testing.TB, local string) *connTrace {
+	t.Helper()
 	for i := 0; i < 500; i++ {
 		if ct, ok := as.traces.Load(local); ok {
 			return ct.(*connTrace)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	as.t.Fatalf("the server has no connection from %s", local)
+	t.Fatalf("the server has no connection from %s", local)
 	return nil
 }
 
@@ -164,21 +163,21 @@ func (l smallSendBufListener) Accept() (net.Conn, error) {
 // connTrace counts the frames of one server connection (a Tracer: called
 // on the connection's owner goroutine, read by the test).
 type connTrace struct {
-	recv, sent  [256]atomic.Int64
-	recvTotal   atomic.Int64
-	rstSent     [16]atomic.Int64 // RST_STREAM sent, by error code
-	goAwaySent  atomic.Bool
-	goAwayCode  atomic.Uint32
-	goAwayAfter atomic.Int64 // frames received when the GOAWAY was queued
-	goAwayRecv  [256]atomic.Int64
-	goAwayAt    atomic.Int64 // unix nanoseconds
-	mu          sync.Mutex
-	goAwayDebug string
+	recv, sent [256]atomic.Int64
+	rstSent    [16]atomic.Int64 // RST_STREAM sent, by error code
+
+	// The first GOAWAY with an error: written before goAwaySent is set,
+	// read after.
+	goAwaySent   atomic.Bool
+	goAwayCode   frame.ErrCode
+	goAwayDebug  string
+	goAwayAt     time.Time
+	recvAtGoAway [256]int64 // frames received by then, by type
+	sentAtGoAway [256]int64 // frames sent by then, by type
 }
 
 func (ct *connTrace) FrameReceived(h frame.Header, f frame.Frame, _ []hpack.Field) {
 	ct.recv[h.Type].Add(1)
-	ct.recvTotal.Add(1)
 }
 
 func (ct *connTrace) FrameSent(h frame.Header, f frame.Frame, _ []hpack.Field) {
@@ -188,40 +187,47 @@ func (ct *connTrace) FrameSent(h frame.Header, f frame.Frame, _ []hpack.Field) {
 		ct.rstSent[min(int(f.Code), 15)].Add(1)
 	case *frame.GoAway:
 		if f.Code == frame.ErrCodeNo || ct.goAwaySent.Load() {
-			return // graceful shutdown, or the second GOAWAY
+			return // graceful shutdown, or a second GOAWAY
 		}
-		ct.mu.Lock()
+		ct.goAwayCode = f.Code
 		ct.goAwayDebug = string(f.DebugData)
-		ct.mu.Unlock()
-		ct.goAwayCode.Store(uint32(f.Code))
-		ct.goAwayAfter.Store(ct.recvTotal.Load())
+		ct.goAwayAt = time.Now()
 		for i := range ct.recv {
-			ct.goAwayRecv[i].Store(ct.recv[i].Load())
+			ct.recvAtGoAway[i] = ct.recv[i].Load()
+			ct.sentAtGoAway[i] = ct.sent[i].Load()
 		}
-		ct.goAwayAt.Store(time.Now().UnixNano())
 		ct.goAwaySent.Store(true)
 	}
 }
 
-// wantGoAway checks the connection was ended with code (an error GOAWAY)
-// and returns how many frames of type typ the server had taken by then.
-func (ct *connTrace) wantGoAway(t testing.TB, code frame.ErrCode, typ frame.Type) int64 {
+// wantGoAway checks that the server ended the connection with a GOAWAY
+// of code (waiting for it a few seconds).
+func (ct *connTrace) wantGoAway(t testing.TB, code frame.ErrCode) {
 	t.Helper()
 	end := time.Now().Add(5 * time.Second)
 	for !ct.goAwaySent.Load() && time.Now().Before(end) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	if !ct.goAwaySent.Load() {
-		t.Fatalf("the server did not end the connection (received %d frames, %d of type %v)",
-			ct.recvTotal.Load(), ct.recv[typ].Load(), typ)
+		var got []string
+		for i := range ct.recv {
+			if n := ct.recv[i].Load(); n > 0 {
+				got = append(got, fmt.Sprintf("%v: %d", frame.Type(i), n))
+			}
+		}
+		t.Fatalf("the server did not end the connection (frames received: %v)", got)
 	}
-	ct.mu.Lock()
-	debug := ct.goAwayDebug
-	ct.mu.Unlock()
-	if got := frame.ErrCode(ct.goAwayCode.Load()); got != code {
-		t.Fatalf("GOAWAY %v (%q), want %v", got, debug, code)
+	if ct.goAwayCode != code {
+		t.Fatalf("GOAWAY %v (%q), want %v", ct.goAwayCode, ct.goAwayDebug, code)
 	}
-	return ct.goAwayRecv[typ].Load()
+}
+
+// noGoAway checks that the server did not end the connection with an error.
+func (ct *connTrace) noGoAway(t testing.TB) {
+	t.Helper()
+	if ct.goAwaySent.Load() {
+		t.Fatalf("GOAWAY %v (%q)", ct.goAwayCode, ct.goAwayDebug)
+	}
 }
 
 // attacker is a raw HTTP/2 client: it writes whatever frames it is told,
@@ -233,6 +239,8 @@ type attacker struct {
 	enc    *hpack.Encoder
 	out    []byte
 	nextID uint32
+	start  time.Time  // before the dial: the server's limits start later
+	ct     *connTrace // the server's side of the connection
 
 	// Set by the reader goroutine.
 	recv      [256]atomic.Int64
@@ -254,16 +262,18 @@ func dialAttacker(t testing.TB, as *attackServer, read bool, settings ...frame.S
 			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<10)
 		})
 	}}
+	start := time.Now()
 	nc, err := d.Dial("tcp", as.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &attacker{t: t, nc: nc, enc: hpack.NewEncoder(), nextID: 1,
+	a := &attacker{t: t, nc: nc, enc: hpack.NewEncoder(), nextID: 1, start: start,
 		closed: make(chan struct{}), readDone: make(chan struct{})}
 	t.Cleanup(func() {
 		nc.Close()
 		<-a.readDone
 	})
+	a.ct = as.trace(t, a.local())
 	a.out = append(a.out, frame.ClientPreface...)
 	a.frame(&frame.Settings{Settings: settings})
 	a.frame(&frame.Settings{Ack: true})
@@ -305,10 +315,10 @@ func (a *attacker) request(method, path string, endStream bool, extra ...string)
 	return id
 }
 
-// over reports whether the server ended the connection: GOAWAY read, or
-// the socket closed.
+// over reports whether the server ended the connection: GOAWAY read or
+// queued (seen by the server's tracer), or the socket closed.
 func (a *attacker) over() bool {
-	if a.goAway.Load() {
+	if a.goAway.Load() || a.ct.goAwaySent.Load() {
 		return true
 	}
 	select {
@@ -389,6 +399,14 @@ func (a *attacker) drainUntilClosed(d time.Duration) bool {
 	var ne net.Error
 	return !(errors.As(err, &ne) && ne.Timeout())
 }
+
+// rateBound is the most events rate r lets through in d, plus slack.
+func rateBound(r h2kit.Rate, d time.Duration, slack int) int64 {
+	return int64(r.Burst) + int64(d.Seconds()*float64(r.PerSecond)) + int64(slack)
+}
+
+// elapsed is the time from the attacker's dial to the server's GOAWAY.
+func (a *attacker) elapsed(ct *connTrace) time.Duration { return ct.goAwayAt.Sub(a.start) }
 
 // usage is what an attack cost the process (server and attacker: both
 // run here, the attacker's share being small and constant).

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +46,18 @@ type serverConn struct {
 	streams    map[uint32]*stream
 	draining   []uint32 // responses complete while the request body is still coming
 	sawRequest bool
+
+	// At most maxHandlers handlers run at once (the advertised
+	// SETTINGS_MAX_CONCURRENT_STREAMS): a stream the client resets, or
+	// makes us reset, leaves the engine's count at once while its handler
+	// may run on, so rapid reset (CVE-2023-44487) and MadeYouReset
+	// (CVE-2025-8671) could otherwise start unbounded work. Requests
+	// beyond wait in pending (owner-only; open streams only, so at most
+	// SETTINGS_MAX_CONCURRENT_STREAMS of them).
+	maxHandlers int32
+	handlers    atomic.Int32 // running; decremented by the handler goroutine
+	npending    atomic.Int32 // len(pending), read by handler goroutines
+	pending     []*stream
 
 	pushMu  sync.Mutex
 	pushReq []*pushRequest
@@ -92,6 +106,7 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 		}
 	}
 	sc.eng = h2kit.NewConn(cfg, sc.start)
+	sc.maxHandlers = int32(min(cfg.Settings.MaxConcurrentStreams, math.MaxInt32))
 	if tc, ok := c.(*tls.Conn); ok {
 		st := tc.ConnectionState()
 		if !st.HandshakeComplete {
@@ -144,6 +159,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 	case *h2kit.StreamReset:
 		if st := sc.streams[e.StreamID]; st != nil {
 			st.closeWith(errStreamReset(e.Code))
+			sc.dropPending(st)
 			sc.forget(st)
 		}
 	case *h2kit.WindowUpdated:
@@ -187,6 +203,7 @@ func (sc *serverConn) Wake() {
 	for _, p := range reqs {
 		p.done <- sc.promise(p)
 	}
+	sc.startPending()
 }
 
 // Written resets the streams whose response is complete, now that its
@@ -206,9 +223,11 @@ func (sc *serverConn) Written() {
 	sc.draining = keep
 }
 
-// Deadline is ReadHeaderTimeout until the first request (owner).
+// Deadline is ReadHeaderTimeout until the first request (owner). None
+// once the connection is over: a deadline past would fire again and again
+// while the last frames are written.
 func (sc *serverConn) Deadline() time.Time {
-	if sc.sawRequest || sc.readHeaderTimeout <= 0 {
+	if sc.sawRequest || sc.readHeaderTimeout <= 0 || sc.eng.Err() != nil {
 		return time.Time{}
 	}
 	return sc.start.Add(sc.readHeaderTimeout)
@@ -239,6 +258,7 @@ func (sc *serverConn) closeStreams(err error) {
 	}
 	for _, st := range sc.streams {
 		st.closeWith(err)
+		sc.dropPending(st)
 		sc.forget(st)
 	}
 	sc.pushMu.Lock()
@@ -285,11 +305,18 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 	}
 	req, err := sc.newRequest(&h, endStream)
 	if err != nil {
-		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
+		// A :path that is no request target (RFC 9110, Section 15.5.1),
+		// answered without a handler. Not a reset: those the client
+		// provokes here would escape Limits.LocalResets (CVE-2025-8671).
+		if sc.eng.SendHeaders(id, badRequestFields, true) == nil && !endStream {
+			sc.draining = append(sc.draining, id) // RST_STREAM NO_ERROR once sent
+		}
 		return
 	}
 	sc.startStream(id, req, endStream, false)
 }
+
+var badRequestFields = []hpack.Field{{Name: ":status", Value: "400"}, {Name: "content-length", Value: "0"}}
 
 // newRequest builds the *http.Request of a request head (owner).
 func (sc *serverConn) newRequest(h *httpcommon.Request, endStream bool) (*http.Request, error) {
@@ -340,6 +367,7 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.pushed = pushed
 	st.inEOF = endStream
 	st.trailer = req.Trailer
+	st.credit = sc.eng.SendWindow(id)
 	ctx, cancel := context.WithCancel(sc.baseCtx)
 	st.cancel = cancel
 	st.start = time.Now()
@@ -358,8 +386,55 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	req = req.WithContext(ctx)
 	st.req = req
 	sc.streams[id] = st
-	go st.serve()
+	if pushed {
+		sc.handlers.Add(1)
+		go st.serve()
+	} else {
+		st.pending = true
+		sc.pending = append(sc.pending, st)
+		sc.startPending()
+	}
 	return st
+}
+
+// startPending starts waiting handlers, in order, while fewer than
+// maxHandlers run (owner).
+func (sc *serverConn) startPending() {
+	for len(sc.pending) > 0 {
+		if sc.handlers.Load() >= sc.maxHandlers {
+			// Publish the queue, then look again: a handler that
+			// returned before it saw the queue did not wake us.
+			sc.npending.Store(int32(len(sc.pending)))
+			if sc.handlers.Load() >= sc.maxHandlers {
+				return
+			}
+			continue
+		}
+		st := sc.pending[0]
+		sc.pending = sc.pending[:copy(sc.pending, sc.pending[1:])]
+		st.pending = false
+		sc.handlers.Add(1)
+		go st.serve()
+	}
+	sc.npending.Store(0)
+}
+
+// dropPending removes st from the waiting requests, if it is there, and
+// ends it without running its handler (its stream is gone) (owner).
+func (sc *serverConn) dropPending(st *stream) {
+	if !st.pending {
+		return
+	}
+	st.pending = false
+	if i := slices.Index(sc.pending, st); i >= 0 {
+		sc.pending = slices.Delete(sc.pending, i, i+1)
+	}
+	sc.npending.Store(int32(len(sc.pending)))
+	st.cancel()
+	st.mu.Lock()
+	st.handlerDone = true
+	st.mu.Unlock()
+	st.release() // the handler's reference
 }
 
 func asciiEqualFold(a, b string) bool {

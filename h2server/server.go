@@ -42,7 +42,10 @@ type Server struct {
 	Handler http.Handler
 
 	// MaxConcurrentStreams is SETTINGS_MAX_CONCURRENT_STREAMS: requests
-	// in flight per connection. Default 250.
+	// in flight per connection. Default 250. It also bounds the handlers
+	// running per connection: a stream reset while its handler runs on
+	// leaves the protocol's count at once, so later requests wait for
+	// such handlers to return (rapid reset, CVE-2023-44487).
 	MaxConcurrentStreams uint32
 	// MaxHeaderListSize is SETTINGS_MAX_HEADER_LIST_SIZE. Default 64 KiB.
 	MaxHeaderListSize uint32

@@ -19,6 +19,10 @@ import (
 // before its Write blocks until the owner has moved them into the engine.
 const maxPending = 64 << 10
 
+// queueSlack is how far a handler may queue beyond what the engine would
+// take now (flow control and its send buffer, stream.credit).
+const queueSlack = 8 << 10
+
 // stream is one request/response exchange. Three parties touch it: the
 // owner goroutine (the connloop), the handler goroutine, and through
 // atomics the dirty list. Fields are grouped by who may use them.
@@ -74,6 +78,7 @@ type stream struct {
 	end      bool // the handler is done: END_STREAM after out and trailers
 	rstCode  frame.ErrCode
 	rstReq   bool
+	credit   int   // what the engine would take now (SendWindow), as of the owner's last look
 	err      error // the stream is over (reset, connection gone)
 	rsig     chan struct{}
 	wsig     chan struct{}
@@ -82,6 +87,7 @@ type stream struct {
 	hdrSent bool
 	endSent bool
 	sent100 bool
+	pending bool // waiting in sc.pending for a handler slot
 }
 
 var streamPool = sync.Pool{New: func() any {
@@ -265,6 +271,7 @@ func (st *stream) flushLocked() bool {
 			return true
 		}
 		st.outOff += n
+		st.credit = eng.SendWindow(st.id)
 		if n > 0 {
 			if st.outOff == len(st.out) {
 				st.out, st.outOff = st.out[:0], 0
@@ -336,6 +343,13 @@ func (st *stream) abort(e any) {
 
 // done runs when the handler has returned, panicked or not.
 func (st *stream) done() {
+	sc := st.sc
+	defer func() {
+		// A handler slot is free: the owner starts a waiting request.
+		if sc.handlers.Add(-1) < sc.maxHandlers && sc.npending.Load() > 0 {
+			sc.loop.Wake()
+		}
+	}()
 	st.cancel()
 	st.mu.Lock()
 	st.handlerDone = true

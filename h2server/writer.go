@@ -257,7 +257,10 @@ func (st *stream) queue(p []byte) error {
 			st.mu.Unlock()
 			return err
 		}
-		room := maxPending - (len(st.out) - st.outOff)
+		// No more than the engine would take now, plus queueSlack: a
+		// client that keeps its window shut (CVE-2019-9517) pins
+		// queueSlack per stream, not maxPending.
+		room := min(maxPending, st.credit+queueSlack) - (len(st.out) - st.outOff)
 		if room > 0 {
 			k := min(room, len(p))
 			if st.outOff > 0 && len(st.out)+k > cap(st.out) {

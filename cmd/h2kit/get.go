@@ -1,8 +1,450 @@
 package main
 
-// get fetches URLs over HTTP/2 (like nghttp). Not written yet: this file
-// only registers the command so that dispatch knows it.
+// This file holds the command line of `h2kit get` (like nghttp): its
+// flags and their checks. The run is in get_run.go (requests, pushes,
+// assets), the ordered outputs, header dumps, push file names and the
+// --stat table in get_out.go, the HTML asset scan in get_html.go, and the
+// connection wrapper behind -v's connection lines in get_conn.go.
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/h2kit/h2kit/hpack"
+)
 
 func init() {
-	register(&command{name: "get", summary: "fetch URLs over HTTP/2 (like nghttp)", run: notImplemented("get")})
+	register(&command{name: "get", summary: "fetch URLs over HTTP/2 (like nghttp)", run: runGet})
+}
+
+const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: value']... [-d DATA | -d @FILE]
+                 [-X METHOD] [-m N] [-w BITS] [-W BITS] [-k] [--cacert FILE]
+                 [--cert FILE --key FILE] [--no-push | --push-dir DIR] [-i] [-D FILE]
+                 [--stat] [--fail] URL...
+
+Fetches URLs over HTTP/2, like nghttp. http:// URLs use cleartext HTTP/2 with
+prior knowledge, or an HTTP/1.1 Upgrade to h2c with -u; https:// URLs use TLS
+with ALPN "h2". A server that does not speak HTTP/2 is an error. The URLs are
+fetched concurrently, over one connection per origin (scheme, host, port).
+
+options:
+  -v, --verbose            print every frame sent and received, with
+                           timestamps, in the format of nghttp -v, on
+                           standard error
+  -n, --null-out           discard the response bodies
+  -o, --output FILE        write the bodies to FILE instead of standard output
+  -a, --get-assets         also fetch what an HTML page links to on its origin
+                           (<link rel=stylesheet href>, <script src>,
+                           <img src>), concurrently on the same connection;
+                           assets the server pushed are not requested again
+  -u, --upgrade            http:// URLs: start with an HTTP/1.1 request
+                           carrying "Upgrade: h2c" (RFC 7540, Section 3.2)
+  -H, --header 'NAME: VALUE'
+                           add a request header field; ":authority: HOST"
+                           (or "host: HOST") sets the authority; repeatable
+  -d, --data DATA          send DATA as the request body (POST unless -X);
+                           -d @FILE sends FILE's content, -d @- standard input
+  -X, --method METHOD      request method (default GET, POST with -d)
+  -m, --multiply N         request each URL N times, concurrently (default 1)
+  -w, --window-bits BITS   stream receive window: 2**BITS-1 bytes, 0 to 30
+                           (default: 256 KiB, grown with the bandwidth-delay
+                           product; -w or -W fixes both windows)
+  -W, --connection-window-bits BITS
+                           connection receive window: 2**BITS-1 bytes, 0 to
+                           30 (at least 65535, the protocol's initial window)
+  -k, --insecure           do not verify the server's certificate
+      --cacert FILE        verify the server with the CA certificates of FILE
+                           (PEM) instead of the system's
+      --cert FILE          client certificate chain (PEM), with --key
+      --key FILE           client private key (PEM), with --cert
+      --keylog FILE        append the TLS secrets to FILE (NSS key log format,
+                           for Wireshark); default: $SSLKEYLOGFILE if set
+      --no-push            refuse server push (SETTINGS_ENABLE_PUSH = 0)
+      --push-dir DIR       save pushed responses in DIR (created if needed),
+                           each under the last segment of its path, made safe
+                           as a file name; without it pushed bodies are
+                           discarded
+  -i, --include            print each response's header fields (":status: 200",
+                           "name: value") before its body, and its trailers
+                           after it, on standard output
+  -D, --dump-header FILE   write each response's header fields, then its
+                           trailers, then an empty line, to FILE
+      --stat               print a timing table of every request at the end
+      --fail               a status other than 2xx is an error (exit status 1)
+  -t, --timeout DURATION   give up on a request not done after DURATION (10s,
+                           1m, or seconds; default: no limit)
+  -h, --help               print this help
+
+Short options without a value may be grouped: -nva is -n -v -a.
+
+Output: the bodies, in the order of the URLs (the assets of a page after it,
+each of -m's copies in turn), on standard output unless -n or -o. Pushed
+responses go to --push-dir. Errors go to standard error, one line per failed
+request.
+
+Exit status: 0 when every request completed; 1 on a connection, protocol or
+stream error, an unusable file, or (with --fail) a non-2xx status; 2 for a
+usage error.
+`
+
+// Limits of get's options.
+const (
+	getMaxMultiply   = 10000
+	getMaxWindowBits = 30
+)
+
+// getOptions is the parsed command line of h2kit get.
+type getOptions struct {
+	verbose  bool
+	nullOut  bool
+	output   string // -o
+	assets   bool   // -a
+	upgrade  bool   // -u
+	headers  []hpack.Field
+	data     []byte // -d; nil without it
+	hasData  bool
+	method   string // -X, or the default
+	multiply int    // -m
+	// Window sizes from -w and -W, 0 when not given.
+	windowBits, connWindowBits int
+	windowSet, connWindowSet   bool
+	insecure                   bool
+	caCert                     string
+	certFile, keyFile          string
+	keyLog                     string
+	noPush                     bool
+	pushDir                    string
+	include                    bool   // -i
+	dumpHeader                 string // -D
+	stat                       bool
+	fail                       bool
+	timeout                    time.Duration
+	urls                       []*url.URL
+}
+
+// fileError is a parse error about a file the command line names (-d
+// @FILE): the command ran into it, so the exit status is 1, not 2.
+type fileError struct{ err error }
+
+func (e *fileError) Error() string { return e.err.Error() }
+func (e *fileError) Unwrap() error { return e.err }
+
+// getFlag describes one flag for the grouping of short options.
+type getFlag struct {
+	short, long string
+	value       bool // takes a value
+}
+
+// getFlags lists get's flags.
+var getFlags = []getFlag{
+	{"v", "verbose", false}, {"n", "null-out", false}, {"o", "output", true},
+	{"a", "get-assets", false}, {"u", "upgrade", false}, {"H", "header", true},
+	{"d", "data", true}, {"X", "method", true}, {"m", "multiply", true},
+	{"w", "window-bits", true}, {"W", "connection-window-bits", true},
+	{"k", "insecure", false}, {"", "cacert", true}, {"", "cert", true},
+	{"", "key", true}, {"", "keylog", true}, {"", "no-push", false},
+	{"", "push-dir", true}, {"i", "include", false}, {"D", "dump-header", true},
+	{"", "stat", false}, {"", "fail", false}, {"t", "timeout", true},
+	{"h", "help", false},
+}
+
+// expandShortFlags turns getopt-style groups of short options into
+// separate arguments the flag package understands: "-nva" becomes "-n",
+// "-v", "-a", and "-w16" (a short option with its value attached) "-w",
+// "16". Arguments after "--", values of options, and anything that is not
+// a group of known short options are left as they are.
+func expandShortFlags(args []string) []string {
+	byName := map[string]getFlag{}
+	for _, f := range getFlags {
+		if f.short != "" {
+			byName[f.short] = f
+		}
+		byName[f.long] = f
+	}
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 2 || a[0] != '-' {
+			out = append(out, a)
+			continue
+		}
+		name := strings.TrimLeft(a, "-")
+		name, _, hasValue := strings.Cut(name, "=")
+		if f, ok := byName[name]; ok {
+			out = append(out, a)
+			if f.value && !hasValue && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+			continue
+		}
+		if a[1] == '-' || hasValue {
+			out = append(out, a) // unknown: flag reports it
+			continue
+		}
+		expanded, needsNext, ok := expandGroup(a[1:], byName)
+		if !ok {
+			out = append(out, a)
+			continue
+		}
+		out = append(out, expanded...)
+		if needsNext && i+1 < len(args) {
+			i++
+			out = append(out, args[i])
+		}
+	}
+	return out
+}
+
+// expandGroup splits a group of short options (without its dash). It
+// reports whether the last option still needs the next argument as its
+// value, and false when a letter is not a short option.
+func expandGroup(g string, byName map[string]getFlag) (out []string, needsNext, ok bool) {
+	for j := 0; j < len(g); j++ {
+		f, known := byName[g[j:j+1]]
+		if !known || f.short == "" {
+			return nil, false, false
+		}
+		out = append(out, "-"+f.short)
+		if f.value {
+			if rest := g[j+1:]; rest != "" {
+				return append(out, rest), false, true
+			}
+			return out, true, true
+		}
+	}
+	return out, false, true
+}
+
+// windowFlag parses -w and -W: a number of bits, 0 to 30.
+type windowFlag struct {
+	bits *int
+	set  *bool
+}
+
+func (v windowFlag) String() string {
+	if v.bits == nil {
+		return ""
+	}
+	return strconv.Itoa(*v.bits)
+}
+
+func (v windowFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > getMaxWindowBits {
+		return fmt.Errorf("window bits %q: want 0 to %d", s, getMaxWindowBits)
+	}
+	*v.bits, *v.set = n, true
+	return nil
+}
+
+// windowSize is 2**bits-1, as nghttp's -w and -W compute it.
+func windowSize(bits int) uint32 { return uint32(1)<<bits - 1 }
+
+// readData returns the body of -d: DATA itself, or the content of FILE
+// for @FILE (standard input for @-).
+func readData(arg string, stdin io.Reader) ([]byte, error) {
+	name, ok := strings.CutPrefix(arg, "@")
+	if !ok {
+		return []byte(arg), nil
+	}
+	if name == "" {
+		return nil, errors.New("-d @: missing file name after @")
+	}
+	var b []byte
+	var err error
+	if name == "-" {
+		b, err = io.ReadAll(stdin)
+	} else {
+		b, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, &fileError{fmt.Errorf("-d %s: %w", arg, err)}
+	}
+	return b, nil
+}
+
+// parseGetArgs parses the arguments of h2kit get; flags and URLs may be
+// mixed. stdin serves -d @-. It returns flag.ErrHelp for -h.
+func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
+	o := &getOptions{multiply: 1}
+	fs := flag.NewFlagSet("get", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; usage is printed by the caller
+	var data string
+	strVar := func(p *string, short, long string) {
+		if short != "" {
+			fs.StringVar(p, short, "", "")
+		}
+		fs.StringVar(p, long, "", "")
+	}
+	boolVar := func(p *bool, short, long string) {
+		if short != "" {
+			fs.BoolVar(p, short, false, "")
+		}
+		fs.BoolVar(p, long, false, "")
+	}
+	varBoth := func(v flag.Value, short, long string) {
+		fs.Var(v, short, "")
+		fs.Var(v, long, "")
+	}
+	boolVar(&o.verbose, "v", "verbose")
+	boolVar(&o.nullOut, "n", "null-out")
+	strVar(&o.output, "o", "output")
+	boolVar(&o.assets, "a", "get-assets")
+	boolVar(&o.upgrade, "u", "upgrade")
+	varBoth(headerList{&o.headers}, "H", "header")
+	strVar(&data, "d", "data")
+	strVar(&o.method, "X", "method")
+	fs.IntVar(&o.multiply, "m", 1, "")
+	fs.IntVar(&o.multiply, "multiply", 1, "")
+	varBoth(windowFlag{&o.windowBits, &o.windowSet}, "w", "window-bits")
+	varBoth(windowFlag{&o.connWindowBits, &o.connWindowSet}, "W", "connection-window-bits")
+	boolVar(&o.insecure, "k", "insecure")
+	strVar(&o.caCert, "", "cacert")
+	strVar(&o.certFile, "", "cert")
+	strVar(&o.keyFile, "", "key")
+	strVar(&o.keyLog, "", "keylog")
+	boolVar(&o.noPush, "", "no-push")
+	strVar(&o.pushDir, "", "push-dir")
+	boolVar(&o.include, "i", "include")
+	strVar(&o.dumpHeader, "D", "dump-header")
+	boolVar(&o.stat, "", "stat")
+	boolVar(&o.fail, "", "fail")
+	varBoth(durationFlag{&o.timeout}, "t", "timeout")
+
+	args = expandShortFlags(args)
+	var rawURLs []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		rawURLs = append(rawURLs, args[0])
+		args = args[1:]
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	if len(rawURLs) == 0 {
+		return nil, errors.New("no URL given")
+	}
+	for _, raw := range rawURLs {
+		u, err := parseTargetURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		u.Fragment, u.RawFragment = "", "" // never sent
+		o.urls = append(o.urls, u)
+	}
+	if o.multiply < 1 || o.multiply > getMaxMultiply {
+		return nil, fmt.Errorf("-m %d: want 1 to %d", o.multiply, getMaxMultiply)
+	}
+	if o.nullOut && o.output != "" {
+		return nil, errors.New("-n discards the bodies: -o does not apply")
+	}
+	if (o.certFile == "") != (o.keyFile == "") {
+		return nil, errors.New("--cert and --key go together")
+	}
+	if o.noPush && o.pushDir != "" {
+		return nil, errors.New("--no-push refuses pushes: --push-dir does not apply")
+	}
+	if set["X"] || set["method"] {
+		if !validToken(o.method) {
+			return nil, fmt.Errorf("-X %q: not a valid method", o.method)
+		}
+	}
+	if err := checkGetHeaders(o); err != nil {
+		return nil, err
+	}
+	if set["d"] || set["data"] {
+		b, err := readData(data, stdin)
+		if err != nil {
+			return nil, err
+		}
+		o.data, o.hasData = b, true
+	}
+	if o.method == "" {
+		o.method = http.MethodGet
+		if o.hasData {
+			o.method = http.MethodPost
+		}
+	}
+	return o, nil
+}
+
+// checkGetHeaders checks the -H fields get can send: the pseudo-header
+// fields other than :authority (and :method, which -X sets) come from the
+// URL.
+func checkGetHeaders(o *getOptions) error {
+	for _, f := range o.headers {
+		switch f.Name {
+		case ":method":
+			if o.method != "" && o.method != f.Value {
+				return fmt.Errorf("-H ':method: %s' contradicts -X %s", f.Value, o.method)
+			}
+			if !validToken(f.Value) {
+				return fmt.Errorf("-H ':method: %s': not a valid method", f.Value)
+			}
+			o.method = f.Value
+		case ":scheme", ":path":
+			return fmt.Errorf("-H '%s': get takes it from the URL", f.Name)
+		}
+	}
+	return nil
+}
+
+// validToken reports whether s is a non-empty token (RFC 9110, Section
+// 5.6.2), as a method must be.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// runGet is the run function of the get command.
+func runGet(args []string, stdout, stderr io.Writer) int {
+	o, err := parseGetArgs(args, os.Stdin)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, getUsage)
+		return exitOK
+	}
+	var fe *fileError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "h2kit get: %v\n", err)
+		return exitFailure
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "h2kit get: %v\nRun \"h2kit get -h\" for usage.\n", err)
+		return exitUsage
+	}
+	g, err := newGetter(o, stdout, stderr, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "h2kit get: %v\n", err)
+		return exitFailure
+	}
+	if !g.run() {
+		return exitFailure
+	}
+	return exitOK
 }

@@ -156,11 +156,3 @@ func version() string {
 	}
 	return v + " " + bi.GoVersion
 }
-
-// notImplemented is the run function of commands still to be written.
-func notImplemented(name string) func([]string, io.Writer, io.Writer) int {
-	return func(_ []string, _, stderr io.Writer) int {
-		fmt.Fprintf(stderr, "h2kit %s: not implemented yet\n", name)
-		return exitUsage
-	}
-}

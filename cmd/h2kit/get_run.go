@@ -1,0 +1,701 @@
+package main
+
+// This file runs `h2kit get`: an h2client.Transport set up from the
+// options (one connection per origin, push, windows, TLS, -v tracer),
+// one goroutine per request, the assets of HTML pages (-a), the pushed
+// responses, and the end: pushes awaited, connections closed with
+// GOAWAY, outputs flushed, --stat printed.
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/h2client"
+)
+
+// Bounds of the run.
+const (
+	getMaxPage   = 16 << 20               // -a: the most of a page scanned for assets
+	getPushGrace = 500 * time.Millisecond // how long to wait for promises still without a response
+	getCloseWait = time.Second            // how long to wait for the connections to close at the end
+)
+
+// getter is one run of h2kit get.
+type getter struct {
+	o      *getOptions
+	stdout io.Writer
+	stderr io.Writer
+	start  time.Time
+	tr     *h2client.Transport
+	trace  *traceOutput // nil without -v
+	dialer *getDialer
+
+	outSeq  *outSeq // standard output: bodies (unless -n or -o) and -i
+	fileSeq *outSeq // -o
+	dumpSeq *outSeq // -D
+	files   []*os.File
+	pushDir *os.Root // --push-dir
+
+	wg sync.WaitGroup // the requests, assets included
+
+	mu           sync.Mutex
+	errMu        sync.Mutex // orders the error lines
+	failed       bool
+	connErrs     []string
+	rows         []*statRow
+	chains       map[string]chan struct{} // per origin: closed when the last request launched got its connection
+	requested    map[string]bool          // URLs requested, by urlKey
+	promised     map[string]bool          // URLs pushed, by urlKey
+	pushes       map[*http.Request]*statRow
+	pushPromised int             // promises without a response yet
+	pushActive   int             // pushed responses being read
+	pushChanged  chan struct{}   // signalled when pushPromised or pushActive changes
+	pushNames    map[string]bool // file names taken in --push-dir
+	pushPaths    map[string]bool // paths saved in --push-dir
+}
+
+// getFetch is one request and where its response goes.
+type getFetch struct {
+	url    *url.URL
+	method string
+	data   []byte // nil: no body
+	asset  bool   // found by -a
+	row    *statRow
+
+	out  *outSlot  // standard output (-i, and the body unless -n or -o), or nil
+	body io.Writer // where the body goes
+	file *outSlot  // -o, or nil
+	dump *outSlot  // -D, or nil
+}
+
+// newGetter prepares a run: output files, TLS configuration, transport.
+func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *getter, err error) {
+	g := &getter{
+		o: o, stdout: stdout, stderr: stderr, start: start,
+		chains:      map[string]chan struct{}{},
+		requested:   map[string]bool{},
+		promised:    map[string]bool{},
+		pushes:      map[*http.Request]*statRow{},
+		pushNames:   map[string]bool{},
+		pushPaths:   map[string]bool{},
+		pushChanged: make(chan struct{}, 1),
+	}
+	defer func() {
+		if err != nil {
+			g.closeFiles()
+		}
+	}()
+	g.outSeq = newOutSeq(stdout)
+	if o.output != "" {
+		f, err := os.Create(o.output)
+		if err != nil {
+			return nil, err
+		}
+		g.files = append(g.files, f)
+		g.fileSeq = newOutSeq(f)
+	}
+	if o.dumpHeader != "" {
+		f, err := os.Create(o.dumpHeader)
+		if err != nil {
+			return nil, err
+		}
+		g.files = append(g.files, f)
+		g.dumpSeq = newOutSeq(f)
+	}
+	if o.pushDir != "" {
+		if err := os.MkdirAll(o.pushDir, 0o755); err != nil {
+			return nil, err
+		}
+		if g.pushDir, err = os.OpenRoot(o.pushDir); err != nil {
+			return nil, err
+		}
+	}
+	if o.verbose {
+		g.stderr = &syncWriter{w: stderr} // the trace of an Upgrade has a writer of its own
+		g.trace = newTraceOutput(g.stderr, start)
+	}
+	tlsConfig, err := g.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	g.dialer = &getDialer{trace: g.trace, traceW: g.stderr, upgrade: o.upgrade}
+	g.tr = &h2client.Transport{
+		TLSClientConfig:            tlsConfig,
+		DialContext:                g.dialer.DialContext,
+		AllowHTTP:                  !o.upgrade,
+		UpgradeH2C:                 o.upgrade,
+		DisableHTTP1:               true,
+		StrictMaxConcurrentStreams: true, // one connection per origin
+		MaxConnsPerHost:            1,
+		ConnEvent:                  g.connEvent,
+	}
+	if o.windowSet {
+		w := windowSize(o.windowBits)
+		if w == 0 {
+			// h2client takes 0 as "default": the smallest window it can
+			// advertise is 1.
+			fmt.Fprintln(stderr, "h2kit get: -w 0: a zero stream window cannot be advertised; using 1")
+			w = 1
+		}
+		g.tr.InitialWindowSize = w
+		g.tr.DisableAutoWindow = true
+	}
+	if o.connWindowSet {
+		g.tr.ConnectionWindow = max(windowSize(o.connWindowBits), 65535)
+		g.tr.DisableAutoWindow = true
+	}
+	if !o.noPush {
+		g.tr.AcceptPush = g.acceptPush
+		g.tr.PushHandler = g.onPush
+	}
+	if g.trace != nil {
+		g.tr.NewTracer = g.newTracer
+	}
+	return g, nil
+}
+
+// tlsConfig returns the TLS configuration of https URLs: verification
+// (-k, --cacert), client certificate, key log.
+func (g *getter) tlsConfig() (*tls.Config, error) {
+	o := g.o
+	cfg := &tls.Config{InsecureSkipVerify: o.insecure}
+	if o.caCert != "" {
+		pem, err := os.ReadFile(o.caCert)
+		if err != nil {
+			return nil, fmt.Errorf("--cacert: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--cacert %s: no PEM certificate in the file", o.caCert)
+		}
+		cfg.RootCAs = pool
+	}
+	if o.certFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--cert/--key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	keyLog := o.keyLog
+	if keyLog == "" {
+		keyLog = os.Getenv("SSLKEYLOGFILE")
+	}
+	if keyLog != "" && g.anyTLS() {
+		f, err := os.OpenFile(keyLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("key log: %w", err)
+		}
+		g.files = append(g.files, f)
+		cfg.KeyLogWriter = f
+	}
+	return cfg, nil
+}
+
+// anyTLS reports whether a URL is https.
+func (g *getter) anyTLS() bool {
+	for _, u := range g.o.urls {
+		if u.Scheme == "https" {
+			return true
+		}
+	}
+	return false
+}
+
+// newTracer is the Transport's NewTracer with -v: nghttp's frame trace,
+// after the negotiated protocol for TLS.
+func (g *getter) newTracer(nc net.Conn) h2kit.Tracer {
+	if tc, ok := nc.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		g.trace.Println("The negotiated protocol: " + st.NegotiatedProtocol)
+	}
+	if gc, ok := nc.(*getConn); ok && gc.sniff != nil && g.o.upgrade {
+		// Held until the Upgrade exchange is printed (see upgradeSniffer).
+		t := newTraceOutput(gc.sniff.gate, g.start).newTracer(h2kit.Client, "")
+		t.Upgraded() // the Upgrade request is stream 1
+		return t
+	}
+	return g.trace.newTracer(h2kit.Client, "")
+}
+
+// connEvent notes the connection errors (Transport.ConnEvent; it runs on
+// the connection's goroutine and must not block).
+func (g *getter) connEvent(nc net.Conn, ev h2kit.Event) {
+	var msg string
+	switch e := ev.(type) {
+	case *h2kit.GoAwayReceived:
+		if e.Code != frame.ErrCodeNo {
+			msg = fmt.Sprintf("the server sent GOAWAY with %s", e.Code)
+			if len(e.DebugData) > 0 {
+				msg += fmt.Sprintf(" (%q)", e.DebugData)
+			}
+		}
+	case *h2kit.ConnectionTerminated:
+		if e.Err != nil {
+			msg = e.Err.Error()
+		}
+	}
+	if msg != "" {
+		g.mu.Lock()
+		g.connErrs = append(g.connErrs, fmt.Sprintf("connection to %s: %s", nc.RemoteAddr(), msg))
+		g.mu.Unlock()
+	}
+}
+
+// failf prints an error line and makes the exit status 1.
+func (g *getter) failf(format string, args ...any) {
+	g.errMu.Lock()
+	defer g.errMu.Unlock()
+	g.failed = true
+	fmt.Fprintf(g.stderr, "h2kit get: "+format+"\n", args...)
+}
+
+// since is the time since the start of the run, at least 1ns (0 means
+// "not yet" in the stat rows).
+func (g *getter) since() time.Duration { return max(time.Since(g.start), 1) }
+
+// urlKey names a URL for the duplicate checks: scheme, host:port, path
+// and query.
+func urlKey(u *url.URL) string {
+	return u.Scheme + "://" + dialAddress(u) + u.RequestURI()
+}
+
+// run fetches every URL and returns whether all went well.
+func (g *getter) run() bool {
+	o := g.o
+	var fetches []*getFetch
+	for _, u := range o.urls {
+		g.requested[urlKey(u)] = true
+		for range o.multiply {
+			fetches = append(fetches, g.newFetch(u, o.method, o.data, false, nil))
+		}
+	}
+	for _, f := range fetches {
+		g.launch(f)
+	}
+	g.wg.Wait()
+	g.waitPushes()
+	// GOAWAY, then close. A stream gives its connection back a moment
+	// after its body's end is read: try again until none is left.
+	for deadline := time.Now().Add(getCloseWait); ; {
+		g.tr.CloseIdleConnections()
+		if g.dialer.waitClosed(10*time.Millisecond) || time.Now().After(deadline) {
+			break
+		}
+	}
+
+	for _, q := range []*outSeq{g.outSeq, g.fileSeq, g.dumpSeq} {
+		if q != nil {
+			if err := q.Err(); err != nil {
+				g.failf("writing the output: %v", err)
+			}
+		}
+	}
+	for _, f := range g.files {
+		if err := f.Close(); err != nil {
+			g.failf("%v", err)
+		}
+	}
+	g.files = nil
+	if g.pushDir != nil {
+		g.pushDir.Close()
+	}
+	g.mu.Lock()
+	connErrs := g.connErrs
+	rows := make([]statRow, len(g.rows))
+	for i, r := range g.rows {
+		rows[i] = *r
+	}
+	g.mu.Unlock()
+	for _, e := range connErrs {
+		g.failf("%s", e)
+	}
+	if o.stat {
+		if err := writeStat(g.stdout, rows); err != nil {
+			g.failf("writing the output: %v", err)
+		}
+	}
+	g.errMu.Lock()
+	defer g.errMu.Unlock()
+	return !g.failed
+}
+
+// closeFiles closes the files opened for the run (on a setup error).
+func (g *getter) closeFiles() {
+	for _, f := range g.files {
+		f.Close()
+	}
+	g.files = nil
+}
+
+// newFetch makes the fetch of u and its output slots: at the end, or
+// right after the slots of after.
+func (g *getter) newFetch(u *url.URL, method string, data []byte, asset bool, after *getFetch) *getFetch {
+	f := &getFetch{url: u, method: method, data: data, asset: asset, body: io.Discard}
+	f.row = &statRow{path: u.RequestURI()}
+	g.mu.Lock()
+	g.rows = append(g.rows, f.row)
+	g.mu.Unlock()
+	var afterOut, afterFile, afterDump *outSlot
+	if after != nil {
+		afterOut, afterFile, afterDump = after.out, after.file, after.dump
+	}
+	bodyToStdout := !g.o.nullOut && g.fileSeq == nil
+	if g.o.include || bodyToStdout {
+		f.out = g.outSeq.add(afterOut)
+	}
+	switch {
+	case bodyToStdout:
+		f.body = f.out
+	case g.fileSeq != nil:
+		f.file = g.fileSeq.add(afterFile)
+		f.body = f.file
+	}
+	if g.dumpSeq != nil {
+		f.dump = g.dumpSeq.add(afterDump)
+	}
+	return f
+}
+
+// closeSlots ends f's outputs.
+func (f *getFetch) closeSlots() {
+	for _, s := range []*outSlot{f.out, f.file, f.dump} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// launch starts f. The requests to an origin go out in the order they
+// are launched: each waits until the one before it has its connection.
+func (g *getter) launch(f *getFetch) {
+	origin := f.url.Scheme + "://" + dialAddress(f.url)
+	mine := make(chan struct{})
+	g.mu.Lock()
+	prev := g.chains[origin]
+	g.chains[origin] = mine
+	g.mu.Unlock()
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer f.closeSlots()
+		if prev != nil {
+			<-prev
+		}
+		g.fetch(f, sync.OnceFunc(func() { close(mine) }))
+	}()
+}
+
+// fetch runs the request of f and writes its response; turn lets the
+// next request to the origin go.
+func (g *getter) fetch(f *getFetch, turn func()) {
+	defer turn()
+	ctx := context.Background()
+	if g.o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.o.timeout)
+		defer cancel()
+	}
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { turn() },
+	})
+	req, err := g.newRequest(ctx, f)
+	if err != nil {
+		g.failf("%s %s: %v", f.method, f.url, err)
+		return
+	}
+	g.setRow(f.row, func(r *statRow) { r.start = g.since() })
+	resp, err := g.tr.RoundTrip(req)
+	turn()
+	if err != nil {
+		g.setRow(f.row, func(r *statRow) { r.failed = true })
+		g.failf("%s %s: %v", req.Method, f.url, describeErr(ctx, err))
+		return
+	}
+	defer resp.Body.Close()
+	g.setRow(f.row, func(r *statRow) { r.headers, r.status = g.since(), resp.StatusCode })
+	if resp.ProtoMajor != 2 {
+		g.setRow(f.row, func(r *statRow) { r.failed = true })
+		g.failf("%s %s: the server answered over %s (%s), not HTTP/2", req.Method, f.url, resp.Proto, resp.Status)
+		return
+	}
+	if g.o.include {
+		f.out.Write(append(appendHeaderLines(nil, resp.StatusCode, resp.Header), '\n'))
+	}
+	var page *bytes.Buffer
+	w := f.body
+	if g.o.assets && !f.asset && resp.StatusCode/100 == 2 && isHTML(resp, f.url) {
+		page = new(bytes.Buffer)
+		w = io.MultiWriter(w, &limitedBuffer{b: page, max: getMaxPage})
+	}
+	n, err := io.Copy(w, resp.Body)
+	g.setRow(f.row, func(r *statRow) {
+		r.size = n
+		if err == nil {
+			r.end = g.since()
+		} else {
+			r.failed = true
+		}
+	})
+	if err != nil {
+		g.failf("%s %s: reading the body: %v", req.Method, f.url, describeErr(ctx, err))
+	}
+	if g.o.include && hasValues(resp.Trailer) {
+		if f.body == f.out && n > 0 && f.out.lastByte() != '\n' {
+			f.out.Write([]byte{'\n'})
+		}
+		f.out.Write(appendHeaderLines(nil, 0, resp.Trailer))
+	}
+	if f.dump != nil {
+		f.dump.Write(dumpHeaders(resp.StatusCode, resp.Header, resp.Trailer))
+	}
+	if err == nil && g.o.fail && resp.StatusCode/100 != 2 {
+		g.setRow(f.row, func(r *statRow) { r.failed = true })
+		g.failf("%s %s: status %s", req.Method, f.url, resp.Status)
+	}
+	if page != nil && err == nil {
+		g.launchAssets(f, page.Bytes())
+	}
+}
+
+// newRequest builds the request of f with the -H fields.
+func (g *getter) newRequest(ctx context.Context, f *getFetch) (*http.Request, error) {
+	var body io.Reader
+	if f.data != nil {
+		body = bytes.NewReader(f.data) // ContentLength and GetBody follow
+	}
+	req, err := http.NewRequestWithContext(ctx, f.method, f.url.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range g.o.headers {
+		switch h.Name {
+		case ":authority", "host":
+			req.Host = h.Value
+		case ":method":
+			// already the method
+		default:
+			req.Header.Add(h.Name, h.Value)
+		}
+	}
+	if _, ok := req.Header["Accept"]; !ok {
+		req.Header.Set("Accept", "*/*")
+	}
+	return req, nil
+}
+
+// launchAssets fetches the assets of page, found in its body, right
+// after it in the output: those not requested or pushed already.
+func (g *getter) launchAssets(page *getFetch, body []byte) {
+	prev := page
+	for _, u := range htmlAssets(body, page.url) {
+		k := urlKey(u)
+		g.mu.Lock()
+		skip := g.requested[k] || g.promised[k]
+		g.requested[k] = true
+		g.mu.Unlock()
+		if skip {
+			continue
+		}
+		f := g.newFetch(u, http.MethodGet, nil, true, prev)
+		prev = f
+		g.launch(f)
+	}
+}
+
+// setRow changes a stat row under the lock (pushed rows are read while
+// late pushes may still write them).
+func (g *getter) setRow(r *statRow, change func(*statRow)) {
+	g.mu.Lock()
+	change(r)
+	g.mu.Unlock()
+}
+
+// acceptPush takes every promise and records it (Transport.AcceptPush,
+// on the connection's goroutine).
+func (g *getter) acceptPush(req *http.Request) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.promised[urlKey(req.URL)] = true
+	row := &statRow{pushed: true, start: g.since(), path: req.URL.RequestURI()}
+	g.rows = append(g.rows, row)
+	g.pushes[req] = row
+	g.pushPromised++
+	g.notePush()
+	return true
+}
+
+// onPush reads a pushed response, into --push-dir when given
+// (Transport.PushHandler).
+func (g *getter) onPush(req *http.Request, resp *http.Response) {
+	defer resp.Body.Close()
+	g.mu.Lock()
+	row := g.pushes[req]
+	delete(g.pushes, req)
+	if row == nil { // not seen by acceptPush (cannot happen): count it anyway
+		row = &statRow{pushed: true, start: g.since(), path: req.URL.RequestURI()}
+		g.rows = append(g.rows, row)
+	} else {
+		g.pushPromised--
+	}
+	g.pushActive++
+	g.notePush()
+	row.headers, row.status = g.since(), resp.StatusCode
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.pushActive--
+		g.notePush()
+		g.mu.Unlock()
+	}()
+
+	var w io.Writer = io.Discard
+	var file *os.File
+	var name string
+	if g.pushDir != nil && resp.StatusCode/100 == 2 {
+		g.mu.Lock()
+		if !g.pushPaths[req.URL.Path] { // a path pushed again is saved once
+			g.pushPaths[req.URL.Path] = true
+			name = uniqueName(pushFileName(req.URL.Path), g.pushNames)
+		}
+		g.mu.Unlock()
+	}
+	if name != "" {
+		var err error
+		if file, err = g.pushDir.Create(name); err != nil {
+			g.failf("push %s: %v", req.URL, err)
+		} else {
+			w = file
+		}
+	}
+	n, err := io.Copy(w, resp.Body)
+	if file != nil {
+		if cerr := file.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			g.pushDir.Remove(name)
+		}
+	}
+	g.setRow(row, func(r *statRow) {
+		r.size = n
+		if err == nil {
+			r.end = g.since()
+		} else {
+			r.failed = true
+		}
+	})
+	if err != nil && !cancelledPush(err) {
+		g.failf("push %s: %v", req.URL, err)
+	}
+}
+
+// cancelledPush reports whether err is the server giving up a push
+// (RST_STREAM CANCEL or REFUSED_STREAM), which is not an error of the
+// exchange.
+func cancelledPush(err error) bool {
+	var se *h2kit.StreamError
+	return errors.As(err, &se) && se.Initiator == h2kit.Remote &&
+		(se.Code == frame.ErrCodeCancel || se.Code == frame.ErrCodeRefusedStream)
+}
+
+// notePush wakes waitPushes (g.mu held).
+func (g *getter) notePush() {
+	select {
+	case g.pushChanged <- struct{}{}:
+	default:
+	}
+}
+
+// waitPushes waits for the pushed responses being read, and for the
+// promises without a response for up to getPushGrace.
+func (g *getter) waitPushes() {
+	grace := time.NewTimer(getPushGrace)
+	defer grace.Stop()
+	for {
+		g.mu.Lock()
+		promised, active := g.pushPromised, g.pushActive
+		g.mu.Unlock()
+		switch {
+		case promised == 0 && active == 0:
+			return
+		case active > 0:
+			grace.Reset(getPushGrace) // the grace counts from the last progress
+		}
+		select {
+		case <-g.pushChanged:
+		case <-grace.C:
+			g.mu.Lock()
+			promised, active = g.pushPromised, g.pushActive
+			g.mu.Unlock()
+			if active > 0 {
+				continue
+			}
+			if promised > 0 && g.trace != nil {
+				g.trace.Event("", fmt.Sprintf("%d pushed response(s) promised but never received", promised))
+			}
+			return
+		}
+	}
+}
+
+// isHTML reports whether resp, the response to u, is an HTML page (by
+// its content-type, or its path when it has none).
+func isHTML(resp *http.Response, u *url.URL) bool {
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		p := u.Path
+		return strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".htm")
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
+}
+
+// hasValues reports whether h holds a field value (a declared trailer
+// that never came has none).
+func hasValues(h http.Header) bool {
+	for _, v := range h {
+		if len(v) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// describeErr makes a request's error readable: a timeout says so.
+func describeErr(ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out (%v)", err)
+	}
+	return err
+}
+
+// limitedBuffer keeps the first max bytes written to it and drops the
+// rest without error.
+type limitedBuffer struct {
+	b   *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
