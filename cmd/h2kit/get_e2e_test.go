@@ -16,6 +16,7 @@ import (
 	"encoding/pem"
 	"io"
 	"io/fs"
+	"log"
 	"maps"
 	"net"
 	"net/http"
@@ -29,6 +30,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	xhpack "golang.org/x/net/http2/hpack"
 )
 
 // getCmd runs h2kit get with args.
@@ -342,13 +346,32 @@ func TestGetE2EFailures(t *testing.T) {
 	if code, _, errs := getCmd(t, "http://"+l.Addr().String()+"/"); code != 1 || errs == "" {
 		t.Errorf("HTTP/1.1 server: exit %d: %s", code, errs)
 	}
+	// A GOAWAY with an error code: a connection error (whether or not the
+	// stream it lets finish completes first).
+	goaway := rawH2Server(t, func(fr *http2.Framer, streamID uint32) {
+		var hb bytes.Buffer
+		enc := xhpack.NewEncoder(&hb)
+		enc.WriteField(xhpack.HeaderField{Name: ":status", Value: "200"})
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: streamID, BlockFragment: hb.Bytes(), EndHeaders: true})
+		// GOAWAY before the end of the stream, so that the client
+		// surely reads it before it is done.
+		fr.WriteGoAway(streamID, http2.ErrCodeProtocol, []byte("bye"))
+		fr.WriteData(streamID, true, []byte("complete"))
+	})
+	code, out, errs := getCmd(t, "http://"+goaway+"/")
+	if code != 1 || (out != "" && out != "complete") || !strings.Contains(errs, "GOAWAY with PROTOCOL_ERROR") {
+		t.Errorf("GOAWAY PROTOCOL_ERROR: exit %d, output %q: %s", code, out, errs)
+	}
+
 	// An h2c Upgrade the server ignores, and TLS without h2.
 	h1 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "h1") }))
 	defer h1.Close()
 	if code, _, errs := getCmd(t, "-u", h1.URL+"/"); code != 1 || !strings.Contains(errs, "not HTTP/2") {
 		t.Errorf("ignored Upgrade: exit %d: %s", code, errs)
 	}
-	h1tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "h1") }))
+	h1tls := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "h1") }))
+	h1tls.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is expected
+	h1tls.StartTLS()
 	defer h1tls.Close()
 	if code, _, errs := getCmd(t, "-k", h1tls.URL+"/"); code != 1 || !strings.Contains(errs, "HTTP/2") {
 		t.Errorf("TLS without h2: exit %d: %s", code, errs)
@@ -366,6 +389,53 @@ func TestGetE2EFailures(t *testing.T) {
 	if code, _, errs := getCmd(t, "-d", "@/nonexistent/file", srv.url); code != 1 || !strings.Contains(errs, "no such file") {
 		t.Errorf("-d @missing: exit %d: %s", code, errs)
 	}
+}
+
+// rawH2Server serves h2c with prior knowledge on loopback, answering the
+// first request of each connection with respond (golang.org/x/net's
+// framer), and returns its address.
+func rawH2Server(t *testing.T, respond func(fr *http2.Framer, streamID uint32)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				preface := make([]byte, len(http2.ClientPreface))
+				if _, err := io.ReadFull(c, preface); err != nil {
+					return
+				}
+				fr := http2.NewFramer(c, c)
+				fr.WriteSettings()
+				for {
+					f, err := fr.ReadFrame()
+					if err != nil {
+						return
+					}
+					switch f := f.(type) {
+					case *http2.SettingsFrame:
+						if !f.IsAck() {
+							fr.WriteSettingsAck()
+						}
+					case *http2.HeadersFrame:
+						respond(fr, f.StreamID)
+						time.Sleep(100 * time.Millisecond)
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
 }
 
 // writeCertFiles writes a fresh self-signed certificate for localhost and
@@ -424,6 +494,7 @@ func TestGetE2ETLSFiles(t *testing.T) {
 	}))
 	ts.EnableHTTP2 = true
 	ts.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes without a certificate fail
 	ts.StartTLS()
 	defer ts.Close()
 	sum := sha256.Sum256(cc.Certificate[0])

@@ -57,7 +57,8 @@ type getter struct {
 	mu           sync.Mutex
 	errMu        sync.Mutex // orders the error lines
 	failed       bool
-	connErrs     []string
+	connErrs     []connErr
+	errLines     []string // the error lines printed
 	rows         []*statRow
 	chains       map[string]chan struct{} // per origin: closed when the last request launched got its connection
 	requested    map[string]bool          // URLs requested, by urlKey
@@ -234,6 +235,9 @@ func (g *getter) newTracer(nc net.Conn) h2kit.Tracer {
 	return g.trace.newTracer(h2kit.Client, "")
 }
 
+// connErr is a connection error seen by connEvent.
+type connErr struct{ addr, msg string }
+
 // connEvent notes the connection errors (Transport.ConnEvent; it runs on
 // the connection's goroutine and must not block).
 func (g *getter) connEvent(nc net.Conn, ev h2kit.Event) {
@@ -253,7 +257,7 @@ func (g *getter) connEvent(nc net.Conn, ev h2kit.Event) {
 	}
 	if msg != "" {
 		g.mu.Lock()
-		g.connErrs = append(g.connErrs, fmt.Sprintf("connection to %s: %s", nc.RemoteAddr(), msg))
+		g.connErrs = append(g.connErrs, connErr{nc.RemoteAddr().String(), msg})
 		g.mu.Unlock()
 	}
 }
@@ -263,7 +267,21 @@ func (g *getter) failf(format string, args ...any) {
 	g.errMu.Lock()
 	defer g.errMu.Unlock()
 	g.failed = true
-	fmt.Fprintf(g.stderr, "h2kit get: "+format+"\n", args...)
+	line := fmt.Sprintf(format, args...)
+	g.errLines = append(g.errLines, line)
+	fmt.Fprintf(g.stderr, "h2kit get: %s\n", line)
+}
+
+// reported reports whether an error line printed holds msg.
+func (g *getter) reported(msg string) bool {
+	g.errMu.Lock()
+	defer g.errMu.Unlock()
+	for _, l := range g.errLines {
+		if strings.Contains(l, msg) {
+			return true
+		}
+	}
+	return false
 }
 
 // since is the time since the start of the run, at least 1ns (0 means
@@ -324,7 +342,9 @@ func (g *getter) run() bool {
 	}
 	g.mu.Unlock()
 	for _, e := range connErrs {
-		g.failf("%s", e)
+		if !g.reported(e.msg) { // not already the error of a request
+			g.failf("connection to %s: %s", e.addr, e.msg)
+		}
 	}
 	if o.stat {
 		if err := writeStat(g.stdout, rows); err != nil {
