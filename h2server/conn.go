@@ -44,8 +44,10 @@ type serverConn struct {
 
 	// Owner-only.
 	streams    map[uint32]*stream
-	draining   []uint32 // responses complete while the request body is still coming
+	drains     []drain  // responses complete while the request body is still coming, oldest first
+	resets     []uint32 // RST_STREAM NO_ERROR once the response's END_STREAM is out
 	sawRequest bool
+	drainTime  time.Duration
 
 	// At most maxHandlers handlers run at once (the advertised
 	// SETTINGS_MAX_CONCURRENT_STREAMS): a stream the client resets, or
@@ -106,6 +108,10 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 		}
 	}
 	sc.eng = h2kit.NewConn(cfg, sc.start)
+	sc.drainTime = drainTimeout
+	if s.drainTimeout > 0 {
+		sc.drainTime = s.drainTimeout
+	}
 	sc.maxHandlers = int32(min(cfg.Settings.MaxConcurrentStreams, math.MaxInt32))
 	if tc, ok := c.(*tls.Conn); ok {
 		st := tc.ConnectionState()
@@ -155,12 +161,16 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 	case *h2kit.TrailersReceived:
 		if st := sc.streams[e.StreamID]; st != nil {
 			st.recvTrailers(e.Fields)
+		} else if len(sc.drains) > 0 {
+			sc.endDrain(e.StreamID) // the body is over
 		}
 	case *h2kit.StreamReset:
 		if st := sc.streams[e.StreamID]; st != nil {
 			st.closeWith(errStreamReset(e.Code))
 			sc.dropPending(st)
 			sc.forget(st)
+		} else if len(sc.drains) > 0 {
+			sc.endDrain(e.StreamID)
 		}
 	case *h2kit.WindowUpdated:
 		if e.StreamID == 0 {
@@ -181,8 +191,102 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 // once when nobody will read them (owner).
 func (sc *serverConn) onData(e *h2kit.DataReceived) {
 	st := sc.streams[e.StreamID]
+	if st != nil {
+		st.recvd += int64(len(e.Data))
+	}
 	if st == nil || !st.recvData(e.Data, e.EndStream) {
 		sc.eng.ConsumeData(e.StreamID, len(e.Data))
+		if st == nil && len(sc.drains) > 0 {
+			sc.drained(e.StreamID, len(e.Data), e.EndStream)
+		}
+	}
+}
+
+// After a complete response, the request body may still be coming: the
+// handler answered without reading it all (RFC 9113, Section 8.1). The
+// server MAY then send RST_STREAM NO_ERROR to stop the upload, but doing
+// so at once has costs: the reset races with the client's last frames,
+// which the server must then ignore (Section 5.1) instead of checking
+// them (content-length, stream state), and clients have mishandled such
+// resets (reported them as errors, or hung). So, like net/http's HTTP/1
+// server (which reads up to 256 KiB of an unread body before reusing the
+// connection), the stream stays open for receiving and the rest of the
+// body is read and discarded (its windows given back), up to
+// maxDrainBody bytes and for at most drainTimeout; past either, or at
+// once when the declared content-length says more than maxDrainBody is
+// left, RST_STREAM NO_ERROR asks the client to stop. The handler has
+// returned meanwhile: a drain costs an entry here and the engine's
+// stream record, for a bounded time, and counts toward the client's
+// SETTINGS_MAX_CONCURRENT_STREAMS like any open stream.
+const (
+	maxDrainBody = 256 << 10
+	drainTimeout = time.Second
+)
+
+// drain is a stream whose response is complete while its request body is
+// still coming.
+type drain struct {
+	id    uint32
+	left  int64     // body bytes still taken before RST_STREAM NO_ERROR
+	until time.Time // when the server stops waiting for the body's end
+}
+
+// startDrain is called once st's response is complete (its END_STREAM
+// is in the engine) while the request body is not: the rest of the body
+// is discarded, or the client asked to stop (owner).
+func (sc *serverConn) startDrain(st *stream) {
+	if st.reqLen >= 0 && st.reqLen-st.recvd > maxDrainBody {
+		sc.resets = append(sc.resets, st.id) // too much left to wait for
+		return
+	}
+	sc.drains = append(sc.drains, drain{id: st.id, left: maxDrainBody, until: time.Now().Add(sc.drainTime)})
+}
+
+// drained counts n discarded body bytes of stream id, if it is draining
+// (owner).
+func (sc *serverConn) drained(id uint32, n int, end bool) {
+	i := sc.drainIndex(id)
+	if i < 0 {
+		return
+	}
+	d := &sc.drains[i]
+	d.left -= int64(n)
+	switch {
+	case end:
+		sc.drains = slices.Delete(sc.drains, i, i+1) // the stream is closed
+	case d.left < 0:
+		sc.drains = slices.Delete(sc.drains, i, i+1)
+		sc.resetDone(id)
+	}
+}
+
+// endDrain forgets stream id's drain: the stream was reset, or the
+// request's trailers ended it (owner).
+func (sc *serverConn) endDrain(id uint32) {
+	if i := sc.drainIndex(id); i >= 0 {
+		sc.drains = slices.Delete(sc.drains, i, i+1)
+	}
+}
+
+func (sc *serverConn) drainIndex(id uint32) int {
+	for i := range sc.drains {
+		if sc.drains[i].id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// resetDone sends RST_STREAM NO_ERROR on a stream whose response is
+// complete and whose request is not (RFC 9113, Section 8.1): now if the
+// response's END_STREAM has left the engine's queue order (the reset
+// cannot overtake it), else once it has (Written) (owner).
+func (sc *serverConn) resetDone(id uint32) {
+	switch sc.eng.State(id) {
+	case h2kit.StateHalfClosedLocal:
+		sc.eng.ResetStream(id, frame.ErrCodeNo)
+	case h2kit.StateOpen:
+		sc.resets = append(sc.resets, id)
 	}
 }
 
@@ -211,8 +315,11 @@ func (sc *serverConn) Wake() {
 // RST_STREAM NO_ERROR asks it to stop without error (RFC 9113, Section
 // 8.1) instead of uploading a body nobody reads (owner).
 func (sc *serverConn) Written() {
-	keep := sc.draining[:0]
-	for _, id := range sc.draining {
+	if len(sc.resets) == 0 {
+		return
+	}
+	keep := sc.resets[:0]
+	for _, id := range sc.resets {
 		switch sc.eng.State(id) {
 		case h2kit.StateHalfClosedLocal:
 			sc.eng.ResetStream(id, frame.ErrCodeNo)
@@ -220,23 +327,45 @@ func (sc *serverConn) Written() {
 			keep = append(keep, id) // END_STREAM not taken yet
 		}
 	}
-	sc.draining = keep
+	sc.resets = keep
 }
 
-// Deadline is ReadHeaderTimeout until the first request (owner). None
-// once the connection is over: a deadline past would fire again and again
-// while the last frames are written.
+// Deadline is ReadHeaderTimeout until the first request, then the end of
+// the oldest drain, if any (owner). None once the connection is over: a
+// deadline past would fire again and again while the last frames are
+// written.
 func (sc *serverConn) Deadline() time.Time {
-	if sc.sawRequest || sc.readHeaderTimeout <= 0 || sc.eng.Err() != nil {
+	if sc.eng.Err() != nil {
 		return time.Time{}
 	}
-	return sc.start.Add(sc.readHeaderTimeout)
+	if !sc.sawRequest {
+		if sc.readHeaderTimeout <= 0 {
+			return time.Time{}
+		}
+		return sc.start.Add(sc.readHeaderTimeout)
+	}
+	if len(sc.drains) > 0 {
+		return sc.drains[0].until // drains are kept oldest first
+	}
+	return time.Time{}
 }
 
-// Timer fires ReadHeaderTimeout (owner).
+// Timer fires ReadHeaderTimeout, and ends the drains that waited long
+// enough (owner).
 func (sc *serverConn) Timer(now time.Time) {
-	if !sc.sawRequest && sc.readHeaderTimeout > 0 {
-		sc.eng.Close(frame.ErrCodeNo, "no request in time")
+	if !sc.sawRequest {
+		if sc.readHeaderTimeout > 0 && !now.Before(sc.start.Add(sc.readHeaderTimeout)) {
+			sc.eng.Close(frame.ErrCodeNo, "no request in time")
+		}
+		return
+	}
+	n := 0
+	for n < len(sc.drains) && !now.Before(sc.drains[n].until) {
+		sc.resetDone(sc.drains[n].id)
+		n++
+	}
+	if n > 0 {
+		sc.drains = slices.Delete(sc.drains, 0, n)
 	}
 }
 
@@ -256,6 +385,7 @@ func (sc *serverConn) closeStreams(err error) {
 	if err == nil {
 		err = errConnClosed
 	}
+	sc.drains, sc.resets = nil, nil
 	for _, st := range sc.streams {
 		st.closeWith(err)
 		sc.dropPending(st)
@@ -272,10 +402,20 @@ func (sc *serverConn) closeStreams(err error) {
 
 // forget drops the owner's reference to st (owner).
 func (sc *serverConn) forget(st *stream) {
-	if sc.streams[st.id] == st {
-		delete(sc.streams, st.id)
-		st.release()
+	if sc.streams[st.id] != st {
+		return
 	}
+	delete(sc.streams, st.id)
+	if a := st.assoc; a != nil {
+		st.assoc = nil
+		if i := slices.Index(a.held, st); i >= 0 {
+			a.held = slices.Delete(a.held, i, i+1)
+		}
+	}
+	if len(st.held) > 0 {
+		st.releaseHeld() // the associated stream is over: do not wait for it
+	}
+	st.release()
 }
 
 // markDirty queues st for the owner's next Wake. The caller holds a
@@ -309,7 +449,9 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 		// answered without a handler. Not a reset: those the client
 		// provokes here would escape Limits.LocalResets (CVE-2025-8671).
 		if sc.eng.SendHeaders(id, badRequestFields, true) == nil && !endStream {
-			sc.draining = append(sc.draining, id) // RST_STREAM NO_ERROR once sent
+			// RST_STREAM NO_ERROR once sent: no drain for a request
+			// that is no request.
+			sc.resets = append(sc.resets, id)
 		}
 		return
 	}
@@ -366,6 +508,7 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.isHead = req.Method == http.MethodHead
 	st.pushed = pushed
 	st.inEOF = endStream
+	st.reqLen = req.ContentLength
 	st.trailer = req.Trailer
 	st.credit = sc.eng.SendWindow(id)
 	ctx, cancel := context.WithCancel(sc.baseCtx)
@@ -476,6 +619,6 @@ func (sc *serverConn) promise(p *pushRequest) error {
 	case err != nil:
 		return err
 	}
-	sc.startStream(id, p.req, true, true)
+	p.st.holdPush(sc.startStream(id, p.req, true, true))
 	return nil
 }

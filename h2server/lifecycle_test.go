@@ -3,9 +3,11 @@ package h2server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -70,6 +72,166 @@ func TestPushPromise(t *testing.T) {
 	}
 	if promised == 0 || bodies[promised] != "body{}" || !strings.Contains(bodies[id], "style.css") {
 		t.Fatalf("promised %d bodies %v", promised, bodies)
+	}
+}
+
+// A pushed response does not overtake the response that promised it: the
+// client sees PUSH_PROMISE, the associated HEADERS, then the pushed
+// HEADERS, even when the pushed handlers are done long before.
+func TestPushedResponseFollowsAssociated(t *testing.T) {
+	pushedDone := make(chan struct{}, 2)
+	addr := startH2C(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			io.WriteString(w, "pushed "+r.URL.Path)
+			pushedDone <- struct{}{}
+			return
+		}
+		for _, p := range []string{"/a", "/b"} {
+			if err := w.(http.Pusher).Push(p, nil); err != nil {
+				t.Errorf("Push: %v", err)
+			}
+		}
+		<-pushedDone
+		<-pushedDone
+		time.Sleep(20 * time.Millisecond) // the pushed responses are complete
+		io.WriteString(w, "main")
+	}), nil)
+	c := h2cRaw(t, addr, h2kit.Config{})
+	id, _ := c.eng.SendRequest(reqFields("GET", addr, "/"), true)
+	var order []string
+	bodies := map[uint32]string{}
+	for done := 0; done < 3; {
+		ev := c.next()
+		switch ev.kind {
+		case "push", "response":
+			order = append(order, fmt.Sprintf("%s %d", ev.kind, max(ev.id, ev.id2)))
+		case "data":
+			bodies[ev.id] += string(ev.data)
+		case "reset", "eof", "terminated", "goaway":
+			t.Fatalf("%+v", ev)
+		}
+		if ev.end {
+			done++
+		}
+	}
+	want := []string{"push 2", "push 4", fmt.Sprintf("response %d", id), "response 2", "response 4"}
+	if !slices.Equal(order, want) {
+		t.Errorf("frames %q, want %q", order, want)
+	}
+	if bodies[id] != "main" || bodies[2] != "pushed /a" || bodies[4] != "pushed /b" {
+		t.Errorf("bodies %v", bodies)
+	}
+}
+
+// A pushed response waiting for the associated one is sent when the
+// client resets the associated stream: it does not wait for a response
+// that will not come.
+func TestPushedResponseAfterAssociatedReset(t *testing.T) {
+	addr := startH2C(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			io.WriteString(w, "pushed")
+			return
+		}
+		if err := w.(http.Pusher).Push("/a", nil); err != nil {
+			t.Errorf("Push: %v", err)
+		}
+		<-r.Context().Done()
+	}), nil)
+	c := h2cRaw(t, addr, h2kit.Config{})
+	id, _ := c.eng.SendRequest(reqFields("GET", addr, "/"), true)
+	ev := c.next()
+	if ev.kind != "push" || ev.id != id {
+		t.Fatalf("want PUSH_PROMISE, got %+v", ev)
+	}
+	c.eng.ResetStream(id, frame.ErrCodeCancel)
+	fs, body := c.response(ev.id2)
+	if field(fs, ":status") != "200" || string(body) != "pushed" {
+		t.Fatalf("pushed response %v %q", fs, body)
+	}
+}
+
+// pushPage serves "/" pushing "/a" (served at once), then writes body;
+// flush, if set, is called after the first 10 bytes, and the rest waits
+// for release.
+func pushPage(t *testing.T, body string, flush bool, release <-chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			io.WriteString(w, "pushed")
+			return
+		}
+		if err := w.(http.Pusher).Push("/a", nil); err != nil {
+			t.Errorf("Push: %v", err)
+		}
+		if !flush {
+			io.WriteString(w, body)
+			return
+		}
+		io.WriteString(w, body[:10])
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, body[10:])
+	})
+}
+
+// A client whose window cannot take the head of the response it asked
+// for gets no pushed data meanwhile: the pushed response waits until the
+// associated one has sent pushAfterBody bytes or all of it.
+func TestPushedResponseWaitsForHead(t *testing.T) {
+	body := strings.Repeat("x", 3000)
+	addr := startH2C(t, pushPage(t, body, false, nil), nil)
+	c := h2cRaw(t, addr, h2kit.Config{Settings: h2kit.Settings{InitialWindowSize: 3}})
+	id, _ := c.eng.SendRequest(reqFields("GET", addr, "/"), true)
+	// Read for a while without consuming anything: the page's stream
+	// window stays shut after its first 3 bytes.
+	got := map[uint32]int{}
+	var order []string
+	end := time.Now().Add(100 * time.Millisecond)
+	for time.Now().Before(end) {
+		c.flush()
+		c.nc.SetReadDeadline(end)
+		n, err := c.nc.Read(c.in)
+		c.eng.Receive(c.in[:n], time.Now())
+		for ev := c.eng.NextEvent(); ev != nil; ev = c.eng.NextEvent() {
+			switch e := ev.(type) {
+			case *h2kit.PushPromiseReceived:
+				order = append(order, fmt.Sprintf("push %d", e.PromisedStreamID))
+			case *h2kit.ResponseReceived:
+				order = append(order, fmt.Sprintf("response %d", e.StreamID))
+			case *h2kit.DataReceived:
+				got[e.StreamID] += len(e.Data)
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if want := []string{"push 2", fmt.Sprintf("response %d", id)}; !slices.Equal(order, want) || got[id] != 3 || got[2] != 0 {
+		t.Fatalf("frames %q, data %v; want %q and 3 bytes of the page only", order, got, want)
+	}
+	// The windows open: the page, then the pushed response, complete.
+	c.eng.UpdateSettings(h2kit.Settings{InitialWindowSize: 1 << 20})
+	c.eng.ConsumeData(id, 3)
+	fs, b := c.response(2)
+	if field(fs, ":status") != "200" || string(b) != "pushed" {
+		t.Fatalf("pushed response %v %q", fs, b)
+	}
+}
+
+// A handler that flushes the head of its page and then takes its time
+// gets its pushed responses sent meanwhile.
+func TestPushedResponseAfterFlush(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	addr := startH2C(t, pushPage(t, "<html>...</html>", true, release), nil)
+	c := h2cRaw(t, addr, h2kit.Config{})
+	id, _ := c.eng.SendRequest(reqFields("GET", addr, "/"), true)
+	ev := c.next()
+	if ev.kind != "push" || ev.id != id {
+		t.Fatalf("want PUSH_PROMISE, got %+v", ev)
+	}
+	fs, b := c.response(ev.id2)
+	if field(fs, ":status") != "200" || string(b) != "pushed" {
+		t.Fatalf("pushed response %v %q", fs, b)
 	}
 }
 

@@ -17,6 +17,17 @@
 // (internal/connloop); each request runs its handler in its own
 // goroutine, with net/http semantics: streaming bodies with flow control,
 // trailers, 1xx responses, push, http.ResponseController.
+//
+// A pushed response is sent after the head of the response that promised
+// it (its header section and first 16 KiB of body, or what its handler
+// wrote before calling Flush), or once that stream is over, whichever
+// handler is done first.
+//
+// A handler may answer without reading the whole request body: the rest
+// is then read and discarded, up to 256 KiB and for up to a second, after
+// which (or at once, when the declared content-length says more is left)
+// RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113,
+// Section 8.1).
 package h2server
 
 import (
@@ -100,6 +111,8 @@ type Server struct {
 	// Logger receives handler panics and connection errors. Default
 	// slog.Default().
 	Logger *slog.Logger
+
+	drainTimeout time.Duration // tests: drainTimeout when set
 
 	mu        sync.Mutex
 	conns     map[*serverConn]struct{}

@@ -50,6 +50,7 @@ type stream struct {
 	status        int
 	wroteHeader   bool // WriteHeader called with a final status
 	committed     bool // the final header section is queued
+	flushCalled   bool // Flush was called
 	handlerDone   bool
 	buf           []byte // response bytes not yet queued (net/http's bufio)
 	declared      []string
@@ -78,6 +79,7 @@ type stream struct {
 	end      bool // the handler is done: END_STREAM after out and trailers
 	rstCode  frame.ErrCode
 	rstReq   bool
+	flushed  bool  // the handler called Flush (see holdPush)
 	credit   int   // what the engine would take now (SendWindow), as of the owner's last look
 	err      error // the stream is over (reset, connection gone)
 	rsig     chan struct{}
@@ -87,7 +89,17 @@ type stream struct {
 	hdrSent bool
 	endSent bool
 	sent100 bool
-	pending bool // waiting in sc.pending for a handler slot
+	pending bool  // waiting in sc.pending for a handler slot
+	recvd   int64 // request body bytes received
+	reqLen  int64 // the request's content-length, -1 if unknown
+	// A pushed response waits for the head of the associated one (see
+	// holdPush): assoc is the associated stream while it has not sent its
+	// head, pushOpen says it has, held lists the pushed streams waiting
+	// for this one, bodySent counts the body bytes given to the engine.
+	assoc    *stream
+	held     []*stream
+	pushOpen bool
+	bodySent int64
 }
 
 var streamPool = sync.Pool{New: func() any {
@@ -204,7 +216,12 @@ func (st *stream) flush() {
 	}
 	st.mu.Lock()
 	over := st.flushLocked()
+	open := !st.pushOpen && st.hdrSent && (st.endSent || st.flushed || st.bodySent >= pushAfterBody)
 	st.mu.Unlock()
+	if open {
+		st.pushOpen = true
+		st.releaseHeld() // our head is in the engine: the pushed responses may follow
+	}
 	if over {
 		// The stream is done for the owner: reset, refused, or the whole
 		// response is in the engine (later DATA from the client is then
@@ -239,6 +256,9 @@ func (st *stream) flushLocked() bool {
 		st.err = errStreamClosed
 		return true
 	}
+	if st.assoc != nil {
+		return false // a pushed response waiting for the associated one
+	}
 	if st.want100 && !st.sent100 && !st.hdrSent && !st.hdrReady {
 		st.sent100 = true
 		eng.SendHeaders(st.id, continueFields, false)
@@ -271,6 +291,7 @@ func (st *stream) flushLocked() bool {
 			return true
 		}
 		st.outOff += n
+		st.bodySent += int64(n)
 		st.credit = eng.SendWindow(st.id)
 		if n > 0 {
 			if st.outOff == len(st.out) {
@@ -302,9 +323,50 @@ func (st *stream) finishLocked() bool {
 	st.endSent = true
 	st.err = errHandlerDone
 	if !st.inEOF {
-		st.sc.draining = append(st.sc.draining, st.id)
+		st.sc.startDrain(st)
 	}
 	return true
+}
+
+// pushAfterBody is how much of the associated response's body goes
+// before the responses pushed with it (holdPush): one frame's worth at
+// the default SETTINGS_MAX_FRAME_SIZE, enough for a page's head.
+const pushAfterBody = 16 << 10
+
+// holdPush makes the pushed stream p wait for the head of st's response:
+// its final header section and the first pushAfterBody bytes of its body
+// (all of it if shorter), or what the handler wrote before it first
+// called Flush; or until st is over (reset, closed). A client then sees
+// PUSH_PROMISE, the start of the response it asked for (where a page
+// refers to the pushed resources), then the pushed responses, sharing the
+// connection with the rest of it. Without this, the pushed handlers,
+// which run concurrently and are often done first (small static files),
+// would overtake the response the client is waiting for, in an order
+// that depends on goroutine scheduling; and their data would take the
+// window of a client that cannot yet take the response it asked for.
+// Only the owner looks at assoc: no lock per frame (owner).
+func (st *stream) holdPush(p *stream) {
+	if st.pushOpen || st.sc.streams[st.id] != st {
+		return
+	}
+	p.assoc = st
+	st.held = append(st.held, p)
+}
+
+// releaseHeld lets the pushed streams waiting for st send their responses
+// (owner).
+func (st *stream) releaseHeld() {
+	if len(st.held) == 0 {
+		return
+	}
+	held := st.held
+	st.held = nil
+	for _, p := range held {
+		p.assoc = nil
+		if !st.sc.gone.Load() {
+			p.flush()
+		}
+	}
 }
 
 // serve runs the handler (the stream's own goroutine).

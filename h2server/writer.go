@@ -339,6 +339,15 @@ func (w *responseWriter) FlushError() error {
 		}
 	}
 	st.buf = st.buf[:0]
+	if !st.flushCalled {
+		// The first Flush opens the way to the responses pushed on this
+		// stream, if they wait for it (holdPush).
+		st.flushCalled = true
+		st.mu.Lock()
+		st.flushed = true
+		st.mu.Unlock()
+		st.sc.markDirty(st)
+	}
 	return nil
 }
 
@@ -368,7 +377,10 @@ func (w *responseWriter) EnableFullDuplex() error { return nil }
 
 // Push promises a response for target (RFC 9113, Section 8.4) and serves
 // it with the handler, as a GET or HEAD request with opts.Header. It
-// returns http.ErrNotSupported when the client disabled push.
+// returns http.ErrNotSupported when the client disabled push. The pushed
+// response is sent once this one's head is (its header section and
+// first 16 KiB of body, or what was written before the first Flush), or
+// this stream is over.
 func (w *responseWriter) Push(target string, opts *http.PushOptions) error {
 	st := w.st
 	if st == nil {
