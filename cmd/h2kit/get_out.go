@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/h2kit/h2kit/internal/httpcommon"
 )
 
 // spoolMemory is how much a waiting slot keeps in memory before it spools
@@ -213,10 +212,10 @@ func appendHeaderLines(b []byte, status int, h http.Header) []byte {
 		names = append(names, k)
 	}
 	slices.SortFunc(names, func(x, y string) int {
-		return strings.Compare(httpcommon.LowerName(x), httpcommon.LowerName(y))
+		return strings.Compare(strings.ToLower(x), strings.ToLower(y))
 	})
 	for _, k := range names {
-		name := httpcommon.LowerName(k)
+		name := strings.ToLower(k)
 		for _, v := range h[k] {
 			b = appendSanitized(b, name)
 			b = append(b, ": "...)

@@ -1,13 +1,21 @@
 // Package connloop drives one sans-IO engine (h2kit.Conn) over a net.Conn.
 //
 // One goroutine, the owner, runs Loop.Run: it is the only one that touches
-// the engine. Two helpers do the blocking I/O: a reader goroutine reads
-// into one of two buffers and hands it over a channel (it gets the buffer
-// back once the owner has handled the events that alias it), and a writer
-// goroutine writes what AppendOutgoing produced, one Write per batch; while
+// the engine. Helpers do the blocking I/O: a reader goroutine reads into a
+// buffer and hands it over a channel (the owner recycles it once it has
+// handled the events that alias it), and a writer goroutine, started per
+// batch, writes what AppendOutgoing produced, one Write per batch; while
 // it writes, the engine keeps producing, so the next batch coalesces
 // everything that became ready meanwhile. Timers come from the engine's
 // Deadline (and the Handler's), with one time.Timer per connection.
+//
+// An idle connection is cheap: two goroutines (the owner and the reader)
+// and no I/O buffer. Read and write buffers come from pools and go back as
+// soon as their bytes are handled or written. On a plain TCP or Unix
+// connection (on Unix systems) the reader waits for readability without a
+// buffer and takes one only to read; on other connections (TLS, or with
+// Options.Reader) it waits in a Read with a small buffer and uses large
+// ones only while reads fill the buffer they were given.
 //
 // Other goroutines (HTTP handlers) talk to the owner through the Handler:
 // they queue their output in their own structures and call Wake, a
@@ -19,7 +27,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,8 +64,8 @@ type Options struct {
 	// Reader, if set, is read instead of the net.Conn (a bufio.Reader that
 	// holds buffered bytes, say).
 	Reader io.Reader
-	// ReadBufferSize is the size of each of the two read buffers.
-	// Default 32 KiB.
+	// ReadBufferSize is the size of the (pooled) buffers read into while
+	// data streams in. Default 32 KiB.
 	ReadBufferSize int
 	// MaxWriteBatch bounds the bytes taken from the engine for one Write.
 	// Default 256 KiB.
@@ -87,27 +94,39 @@ type Loop struct {
 	closeReq atomic.Bool
 	closeErr atomic.Pointer[error]
 
-	// Owner-only state.
 	readCh   chan readResult
-	free     chan []byte
-	writeCh  chan []byte
 	writeRes chan writeResult
-	wbuf     []byte
-	writing  bool
-	readErr  error
-	goAway   bool // the peer sent GOAWAY
-	timer    *time.Timer
-	timerAt  time.Time
+	writeFn  func()       // l.writeOne, started per batch (a method value allocates)
+	wout     *[]byte      // the batch for the next writeOne
+	held     atomic.Int64 // bytes of pooled buffers this Loop holds
+
+	// Owner-only state.
+	writing   bool
+	lastWrite int           // the last batch's length
+	wkeep     *[]byte       // a large write buffer kept for the next batch
+	wused     bool          // wkeep was used since keepUntil was set
+	keepUntil time.Time     // when to check whether wkeep is still used
+	keepWrite time.Duration // how long to keep wkeep unused (keepWriteFor)
+	readErr   error
+	goAway    bool // the peer sent GOAWAY
+	timer     *time.Timer
+	timerAt   time.Time
+
+	// Reader-only state.
+	raw      rawReader // a plain socket, read directly (rawread_unix.go)
+	bigRead  bool      // the last read filled its buffer: the next one gets a large one
+	readSize int       // the small buffer's size, at most opts.ReadBufferSize
 }
 
+// readResult is one read: buf (pooled, nil if no buffer) holds n bytes.
 type readResult struct {
-	buf []byte
+	buf *[]byte
 	n   int
 	err error
 }
 
 type writeResult struct {
-	buf []byte
+	buf *[]byte
 	err error
 }
 
@@ -122,22 +141,25 @@ func New(nc net.Conn, eng *h2kit.Conn, h Handler, opts Options) *Loop {
 	if opts.LingerTimeout == 0 {
 		opts.LingerTimeout = time.Second
 	}
+	l := &Loop{
+		nc:        nc,
+		eng:       eng,
+		h:         h,
+		wake:      make(chan struct{}, 1),
+		quit:      make(chan struct{}),
+		done:      make(chan struct{}),
+		readCh:    make(chan readResult),
+		writeRes:  make(chan writeResult),
+		readSize:  min(smallReadSize, opts.ReadBufferSize),
+		keepWrite: keepWriteFor,
+	}
+	l.writeFn = l.writeOne
 	if opts.Reader == nil {
 		opts.Reader = nc
+		l.raw = newRawReader(nc)
 	}
-	return &Loop{
-		nc:       nc,
-		eng:      eng,
-		h:        h,
-		opts:     opts,
-		wake:     make(chan struct{}, 1),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
-		readCh:   make(chan readResult),
-		free:     make(chan []byte, 2),
-		writeCh:  make(chan []byte),
-		writeRes: make(chan writeResult),
-	}
+	l.opts = opts
+	return l
 }
 
 // Engine returns the engine. Only the owner goroutine (inside Handler
@@ -193,11 +215,7 @@ func (l *Loop) Run() (err error) {
 	l.timer.Stop()
 	defer l.timer.Stop()
 
-	for range 2 {
-		l.free <- getBuf(l.opts.ReadBufferSize)
-	}
 	go l.readLoop()
-	go l.writeLoop()
 
 	if len(l.opts.Prefix) > 0 {
 		l.eng.Receive(l.opts.Prefix, time.Now())
@@ -212,6 +230,7 @@ func (l *Loop) Run() (err error) {
 		}
 	}
 	l.flushLast()
+	l.releaseWrite()
 	// The connection is over for the application before the linger.
 	l.h.Closed(err)
 	l.linger()
@@ -231,9 +250,10 @@ func (l *Loop) loop() error {
 		select {
 		case r := <-l.readCh:
 			if r.n > 0 {
-				l.eng.Receive(r.buf[:r.n], time.Now())
+				l.eng.Receive((*r.buf)[:r.n], time.Now())
 				l.dispatch()
 			}
+			l.putReadBuf(r.buf) // the events that alias it are handled
 			if r.err != nil {
 				l.readErr = r.err
 				if l.eng.Err() == nil {
@@ -243,8 +263,6 @@ func (l *Loop) loop() error {
 					// The peer went away in the middle of the connection.
 					return ErrPeerClosed
 				}
-			} else {
-				l.free <- r.buf
 			}
 		case <-l.wake:
 			if l.closeReq.Load() {
@@ -258,17 +276,14 @@ func (l *Loop) loop() error {
 			}
 			l.h.Wake()
 		case w := <-l.writeRes:
-			l.writing = false
-			l.wbuf = w.buf[:0]
-			if cap(l.wbuf) > 4*l.opts.MaxWriteBatch {
-				l.wbuf = nil
-			}
+			l.writeDone(w.buf)
 			if w.err != nil {
 				return w.err
 			}
 		case <-l.timer.C:
 			l.timerAt = time.Time{}
 			now := time.Now()
+			l.keepTimer(now)
 			l.eng.Advance(now)
 			if d := l.h.Deadline(); !d.IsZero() && !now.Before(d) {
 				l.h.Timer(now)
@@ -285,7 +300,8 @@ func (l *Loop) pump() {
 	if l.writing || !l.eng.WantWrite() {
 		return
 	}
-	b := l.wbuf[:0]
+	p := l.getWriteBuf()
+	b := (*p)[:0]
 	for l.eng.WantWrite() && len(b) < l.opts.MaxWriteBatch {
 		b = l.eng.AppendOutgoing(b)
 		// AppendOutgoing may report WindowUpdated; the Handler may then
@@ -293,11 +309,8 @@ func (l *Loop) pump() {
 		l.dispatch()
 	}
 	l.h.Written()
-	if len(b) > 0 {
-		l.writing = true
-		l.wbuf = nil
-		l.writeCh <- b
-	}
+	*p = b
+	l.startWrite(p)
 }
 
 func (l *Loop) dispatch() {
@@ -313,6 +326,9 @@ func (l *Loop) setTimer() {
 	d := l.eng.Deadline()
 	if hd := l.h.Deadline(); !hd.IsZero() && (d.IsZero() || hd.Before(d)) {
 		d = hd
+	}
+	if kd := l.keepUntil; l.wkeep != nil && (d.IsZero() || kd.Before(d)) {
+		d = kd
 	}
 	if d.Equal(l.timerAt) {
 		return
@@ -336,21 +352,18 @@ func (l *Loop) flushLast() {
 	}
 	for {
 		if !l.writing && l.eng.WantWrite() {
-			b := l.eng.AppendOutgoing(l.wbuf[:0])
+			p := l.getWriteBuf()
+			*p = l.eng.AppendOutgoing((*p)[:0])
 			for ev := l.eng.NextEvent(); ev != nil; ev = l.eng.NextEvent() {
 			}
-			if len(b) > 0 {
-				l.writing = true
-				l.writeCh <- b
-			}
+			l.startWrite(p)
 		}
 		if !l.writing {
 			return
 		}
 		select {
 		case w := <-l.writeRes:
-			l.writing = false
-			l.wbuf = w.buf[:0]
+			l.writeDone(w.buf)
 			if w.err != nil {
 				l.readErr = w.err // no linger on a broken connection
 				return
@@ -377,88 +390,12 @@ func (l *Loop) linger() {
 	for {
 		select {
 		case r := <-l.readCh:
+			l.putReadBuf(r.buf)
 			if r.err != nil {
 				return
 			}
-			l.free <- r.buf
 		case <-t.C:
 			return
 		}
-	}
-}
-
-// readLoop is the reader goroutine. When it exits it recycles the
-// buffers it holds: the owner no longer touches them once quit is closed.
-func (l *Loop) readLoop() {
-	var buf []byte
-	defer func() {
-		putBuf(buf)
-		for {
-			select {
-			case b := <-l.free:
-				putBuf(b)
-			default:
-				return
-			}
-		}
-	}()
-	for {
-		buf = nil
-		select {
-		case buf = <-l.free:
-		case <-l.quit:
-			return
-		}
-		n, err := l.opts.Reader.Read(buf)
-		if n == 0 && err == nil {
-			l.free <- buf
-			continue
-		}
-		select {
-		case l.readCh <- readResult{buf, n, err}:
-			buf = nil // the owner's now
-		case <-l.quit:
-			return
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// writeLoop is the writer goroutine.
-func (l *Loop) writeLoop() {
-	for {
-		var b []byte
-		select {
-		case b = <-l.writeCh:
-		case <-l.quit:
-			return
-		}
-		if l.opts.WriteTimeout > 0 {
-			l.nc.SetWriteDeadline(time.Now().Add(l.opts.WriteTimeout))
-		}
-		_, err := l.nc.Write(b)
-		select {
-		case l.writeRes <- writeResult{b, err}:
-		case <-l.quit:
-			return
-		}
-	}
-}
-
-// bufPool recycles the read buffers of finished loops.
-var bufPool sync.Pool
-
-func getBuf(size int) []byte {
-	if p, ok := bufPool.Get().(*[]byte); ok && cap(*p) >= size {
-		return (*p)[:size]
-	}
-	return make([]byte, size)
-}
-
-func putBuf(b []byte) {
-	if b != nil {
-		bufPool.Put(&b)
 	}
 }

@@ -1,0 +1,220 @@
+package connloop
+
+import (
+	"sync"
+	"time"
+)
+
+// The buffers. An idle connection should hold none: thousands of them
+// must not cost a read buffer each. So buffers come from pools, the reader
+// takes one just before a read and the owner gives it back once it has
+// handled the events that alias it; the owner takes a write buffer per
+// batch and gives it back once the writer is done with it.
+//
+// A read needs a buffer before it blocks, and a Read on a quiet connection
+// blocks for as long as the connection stays quiet. On a plain socket (see
+// newRawReader) the reader waits for readability without a buffer and
+// reads into a large one, given back as soon as the owner handled it (a
+// burst costs no more than before: two large buffers in flight, one being
+// read into, one being handled). Otherwise it
+// reads into a small buffer, and into a large one only after a read filled
+// the buffer it had: while data streams in. A read that comes back short
+// (the input is drained) puts it back to small buffers, so a connection
+// that goes quiet holds at most a small buffer, unless its last read
+// filled a large buffer exactly.
+
+// smallReadSize is the size of the buffer a Read waits with on a
+// connection that cannot wait for readability without one.
+const smallReadSize = 4 << 10
+
+// smallWriteSize separates small write buffers (control frames, headers,
+// small responses) from large ones, pooled apart so that a large batch
+// does not start in a small buffer and grow it again.
+const smallWriteSize = 16 << 10
+
+// keepWriteFor is how long a Loop keeps a large write buffer without using it.
+const keepWriteFor = time.Second
+
+var (
+	smallPool      sync.Pool // *[]byte, read buffers of capacity smallReadSize or more
+	largePool      sync.Pool // *[]byte, larger read buffers
+	smallWritePool sync.Pool // *[]byte, length 0, capacity up to smallWriteSize
+	largeWritePool sync.Pool // *[]byte, length 0, larger
+)
+
+// getReadBuf returns a pooled buffer of length size.
+func (l *Loop) getReadBuf(size int) *[]byte {
+	pool := &largePool
+	if size <= smallReadSize {
+		pool = &smallPool
+	}
+	p, _ := pool.Get().(*[]byte)
+	if p == nil || cap(*p) < size {
+		b := make([]byte, max(size, smallReadSize))
+		p = &b
+	}
+	*p = (*p)[:size]
+	l.held.Add(int64(cap(*p)))
+	return p
+}
+
+// putReadBuf recycles a buffer of getReadBuf (nil: none).
+func (l *Loop) putReadBuf(p *[]byte) {
+	if p == nil {
+		return
+	}
+	l.held.Add(-int64(cap(*p)))
+	if cap(*p) <= smallReadSize {
+		smallPool.Put(p)
+	} else {
+		largePool.Put(p)
+	}
+}
+
+// readLoop is the reader goroutine: it reads and hands what it read to the
+// owner, until an error or quit. It holds at most one buffer, the owner at
+// most another one.
+func (l *Loop) readLoop() {
+	for {
+		var r readResult
+		if l.raw.ok() {
+			r = l.rawRead()
+		} else {
+			r = l.read()
+		}
+		if r.n == 0 && r.err == nil {
+			l.putReadBuf(r.buf)
+			continue
+		}
+		select {
+		case l.readCh <- r:
+			// The owner's now.
+		case <-l.quit:
+			l.putReadBuf(r.buf)
+			return
+		}
+		if r.err != nil {
+			return
+		}
+	}
+}
+
+// read reads from opts.Reader into a small buffer, or a large one if the
+// last read filled its buffer.
+func (l *Loop) read() readResult {
+	size := l.readSize
+	if l.bigRead {
+		size = l.opts.ReadBufferSize
+	}
+	p := l.getReadBuf(size)
+	n, err := l.opts.Reader.Read(*p)
+	l.bigRead = n == len(*p)
+	return readResult{p, n, err}
+}
+
+// getWriteBuf returns an empty write buffer (owner): the one kept since
+// the last batch, or a pooled one, large if the last batch was large.
+func (l *Loop) getWriteBuf() *[]byte {
+	if p := l.wkeep; p != nil {
+		l.wkeep = nil
+		l.wused = true
+		l.held.Add(-int64(cap(*p)))
+		return p
+	}
+	if l.lastWrite > smallWriteSize {
+		if p, ok := largeWritePool.Get().(*[]byte); ok {
+			return p
+		}
+		// Room for twice the last batch, rather than growing to it.
+		b := make([]byte, 0, 2*l.lastWrite)
+		return &b
+	}
+	if p, ok := smallWritePool.Get().(*[]byte); ok {
+		return p
+	}
+	return new([]byte)
+}
+
+// putWriteBuf recycles a write buffer (owner).
+func (l *Loop) putWriteBuf(p *[]byte) {
+	*p = (*p)[:0]
+	switch c := cap(*p); {
+	case c <= smallWriteSize:
+		smallWritePool.Put(p)
+	case c <= 4*l.opts.MaxWriteBatch:
+		largeWritePool.Put(p)
+	}
+}
+
+// startWrite has *p written by a new writer goroutine (owner), or
+// recycles it if it is empty.
+func (l *Loop) startWrite(p *[]byte) {
+	if len(*p) == 0 {
+		l.putWriteBuf(p)
+		return
+	}
+	l.held.Add(int64(cap(*p)))
+	l.writing = true
+	l.wout = p
+	go l.writeFn()
+}
+
+// writeDone takes the writer's result back (owner). A large buffer stays
+// with the Loop for the next batches, until keepWriteFor passes
+// without one (see keepTimer): a pool would do, but a pool mixes buffers of
+// all sizes and the GC empties it, and a busy connection would grow a new
+// buffer after every GC.
+func (l *Loop) writeDone(p *[]byte) {
+	l.writing = false
+	l.lastWrite = len(*p)
+	if c := cap(*p); c > smallWriteSize && c <= 4*l.opts.MaxWriteBatch && l.keepWrite > 0 {
+		*p = (*p)[:0]
+		l.wkeep = p // still held
+		if l.keepUntil.IsZero() {
+			l.keepUntil = time.Now().Add(l.keepWrite)
+		}
+		return
+	}
+	l.held.Add(-int64(cap(*p)))
+	l.putWriteBuf(p)
+}
+
+// keepTimer runs when keepUntil has passed (owner): the kept write buffer
+// goes back to its pool unless a batch used it since the last time.
+func (l *Loop) keepTimer(now time.Time) {
+	if l.wkeep == nil || now.Before(l.keepUntil) {
+		return
+	}
+	if l.wused {
+		l.wused = false
+		l.keepUntil = now.Add(l.keepWrite)
+		return
+	}
+	l.releaseWrite()
+}
+
+// releaseWrite gives the kept write buffer back (owner).
+func (l *Loop) releaseWrite() {
+	if p := l.wkeep; p != nil {
+		l.wkeep = nil
+		l.held.Add(-int64(cap(*p)))
+		l.putWriteBuf(p)
+	}
+	l.keepUntil = time.Time{}
+}
+
+// writeOne is a writer goroutine: it writes one batch, l.wout, and
+// reports. A goroutine per batch costs about what handing the batch to a
+// long-lived writer would, and an idle connection keeps no writer (nor
+// the stack a deep Write, through TLS say, grew).
+func (l *Loop) writeOne() {
+	p := l.wout
+	if l.opts.WriteTimeout > 0 {
+		l.nc.SetWriteDeadline(time.Now().Add(l.opts.WriteTimeout))
+	}
+	_, err := l.nc.Write(*p)
+	select {
+	case l.writeRes <- writeResult{p, err}:
+	case <-l.quit:
+	}
+}

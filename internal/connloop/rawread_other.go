@@ -1,0 +1,14 @@
+//go:build !unix
+
+package connloop
+
+import "net"
+
+// rawReader: reading the socket directly is done on Unix systems only.
+type rawReader struct{}
+
+func (*rawReader) ok() bool { return false }
+
+func newRawReader(net.Conn) rawReader { return rawReader{} }
+
+func (l *Loop) rawRead() readResult { panic("connloop: no raw reads") }
