@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 )
 
 // spoolMemory is how much a waiting slot keeps in memory before it spools
