@@ -443,7 +443,8 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
 		return
 	}
-	req, err := sc.newRequest(&h, endStream)
+	var req http.Request // copied by WithContext in startStream: stays on the stack
+	err = sc.newRequest(&req, &h, endStream)
 	if err != nil {
 		// A :path that is no request target (RFC 9110, Section 15.5.1),
 		// answered without a handler. Not a reset: those the client
@@ -455,13 +456,13 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 		}
 		return
 	}
-	sc.startStream(id, req, endStream, false)
+	sc.startStream(id, &req, endStream, false)
 }
 
 var badRequestFields = []hpack.Field{{Name: ":status", Value: "400"}, {Name: "content-length", Value: "0"}}
 
-// newRequest builds the *http.Request of a request head (owner).
-func (sc *serverConn) newRequest(h *httpcommon.Request, endStream bool) (*http.Request, error) {
+// newRequest builds in req the http.Request of a request head (owner).
+func (sc *serverConn) newRequest(req *http.Request, h *httpcommon.Request, endStream bool) error {
 	var u *url.URL
 	var err error
 	if h.Method == http.MethodConnect && h.Protocol == "" {
@@ -469,10 +470,10 @@ func (sc *serverConn) newRequest(h *httpcommon.Request, endStream bool) (*http.R
 	} else {
 		u, err = url.ParseRequestURI(h.Path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	req := &http.Request{
+	*req = http.Request{
 		Method:     h.Method,
 		URL:        u,
 		Proto:      "HTTP/2.0",
@@ -496,7 +497,7 @@ func (sc *serverConn) newRequest(h *httpcommon.Request, endStream bool) (*http.R
 	default:
 		req.ContentLength = h.ContentLength
 	}
-	return req, nil
+	return nil
 }
 
 // startStream creates the stream record and runs the handler (owner).
@@ -526,12 +527,11 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 			st.expect100 = true
 		}
 	}
-	req = req.WithContext(ctx)
-	st.req = req
+	st.req = req.WithContext(ctx) // a copy: req itself does not escape
 	sc.streams[id] = st
 	if pushed {
 		sc.handlers.Add(1)
-		go st.serve()
+		goServe(st)
 	} else {
 		st.pending = true
 		sc.pending = append(sc.pending, st)
@@ -557,7 +557,7 @@ func (sc *serverConn) startPending() {
 		sc.pending = sc.pending[:copy(sc.pending, sc.pending[1:])]
 		st.pending = false
 		sc.handlers.Add(1)
-		go st.serve()
+		goServe(st)
 	}
 	sc.npending.Store(0)
 }

@@ -199,14 +199,16 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out = &syncWriter{w: out}
+	aw := newAsyncWriter(out)
+	defer aw.Close()
+	out = aw
 	logger := slog.New(slog.NewTextHandler(out, nil))
 	tracked := newConnTracker()
 	var trace *traceOutput
 	if o.verbose {
 		trace = newTraceOutput(out, start)
 	}
-	handler = accessLog(handler, logger, o.verbose)
+	handler = textAccessLog(handler, out, o.verbose) // as accessLog with logger, cheaper
 
 	srv := &h2server.Server{Handler: handler, Logger: logger}
 	if trace != nil {
@@ -357,8 +359,88 @@ func serveURLHost(addr string, la net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// syncWriter serializes writes from the connections, the log and the
-// tracer to one writer.
+// asyncWriter serializes writes from the connections, the access log and
+// the tracer to one writer, and takes the writing off the requests' path:
+// Write appends to a buffer and a flusher goroutine writes it out as soon
+// as it can, so that a handler does not wait on the terminal and lines
+// that come together (under load) go out in one write. Close writes what
+// is left.
+type asyncWriter struct {
+	w    io.Writer
+	kick chan struct{} // capacity 1: something to write
+	quit chan struct{}
+	done chan struct{}
+
+	mu    sync.Mutex
+	buf   []byte
+	wmu   sync.Mutex // held while writing to w: keeps the order
+	spare []byte     // the flusher's buffer (under wmu)
+}
+
+// asyncMaxBuffer bounds the buffered output: past it, Write writes
+// itself (a slow terminal slows the server rather than filling memory).
+const asyncMaxBuffer = 1 << 20
+
+func newAsyncWriter(w io.Writer) *asyncWriter {
+	a := &asyncWriter{w: w, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go a.flusher()
+	return a
+}
+
+func (a *asyncWriter) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	a.buf = append(a.buf, p...)
+	full := len(a.buf) >= asyncMaxBuffer
+	a.mu.Unlock()
+	if full {
+		a.flush()
+		return len(p), nil
+	}
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// flush writes what is buffered.
+func (a *asyncWriter) flush() {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	a.mu.Lock()
+	b := a.buf
+	a.buf = a.spare[:0]
+	a.mu.Unlock()
+	if len(b) > 0 {
+		a.w.Write(b)
+	}
+	if cap(b) > asyncMaxBuffer {
+		b = nil // do not keep a buffer a burst grew
+	}
+	a.spare = b
+}
+
+func (a *asyncWriter) flusher() {
+	defer close(a.done)
+	for {
+		select {
+		case <-a.kick:
+			a.flush()
+		case <-a.quit:
+			return
+		}
+	}
+}
+
+// Close stops the flusher and writes what is left. Writes after it are
+// buffered and not written.
+func (a *asyncWriter) Close() {
+	close(a.quit)
+	<-a.done
+	a.flush()
+}
+
+// syncWriter serializes writes from several goroutines to one writer.
 type syncWriter struct {
 	mu sync.Mutex
 	w  io.Writer

@@ -4,6 +4,7 @@ package main
 // docroot) and its push rules (--push PATH=ASSET,...).
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // pushRules maps a request path to the assets pushed with it (--push,
@@ -95,6 +97,40 @@ func withPush(h http.Handler, rules pushRules) http.Handler {
 // the directory, symbolic links included (os.Root).
 type rootHandler struct {
 	fsys fs.FS // root.FS() of the directory
+
+	mu    sync.RWMutex
+	cache map[string]*cachedFile // small files, by name
+}
+
+// cachedFile is the content of a small file as it was when read, with
+// the stat that identifies it: it is served while a stat of the name
+// still matches (same file, size, mode and modification time), one stat
+// rather than an open, a stat, reads and a close, as nghttpd keeps its
+// files open.
+type cachedFile struct {
+	st   fs.FileInfo
+	data []byte
+}
+
+// Bounds of the file cache.
+const (
+	fileCacheMaxSize    = 64 << 10 // bytes of one file
+	fileCacheMaxEntries = 256
+)
+
+// memFile is a cached file opened: an fs.File and an io.ReadSeeker.
+type memFile struct {
+	*bytes.Reader
+	st fs.FileInfo
+}
+
+func (f *memFile) Stat() (fs.FileInfo, error) { return f.st, nil }
+func (f *memFile) Close() error               { return nil }
+
+// sameFile reports whether two stats of a name show the same, unchanged
+// file.
+func sameFile(a, b fs.FileInfo) bool {
+	return a.Size() == b.Size() && a.Mode() == b.Mode() && a.ModTime().Equal(b.ModTime()) && os.SameFile(a, b)
 }
 
 // newRootHandler opens dir for serving.
@@ -129,6 +165,18 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if strings.HasSuffix(r.URL.Path, "/") {
+		// Most likely a directory: open its index.html at once, one
+		// open rather than two (the directory's, then the file's). Any
+		// failure takes the general path below, which answers it.
+		if f, st, err := h.open(path.Join(name, "index.html")); err == nil {
+			if st.Mode().IsRegular() {
+				h.serveFile(w, r, f, st)
+				return
+			}
+			f.Close()
+		}
+	}
 	f, st, err := h.open(name)
 	if err != nil {
 		h.fail(w, r, err)
@@ -153,11 +201,17 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	defer f.Close()
 	if !st.Mode().IsRegular() {
+		f.Close()
 		http.NotFound(w, r)
 		return
 	}
+	h.serveFile(w, r, f, st)
+}
+
+// serveFile serves the regular file f and closes it.
+func (h *rootHandler) serveFile(w http.ResponseWriter, r *http.Request, f fs.File, st fs.FileInfo) {
+	defer f.Close()
 	rs, ok := f.(io.ReadSeeker)
 	if !ok {
 		http.Error(w, "500 internal server error", http.StatusInternalServerError)
@@ -166,8 +220,17 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, st.Name(), st.ModTime(), rs)
 }
 
-// open opens name under the root and stats it.
+// open opens name under the root and stats it. A small regular file is
+// served from the cache while its stat shows it unchanged.
 func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
+	h.mu.RLock()
+	c := h.cache[name]
+	h.mu.RUnlock()
+	if c != nil {
+		if st, err := fs.Stat(h.fsys, name); err == nil && sameFile(st, c.st) {
+			return &memFile{bytes.NewReader(c.data), c.st}, c.st, nil
+		}
+	}
 	f, err := h.fsys.Open(name)
 	if err != nil {
 		return nil, nil, err
@@ -177,7 +240,34 @@ func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
 		f.Close()
 		return nil, nil, err
 	}
-	return f, st, nil
+	if !st.Mode().IsRegular() || st.Size() > fileCacheMaxSize {
+		return f, st, nil
+	}
+	data := make([]byte, st.Size())
+	if n, err := io.ReadFull(f, data); err != nil || n != len(data) {
+		// Changing while read: serve it uncached.
+		if s, ok := f.(io.Seeker); ok {
+			if _, err := s.Seek(0, io.SeekStart); err == nil {
+				return f, st, nil
+			}
+		}
+		f.Close()
+		return nil, nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	f.Close()
+	h.mu.Lock()
+	if h.cache == nil {
+		h.cache = make(map[string]*cachedFile)
+	}
+	if len(h.cache) >= fileCacheMaxEntries {
+		for k := range h.cache { // drop one, any
+			delete(h.cache, k)
+			break
+		}
+	}
+	h.cache[name] = &cachedFile{st: st, data: data}
+	h.mu.Unlock()
+	return &memFile{bytes.NewReader(data), st}, st, nil
 }
 
 // fail answers an open error: 403 for a permission error, else 404

@@ -10,12 +10,16 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/h2kit/h2kit"
 )
@@ -24,6 +28,98 @@ import (
 // bytes, duration, proto, remote. With verbose (-v, where the frames
 // show the HTTP/2 requests), only requests of other protocols are logged.
 func accessLog(h http.Handler, logger *slog.Logger, verbose bool) http.Handler {
+	return accessLogFunc(h, verbose, func(r *http.Request, status int, bytes int64, start time.Time) {
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.RequestURI()),
+			slog.Int("status", status),
+			slog.Int64("bytes", bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("proto", r.Proto),
+			slog.String("remote", r.RemoteAddr),
+		)
+	})
+}
+
+// textAccessLog is accessLog with a logger slog.New(slog.NewTextHandler(out,
+// nil)), its lines formatted here, at a fraction of the cost: the same
+// text, written to out in one Write per line as the handler does.
+func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
+	return accessLogFunc(h, verbose, func(r *http.Request, status int, bytes int64, start time.Time) {
+		now := time.Now()
+		p := linePool.Get().(*[]byte)
+		b := appendAccessLine((*p)[:0], now, r.Method, r.URL.RequestURI(), status, bytes, now.Sub(start), r.Proto, r.RemoteAddr)
+		out.Write(b)
+		*p = b
+		linePool.Put(p)
+	})
+}
+
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// appendAccessLine appends the access-log line of a request as slog's
+// TextHandler (default options) writes it for the record of accessLog.
+func appendAccessLine(b []byte, t time.Time, method, path string, status int, bytes int64, d time.Duration, proto, remote string) []byte {
+	// The time as slog writes it: RFC 3339, milliseconds, no monotonic
+	// reading.
+	const prefixLen = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	b = append(b, "time="...)
+	n += len("time=")
+	b = t.Round(0).Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
+	b = append(b[:n+prefixLen], b[n+prefixLen+1:]...)
+	b = append(b, " level=INFO msg=request method="...)
+	b = appendLogString(b, method)
+	b = append(b, " path="...)
+	b = appendLogString(b, path)
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, " bytes="...)
+	b = strconv.AppendInt(b, bytes, 10)
+	b = append(b, " duration="...)
+	b = append(b, d.String()...)
+	b = append(b, " proto="...)
+	b = appendLogString(b, proto)
+	b = append(b, " remote="...)
+	b = appendLogString(b, remote)
+	return append(b, '\n')
+}
+
+// appendLogString appends a string value as slog's TextHandler does:
+// quoted when it is empty or holds a space, '=', '"', a control
+// character or anything unprintable or invalid.
+func appendLogString(b []byte, s string) []byte {
+	if logNeedsQuoting(s) {
+		return strconv.AppendQuote(b, s)
+	}
+	return append(b, s...)
+}
+
+func logNeedsQuoting(s string) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c <= ' ' || c == '=' || c == '"' {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// accessLogFunc wraps h to call log after each request with its status,
+// the body bytes written and when it started.
+func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, status int, bytes int64, start time.Time)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if verbose && r.ProtoMajor == 2 {
 			h.ServeHTTP(w, r)
@@ -36,15 +132,7 @@ func accessLog(h http.Handler, logger *slog.Logger, verbose bool) http.Handler {
 			if status == 0 {
 				status = http.StatusOK // nothing written: net/http sends 200
 			}
-			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.RequestURI()),
-				slog.Int("status", status),
-				slog.Int64("bytes", lw.bytes),
-				slog.Duration("duration", time.Since(start)),
-				slog.String("proto", r.Proto),
-				slog.String("remote", r.RemoteAddr),
-			)
+			log(r, status, lw.bytes, start)
 		}()
 		h.ServeHTTP(lw, r)
 	})

@@ -6,7 +6,11 @@
 // handled the events that alias it), and a writer goroutine, started per
 // batch, writes what AppendOutgoing produced, one Write per batch; while
 // it writes, the engine keeps producing, so the next batch coalesces
-// everything that became ready meanwhile. Timers come from the engine's
+// everything that became ready meanwhile. On a plain socket the owner
+// first writes what the socket takes without blocking, and starts a
+// writer only for the rest. When woken by the application, the owner
+// yields first, so that the handlers that are ready to run queue their
+// output for the same batch. Timers come from the engine's
 // Deadline (and the Handler's), with one time.Timer per connection.
 //
 // An idle connection is cheap: two goroutines (the owner and the reader)
@@ -27,6 +31,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -98,6 +103,7 @@ type Loop struct {
 	writeRes chan writeResult
 	writeFn  func()       // l.writeOne, started per batch (a method value allocates)
 	wout     *[]byte      // the batch for the next writeOne
+	woff     int          // where writeOne starts in it (the owner wrote the rest)
 	held     atomic.Int64 // bytes of pooled buffers this Loop holds
 
 	// Owner-only state.
@@ -265,6 +271,16 @@ func (l *Loop) loop() error {
 				}
 			}
 		case <-l.wake:
+			// Let the goroutines that are ready to run (often handlers
+			// of this connection, started by the same read) run first:
+			// their output then goes out in this batch, in one write,
+			// rather than each response in a write of its own. Their
+			// wakes are merged into this one.
+			runtime.Gosched()
+			select {
+			case <-l.wake:
+			default:
+			}
 			if l.closeReq.Load() {
 				reason := "closed"
 				if p := l.closeErr.Load(); p != nil {
