@@ -178,52 +178,25 @@ func parseHeaderFlag(s string) (hpack.Field, error) {
 // be mixed. It returns flag.ErrHelp for -h.
 func parseBenchArgs(args []string) (*benchOptions, error) {
 	o := &benchOptions{}
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are returned; usage is printed by the caller
-	intVar := func(p *int, short, long string, def int) {
-		fs.IntVar(p, short, def, "")
-		fs.IntVar(p, long, def, "")
-	}
-	boolVar := func(p *bool, short, long string) {
-		if short != "" {
-			fs.BoolVar(p, short, false, "")
-		}
-		fs.BoolVar(p, long, false, "")
-	}
+	fs := newFlags("bench")
+	intVar, boolVar := fs.integer, fs.boolean
 	intVar(&o.requests, "n", "requests", 1)
 	intVar(&o.conns, "c", "clients", 1)
 	intVar(&o.streams, "m", "max-concurrent-streams", 1)
 	intVar(&o.windowBits, "w", "window-bits", 30)
 	intVar(&o.connWindowBits, "W", "connection-window-bits", 30)
-	for _, name := range []string{"D", "duration"} {
-		fs.Var(durationFlag{&o.duration}, name, "")
-	}
-	for _, name := range []string{"T", "timeout"} {
-		fs.Var(durationFlag{&o.timeout}, name, "")
-	}
-	for _, name := range []string{"H", "header"} {
-		fs.Var(headerList{&o.headers}, name, "")
-	}
-	fs.StringVar(&o.dataFile, "d", "", "")
-	fs.StringVar(&o.dataFile, "data", "", "")
+	fs.value(durationFlag{&o.duration}, "D", "duration")
+	fs.value(durationFlag{&o.timeout}, "T", "timeout")
+	fs.value(headerList{&o.headers}, "H", "header")
+	fs.str(&o.dataFile, "d", "data")
 	boolVar(&o.upgrade, "u", "upgrade")
 	boolVar(&o.insecure, "k", "insecure")
 	boolVar(&o.json, "", "json")
 
-	var rawURLs []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		rawURLs = append(rawURLs, args[0])
-		args = args[1:]
+	rawURLs, set, err := fs.parse(args)
+	if err != nil {
+		return nil, err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	if len(rawURLs) == 0 {
 		return nil, errors.New("no URL given")

@@ -279,25 +279,9 @@ func readData(arg string, stdin io.Reader) ([]byte, error) {
 // mixed. stdin serves -d @-. It returns flag.ErrHelp for -h.
 func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	o := &getOptions{multiply: 1}
-	fs := flag.NewFlagSet("get", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are returned; usage is printed by the caller
+	fs := newFlags("get")
 	var data string
-	strVar := func(p *string, short, long string) {
-		if short != "" {
-			fs.StringVar(p, short, "", "")
-		}
-		fs.StringVar(p, long, "", "")
-	}
-	boolVar := func(p *bool, short, long string) {
-		if short != "" {
-			fs.BoolVar(p, short, false, "")
-		}
-		fs.BoolVar(p, long, false, "")
-	}
-	varBoth := func(v flag.Value, short, long string) {
-		fs.Var(v, short, "")
-		fs.Var(v, long, "")
-	}
+	strVar, boolVar, varBoth := fs.str, fs.boolean, fs.value
 	boolVar(&o.verbose, "v", "verbose")
 	boolVar(&o.nullOut, "n", "null-out")
 	strVar(&o.output, "o", "output")
@@ -306,8 +290,7 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	varBoth(headerList{&o.headers}, "H", "header")
 	strVar(&data, "d", "data")
 	strVar(&o.method, "X", "method")
-	fs.IntVar(&o.multiply, "m", 1, "")
-	fs.IntVar(&o.multiply, "multiply", 1, "")
+	fs.integer(&o.multiply, "m", "multiply", 1)
 	varBoth(windowFlag{&o.windowBits, &o.windowSet}, "w", "window-bits")
 	varBoth(windowFlag{&o.connWindowBits, &o.connWindowSet}, "W", "connection-window-bits")
 	boolVar(&o.insecure, "k", "insecure")
@@ -324,20 +307,10 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	varBoth(durationFlag{&o.timeout}, "t", "timeout")
 
 	args = expandShortFlags(args)
-	var rawURLs []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		rawURLs = append(rawURLs, args[0])
-		args = args[1:]
+	rawURLs, set, err := fs.parse(args)
+	if err != nil {
+		return nil, err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	if len(rawURLs) == 0 {
 		return nil, errors.New("no URL given")

@@ -107,42 +107,21 @@ type serveOptions struct {
 // flag.ErrHelp for -h.
 func parseServeArgs(args []string) (*serveOptions, error) {
 	o := &serveOptions{push: pushRules{}, shutdownTimeout: serveDefaultShutdown}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are returned; usage is printed by the caller
-	strVar := func(p *string, short, long string) {
-		if short != "" {
-			fs.StringVar(p, short, "", "")
-		}
-		fs.StringVar(p, long, "", "")
-	}
-	boolVar := func(p *bool, short, long string) {
-		if short != "" {
-			fs.BoolVar(p, short, false, "")
-		}
-		fs.BoolVar(p, long, false, "")
-	}
+	fs := newFlags("serve")
+	strVar, boolVar := fs.str, fs.boolean
 	strVar(&o.addr, "a", "addr")
 	boolVar(&o.h2c, "", "h2c")
 	strVar(&o.certFile, "", "cert")
 	strVar(&o.keyFile, "", "key")
 	strVar(&o.root, "d", "root")
-	fs.Var(o.push, "p", "")
-	fs.Var(o.push, "push", "")
+	fs.value(o.push, "p", "push")
 	boolVar(&o.noPush, "", "no-push")
 	boolVar(&o.verbose, "v", "verbose")
 	fs.Var(durationFlag{&o.shutdownTimeout}, "shutdown-timeout", "")
 
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		rest = append(rest, args[0])
-		args = args[1:]
+	rest, _, err := fs.parse(args)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case len(rest) > 1:
