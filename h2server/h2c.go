@@ -3,7 +3,6 @@ package h2server
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -49,24 +48,7 @@ func (s *Server) ServeH2C(l net.Listener, hs *http.Server) error {
 	if timeout <= 0 {
 		timeout = hs.ReadHeaderTimeout
 	}
-	var delay time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if s.shutting.Load() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		go s.sniff(c, timeout, h2handler, hs, h1)
-	}
+	return s.acceptLoop(l, func(c net.Conn) { s.sniff(c, timeout, h2handler, hs, h1) })
 }
 
 // sniff reads the first bytes of c and hands it to HTTP/2 or HTTP/1.1.

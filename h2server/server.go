@@ -201,6 +201,25 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	defer s.trackListener(&l, false)
+	return s.acceptLoop(l, func(c net.Conn) {
+		if tc, ok := c.(*tls.Conn); ok {
+			if !s.handshake(tc) {
+				return
+			}
+			if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
+				s.logger().Debug("h2server: TLS client did not negotiate h2", "remote", c.RemoteAddr(), "alpn", p)
+				c.Close()
+				return
+			}
+		}
+		s.ServeConn(c, nil)
+	})
+}
+
+// acceptLoop accepts connections from l until it fails, handing each to
+// serve on a goroutine of its own; temporary errors back off up to 1s.
+// After Shutdown or Close it returns ErrServerClosed.
+func (s *Server) acceptLoop(l net.Listener, serve func(net.Conn)) error {
 	var delay time.Duration
 	for {
 		c, err := l.Accept()
@@ -217,19 +236,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		delay = 0
-		go func() {
-			if tc, ok := c.(*tls.Conn); ok {
-				if !s.handshake(tc) {
-					return
-				}
-				if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
-					s.logger().Debug("h2server: TLS client did not negotiate h2", "remote", c.RemoteAddr(), "alpn", p)
-					c.Close()
-					return
-				}
-			}
-			s.ServeConn(c, nil)
-		}()
+		go serve(c)
 	}
 }
 
