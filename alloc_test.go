@@ -6,7 +6,7 @@ import (
 	"github.com/h2kit/h2kit/frame"
 )
 
-// Zero-allocation tests (DESIGN.md, "Hot paths"): once two engines have
+// Zero-allocation tests (ARCHITECTURE.md, "Hot paths"): once two engines have
 // warmed up, a request/response round trip allocates nothing. Run
 // without -race (the race detector allocates).
 

@@ -16,11 +16,11 @@ import (
 	"testing"
 )
 
-// layer is one row of the "Layers" table of DESIGN.md (section "Layers
-// (imports point down only)"; the doc lives in shared/DESIGN.md beside the
-// repository). Paths are relative to the module path, "." being the root
-// package github.com/h2kit/h2kit; a path ending in "/..." also matches
-// everything below it.
+// layer is one row of the layer table of ARCHITECTURE.md (section
+// "Layers", between the layers:begin and layers:end markers). Paths are
+// relative to the module path, "." being the root package
+// github.com/h2kit/h2kit; a path ending in "/..." also matches everything
+// below it.
 type layer struct {
 	pkg string
 	// imports are the module packages pkg may import directly. What it may
@@ -33,37 +33,101 @@ type layer struct {
 	forbidStdDeps []string
 }
 
-// layers is DESIGN.md's table as data. Keep the two in step: changing a row
-// here is changing the design, so change DESIGN.md in the same commit.
+// tableCache is the table of ARCHITECTURE.md, read once by archLayers.
 //
-// Every package may import the standard library unless forbidden below, and
-// nothing outside the standard library and this module: golang.org/x/net is
-// a reference peer for differential tests and may appear only in _test.go
-// files (this test looks at non-test files only).
-var layers = []layer{
-	// Wire vocabulary and header compression: std only; frame does NOT
-	// import hpack.
-	{pkg: "hpack"},
-	{pkg: "frame"},
-	// The sans-IO engine. (No goroutines, channels or time.Now either, which
-	// this test does not check.)
-	{
-		pkg:           ".",
-		imports:       []string{"frame", "hpack"},
-		forbidStd:     []string{"net", "net/http", "crypto/tls", "os"},
-		forbidStdDeps: []string{"net", "net/http", "crypto/tls"},
-	},
-	{pkg: "internal/httpcommon", imports: []string{"hpack", "frame"}},
-	{pkg: "internal/connloop", imports: []string{".", "frame"}},
-	// net/http adapters: everything above, never each other.
-	{pkg: "h2server", imports: []string{".", "frame", "hpack", "internal/httpcommon", "internal/connloop"}},
-	{pkg: "h2client", imports: []string{".", "frame", "hpack", "internal/httpcommon", "internal/connloop"}},
-	// The tools: public packages and internal/connloop.
-	{pkg: "cmd/...", imports: []string{".", "frame", "hpack", "h2server", "h2client", "internal/connloop", "cmd/..."}},
+// Every package may import the standard library unless its row forbids it,
+// and nothing outside the standard library and this module: golang.org/x/net
+// is a reference peer for differential tests and may appear only in
+// _test.go files (this test looks at non-test files only).
+var tableCache []layer
 
-	// Not in DESIGN.md's table: repository tooling, std only.
-	{pkg: "internal/layering"},
-	{pkg: "scripts/..."},
+// archLayers reads the layer table from ARCHITECTURE.md at the module root,
+// so that the document and the enforced rules cannot drift apart.
+func archLayers(t *testing.T) []layer {
+	t.Helper()
+	if tableCache != nil {
+		return tableCache
+	}
+	root, _ := moduleRoot(t)
+	doc, err := os.ReadFile(filepath.Join(root, "ARCHITECTURE.md"))
+	if err != nil {
+		t.Fatalf("the layer table lives in ARCHITECTURE.md: %v", err)
+	}
+	l, err := parseLayers(string(doc))
+	if err != nil {
+		t.Fatalf("ARCHITECTURE.md: %v", err)
+	}
+	tableCache = l
+	return tableCache
+}
+
+const (
+	tableBegin = "<!-- layers:begin -->"
+	tableEnd   = "<!-- layers:end -->"
+)
+
+// parseLayers reads the Markdown table between tableBegin and tableEnd:
+// a header row, a separator row, then one row per layer with the columns
+// package, owns, may import, no std import, no std dependency. Package
+// names are the backquoted words of a cell; other text is ignored.
+func parseLayers(doc string) ([]layer, error) {
+	_, rest, ok := strings.Cut(doc, tableBegin)
+	if !ok {
+		return nil, fmt.Errorf("no %s marker", tableBegin)
+	}
+	body, _, ok := strings.Cut(rest, tableEnd)
+	if !ok {
+		return nil, fmt.Errorf("no %s marker", tableEnd)
+	}
+	var out []layer
+	rows := 0
+	for line := range strings.SplitSeq(body, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		rows++
+		if rows <= 2 {
+			continue // the header and the separator
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 5 {
+			return nil, fmt.Errorf("row %q: %d columns, want 5", line, len(cells))
+		}
+		pkgs := codeWords(cells[0])
+		if len(pkgs) != 1 {
+			return nil, fmt.Errorf("row %q: the first column must name one package in backquotes", line)
+		}
+		out = append(out, layer{
+			pkg:           pkgs[0],
+			imports:       codeWords(cells[2]),
+			forbidStd:     codeWords(cells[3]),
+			forbidStdDeps: codeWords(cells[4]),
+		})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("the layer table has no rows")
+	}
+	return out, nil
+}
+
+// codeWords returns the backquoted words of a table cell, in order.
+func codeWords(cell string) []string {
+	var words []string
+	for {
+		_, after, ok := strings.Cut(cell, "`")
+		if !ok {
+			return words
+		}
+		word, rest, ok := strings.Cut(after, "`")
+		if !ok {
+			return words
+		}
+		if word != "" {
+			words = append(words, word)
+		}
+		cell = rest
+	}
 }
 
 // pkgInfo is the part of `go list -json` this test reads.
@@ -80,8 +144,10 @@ type pkgInfo struct {
 	}
 }
 
-// TestLayers checks every package of the module against layers.
+// TestLayers checks every package of the module against the table of
+// ARCHITECTURE.md.
 func TestLayers(t *testing.T) {
+	layers := archLayers(t)
 	root, modPath := moduleRoot(t)
 	pkgs := goListDeps(t, root)
 
@@ -109,6 +175,7 @@ func TestLayers(t *testing.T) {
 // rule once, so that TestLayers is known to be able to fail, and checks that
 // each root cause is reported once.
 func TestCheckReportsViolations(t *testing.T) {
+	layers := archLayers(t)
 	const mod = "example.com/m"
 	pkgs := fakeModule(mod, map[string][]string{
 		"hpack":               {"errors", "golang.org/x/net/http2/hpack"},
@@ -156,6 +223,7 @@ func TestCheckReportsViolations(t *testing.T) {
 // TestCheckClean: a module that follows the table gets no report, and
 // test-only imports (absent from `go list` without -test) do not count.
 func TestCheckClean(t *testing.T) {
+	layers := archLayers(t)
 	const mod = "example.com/m"
 	pkgs := fakeModule(mod, map[string][]string{
 		"hpack":                  {"errors", "math/bits"},
@@ -176,8 +244,9 @@ func TestCheckClean(t *testing.T) {
 }
 
 // TestTableSane checks the table itself: every import names a row, and the
-// closures keep the two promises DESIGN.md makes in words.
+// closures keep the promises ARCHITECTURE.md makes in words.
 func TestTableSane(t *testing.T) {
+	layers := archLayers(t)
 	seen := map[string]bool{}
 	for _, l := range layers {
 		if seen[l.pkg] {
@@ -202,67 +271,6 @@ func TestTableSane(t *testing.T) {
 	if c := closure("h2client"); slices.Contains(c, "h2server") {
 		t.Errorf("h2client may reach h2server: %v", c)
 	}
-}
-
-// TestTableCoversDesign reads the table of DESIGN.md, when it is beside the
-// repository (../shared/DESIGN.md, as in CI), and checks that every package
-// it names has a row here.
-func TestTableCoversDesign(t *testing.T) {
-	root, _ := moduleRoot(t)
-	var doc []byte
-	for _, p := range []string{
-		filepath.Join(root, "DESIGN.md"),
-		filepath.Join(root, "..", "shared", "DESIGN.md"),
-	} {
-		if b, err := os.ReadFile(p); err == nil {
-			doc = b
-			break
-		}
-	}
-	if doc == nil {
-		t.Skip("DESIGN.md not found beside the repository")
-	}
-	names := designPackages(string(doc))
-	if len(names) == 0 {
-		t.Skip("DESIGN.md has no package table this test can read")
-	}
-	for _, name := range names {
-		rel := name
-		if name == "h2kit" {
-			rel = "."
-		}
-		if findLayer(layers, rel) == nil {
-			t.Errorf("DESIGN.md's table names %q, which has no row in layers (layering_test.go)", name)
-		}
-	}
-}
-
-// designPackages returns the packages named in the first column of the
-// Markdown table whose header starts with "| package |".
-func designPackages(doc string) []string {
-	var names []string
-	in := false
-	for line := range strings.SplitSeq(doc, "\n") {
-		line = strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(line, "| package |"):
-			in = true
-		case in && !strings.HasPrefix(line, "|"):
-			return names
-		case in:
-			cells := strings.Split(line, "|")
-			if len(cells) < 2 {
-				continue
-			}
-			for part := range strings.SplitSeq(cells[1], ",") {
-				part = strings.TrimSpace(part)
-				if strings.HasPrefix(part, "`") && strings.HasSuffix(part, "`") && len(part) > 2 {
-					names = append(names, strings.Trim(part, "`"))
-				}
-			}
-		}
-	}
-	return names
 }
 
 // check returns one message per violation of table by the module packages
@@ -314,7 +322,7 @@ func check(modPath string, pkgs []pkgInfo, table []layer) []string {
 		mine = append(mine, p)
 		l := findLayer(table, rel(p.ImportPath))
 		if l == nil {
-			report("%s is not in the layer table: add it to the table of DESIGN.md and to layers in internal/layering/layering_test.go", rel(p.ImportPath))
+			report("%s is not in the layer table: add a row to the layer table of ARCHITECTURE.md", rel(p.ImportPath))
 			for _, imp := range p.Imports {
 				bad[edge{p.ImportPath, imp}] = true
 			}
@@ -610,4 +618,37 @@ func fakeModule(mod string, imports map[string][]string) []pkgInfo {
 	}
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].ImportPath < pkgs[j].ImportPath })
 	return pkgs
+}
+
+// TestParseLayers checks the reader of the table on a small document, and
+// that a malformed table is an error rather than an empty (permissive) one.
+func TestParseLayers(t *testing.T) {
+	doc := "intro\n" + tableBegin + "\n" +
+		"| package | owns | may import | no std import | no std dependency |\n" +
+		"|---|---|---|---|---|\n" +
+		"| `hpack` | compression, see `frame` too | | | |\n" +
+		"| `.` | engine | `frame`, `hpack` | `net`, `os` | `net` |\n" +
+		tableEnd + "\nafter\n"
+	got, err := parseLayers(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []layer{
+		{pkg: "hpack"},
+		{pkg: ".", imports: []string{"frame", "hpack"}, forbidStd: []string{"net", "os"}, forbidStdDeps: []string{"net"}},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("parseLayers = %+v, want %+v", got, want)
+	}
+	for name, bad := range map[string]string{
+		"no begin":     "| package |\n",
+		"no end":       tableBegin + "\n| a | b |\n",
+		"no rows":      tableBegin + "\n| package | owns | may import | x | y |\n|---|---|---|---|---|\n" + tableEnd,
+		"four columns": tableBegin + "\n| h | h | h | h |\n|---|---|---|---|\n| `a` | | | |\n" + tableEnd,
+		"no package":   tableBegin + "\n| h | h | h | h | h |\n|---|---|---|---|---|\n| a | | | | |\n" + tableEnd,
+	} {
+		if _, err := parseLayers(bad); err == nil {
+			t.Errorf("%s: parseLayers accepted %q", name, bad)
+		}
+	}
 }
