@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/httpsyntax"
 )
 
 // This file holds the HTTP message rules of RFC 9113, Section 8, in one
@@ -45,7 +46,7 @@ func checkRegular(f *hpack.Field, m *messageInfo) string {
 			return `te header field other than "trailers"`
 		}
 	case "content-length":
-		n, ok := parseContentLength(f.Value)
+		n, ok := httpsyntax.ParseContentLength(f.Value)
 		if !ok || (m.contentLength >= 0 && m.contentLength != n) {
 			return "invalid content-length"
 		}
@@ -58,58 +59,18 @@ func checkRegular(f *hpack.Field, m *messageInfo) string {
 }
 
 // checkName: Section 8.2.1, names are lowercase field-name tokens.
-func checkName(name string) string {
-	if name == "" {
-		return "empty header field name"
-	}
-	for i := 0; i < len(name); i++ {
-		if !tokenLower[name[i]] {
-			if 'A' <= name[i] && name[i] <= 'Z' {
-				return "uppercase header field name"
-			}
-			return "invalid character in header field name"
-		}
-	}
-	return ""
-}
+func checkName(name string) string { return httpsyntax.FieldNameProblem(name) }
 
 // checkValue: Section 8.2.1, no NUL, CR or LF, no leading or trailing
 // whitespace.
 func checkValue(v string) string {
-	for i := 0; i < len(v); i++ {
-		if b := v[i]; b == 0 || b == '\r' || b == '\n' {
-			return "invalid character in header field value"
-		}
+	if !httpsyntax.ValidFieldValue(v) {
+		return "invalid character in header field value"
 	}
-	if n := len(v); n > 0 && (isWS(v[0]) || isWS(v[n-1])) {
+	if httpsyntax.HasOuterOWS(v) {
 		return "header field value with leading or trailing whitespace"
 	}
 	return ""
-}
-
-func isWS(b byte) bool { return b == ' ' || b == '\t' }
-
-// tokenLower marks the bytes allowed in a field name (RFC 9110 tchar,
-// without uppercase letters).
-var tokenLower = func() (t [256]bool) {
-	for _, b := range []byte("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") {
-		t[b] = true
-	}
-	return t
-}()
-
-func parseContentLength(v string) (int64, bool) {
-	if v == "" || len(v) > 18 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(v[i]-'0')
-	}
-	return n, true
 }
 
 // checkRequest validates a request header section (Section 8.3.1).
@@ -207,7 +168,7 @@ func checkResponse(fields []hpack.Field, m *messageInfo) string {
 			if m.status != 0 {
 				return "duplicate :status"
 			}
-			m.status = parseStatus(f.Value)
+			m.status = httpsyntax.ParseStatus(f.Value)
 			if m.status == 0 {
 				return "invalid :status"
 			}
@@ -241,27 +202,10 @@ func checkTrailers(fields []hpack.Field) string {
 	return ""
 }
 
-func parseStatus(v string) int {
-	if len(v) != 3 {
-		return 0
-	}
-	n := 0
-	for i := 0; i < 3; i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return 0
-		}
-		n = n*10 + int(v[i]-'0')
-	}
-	if n < 100 {
-		return 0
-	}
-	return n
-}
-
 func statusOf(fields []hpack.Field) int {
 	for i := range fields {
 		if fields[i].Name == ":status" {
-			return parseStatus(fields[i].Value)
+			return httpsyntax.ParseStatus(fields[i].Value)
 		}
 	}
 	return 0

@@ -20,6 +20,7 @@ import (
 	"github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/httpsyntax"
 )
 
 const (
@@ -595,18 +596,7 @@ func (w *worker) reset(i int32, retryable bool) {
 func statusOf(fields []hpack.Field) int {
 	for i := range fields {
 		if fields[i].Name == ":status" {
-			v := fields[i].Value
-			if len(v) != 3 {
-				return 0
-			}
-			n := 0
-			for j := 0; j < 3; j++ {
-				if v[j] < '0' || v[j] > '9' {
-					return 0
-				}
-				n = n*10 + int(v[j]-'0')
-			}
-			return n
+			return httpsyntax.ParseStatus(fields[i].Value)
 		}
 	}
 	return 0

@@ -12,6 +12,8 @@ package httpcommon
 import (
 	"net/http"
 	"strings"
+
+	"github.com/h2kit/h2kit/internal/httpsyntax"
 )
 
 // commonNames are header names seen often enough to map between their
@@ -76,7 +78,7 @@ func CanonicalName(name string) string {
 // a token character is kept as it is.
 func appendCanonical(b []byte, name string) []byte {
 	for i := 0; i < len(name); i++ {
-		if !isTokenByte(name[i]) {
+		if !httpsyntax.IsTokenByte(name[i]) {
 			return append(b, name...)
 		}
 	}
@@ -93,54 +95,6 @@ func appendCanonical(b []byte, name string) []byte {
 		upper = c == '-'
 	}
 	return b
-}
-
-// isTokenByte reports whether b may appear in a field name (RFC 9110 tchar).
-func isTokenByte(b byte) bool {
-	return b < 0x80 && tokenTable[b]
-}
-
-var tokenTable = func() (t [128]bool) {
-	for _, b := range []byte("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-		t[b] = true
-	}
-	return t
-}()
-
-// validName reports whether name can be sent as a field name.
-func validName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if !isTokenByte(name[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// validValue reports whether v can be sent as a field value: no NUL, CR
-// or LF (RFC 9113, Section 8.2.1).
-func validValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if b := v[i]; b == 0 || b == '\r' || b == '\n' {
-			return false
-		}
-	}
-	return true
-}
-
-// trimOWS removes leading and trailing spaces and tabs, which HTTP/2
-// forbids around field values (RFC 9113, Section 8.2.1).
-func trimOWS(v string) string {
-	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
-		v = v[1:]
-	}
-	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
-		v = v[:len(v)-1]
-	}
-	return v
 }
 
 // connectionSpecific reports whether a lowercase name is a connection-

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/httpsyntax"
 )
 
 // Request is a request header section in net/http terms.
@@ -75,7 +76,10 @@ func DecodeRequest(fields []hpack.Field) (Request, error) {
 			r.Trailer = declareTrailers(r.Trailer, f.Value)
 			continue
 		case "content-length":
-			n, ok := parseLength(f.Value)
+			n, ok := httpsyntax.ParseContentLength(f.Value)
+			if !ok {
+				n = -1
+			}
 			if !ok || (r.ContentLength >= 0 && n != r.ContentLength) {
 				err = ErrBadContentLength
 			}
@@ -119,7 +123,7 @@ func addCookie(h http.Header, v string) {
 // declareTrailers adds the names listed in a trailer field value.
 func declareTrailers(t http.Header, v string) http.Header {
 	for part := range strings.SplitSeq(v, ",") {
-		part = trimOWS(part)
+		part = httpsyntax.TrimOWS(part)
 		if part == "" {
 			continue
 		}
@@ -134,17 +138,6 @@ func declareTrailers(t http.Header, v string) http.Header {
 		t[k] = nil
 	}
 	return t
-}
-
-func parseLength(v string) (int64, bool) {
-	if v == "" || len(v) > 18 {
-		return -1, false
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 || v[0] == '+' {
-		return -1, false
-	}
-	return n, true
 }
 
 // block copies the strings of a header section into one allocation.
@@ -226,7 +219,7 @@ func AppendRequest(dst []hpack.Field, req *http.Request, host string, contentLen
 		case lk == "cookie":
 			for _, v := range vv {
 				for part := range strings.SplitSeq(v, ";") {
-					if part = trimOWS(part); part != "" && validValue(part) {
+					if part = httpsyntax.TrimOWS(part); part != "" && httpsyntax.ValidFieldValue(part) {
 						dst = append(dst, hpack.Field{Name: "cookie", Value: part})
 					}
 				}
@@ -253,7 +246,7 @@ func AppendRequest(dst []hpack.Field, req *http.Request, host string, contentLen
 // appendRegular appends one header's values unless the name is connection-
 // specific, named by Connection, or not a valid field.
 func appendRegular(dst []hpack.Field, lower string, vv []string, named []string) []hpack.Field {
-	if connectionSpecific(lower) || lower == "" || lower[0] == ':' || !validName(lower) {
+	if connectionSpecific(lower) || lower == "" || lower[0] == ':' || !httpsyntax.ValidFieldName(lower) {
 		return dst
 	}
 	for _, n := range named {
@@ -262,8 +255,8 @@ func appendRegular(dst []hpack.Field, lower string, vv []string, named []string)
 		}
 	}
 	for _, v := range vv {
-		v = trimOWS(v)
-		if validValue(v) {
+		v = httpsyntax.TrimOWS(v)
+		if httpsyntax.ValidFieldValue(v) {
 			dst = append(dst, hpack.Field{Name: lower, Value: v})
 		}
 	}
@@ -276,7 +269,7 @@ func connectionTokens(vv []string) []string {
 	var out []string
 	for _, v := range vv {
 		for t := range strings.SplitSeq(v, ",") {
-			if t = strings.ToLower(trimOWS(t)); t != "" {
+			if t = strings.ToLower(httpsyntax.TrimOWS(t)); t != "" {
 				out = append(out, t)
 			}
 		}

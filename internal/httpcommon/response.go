@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/httpsyntax"
 )
 
 // AppendResponse appends a response header section: :status, then the
@@ -86,7 +87,7 @@ func DecodeResponse(fields []hpack.Field) (Response, error) {
 		f := &fields[i]
 		if f.IsPseudo() {
 			if f.Name == ":status" {
-				r.Status = parseStatus(f.Value)
+				r.Status = httpsyntax.ParseStatus(f.Value)
 				if r.Status == 0 {
 					err = ErrBadStatus
 				}
@@ -98,7 +99,10 @@ func DecodeResponse(fields []hpack.Field) (Response, error) {
 			r.Trailer = declareTrailers(r.Trailer, f.Value)
 			continue
 		case "content-length":
-			n, ok := parseLength(f.Value)
+			n, ok := httpsyntax.ParseContentLength(f.Value)
+			if !ok {
+				n = -1
+			}
 			if !ok || (r.ContentLength >= 0 && n != r.ContentLength) {
 				err = ErrBadContentLength
 			}
@@ -111,23 +115,6 @@ func DecodeResponse(fields []hpack.Field) (Response, error) {
 		err = ErrBadStatus
 	}
 	return r, err
-}
-
-func parseStatus(v string) int {
-	if len(v) != 3 {
-		return 0
-	}
-	n := 0
-	for i := 0; i < 3; i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return 0
-		}
-		n = n*10 + int(v[i]-'0')
-	}
-	if n < 100 {
-		return 0
-	}
-	return n
 }
 
 // DecodeTrailers adds trailer fields to t (which must not be nil), under

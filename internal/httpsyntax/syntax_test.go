@@ -1,0 +1,99 @@
+package httpsyntax
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestParseStatus(t *testing.T) {
+	for v, want := range map[string]int{
+		"200": 200, "100": 100, "999": 999, "404": 404,
+		"099": 0, "000": 0, "20": 0, "2000": 0, "": 0, "20a": 0, "+20": 0, " 200": 0,
+	} {
+		if got := ParseStatus(v); got != want {
+			t.Errorf("ParseStatus(%q) = %d, want %d", v, got, want)
+		}
+	}
+}
+
+func TestParseContentLength(t *testing.T) {
+	for _, tc := range []struct {
+		v  string
+		n  int64
+		ok bool
+	}{
+		{"0", 0, true}, {"13", 13, true}, {"007", 7, true},
+		{"999999999999999999", 999999999999999999, true},
+		{"1000000000000000000", 0, false}, // 19 digits
+		{"", 0, false}, {"-1", 0, false}, {"+1", 0, false}, {" 1", 0, false},
+		{"1,1", 0, false}, {"0x10", 0, false},
+	} {
+		n, ok := ParseContentLength(tc.v)
+		if n != tc.n || ok != tc.ok {
+			t.Errorf("ParseContentLength(%q) = %d, %v; want %d, %v", tc.v, n, ok, tc.n, tc.ok)
+		}
+	}
+}
+
+// FuzzParseContentLength compares with strconv: the same numbers are
+// accepted, and nothing strconv would read with a sign or in another base.
+func FuzzParseContentLength(f *testing.F) {
+	for _, s := range []string{"0", "12", "-1", "+5", "18446744073709551616", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		n, ok := ParseContentLength(v)
+		digits := v != "" && strings.Trim(v, "0123456789") == ""
+		want, err := strconv.ParseInt(v, 10, 64)
+		wantOK := digits && err == nil && len(v) <= 18
+		if ok != wantOK || (ok && n != want) {
+			t.Fatalf("ParseContentLength(%q) = %d, %v; strconv says %d, %v", v, n, ok, want, err)
+		}
+	})
+}
+
+func TestFieldNames(t *testing.T) {
+	const tchars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	for b := 0; b < 256; b++ {
+		if got, want := IsTokenByte(byte(b)), strings.IndexByte(tchars, byte(b)) >= 0; got != want {
+			t.Errorf("IsTokenByte(%q) = %v, want %v", byte(b), got, want)
+		}
+	}
+	for name, want := range map[string]string{
+		"content-type": "",
+		"x-a_b.c~":     "",
+		"":             "empty header field name",
+		"Content-Type": "uppercase header field name",
+		"a b":          "invalid character in header field name",
+		"a:b":          "invalid character in header field name",
+		"é":            "invalid character in header field name",
+	} {
+		if got := FieldNameProblem(name); got != want {
+			t.Errorf("FieldNameProblem(%q) = %q, want %q", name, got, want)
+		}
+	}
+	for name, want := range map[string]bool{"Content-Type": true, "x": true, "": false, "a b": false, "a\x00": false} {
+		if got := ValidFieldName(name); got != want {
+			t.Errorf("ValidFieldName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestFieldValues(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "a b": true, "\t x": true, "\x7f\xff": true, "a\x00": false, "a\rb": false, "a\n": false} {
+		if got := ValidFieldValue(v); got != want {
+			t.Errorf("ValidFieldValue(%q) = %v, want %v", v, got, want)
+		}
+	}
+	for v, want := range map[string]bool{"": false, "a": false, "a b": false, " a": true, "a\t": true, "\t": true} {
+		if got := HasOuterOWS(v); got != want {
+			t.Errorf("HasOuterOWS(%q) = %v, want %v", v, got, want)
+		}
+	}
+	for v, want := range map[string]string{"": "", " \t a b \t": "a b", "x": "x", "  ": ""} {
+		if got := TrimOWS(v); got != want {
+			t.Errorf("TrimOWS(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
