@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,13 @@ type clientConn struct {
 	tls   *tls.ConnectionState
 	reneg *renegGuard // MS-HTTP2E, nil unless enabled
 	used  atomic.Bool // a request used it (httptrace Reused)
+
+	// gotSettings: the server's first SETTINGS arrived (its connection
+	// preface); until then CloseIdleConnections ends the connection.
+	gotSettings atomic.Bool
+	// abandoned: CloseIdleConnections ended the connection before the
+	// server answered (set before loop.Close).
+	abandoned atomic.Bool
 
 	// Guarded by pool.mu.
 	reserved   int  // streams reserved by requests, not yet finished
@@ -179,6 +187,7 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 	case *h2kit.PushPromiseReceived:
 		cc.onPushPromise(e)
 	case *h2kit.SettingsReceived:
+		cc.gotSettings.Store(true)
 		for _, s := range e.Settings {
 			if s.ID == frame.SettingMaxConcurrentStreams {
 				cc.p.setMaxStreams(cc, s.Val)
@@ -195,8 +204,12 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 		cc.connEvent(ev)
 	case *h2kit.ConnectionTerminated:
 		cc.p.markClosing(cc)
-		cc.termErr = e.Err
-		cc.failAll(e.Err)
+		err := cc.explain(e.Err)
+		cc.termErr = err
+		cc.failAll(err)
+		if err != e.Err {
+			ev = &h2kit.ConnectionTerminated{Err: err}
+		}
 		cc.connEvent(ev)
 	case *h2kit.SettingsAcked, *h2kit.PingAcked:
 		cc.connEvent(ev)
@@ -263,6 +276,41 @@ func (cc *clientConn) Closed(err error) {
 	err = cc.closeReason(err)
 	cc.failAll(err)
 	cc.drainGone()
+}
+
+// explain turns the engine's error for the end of the connection into
+// the requests' error when the engine's text would mislead: a server that
+// never answered is not a "SETTINGS_TIMEOUT" or "NO_ERROR" (owner).
+func (cc *clientConn) explain(err error) error {
+	if cc.abandoned.Load() {
+		return &closedError{addr: cc.key.addr, cause: err}
+	}
+	var ce *h2kit.ConnError
+	if !errors.As(err, &ce) || ce.Initiator != h2kit.Local {
+		return err
+	}
+	switch {
+	case ce.Code == frame.ErrCodeSettingsTimeout:
+		// RFC 9113, Section 6.5.3: our SETTINGS went unacknowledged;
+		// without any SETTINGS from the server either, it never spoke.
+		what := "no SETTINGS within "
+		if cc.gotSettings.Load() {
+			what = "SETTINGS not acknowledged within "
+		}
+		return &silentError{addr: cc.key.addr, what: what + cc.t.settingsTimeout().String(), cause: err}
+	case ce.Code == frame.ErrCodeNo && strings.HasPrefix(ce.Reason, "PING not acknowledged"):
+		// The engine's keepalive (ReadIdleTimeout) found the server
+		// silent.
+		return &silentError{addr: cc.key.addr, what: "PING not acknowledged within " + cc.t.pingTimeout().String(), cause: err}
+	}
+	return err
+}
+
+// abandon ends a connection whose server has not answered yet, and the
+// requests on it (CloseIdleConnections; any goroutine).
+func (cc *clientConn) abandon() {
+	cc.abandoned.Store(true)
+	cc.loop.Close(nil)
 }
 
 // closeReason names why the connection ended.

@@ -99,6 +99,10 @@ func (t *Transport) dialTCP(ctx context.Context, addr string) (net.Conn, error) 
 	return d.DialContext(ctx, "tcp", addr)
 }
 
+// errHandshakeTimeout is the cause of a TLS handshake that took longer
+// than TLSHandshakeTimeout.
+var errHandshakeTimeout = errors.New("h2client: TLS handshake timeout")
+
 func (t *Transport) dialTLS(ctx context.Context, addr string, cfg *tls.Config) (net.Conn, error) {
 	if t.DialTLSContext != nil {
 		return t.DialTLSContext(ctx, "tcp", addr, cfg)
@@ -108,8 +112,18 @@ func (t *Transport) dialTLS(ctx context.Context, addr string, cfg *tls.Config) (
 		return nil, err
 	}
 	tc := tls.Client(nc, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	hctx := ctx
+	to := t.tlsHandshakeTimeout()
+	if to > 0 {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithTimeoutCause(ctx, to, errHandshakeTimeout)
+		defer cancel()
+	}
+	if err := tc.HandshakeContext(hctx); err != nil {
 		nc.Close()
+		if context.Cause(hctx) == errHandshakeTimeout {
+			return nil, &silentError{addr: addr, what: "no TLS handshake within " + to.String(), cause: err}
+		}
 		return nil, err
 	}
 	return tc, nil

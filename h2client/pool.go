@@ -2,6 +2,7 @@ package h2client
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -32,8 +33,9 @@ type pool struct {
 
 // dialCall is a connection attempt that requests wait for.
 type dialCall struct {
-	done chan struct{}
-	err  error // set before done is closed
+	done   chan struct{}
+	err    error                   // set before done is closed
+	cancel context.CancelCauseFunc // ends the attempt; nil for an Upgrade
 }
 
 type stashedConn struct {
@@ -101,7 +103,9 @@ func (p *pool) get(ctx context.Context, key originKey, addr string, mode int) (*
 				p.mu.Unlock()
 				return nil, routeUpgrade, nil
 			}
-			go p.dial(key, addr, mode, d)
+			ctx, cancel := context.WithCancelCause(context.Background())
+			d.cancel = cancel
+			go p.dial(ctx, key, addr, mode, d)
 			wait = d.done
 		}
 		p.mu.Unlock()
@@ -120,11 +124,19 @@ func (p *pool) get(ctx context.Context, key originKey, addr string, mode int) (*
 // waiting for it, so no single request's context applies).
 const dialTimeout = 30 * time.Second
 
-// dial opens a connection for key and adds it to the pool.
-func (p *pool) dial(key originKey, addr string, mode int, d *dialCall) {
-	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+// errDialAbandoned is the cause of a dial ended by CloseIdleConnections.
+var errDialAbandoned = errors.New("h2client: dial abandoned")
+
+// dial opens a connection for key and adds it to the pool; ctx is
+// cancelled by CloseIdleConnections.
+func (p *pool) dial(ctx context.Context, key originKey, addr string, mode int, d *dialCall) {
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	cc, h1, err := p.t.dialConn(ctx, key, addr, mode)
+	if err != nil && context.Cause(ctx) == errDialAbandoned {
+		err = &closedError{addr: addr, cause: err}
+	}
+	d.cancel(nil)
 	p.finishDial(key, d, cc, h1, err)
 }
 
@@ -227,16 +239,30 @@ func (p *pool) closeIfIdle(cc *clientConn) bool {
 	return true
 }
 
-// closeIdle shuts down every connection without a request in flight.
+// closeIdle shuts down every connection without a request in flight, and
+// ends the connections not yet established (dialing, or waiting for the
+// server's SETTINGS) with their requests.
 func (p *pool) closeIdle() {
-	var idle []*clientConn
+	var idle, unanswered []*clientConn
 	p.mu.Lock()
 	for _, list := range p.conns {
 		for _, cc := range list {
-			if cc.reserved == 0 && !cc.closing {
+			switch {
+			case !cc.gotSettings.Load():
+				if !cc.closing {
+					cc.closing = true
+					p.wakeLocked(cc.key)
+				}
+				unanswered = append(unanswered, cc)
+			case cc.reserved == 0 && !cc.closing:
 				cc.closing = true
 				idle = append(idle, cc)
 			}
+		}
+	}
+	for _, d := range p.dials {
+		if d.cancel != nil {
+			d.cancel(errDialAbandoned)
 		}
 	}
 	for k, s := range p.stash {
@@ -246,6 +272,9 @@ func (p *pool) closeIdle() {
 	p.mu.Unlock()
 	for _, cc := range idle {
 		cc.loop.Shutdown()
+	}
+	for _, cc := range unanswered {
+		cc.abandon()
 	}
 }
 

@@ -94,6 +94,18 @@ type Transport struct {
 	ReadIdleTimeout time.Duration
 	// PingTimeout: see ReadIdleTimeout. Default 15s.
 	PingTimeout time.Duration
+	// SettingsTimeout bounds how long a new connection waits for the
+	// server's connection preface (its SETTINGS frame) and for the
+	// acknowledgement of ours. A server silent that long has the
+	// connection closed and its requests failed with an error that wraps
+	// ErrServerSilent. Default 10s; negative: no limit.
+	SettingsTimeout time.Duration
+	// TLSHandshakeTimeout bounds the TLS handshake of a new connection
+	// (when DialTLSContext is not set); a server that does not finish it
+	// in time fails the requests with an error that wraps
+	// ErrServerSilent. Default 10s; negative: no limit other than the
+	// 30 s bound of the whole connection attempt.
+	TLSHandshakeTimeout time.Duration
 	// WriteByteTimeout, if positive, bounds each write to the socket.
 	WriteByteTimeout time.Duration
 	// ExpectContinueTimeout is how long a request with "Expect:
@@ -155,7 +167,10 @@ type Transport struct {
 	// connection (*h2kit.SettingsReceived, *h2kit.SettingsAcked,
 	// *h2kit.PingAcked, *h2kit.GoAwayReceived,
 	// *h2kit.ConnectionTerminated), on the connection's goroutine: it must
-	// not block, and the event is valid only during the call.
+	// not block, and the event is valid only during the call. The Err of
+	// ConnectionTerminated is the error the connection's requests get
+	// (one wrapping ErrServerSilent for a server that stopped answering,
+	// say), which wraps the engine's.
 	ConnEvent func(nc net.Conn, ev h2kit.Event)
 
 	poolOnce sync.Once
@@ -169,6 +184,12 @@ var (
 	// ErrNoHTTP2 is returned with DisableHTTP1 when the server does not
 	// speak HTTP/2.
 	ErrNoHTTP2 = errors.New("h2client: server does not support HTTP/2")
+	// ErrServerSilent is wrapped by the errors of requests whose server
+	// stopped answering: no TLS handshake within TLSHandshakeTimeout, no
+	// SETTINGS within SettingsTimeout, no PING acknowledgement within
+	// PingTimeout (with ReadIdleTimeout). Those errors are also net.Error
+	// timeouts.
+	ErrServerSilent = errors.New("h2client: server stopped answering")
 	// errConnClosed: the connection ended before the stream did.
 	errConnClosed = errors.New("h2client: connection closed")
 	// errNotSent: the request never left this client (the connection
@@ -330,6 +351,10 @@ func closeBody(req *http.Request) {
 
 // CloseIdleConnections closes the connections that carry no request
 // (GOAWAY, then close), and the HTTP/1.1 fallback's idle connections.
+// Connections not yet established are ended too, with the requests
+// waiting for them: those still dialing or in their TLS handshake, and
+// those whose server has not sent its SETTINGS yet (a server that never
+// answers would otherwise hold them until SettingsTimeout).
 func (t *Transport) CloseIdleConnections() {
 	t.getPool().closeIdle()
 	if t.h1 != nil {
@@ -355,6 +380,7 @@ func (t *Transport) engineConfig(nc net.Conn) h2kit.Config {
 		MaxAutoWindow:    t.MaxAutoWindow,
 		KeepAlive:        t.ReadIdleTimeout,
 		PingTimeout:      t.PingTimeout,
+		SettingsTimeout:  t.SettingsTimeout,
 	}
 	if cfg.Settings.InitialWindowSize == 0 {
 		cfg.Settings.InitialWindowSize = 256 << 10
@@ -364,6 +390,73 @@ func (t *Transport) engineConfig(nc net.Conn) h2kit.Config {
 	}
 	return cfg
 }
+
+// settingsTimeout is SettingsTimeout with its default (the engine's).
+func (t *Transport) settingsTimeout() time.Duration {
+	if t.SettingsTimeout == 0 {
+		return 10 * time.Second
+	}
+	return t.SettingsTimeout
+}
+
+// pingTimeout is PingTimeout with its default (the engine's).
+func (t *Transport) pingTimeout() time.Duration {
+	if t.PingTimeout <= 0 {
+		return 15 * time.Second
+	}
+	return t.PingTimeout
+}
+
+// tlsHandshakeTimeout is TLSHandshakeTimeout with its default; 0: none.
+func (t *Transport) tlsHandshakeTimeout() time.Duration {
+	switch {
+	case t.TLSHandshakeTimeout == 0:
+		return 10 * time.Second
+	case t.TLSHandshakeTimeout < 0:
+		return 0
+	}
+	return t.TLSHandshakeTimeout
+}
+
+// silentError is the error of requests whose server stopped answering
+// (ErrServerSilent): what it failed to do in time, and the error that
+// ended the connection, if any (an engine *h2kit.ConnError).
+type silentError struct {
+	addr  string
+	what  string // "no SETTINGS within 10s"
+	cause error
+}
+
+func (e *silentError) Error() string {
+	return "h2client: server at " + e.addr + " stopped answering: " + e.what
+}
+
+// Unwrap returns ErrServerSilent and the cause.
+func (e *silentError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrServerSilent}
+	}
+	return []error{ErrServerSilent, e.cause}
+}
+
+// Timeout reports true: the server did not answer in time (net.Error).
+func (e *silentError) Timeout() bool { return true }
+
+// Temporary reports false (net.Error).
+func (e *silentError) Temporary() bool { return false }
+
+// closedError is the error of requests whose connection
+// CloseIdleConnections ended before the server's SETTINGS arrived.
+type closedError struct {
+	addr  string
+	cause error // what ended the connection, or the dial's error
+}
+
+func (e *closedError) Error() string {
+	return "h2client: connection to " + e.addr + " closed by CloseIdleConnections before the server answered"
+}
+
+func (e *closedError) Unwrap() error { return e.cause }
 
 func (t *Transport) expectContinueTimeout() time.Duration {
 	if t.ExpectContinueTimeout > 0 {
