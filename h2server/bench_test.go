@@ -4,9 +4,11 @@ package h2server
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"golang.org/x/net/http2"
 )
@@ -37,10 +39,28 @@ func startH2kitH2C(b testing.TB, h http.Handler) string {
 	return l.Addr().String()
 }
 
+// startH2kitWrapped serves h with Serve on a listener whose connections
+// are of a type of their own (wrappedConn): the writer-goroutine path.
+func startH2kitWrapped(b testing.TB, h http.Handler) string { return startWrapped(b, h, nil) }
+
+// startH2kitTLS serves h over TLS (ConfigureServer).
+func startH2kitTLS(b testing.TB, h http.Handler) string { return startTLS(b, h, nil) }
+
+// benchServers are the servers every benchmark runs against, with the
+// client that speaks to each: h2kit on a plain *net.TCPConn (connloop
+// reads and writes the socket itself), on a wrapped connection and over
+// TLS (a writer goroutine per batch), and x/net's server.
 var benchServers = []struct {
-	name  string
-	start func(testing.TB, http.Handler) string
-}{{"h2kit", startH2kitH2C}, {"xnet", startXnetH2C}}
+	name   string
+	scheme string
+	start  func(testing.TB, http.Handler) string
+	client func(testing.TB) *http.Client
+}{
+	{"h2kit", "http", startH2kitH2C, xnetH2C},
+	{"h2kit-wrapped", "http", startH2kitWrapped, xnetH2C},
+	{"h2kit-tls", "https", startH2kitTLS, xnetTLS},
+	{"xnet", "http", startXnetH2C, xnetH2C},
+}
 
 // BenchmarkGet: small GETs on one connection, in parallel.
 func BenchmarkGet(b *testing.B) {
@@ -52,8 +72,8 @@ func BenchmarkGet(b *testing.B) {
 	for _, s := range benchServers {
 		b.Run(s.name, func(b *testing.B) {
 			addr := s.start(b, h)
-			c := xnetH2C(b)
-			url := "http://" + addr + "/"
+			c := s.client(b)
+			url := s.scheme + "://" + addr + "/"
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -76,8 +96,8 @@ func BenchmarkEcho64K(b *testing.B) {
 	for _, s := range benchServers {
 		b.Run(s.name, func(b *testing.B) {
 			addr := s.start(b, http.HandlerFunc(echoHandler))
-			c := xnetH2C(b)
-			url := "http://" + addr + "/"
+			c := s.client(b)
+			url := s.scheme + "://" + addr + "/"
 			b.SetBytes(int64(len(payload)))
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
@@ -91,6 +111,51 @@ func BenchmarkEcho64K(b *testing.B) {
 					res.Body.Close()
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkBulk1MiB: 1 MiB responses, one at a time on one connection:
+// single-stream throughput.
+func BenchmarkBulk1MiB(b *testing.B) {
+	for _, s := range benchServers {
+		b.Run(s.name, func(b *testing.B) {
+			url := s.scheme + "://" + s.start(b, bulkHandler) + "/"
+			c := s.client(b)
+			b.SetBytes(bulkSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := c.Get(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, err := io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if err != nil || n != bulkSize {
+					b.Fatalf("%d bytes, %v", n, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBulkConcurrent: 100 responses of 1 MiB at once on one
+// connection per iteration, fetched by a client that opens large windows
+// (no WINDOW_UPDATE while they flow; see bigWindowBulk).
+func BenchmarkBulkConcurrent(b *testing.B) {
+	const streams = 100
+	for _, k := range connKinds {
+		b.Run(k.name, func(b *testing.B) {
+			addr := k.start(b, bulkHandler, nil)
+			b.SetBytes(streams * bulkSize)
+			for b.Loop() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				err := bigWindowBulk(ctx, k, addr, streams)
+				cancel()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

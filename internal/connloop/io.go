@@ -157,7 +157,7 @@ func (l *Loop) startWrite(p *[]byte) {
 		return
 	}
 	l.woff = 0
-	if l.raw.ok() {
+	if l.raw.ok() && len(*p) <= syncWriteMax {
 		n := l.rawWrite(*p)
 		if n == len(*p) {
 			l.held.Add(int64(cap(*p)))
@@ -231,3 +231,8 @@ func (l *Loop) writeOne() {
 	case <-l.quit:
 	}
 }
+
+// syncWriteMax is the largest batch the owner writes itself on a plain
+// socket (startWrite). Larger ones go to a writer goroutine: while it
+// copies one batch into the kernel, the owner prepares the next.
+const syncWriteMax = 64 << 10

@@ -309,24 +309,43 @@ func (l *Loop) loop() error {
 	}
 }
 
+// maxSyncBatches bounds the batches one pump writes on a plain socket
+// that takes them all at once, so that a fast peer with large windows
+// does not keep the owner from its reads, wakes and timers.
+const maxSyncBatches = 8
+
 // pump hands events to the Handler and output to the writer until
-// neither has anything more.
+// neither has anything more, or a writer goroutine is busy (its result
+// brings the owner back).
+//
+// On a plain socket startWrite often writes the whole batch itself: no
+// writer goroutine, hence no result to come back for. pump must then go
+// on while the engine wants to write; returning would leave that output
+// waiting for an unrelated event (a timer, up to a second away). After
+// maxSyncBatches it wakes itself instead, so that the select loop serves
+// reads and wakes in between.
 func (l *Loop) pump() {
 	l.dispatch()
-	if l.writing || !l.eng.WantWrite() {
-		return
+	for i := 0; !l.writing && l.eng.WantWrite(); i++ {
+		if i == maxSyncBatches {
+			select {
+			case l.wake <- struct{}{}:
+			default: // a wake is pending already
+			}
+			return
+		}
+		p := l.getWriteBuf()
+		b := (*p)[:0]
+		for l.eng.WantWrite() && len(b) < l.opts.MaxWriteBatch {
+			b = l.eng.AppendOutgoing(b)
+			// AppendOutgoing may report WindowUpdated; the Handler may
+			// then queue more data for this same batch.
+			l.dispatch()
+		}
+		l.h.Written()
+		*p = b
+		l.startWrite(p)
 	}
-	p := l.getWriteBuf()
-	b := (*p)[:0]
-	for l.eng.WantWrite() && len(b) < l.opts.MaxWriteBatch {
-		b = l.eng.AppendOutgoing(b)
-		// AppendOutgoing may report WindowUpdated; the Handler may then
-		// queue more data for this same batch.
-		l.dispatch()
-	}
-	l.h.Written()
-	*p = b
-	l.startWrite(p)
 }
 
 func (l *Loop) dispatch() {
