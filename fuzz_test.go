@@ -12,8 +12,10 @@ import (
 // Fuzz targets for the engine: each role gets a valid start (preface,
 // SETTINGS) and then arbitrary bytes, cut at points the fuzzer chooses.
 // A small application answers requests, sends bodies and consumes data.
-// The engine must never panic, and everything it writes must parse as
-// valid frames no larger than the peer's SETTINGS_MAX_FRAME_SIZE.
+// The engine must never panic, everything it writes must parse as
+// valid frames no larger than the peer's SETTINGS_MAX_FRAME_SIZE, and
+// every frame it sends must be legal for its stream's state (RFC 9113,
+// Section 5.1; streamChecker).
 //
 //	go test -run '^$' -fuzz FuzzServer -fuzztime 30s .
 //	go test -run '^$' -fuzz FuzzClient -fuzztime 30s .
@@ -115,7 +117,8 @@ func fuzzSeeds(role Role) [][]byte {
 func fuzzEngine(t *testing.T, role Role, data, cuts []byte) {
 	now := t0
 	tr := &fuzzTracer{}
-	c := NewConn(Config{Role: role, Tracer: tr, AutoWindow: len(cuts)%2 == 1, KeepAlive: time.Second,
+	chk := newStreamChecker(role)
+	c := NewConn(Config{Role: role, Tracer: checkTracer{next: tr, chk: chk}, AutoWindow: len(cuts)%2 == 1, KeepAlive: time.Second,
 		Limits: Limits{MaxStreamSendBuffer: 32 << 10}}, now)
 	var parser frame.Parser
 	out := c.AppendOutgoing(nil)
@@ -230,6 +233,7 @@ func fuzzEngine(t *testing.T, role Role, data, cuts []byte) {
 	apply()
 	check()
 	tr.check(t)
+	chk.check(t, role.String())
 }
 
 // fuzzTracer checks tracer calls are consistent (fields only with a frame

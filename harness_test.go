@@ -398,6 +398,10 @@ type pipe struct {
 
 func newPipe(t testing.TB, ccfg, scfg Config) *pipe {
 	ccfg.Role, scfg.Role = Client, Server
+	// Every frame either engine sends must be legal for its stream's
+	// state (RFC 9113, Section 5.1): checked when the test ends.
+	ccfg = withStreamCheck(t, ccfg, Client)
+	scfg = withStreamCheck(t, scfg, Server)
 	p := &pipe{t: t, now: t0}
 	p.client = NewConn(ccfg, p.now)
 	p.srv = NewConn(scfg, p.now)

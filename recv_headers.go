@@ -243,6 +243,7 @@ func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error 
 		s.recvPhase = phaseDone
 	}
 	c.transition(s, in)
+	c.openRecvWindow(s) // a request body may follow
 	c.pushEvent(eventRec{kind: evRequest, streamID: s.id, fields: fields, endStream: in == inRecvHeadersEnd, prio: s.prio})
 	return nil
 }
@@ -360,6 +361,8 @@ func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 	if c.reservedCount() > int(c.local.MaxConcurrentStreams) {
 		return streamErr(pid, frame.ErrCodeRefusedStream, "too many promised streams")
 	}
+	// Section 5.1, "reserved (remote)": WINDOW_UPDATE may be sent.
+	c.openRecvWindow(s)
 	c.pushEvent(eventRec{kind: evPushPromise, streamID: id, id2: pid, fields: fields})
 	return nil
 }
@@ -397,14 +400,28 @@ func (c *Conn) newStream(id uint32) *stream {
 	// Section 6.9.2).
 	s.recvWindow = int64(c.recvInitialWindow())
 	s.recvTarget = int64(c.streamRecvWindow())
-	if d := s.recvTarget - max(s.recvWindow, int64(c.local.InitialWindowSize)); d > 0 {
-		// AutoWindow grew the window past the advertised initial size.
-		c.queueWindowUpdate(id, uint32(d))
-		s.recvWindow += d
-	}
+	// A window grown by AutoWindow is given by openRecvWindow, once the
+	// stream is no longer idle.
 	s.prio = DefaultPriority
 	c.streams[id] = s
 	return s
+}
+
+// openRecvWindow gives a new stream we receive on the window AutoWindow
+// grew past the advertised SETTINGS_INITIAL_WINDOW_SIZE, with a
+// WINDOW_UPDATE. It is called only once the stream has left the idle
+// state (after the HEADERS that open it were queued, or received, or
+// after a PUSH_PROMISE reserved it): RFC 9113, Section 5.1 allows
+// nothing but HEADERS and PRIORITY on an idle stream, and nghttpd ends
+// the connection with PROTOCOL_ERROR for a WINDOW_UPDATE there.
+func (c *Conn) openRecvWindow(s *stream) {
+	if s.state == StateIdle || s.state == StateReservedLocal || s.recvPhase == phaseDone {
+		return
+	}
+	if d := s.recvTarget - max(s.recvWindow, int64(c.local.InitialWindowSize)); d > 0 {
+		c.queueWindowUpdate(s.id, uint32(d))
+		s.recvWindow += d
+	}
 }
 
 // effectiveMaxStreams is the concurrency limit we enforce: the smaller of

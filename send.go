@@ -39,6 +39,11 @@ func (c *Conn) SendRequest(fields []hpack.Field, endStream bool) (uint32, error)
 	}
 	s.recvPhase = phaseHeaders
 	err := c.sendHeaderBlock(s, fields, endStream)
+	if err == nil {
+		// After the HEADERS: the stream was idle before them (RFC 9113,
+		// Section 5.1).
+		c.openRecvWindow(s)
+	}
 	if c.nextID > frame.MaxWindowSize {
 		// Section 5.1.1: the ids are used up. Say so with GOAWAY (after
 		// the last request); the caller opens a new connection.
