@@ -40,10 +40,11 @@ https:// URLs use TLS with ALPN "h2".
 options:
   -n, --requests N          number of requests (default 1)
   -D, --duration DURATION   run for this long instead of -n: 10s, 1m, or plain seconds
-  -c, --clients N           number of connections (default 1)
+  -c, --clients N           number of connections (default 1, at most 20000)
   -m, --max-concurrent-streams N
-                            concurrent streams per connection (default 1); the
-                            server's SETTINGS_MAX_CONCURRENT_STREAMS also applies
+                            concurrent streams per connection (default 1, at
+                            most 2^30); the server's
+                            SETTINGS_MAX_CONCURRENT_STREAMS also applies
   -H, --header 'NAME: VALUE'
                             add a request header field, or replace a default one
                             (:method, :scheme, :authority, :path, user-agent);
@@ -59,18 +60,32 @@ options:
       --json                print the result as one JSON object
   -h, --help                print this help
 
-Output: total time, requests per second, bytes per second; requests
+Output: total time, requests per second (responses completed, whatever
+their status, as h2load counts), bytes per second; requests
 total/started/done/succeeded/failed/errored (succeeded: 2xx or 3xx response
 completed; failed: completed with another status, or the stream was reset;
 errored: lost to a connection error; the three add up to done); status code
 classes; traffic; and min, max, mean, sd, p50, p90, p99 of the time for a
 request (from sending it to the end of its response), of the connect time
 (TCP and TLS handshakes) and of the time to first byte (from the start of
-the connection to its first byte received). A progress line is shown when
-standard output is a terminal.
+the connection to its first byte received). Count, min, max, mean and sd
+are exact; past 2^20 requests the percentiles come from a uniform random
+sample of 2^20 of them. A progress line is shown when standard output is a
+terminal.
 
 Exit status: 0 when no request errored, 1 when some did, 2 for a usage error.
 `
+
+// The bounds of bench's counts. -n has none but the int range: memory
+// does not grow with it (see sampler). -c is bounded by what one machine
+// can connect (every connection is a socket and a goroutine, and loopback
+// runs out of ephemeral ports near 28000); -m by the stream ids of one
+// connection (RFC 9113, Section 5.1.1: client ids are odd, below 2^31),
+// and only the streams actually in flight at once cost memory.
+const (
+	maxBenchConns   = 20000
+	maxBenchStreams = 1 << 30
+)
 
 // benchOptions is the parsed command line of h2kit bench.
 type benchOptions struct {
@@ -209,14 +224,14 @@ func parseBenchArgs(args []string) (*benchOptions, error) {
 	} else if o.requests < 1 {
 		return nil, fmt.Errorf("-n %d: the number of requests must be at least 1", o.requests)
 	}
-	if o.conns < 1 {
-		return nil, fmt.Errorf("-c %d: the number of connections must be at least 1", o.conns)
+	if o.conns < 1 || o.conns > maxBenchConns {
+		return nil, fmt.Errorf("-c %d: the number of connections must be 1 to %d", o.conns, maxBenchConns)
 	}
 	if o.requests > 0 && o.conns > o.requests {
 		return nil, fmt.Errorf("-c %d is larger than -n %d: each connection needs a request", o.conns, o.requests)
 	}
-	if o.streams < 1 {
-		return nil, fmt.Errorf("-m %d: the number of streams must be at least 1", o.streams)
+	if o.streams < 1 || o.streams > maxBenchStreams {
+		return nil, fmt.Errorf("-m %d: the number of streams must be 1 to %d", o.streams, maxBenchStreams)
 	}
 	for _, b := range []struct {
 		name string
@@ -287,7 +302,8 @@ type benchPlan struct {
 	config     h2kit.Config
 	requests   []benchRequest // one per URL, used in turn
 	body       []byte         // nil: requests have no body
-	streams    int
+	streams    int            // -m
+	conns      int            // -c
 }
 
 // benchRequest is one URL's request.
@@ -310,6 +326,7 @@ func newBenchPlan(o *benchOptions) (*benchPlan, error) {
 		upgrade:    o.upgrade,
 		timeout:    o.timeout,
 		streams:    o.streams,
+		conns:      o.conns,
 	}
 	if o.dataFile != "" {
 		b, err := os.ReadFile(o.dataFile)

@@ -155,7 +155,7 @@ func TestBenchE2EPriorKnowledge(t *testing.T) {
 	h := &testHandler{}
 	base := newPriorKnowledgeServer(t, h)
 	v, code, errs := benchJSONRun(t, "-n", "500", "-c", "3", "-m", "7", base+"/a", base+"/b")
-	if code != 0 || v.Requests != 500 || v.Succeeded != 500 || v.Failed != 0 || v.Errored != 0 || v.Started != 500 {
+	if code != 0 || v.Done != 500 || v.Total != 500 || v.Responses != 500 || v.Succeeded != 500 || v.Failed != 0 || v.Errored != 0 || v.Started != 500 {
 		t.Fatalf("exit %d, result %+v, stderr %s", code, v, errs)
 	}
 	if v.Status["2xx"] != 500 || v.Latency.Count != 500 || v.Latency.Min <= 0 || v.Latency.Max < v.Latency.P99 || v.ReqPerS <= 0 || v.BytesPerS <= 0 {
@@ -269,7 +269,8 @@ func TestBenchE2ETLS(t *testing.T) {
 func TestBenchE2EDuration(t *testing.T) {
 	base := newPriorKnowledgeServer(t, &testHandler{})
 	v, code, errs := benchJSONRun(t, "-D", "300ms", "-c", "2", "-m", "4", base+"/")
-	if code != 0 || v.Succeeded == 0 || v.Errored != 0 || v.Failed != 0 || v.Total != 0 {
+	// With -D, total is what started, in the JSON as in the text.
+	if code != 0 || v.Succeeded == 0 || v.Errored != 0 || v.Failed != 0 || v.Total != v.Started {
 		t.Fatalf("exit %d, result %+v, stderr %s", code, v, errs)
 	}
 	if v.DurationS < 0.3 || v.DurationS > 2 {
@@ -356,7 +357,7 @@ func startNghttpd(t *testing.T) string {
 func TestBenchE2ENghttpd(t *testing.T) {
 	base := startNghttpd(t)
 	v, code, errs := benchJSONRun(t, "-n", "2000", "-c", "4", "-m", "10", base+"/index.html", base+"/1k")
-	if code != 0 || v.Requests != 2000 || v.Succeeded != 2000 || v.Failed != 0 || v.Errored != 0 {
+	if code != 0 || v.Done != 2000 || v.Succeeded != 2000 || v.Failed != 0 || v.Errored != 0 {
 		t.Fatalf("exit %d, result %+v, stderr %s", code, v, errs)
 	}
 	if v.BytesData != 1000*5+1000*1024 {
@@ -537,5 +538,19 @@ func TestBenchE2ETimeout(t *testing.T) {
 	}
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("took %v", el)
+	}
+}
+
+// req/s counts responses, whatever their status, as h2load does: a server
+// answering 500 is measured, not reported at 0 req/s.
+func TestBenchE2EReqPerSecCountsErrorStatuses(t *testing.T) {
+	h := &testHandler{}
+	base := newPriorKnowledgeServer(t, h)
+	v, code, errs := benchJSONRun(t, "-n", "50", "-c", "1", "-m", "5", base+"/status/500")
+	if code != 0 || v.Done != 50 || v.Responses != 50 || v.Succeeded != 0 || v.Failed != 50 || v.Status["5xx"] != 50 {
+		t.Fatalf("exit %d, result %+v, stderr %s", code, v, errs)
+	}
+	if v.ReqPerS <= 0 {
+		t.Errorf("req/s %v for 50 answered requests", v.ReqPerS)
 	}
 }

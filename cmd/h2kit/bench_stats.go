@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strings"
 	"time"
 )
@@ -21,44 +20,15 @@ type latencySummary struct {
 	WithinSD           float64 // share of samples within mean ± sd, in percent
 }
 
-// summarize sorts samples in place and describes them. The standard
-// deviation is the population one (divided by N); percentiles are by
-// nearest rank: the smallest sample with at least p% of the samples at or
-// below it.
+// summarize sorts samples in place and describes them, as a sampler
+// that kept them all would (see sampler.summary).
 func summarize(samples []time.Duration) latencySummary {
-	n := len(samples)
-	if n == 0 {
-		return latencySummary{}
-	}
-	slices.Sort(samples)
-	var sum float64
+	s := newSampler(len(samples))
 	for _, d := range samples {
-		sum += float64(d)
+		s.record(d)
 	}
-	mean := sum / float64(n)
-	var sq float64
-	for _, d := range samples {
-		x := float64(d) - mean
-		sq += x * x
-	}
-	sd := math.Sqrt(sq / float64(n))
-	within := 0
-	for _, d := range samples {
-		if math.Abs(float64(d)-mean) <= sd {
-			within++
-		}
-	}
-	return latencySummary{
-		N:        n,
-		Min:      samples[0],
-		Max:      samples[n-1],
-		Mean:     time.Duration(math.Round(mean)),
-		SD:       time.Duration(math.Round(sd)),
-		P50:      percentile(samples, 50),
-		P90:      percentile(samples, 90),
-		P99:      percentile(samples, 99),
-		WithinSD: 100 * float64(within) / float64(n),
-	}
+	s.kept = samples
+	return s.summary()
 }
 
 // percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
@@ -76,6 +46,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 type benchResult struct {
 	total                                     int64 // requests asked for with -n (0 with -D)
 	started, done, succeeded, failed, errored int64
+	responses                                 int64 // completed with a response, any status
 	status                                    [6]int64
 	duration                                  time.Duration
 	bytesIn, bytesOut                         int64
@@ -88,7 +59,7 @@ type benchResult struct {
 // mergeResults adds up the workers' stats.
 func mergeResults(workers []*worker, elapsed time.Duration, o *benchOptions) *benchResult {
 	r := &benchResult{total: int64(o.requests), duration: elapsed, conns: o.conns, streams: o.streams}
-	var reqs, conns, ttfbs []time.Duration
+	var reqs, conns, ttfbs sampler
 	count := map[string]int{}
 	var order []string
 	for _, w := range workers {
@@ -98,6 +69,7 @@ func mergeResults(workers []*worker, elapsed time.Duration, o *benchOptions) *be
 		r.succeeded += s.succeeded
 		r.failed += s.failed
 		r.errored += s.errored
+		r.responses += s.responses
 		for i := range s.status {
 			r.status[i] += s.status[i]
 		}
@@ -106,9 +78,9 @@ func mergeResults(workers []*worker, elapsed time.Duration, o *benchOptions) *be
 		r.headerBytes += s.headerBytes
 		r.headerRaw += s.headerRaw
 		r.dataBytes += s.dataBytes
-		reqs = append(reqs, s.reqTimes...)
-		conns = append(conns, s.connectTimes...)
-		ttfbs = append(ttfbs, s.ttfbTimes...)
+		reqs.merge(&s.reqTimes)
+		conns.merge(&s.connectTimes)
+		ttfbs.merge(&s.ttfbTimes)
 		for _, e := range s.errs {
 			if count[e] == 0 {
 				order = append(order, e)
@@ -122,16 +94,27 @@ func mergeResults(workers []*worker, elapsed time.Duration, o *benchOptions) *be
 		}
 		r.errors = append(r.errors, e)
 	}
-	r.req, r.connect, r.ttfb = summarize(reqs), summarize(conns), summarize(ttfbs)
+	r.req, r.connect, r.ttfb = reqs.summary(), conns.summary(), ttfbs.summary()
 	return r
 }
 
-// reqPerSec is succeeded requests per second, as h2load counts it.
+// reqPerSec is responses completed per second, whatever their status, as
+// h2load counts it: a server answering 500 quickly is fast, and the status
+// classes say how it answered.
 func (r *benchResult) reqPerSec() float64 {
 	if r.duration <= 0 {
 		return 0
 	}
-	return float64(r.succeeded) / r.duration.Seconds()
+	return float64(r.responses) / r.duration.Seconds()
+}
+
+// totalRequests is the "total" of the report: what -n asked for, or with
+// -D the requests started.
+func (r *benchResult) totalRequests() int64 {
+	if r.total == 0 {
+		return r.started
+	}
+	return r.total
 }
 
 // bytesPerSec is bytes received per second.
@@ -154,12 +137,8 @@ func (r *benchResult) headerSavings() float64 {
 func (r *benchResult) writeText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "finished in %s, %.2f req/s, %s/s\n", fmtDuration(r.duration), r.reqPerSec(), fmtBytes(r.bytesPerSec()))
-	total := r.total
-	if total == 0 {
-		total = r.started
-	}
 	fmt.Fprintf(&b, "requests: %d total, %d started, %d done, %d succeeded, %d failed, %d errored\n",
-		total, r.started, r.done, r.succeeded, r.failed, r.errored)
+		r.totalRequests(), r.started, r.done, r.succeeded, r.failed, r.errored)
 	fmt.Fprintf(&b, "status codes: %d 2xx, %d 3xx, %d 4xx, %d 5xx\n", r.status[2], r.status[3], r.status[4], r.status[5])
 	fmt.Fprintf(&b, "traffic: %s (%d) total, %s (%d) headers (space savings %.2f%%), %s (%d) data, %s (%d) sent\n",
 		fmtBytes(float64(r.bytesIn)), r.bytesIn, fmtBytes(float64(r.headerBytes)), r.headerBytes, r.headerSavings(),
@@ -197,16 +176,18 @@ func (s latencySummary) json() latencyJSON {
 		P50: ms(s.P50), P90: ms(s.P90), P99: ms(s.P99)}
 }
 
-// benchJSON is the --json output. Requests is the number of requests done
-// (succeeded + failed + errored); Total is what -n asked for (0 with -D).
+// benchJSON is the --json output: the same figures as the text, from the
+// same benchResult. Total is what -n asked for, or with -D the requests
+// started; Done is succeeded + failed + errored; Responses counts the
+// responses completed (any status), the basis of req_per_s.
 type benchJSON struct {
-	Requests    int64            `json:"requests"`
 	Total       int64            `json:"total"`
 	Started     int64            `json:"started"`
 	Done        int64            `json:"done"`
 	Succeeded   int64            `json:"succeeded"`
 	Failed      int64            `json:"failed"`
 	Errored     int64            `json:"errored"`
+	Responses   int64            `json:"responses"`
 	Status      map[string]int64 `json:"status"`
 	DurationS   float64          `json:"duration_s"`
 	ReqPerS     float64          `json:"req_per_s"`
@@ -227,8 +208,8 @@ type benchJSON struct {
 func (r *benchResult) writeJSON(w io.Writer) error {
 	round := func(x float64) float64 { return math.Round(x*100) / 100 }
 	v := benchJSON{
-		Requests: r.done, Total: r.total, Started: r.started, Done: r.done,
-		Succeeded: r.succeeded, Failed: r.failed, Errored: r.errored,
+		Total: r.totalRequests(), Started: r.started, Done: r.done,
+		Succeeded: r.succeeded, Failed: r.failed, Errored: r.errored, Responses: r.responses,
 		Status: map[string]int64{
 			"2xx": r.status[2], "3xx": r.status[3], "4xx": r.status[4], "5xx": r.status[5],
 		},

@@ -116,8 +116,8 @@ func TestParseBenchArgsErrors(t *testing.T) {
 		{[]string{"-n", "0", "http://h/"}, "at least 1"},
 		{[]string{"-n", "10", "-D", "1s", "http://h/"}, "cannot be used together"},
 		{[]string{"-n", "2", "-c", "3", "http://h/"}, "larger than -n"},
-		{[]string{"-m", "0", "http://h/"}, "at least 1"},
-		{[]string{"-c", "0", "http://h/"}, "at least 1"},
+		{[]string{"-m", "0", "http://h/"}, "must be 1 to"},
+		{[]string{"-c", "0", "http://h/"}, "must be 1 to"},
 		{[]string{"-D", "soon", "http://h/"}, "invalid duration"},
 		{[]string{"-D", "-1", "http://h/"}, "positive"},
 		{[]string{"-w", "40", "http://h/"}, "16 to 31"},
@@ -204,8 +204,9 @@ func TestHeaderScanner(t *testing.T) {
 func sampleResult() *benchResult {
 	r := &benchResult{
 		total: 100, started: 100, done: 100, succeeded: 97, failed: 2, errored: 1,
-		status:   [6]int64{0, 0, 90, 7, 2, 0},
-		duration: 2 * time.Second, bytesIn: 3 << 20, bytesOut: 2048,
+		responses: 99, // 90 2xx, 7 3xx, 2 4xx
+		status:    [6]int64{0, 0, 90, 7, 2, 0},
+		duration:  2 * time.Second, bytesIn: 3 << 20, bytesOut: 2048,
 		headerBytes: 100, headerRaw: 1000, dataBytes: 1 << 20,
 		conns: 2, streams: 10,
 		errors: []string{"boom"},
@@ -223,7 +224,7 @@ func TestWriteText(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"finished in 2.00s, 48.50 req/s, 1.50MB/s\n",
+		"finished in 2.00s, 49.50 req/s, 1.50MB/s\n",
 		"requests: 100 total, 100 started, 100 done, 97 succeeded, 2 failed, 1 errored\n",
 		"status codes: 90 2xx, 7 3xx, 2 4xx, 0 5xx\n",
 		"traffic: 3.00MB (3145728) total, 100B (100) headers (space savings 90.00%), 1.00MB (1048576) data, 2.00KB (2048) sent\n",
@@ -256,8 +257,8 @@ func TestWriteJSON(t *testing.T) {
 		t.Fatalf("%v:\n%s", err, b.String())
 	}
 	for k, want := range map[string]float64{
-		"requests": 100, "succeeded": 97, "failed": 2, "errored": 1,
-		"duration_s": 2, "req_per_s": 48.5, "bytes_per_s": 3 << 20 / 2,
+		"total": 100, "done": 100, "succeeded": 97, "failed": 2, "errored": 1, "responses": 99,
+		"duration_s": 2, "req_per_s": 49.5, "bytes_per_s": 3 << 20 / 2,
 	} {
 		if got, ok := v[k].(float64); !ok || got != want {
 			t.Errorf("%s = %v, want %v", k, v[k], want)

@@ -37,12 +37,13 @@ var errStop = errors.New("duration elapsed")
 // workerStats are one worker's counts and samples, merged at the end.
 type workerStats struct {
 	started, done, succeeded, failed, errored int64
+	responses                                 int64    // completed with a response, any status
 	status                                    [6]int64 // by status/100, 1xx to 5xx
 	bytesIn, bytesOut                         int64    // on the wire (TLS records excluded)
 	headerBytes                               int64    // header block frame payloads received
 	headerRaw                                 int64    // decoded size of the header sections received
 	dataBytes                                 int64    // DATA payloads received (padding excluded)
-	reqTimes, connectTimes, ttfbTimes         []time.Duration
+	reqTimes, connectTimes, ttfbTimes         sampler
 	errs                                      []string // connection errors, in order
 }
 
@@ -101,18 +102,12 @@ func newWorker(p *benchPlan, tlsConfig *tls.Config, quota int, end time.Time, pr
 		quota:     quota,
 		end:       end,
 		progress:  progress,
-		slots:     make([]reqSlot, p.streams),
-		free:      make([]int32, 0, p.streams),
-		byID:      make(map[uint32]int32, p.streams),
-		buf:       make([]byte, readBufferSize),
-		out:       make([]byte, 0, 64<<10),
+		byID:      make(map[uint32]int32),
 	}
-	samples := quota
-	if samples < 0 {
-		samples = 4096 // -D: grows as needed
-	}
-	w.st.reqTimes = make([]time.Duration, 0, samples)
-	w.resetSlots()
+	limit := max(maxSamples/max(p.conns, 1), 1024)
+	w.st.reqTimes = newSampler(limit)
+	w.st.connectTimes = newSampler(limit)
+	w.st.ttfbTimes = newSampler(limit)
 	return w
 }
 
@@ -185,6 +180,12 @@ func (w *worker) flushProgress() {
 func (w *worker) connect() ([]byte, error) {
 	w.connStart = time.Now()
 	w.gotByte, w.goAway, w.noNew, w.connDone = false, false, false, 0
+	if w.buf == nil {
+		// Taken at the first connection, not when the worker is made:
+		// with many workers, only those connecting hold buffers.
+		w.buf = make([]byte, readBufferSize)
+		w.out = make([]byte, 0, 64<<10)
+	}
 	w.out = w.out[:0]
 	limit := connectTimeout
 	if w.plan.timeout > 0 {
@@ -210,7 +211,7 @@ func (w *worker) connect() ([]byte, error) {
 		w.nc = tc
 	}
 	now := time.Now()
-	w.st.connectTimes = append(w.st.connectTimes, now.Sub(w.connStart))
+	w.st.connectTimes.add(now.Sub(w.connStart))
 	w.lastRead, w.idleBase = now, now
 	w.conn = h2kit.NewConn(w.plan.config, now)
 	w.scanner = headerScanner{}
@@ -351,7 +352,7 @@ func (w *worker) loop(pending []byte) error {
 func (w *worker) received(n int, now time.Time) {
 	if !w.gotByte {
 		w.gotByte = true
-		w.st.ttfbTimes = append(w.st.ttfbTimes, now.Sub(w.connStart))
+		w.st.ttfbTimes.add(now.Sub(w.connStart))
 	}
 	w.st.bytesIn += int64(n)
 	w.lastRead = now
@@ -437,7 +438,7 @@ func (w *worker) pump(now time.Time) {
 // fill starts requests until the per-connection limit (-m, or the
 // server's SETTINGS_MAX_CONCURRENT_STREAMS) or the quota is reached.
 func (w *worker) fill(now time.Time) {
-	for w.inflight < len(w.slots) && w.quota != 0 && !w.noNew {
+	for w.inflight < w.plan.streams && w.quota != 0 && !w.noNew {
 		if !w.end.IsZero() && !now.Before(w.end) {
 			return
 		}
@@ -468,8 +469,14 @@ func (w *worker) advance() {
 	}
 }
 
-// acquire takes a free slot for stream id.
+// acquire takes a free slot for stream id. Slots are made as requests
+// need them: no more than the streams actually in flight at once, however
+// large -m is.
 func (w *worker) acquire(id uint32, start time.Time) int32 {
+	if len(w.free) == 0 {
+		w.slots = append(w.slots, reqSlot{})
+		w.free = append(w.free, int32(len(w.slots)-1))
+	}
 	i := w.free[len(w.free)-1]
 	w.free = w.free[:len(w.free)-1]
 	w.slots[i] = reqSlot{id: id, active: true, start: start}
@@ -555,7 +562,8 @@ func (w *worker) handleEvents(now time.Time) {
 // complete ends request i with its response.
 func (w *worker) complete(i int32, now time.Time) {
 	s := &w.slots[i]
-	w.st.reqTimes = append(w.st.reqTimes, now.Sub(s.start))
+	w.st.reqTimes.add(now.Sub(s.start))
+	w.st.responses++
 	if class := s.status / 100; class >= 1 && class <= 5 {
 		w.st.status[class]++
 	}

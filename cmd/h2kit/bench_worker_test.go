@@ -100,8 +100,8 @@ func TestWorkerInMemory(t *testing.T) {
 	if s.status[2] != 9 || s.status[4] != 1 {
 		t.Fatalf("status classes %v", s.status)
 	}
-	if len(s.reqTimes) != 10 || s.dataBytes != 50 {
-		t.Fatalf("%d samples, %d data bytes", len(s.reqTimes), s.dataBytes)
+	if s.reqTimes.n != 10 || len(s.reqTimes.kept) != 10 || s.dataBytes != 50 {
+		t.Fatalf("%d samples, %d data bytes", s.reqTimes.n, s.dataBytes)
 	}
 	if s.headerRaw != int64(10*len(":status200")) {
 		t.Fatalf("decoded header bytes %d", s.headerRaw)
