@@ -28,7 +28,7 @@ func init() {
 const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: value']... [-d DATA | -d @FILE]
                  [-X METHOD] [-m N] [-w BITS] [-W BITS] [-k] [--cacert FILE]
                  [--cert FILE --key FILE] [--no-push | --push-dir DIR] [-i] [-D FILE]
-                 [--stat] [--fail] URL...
+                 [--stat] [--fail] [-t DURATION] [--connect-timeout DURATION] URL...
 
 Fetches URLs over HTTP/2, like nghttp. http:// URLs use cleartext HTTP/2 with
 prior knowledge, or an HTTP/1.1 Upgrade to h2c with -u; https:// URLs use TLS
@@ -81,6 +81,13 @@ options:
       --fail               a status other than 2xx is an error (exit status 1)
   -t, --timeout DURATION   give up on a request not done after DURATION (10s,
                            1m, or seconds; default: no limit)
+      --connect-timeout DURATION
+                           give up on a server that does not accept the TCP
+                           connection, finish the TLS handshake or send its
+                           SETTINGS within DURATION (default 10s); once
+                           connected, a server silent for 30s is sent a
+                           PING, which it must answer within DURATION too.
+                           Either failure is reported as "stopped answering"
   -h, --help               print this help
 
 Short options without a value may be grouped: -nva is -n -v -a.
@@ -99,6 +106,11 @@ usage error.
 const (
 	getMaxMultiply   = 10000
 	getMaxWindowBits = 30
+	// getConnectTimeout is --connect-timeout's default.
+	getConnectTimeout = 10 * time.Second
+	// getReadIdle is how long a connected server may stay silent, with
+	// requests in flight or not, before get sends it a PING.
+	getReadIdle = 30 * time.Second
 )
 
 // getOptions is the parsed command line of h2kit get.
@@ -127,6 +139,7 @@ type getOptions struct {
 	stat                       bool
 	fail                       bool
 	timeout                    time.Duration
+	connectTimeout             time.Duration // --connect-timeout
 	urls                       []*url.URL
 }
 
@@ -153,7 +166,7 @@ var getFlags = []getFlag{
 	{"", "key", true}, {"", "keylog", true}, {"", "no-push", false},
 	{"", "push-dir", true}, {"i", "include", false}, {"D", "dump-header", true},
 	{"", "stat", false}, {"", "fail", false}, {"t", "timeout", true},
-	{"h", "help", false},
+	{"", "connect-timeout", true}, {"h", "help", false},
 }
 
 // expandShortFlags turns getopt-style groups of short options into
@@ -278,7 +291,7 @@ func readData(arg string, stdin io.Reader) ([]byte, error) {
 // parseGetArgs parses the arguments of h2kit get; flags and URLs may be
 // mixed. stdin serves -d @-. It returns flag.ErrHelp for -h.
 func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
-	o := &getOptions{multiply: 1}
+	o := &getOptions{multiply: 1, connectTimeout: getConnectTimeout}
 	fs := newFlags("get")
 	var data string
 	strVar, boolVar, varBoth := fs.str, fs.boolean, fs.value
@@ -305,6 +318,7 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	boolVar(&o.stat, "", "stat")
 	boolVar(&o.fail, "", "fail")
 	varBoth(durationFlag{&o.timeout}, "t", "timeout")
+	varBoth(durationFlag{&o.connectTimeout}, "", "connect-timeout")
 
 	args = expandShortFlags(args)
 	rawURLs, set, err := fs.parse(args)

@@ -23,9 +23,10 @@ const upgradeHeadMax = 64 << 10
 
 // getDialer opens get's TCP connections.
 type getDialer struct {
-	trace   *traceOutput // nil without -v
-	traceW  io.Writer    // trace's writer, safe for concurrent use
-	upgrade bool         // -u: show the Upgrade exchange (with -v)
+	trace   *traceOutput  // nil without -v
+	traceW  io.Writer     // trace's writer, safe for concurrent use
+	upgrade bool          // -u: show the Upgrade exchange (with -v)
+	timeout time.Duration // --connect-timeout: bounds the TCP connect
 
 	mu   sync.Mutex
 	open int
@@ -34,7 +35,7 @@ type getDialer struct {
 
 // DialContext connects to addr (h2client.Transport.DialContext).
 func (d *getDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	var nd net.Dialer
+	nd := net.Dialer{Timeout: d.timeout}
 	c, err := nd.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err

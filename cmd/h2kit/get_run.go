@@ -135,7 +135,7 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 	if err != nil {
 		return nil, err
 	}
-	g.dialer = &getDialer{trace: g.trace, traceW: g.stderr, upgrade: o.upgrade}
+	g.dialer = &getDialer{trace: g.trace, traceW: g.stderr, upgrade: o.upgrade, timeout: o.connectTimeout}
 	g.tr = &h2client.Transport{
 		TLSClientConfig:            tlsConfig,
 		DialContext:                g.dialer.DialContext,
@@ -145,6 +145,12 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 		StrictMaxConcurrentStreams: true, // one connection per origin
 		MaxConnsPerHost:            1,
 		ConnEvent:                  g.connEvent,
+		// A server that stops answering is an error that says so, not a
+		// hang (--connect-timeout).
+		TLSHandshakeTimeout: o.connectTimeout,
+		SettingsTimeout:     o.connectTimeout,
+		ReadIdleTimeout:     getReadIdle,
+		PingTimeout:         o.connectTimeout,
 	}
 	if o.windowSet {
 		w := windowSize(o.windowBits)
@@ -698,8 +704,12 @@ func hasValues(h http.Header) bool {
 	return false
 }
 
-// describeErr makes a request's error readable: a timeout says so.
+// describeErr makes a request's error readable: a timeout says so (a
+// server that stopped answering says so itself).
 func describeErr(ctx context.Context, err error) error {
+	if errors.Is(err, h2client.ErrServerSilent) {
+		return err
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("timed out (%v)", err)
 	}
