@@ -1,0 +1,173 @@
+package pipe
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// ErrBodyClosed is what Read returns once the reader closed the body; it
+// has net/http's text.
+var ErrBodyClosed = errors.New("http: invalid Read on closed Body")
+
+// ReportEvery is how many bytes a reader takes before it wakes the owner
+// to give them back to flow control, before the buffer runs dry.
+const ReportEvery = 16 << 10
+
+// Inbound is a body on its way in: the owner delivers what the peer sent,
+// a reader takes it, and the bytes taken (or dropped by Close) are
+// counted until the owner gives them back to flow control
+// (h2kit.Conn.ConsumeData), so the peer sends only as fast as the reader
+// reads. Its methods are called with the stream's mutex held, but Read,
+// which takes the mutex itself.
+type Inbound struct {
+	q        Queue
+	eof      bool // the last byte has been delivered
+	closed   bool // the reader closed: later bytes are dropped
+	consumed int  // taken or dropped, not yet given back
+	sig      Signal
+}
+
+// Init prepares in for use, or for reuse with its buffer kept when it is
+// no larger than keep bytes.
+func (in *Inbound) Init(keep int) {
+	in.q.Reset(keep)
+	in.eof, in.closed, in.consumed = false, false, 0
+	if in.sig == nil {
+		in.sig = NewSignal()
+	} else {
+		in.sig.Clear()
+	}
+}
+
+// Deliver appends body bytes (owner). It returns false, keeping nothing,
+// when the reader closed the body: the caller gives the bytes back to flow
+// control at once.
+func (in *Inbound) Deliver(p []byte) bool {
+	if in.closed {
+		return false
+	}
+	in.q.Write(p)
+	in.sig.Notify()
+	return true
+}
+
+// End marks the body complete (owner): once the buffered bytes are read,
+// Read returns io.EOF.
+func (in *Inbound) End() {
+	in.eof = true
+	in.sig.Notify()
+}
+
+// Ended reports whether the last byte has been delivered.
+func (in *Inbound) Ended() bool { return in.eof }
+
+// Closed reports whether the reader closed the body.
+func (in *Inbound) Closed() bool { return in.closed }
+
+// Buffered returns the bytes delivered and not yet read.
+func (in *Inbound) Buffered() int { return in.q.Len() }
+
+// Wake wakes a Read waiting for bytes, so that it looks at the stream's
+// state again (an error, a deadline changed).
+func (in *Inbound) Wake() { in.sig.Notify() }
+
+// TakeConsumed returns the bytes read or dropped since the last call, for
+// the owner to give back to flow control.
+func (in *Inbound) TakeConsumed() int {
+	n := in.consumed
+	in.consumed = 0
+	return n
+}
+
+// Close drops the unread bytes (counted as consumed) and makes later
+// reads fail with ErrBodyClosed; a Read blocked in another goroutine
+// returns at once. It reports how many bytes were dropped.
+func (in *Inbound) Close() (dropped int) {
+	if in.closed {
+		return 0
+	}
+	in.closed = true
+	n := in.q.Reset(0)
+	in.consumed += n
+	in.sig.Notify()
+	return n
+}
+
+// Stream is the rest of a stream that a blocking Read needs.
+type Stream interface {
+	// Failed returns the error that ended the stream, nil while it goes
+	// on. It is called with the stream's mutex held.
+	Failed() error
+	// ReadDeadline returns when a blocked Read gives up (zero: never).
+	// It is called with the stream's mutex held; whoever changes it calls
+	// Wake, so that a blocked Read sees the change.
+	ReadDeadline() time.Time
+	// Consumed is called, without the mutex, when a Read took enough
+	// bytes that the owner should give them back to flow control: the
+	// stream marks itself dirty and wakes the owner.
+	Consumed()
+}
+
+// Read is the blocking Read of a body. mu is the stream's mutex. It
+// returns buffered bytes first; then io.EOF once the body ended, the
+// stream's error if it failed, ErrBodyClosed after Close, and
+// os.ErrDeadlineExceeded once the stream's read deadline has passed.
+func (in *Inbound) Read(mu *sync.Mutex, p []byte, st Stream) (int, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		mu.Lock()
+		if in.closed {
+			mu.Unlock()
+			return 0, ErrBodyClosed
+		}
+		if in.q.Len() > 0 {
+			n := in.q.Read(p)
+			in.consumed += n
+			wake := in.consumed >= ReportEvery || in.q.Len() == 0
+			mu.Unlock()
+			if wake {
+				st.Consumed()
+			}
+			return n, nil
+		}
+		if in.eof {
+			mu.Unlock()
+			return 0, io.EOF
+		}
+		if err := st.Failed(); err != nil {
+			mu.Unlock()
+			return 0, err
+		}
+		deadline := st.ReadDeadline()
+		mu.Unlock()
+		if len(p) == 0 {
+			return 0, nil
+		}
+		var expired <-chan time.Time
+		if !deadline.IsZero() {
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				return 0, os.ErrDeadlineExceeded
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			expired = timer.C
+		}
+		select {
+		case <-in.sig:
+		case <-expired:
+			return 0, os.ErrDeadlineExceeded
+		}
+	}
+}

@@ -1,0 +1,93 @@
+// Package pipe holds the per-stream plumbing that h2server and h2client
+// share: the byte queues between an application goroutine and the
+// connection's owner goroutine, the inbound body with its blocking Read,
+// the signals that wake a waiting goroutine, and the lock-free stack of
+// streams that have work for the owner.
+//
+// The owner goroutine (internal/connloop) is the only one that touches the
+// engine. An application goroutine (an HTTP handler, a request's caller,
+// a body writer) never does: it reads what the owner put in a stream's
+// Inbound, writes into a stream's Queue, marks the stream dirty (Stack)
+// and wakes the owner; the owner moves the work into the engine and
+// signals back. Queue and Inbound hold no lock of their own: they are
+// guarded by their stream's mutex, which also guards the stream's other
+// shared state, so one lock covers a stream's whole exchange.
+package pipe
+
+// Signal wakes one waiting goroutine: a channel of capacity one, so that
+// a notification sent while nobody waits is kept for the next wait, and
+// notifications sent meanwhile merge into it.
+type Signal chan struct{}
+
+// NewSignal returns a Signal with nothing pending.
+func NewSignal() Signal { return make(Signal, 1) }
+
+// Notify wakes the waiter, or the next one to wait. It never blocks.
+func (s Signal) Notify() {
+	select {
+	case s <- struct{}{}:
+	default:
+	}
+}
+
+// Clear drops a pending notification (before the Signal is reused).
+func (s Signal) Clear() {
+	select {
+	case <-s:
+	default:
+	}
+}
+
+// Queue is a FIFO of bytes: one side appends, the other takes from the
+// front. The bytes taken are not freed one by one: the front moves, and
+// the unread bytes move back to the start only when an append would
+// otherwise grow the buffer, so the buffer stays as large as the most
+// bytes ever waiting at once, not as the bytes that passed through.
+type Queue struct {
+	b   []byte
+	off int // b[off:] is unread
+}
+
+// Len returns the number of unread bytes.
+func (q *Queue) Len() int { return len(q.b) - q.off }
+
+// Bytes returns the unread bytes, valid until the next Write, Advance or
+// Reset.
+func (q *Queue) Bytes() []byte { return q.b[q.off:] }
+
+// Write appends p.
+func (q *Queue) Write(p []byte) {
+	if q.off > 0 && len(q.b)+len(p) > cap(q.b) {
+		n := copy(q.b, q.b[q.off:])
+		q.b, q.off = q.b[:n], 0
+	}
+	q.b = append(q.b, p...)
+}
+
+// Read moves unread bytes into p and returns how many.
+func (q *Queue) Read(p []byte) int {
+	n := copy(p, q.b[q.off:])
+	q.Advance(n)
+	return n
+}
+
+// Advance drops the first n unread bytes (n <= Len).
+func (q *Queue) Advance(n int) {
+	q.off += n
+	if q.off == len(q.b) {
+		q.b, q.off = q.b[:0], 0
+	}
+}
+
+// Reset drops the unread bytes and returns how many there were; the
+// buffer is kept unless it is larger than keep bytes.
+func (q *Queue) Reset(keep int) int {
+	n := q.Len()
+	if cap(q.b) > keep {
+		q.b = nil
+	} else {
+		q.b = q.b[:0]
+	}
+	q.off = 0
+	return n
+}

@@ -1,0 +1,110 @@
+package pipe
+
+import (
+	"sync"
+	"testing"
+)
+
+type node struct {
+	link Link[node]
+	id   int
+}
+
+func (n *node) DirtyLink() *Link[node] { return &n.link }
+
+func TestStackOrderAndOnce(t *testing.T) {
+	var s Stack[node, *node]
+	a, b, c := &node{id: 1}, &node{id: 2}, &node{id: 3}
+	s.Add(a)
+	s.Add(b)
+	s.Add(a) // already on: no second entry
+	s.Add(c)
+	got := s.TakeAll(nil)
+	if len(got) != 3 || got[0] != a || got[1] != b || got[2] != c {
+		t.Fatalf("TakeAll = %v, want a b c", ids(got))
+	}
+	if !s.Empty() {
+		t.Fatal("not empty after TakeAll")
+	}
+	s.Add(a) // may be pushed again once taken
+	if got := s.TakeAll(got[:0]); len(got) != 1 || got[0] != a {
+		t.Fatalf("second TakeAll = %v", ids(got))
+	}
+}
+
+// Many goroutines pushing while the owner takes: every push that found
+// the node off the stack puts it on once, and nothing is lost.
+func TestStackConcurrent(t *testing.T) {
+	var s Stack[node, *node]
+	const goroutines, rounds = 8, 2000
+	nodes := make([]*node, goroutines)
+	for i := range nodes {
+		nodes[i] = &node{id: i}
+	}
+	var wg sync.WaitGroup
+	seen := make([]int, goroutines)
+	stop := make(chan struct{})
+	taken := make(chan struct{})
+	go func() {
+		defer close(taken)
+		var buf []*node
+		for {
+			select {
+			case <-stop:
+				for _, n := range s.TakeAll(buf[:0]) {
+					seen[n.id]++
+				}
+				return
+			default:
+			}
+			buf = s.TakeAll(buf[:0])
+			dup := map[*node]bool{}
+			for _, n := range buf {
+				if dup[n] {
+					t.Errorf("node %d twice in one TakeAll", n.id)
+				}
+				dup[n] = true
+				seen[n.id]++
+			}
+		}
+	}()
+	for i := range nodes {
+		n := nodes[i]
+		wg.Go(func() {
+			for r := 0; r < rounds; r++ {
+				s.Add(n)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-taken
+	for i, c := range seen {
+		if c == 0 {
+			t.Errorf("node %d never taken", i)
+		}
+	}
+	if !s.Empty() {
+		t.Error("stack not empty at the end")
+	}
+}
+
+func TestStackNoAllocs(t *testing.T) {
+	var s Stack[node, *node]
+	n := &node{}
+	buf := make([]*node, 0, 4)
+	if a := testing.AllocsPerRun(1000, func() {
+		s.Add(n)
+		buf = s.TakeAll(buf[:0])
+	}); a != 0 {
+		t.Errorf("%.1f allocations per push and take", a)
+	}
+}
+
+func ids(ns []*node) []int {
+	var out []int
+	for _, n := range ns {
+		out = append(out, n.id)
+	}
+	return out
+}
