@@ -2,6 +2,7 @@ package h2kit
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/h2kit/h2kit/hpack"
 )
@@ -45,7 +46,7 @@ func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body [
 	// Both inputs are checked before anything changes.
 	settings, err := decodeHTTP2Settings(http2Settings)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", ErrUpgradeSettings, err)
 	}
 	m := messageInfo{contentLength: -1}
 	if !c.cfg.DisableMessageRules {
@@ -56,7 +57,7 @@ func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body [
 	}
 	for _, s := range settings {
 		if err := c.applySetting(s); err != nil {
-			return errors.New("h2kit: HTTP2-Settings: " + err.Error())
+			return fmt.Errorf("%w: %v", ErrUpgradeSettings, err)
 		}
 	}
 	s := c.newStream(1)
@@ -72,5 +73,8 @@ func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body [
 	return nil
 }
 
-// ErrUpgradeSettings is returned for a missing HTTP2-Settings value.
-var ErrUpgradeSettings = errors.New("h2kit: h2c upgrade needs exactly one HTTP2-Settings header field")
+// ErrUpgradeSettings is what UpgradeServer's error wraps (errors.Is) when
+// the HTTP2-Settings value is not a valid SETTINGS payload in base64url, or
+// carries a value SETTINGS may not (RFC 9113, Sections 3.2.1 and 6.5.2). A
+// server answers such an upgrade with 400, as for a malformed request.
+var ErrUpgradeSettings = errors.New("h2kit: invalid HTTP2-Settings value")

@@ -6,6 +6,7 @@ package h2kit
 
 import (
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -54,8 +55,8 @@ func TestUpgradeServerInvalid(t *testing.T) {
 		"MAX_FRAME_SIZE tiny": enc(frame.SettingMaxFrameSize, 100),
 	} {
 		p := newRawPeer(t, Config{Role: Server})
-		if err := p.c.UpgradeServer(v, fields(upgradeReq...), nil); err == nil {
-			t.Errorf("%s: accepted", name)
+		if err := p.c.UpgradeServer(v, fields(upgradeReq...), nil); !errors.Is(err, ErrUpgradeSettings) {
+			t.Errorf("%s: error %v, want one wrapping ErrUpgradeSettings", name, err)
 		}
 		if st := p.c.State(1); st != StateIdle {
 			t.Errorf("%s: stream 1 %v", name, st)
@@ -63,8 +64,8 @@ func TestUpgradeServerInvalid(t *testing.T) {
 		p.wantNoEvent()
 	}
 	p := newRawPeer(t, Config{Role: Server})
-	if err := p.c.UpgradeServer("", fields(":method", "GET"), nil); err == nil {
-		t.Error("malformed upgraded request accepted")
+	if err := p.c.UpgradeServer("", fields(":method", "GET"), nil); err == nil || errors.Is(err, ErrUpgradeSettings) {
+		t.Errorf("malformed upgraded request: error %v, want one that is not ErrUpgradeSettings", err)
 	}
 	if st := p.c.State(1); st != StateIdle || p.c.PeerSettings().MaxConcurrentStreams != 1<<31-1 {
 		t.Errorf("a refused upgrade changed the engine: %v %+v", st, p.c.PeerSettings())
