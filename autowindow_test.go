@@ -27,7 +27,8 @@ func growStreamWindow(t *testing.T, a *pipeApp) {
 		}
 		a.cEvents, a.sEvents = nil, nil
 		for a.srv.State(id) != StateClosed && sent < 4<<20 {
-			n, err := a.srv.SendData(id, chunk, sent+len(chunk) >= 4<<20)
+			p := chunk[:min(len(chunk), 4<<20-sent)]
+			n, err := a.srv.SendData(id, p, sent+len(p) == 4<<20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -37,12 +38,14 @@ func growStreamWindow(t *testing.T, a *pipeApp) {
 			sent += n
 		}
 	}
-	a.runLatency(10*time.Millisecond, time.Millisecond, time.Second, app)
+	for i := 0; i < 10 && a.client.State(id) != StateClosed; i++ {
+		a.runLatency(10*time.Millisecond, time.Millisecond, 500*time.Millisecond, app)
+	}
 	if a.client.StreamReceiveWindow() <= frame.DefaultInitialWindowSize {
 		t.Fatalf("stream window did not grow: %d", a.client.StreamReceiveWindow())
 	}
 	if a.client.State(id) != StateClosed {
-		t.Fatalf("bulk stream %d not done: %v", id, a.client.State(id))
+		t.Fatalf("bulk stream %d not done: %v (server sent %d, state %v, client err %v)", id, a.client.State(id), sent, a.srv.State(id), a.client.Err())
 	}
 }
 

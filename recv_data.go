@@ -52,6 +52,7 @@ func (c *Conn) onData(f frame.Frame) error {
 		return streamErr(id, frame.ErrCodeFlowControl, "DATA exceeds the stream window")
 	}
 	s.recvWindow -= flen
+	c.countBDP(s, flen)
 	if s.recvPhase != phaseBody && !c.cfg.DisableMessageRules {
 		// DATA before the final header section (Section 8.1).
 		c.creditConn(flen)

@@ -12,10 +12,12 @@ type stream struct {
 	// Flow control (RFC 9113, Section 5.2 and 6.9). sendWindow may be
 	// negative after a SETTINGS_INITIAL_WINDOW_SIZE decrease (6.9.2).
 	sendWindow  int64
-	recvWindow  int64 // what the peer may still send
-	recvTarget  int64 // the window size we keep reopening to
-	recvUnacked int64 // consumed by the application, not yet announced
-	recvHeld    int64 // delivered in DataReceived, not yet consumed
+	recvWindow  int64  // what the peer may still send
+	recvTarget  int64  // the window size we keep reopening to
+	recvUnacked int64  // consumed by the application, not yet announced
+	recvHeld    int64  // delivered in DataReceived, not yet consumed
+	bdpBytes    int64  // DATA received in AutoWindow epoch bdpEpoch (ping.go)
+	bdpEpoch    uint32 // the epoch bdpBytes counts in
 
 	// Sending: data accepted by SendData, waiting for the scheduler.
 	sendBuf      []byte
