@@ -39,6 +39,7 @@ func FuzzClient(f *testing.F) {
 	for _, s := range fuzzSeeds(Client) {
 		f.Add(s, []byte{9, 1, 64, 128})
 	}
+	f.Add(fuzzGrowSeed(), []byte{255})
 	f.Fuzz(func(t *testing.T, data, cuts []byte) { fuzzEngine(t, Client, data, cuts) })
 }
 
@@ -114,6 +115,21 @@ func fuzzSeeds(role Role) [][]byte {
 	return seeds
 }
 
+// fuzzGrowSeed is a response that makes AutoWindow grow the stream
+// window (a quarter of it received starts a probe, 2/3 more before the
+// ACK of its PING grows it), then ends, so that the client opens a new
+// stream with the grown window (fed in 128-byte chunks, output held).
+func fuzzGrowSeed() []byte {
+	enc := hpack.NewEncoder()
+	b := (&frame.Headers{StreamID: 1, EndHeaders: true, BlockFragment: enc.Encode(nil, fields(":status", "200"))}).Append(nil)
+	b = (&frame.Data{StreamID: 1, Data: make([]byte, 16384)}).Append(b)
+	for range 3 {
+		b = (&frame.Data{StreamID: 1, Data: make([]byte, 16000)}).Append(b)
+	}
+	b = (&frame.Ping{Ack: true, Data: [8]byte{0x80, 7: 1}}).Append(b) // the engine's first PING
+	return (&frame.Data{StreamID: 1, EndStream: true}).Append(b)
+}
+
 func fuzzEngine(t *testing.T, role Role, data, cuts []byte) {
 	now := t0
 	tr := &fuzzTracer{}
@@ -160,6 +176,16 @@ func fuzzEngine(t *testing.T, role Role, data, cuts []byte) {
 			pending[id] = body[:30000]
 		}
 	}
+	// A client opens a few more streams as responses end: new streams
+	// after AutoWindow grew the windows (their WINDOW_UPDATE must follow
+	// their HEADERS), after SETTINGS changed, after GOAWAY.
+	more := 4
+	next := func() {
+		if role == Client && more > 0 {
+			more--
+			c.SendRequest(reqFields("GET", "/next"), true)
+		}
+	}
 	apply := func() {
 		for ev := c.NextEvent(); ev != nil; ev = c.NextEvent() {
 			switch e := ev.(type) {
@@ -172,6 +198,15 @@ func fuzzEngine(t *testing.T, role Role, data, cuts []byte) {
 				}
 			case *DataReceived:
 				c.ConsumeData(e.StreamID, len(e.Data))
+				if e.EndStream {
+					next()
+				}
+			case *ResponseReceived:
+				if e.EndStream {
+					next()
+				}
+			case *TrailersReceived:
+				next()
 			case *PushPromiseReceived:
 				if e.PromisedStreamID%4 == 0 {
 					c.ResetStream(e.PromisedStreamID, frame.ErrCodeCancel)
@@ -221,7 +256,14 @@ func fuzzEngine(t *testing.T, role Role, data, cuts []byte) {
 		if !ok {
 			break
 		}
-		now = now.Add(100 * time.Millisecond)
+		// Time moves 100 ms after a chunk whose output was taken, 1 ms
+		// after one whose output waits: a long input fed in small
+		// chunks can then stay within the PING timeout.
+		if flush {
+			now = now.Add(100 * time.Millisecond)
+		} else {
+			now = now.Add(time.Millisecond)
+		}
 		c.Advance(now)
 		apply()
 	}
