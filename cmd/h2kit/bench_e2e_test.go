@@ -181,7 +181,7 @@ func TestBenchE2ETextAndStatuses(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, want := range []string{
-		"requests: 40 total, 40 started, 40 done, 20 succeeded, 20 failed, 0 errored\n",
+		"requests: 40 total, 40 started, 40 done, 20 succeeded, 20 failed, 0 errored, 0 timeout\n",
 		"status codes: 10 2xx, 10 3xx, 10 4xx, 10 5xx\n",
 		"time for request:",
 	} {
@@ -202,7 +202,7 @@ func TestBenchE2EBody(t *testing.T) {
 	if err := os.WriteFile(file, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	v, code, errs := benchJSONRun(t, "-n", "30", "-c", "2", "-m", "4", "-d", file, base+"/upload")
+	v, code, errs := benchJSONRun(t, "-n", "30", "-c", "2", "-m", "4", "-d", "@"+file, base+"/upload")
 	if code != 0 || v.Succeeded != 30 || v.Errored != 0 || v.Failed != 0 {
 		t.Fatalf("exit %d, result %+v, stderr %s", code, v, errs)
 	}
@@ -232,7 +232,7 @@ func TestBenchE2EUpgrade(t *testing.T) {
 	if err := os.WriteFile(file, []byte("twelve bytes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	v, code, errs = benchJSONRun(t, "-u", "-d", file, "-n", "10", "-c", "1", "-m", "3", srv.URL+"/up")
+	v, code, errs = benchJSONRun(t, "-u", "-d", "@"+file, "-n", "10", "-c", "1", "-m", "3", srv.URL+"/up")
 	if code != 0 || v.Succeeded != 10 || v.BytesData != 10*2 {
 		t.Fatalf("with a body: exit %d, result %+v, stderr %s", code, v, errs)
 	}
@@ -367,7 +367,7 @@ func TestBenchE2ENghttpd(t *testing.T) {
 	if err := os.WriteFile(file, make([]byte, 200000), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	v, code, errs = benchJSONRun(t, "-n", "60", "-c", "2", "-m", "4", "-d", file, base+"/index.html")
+	v, code, errs = benchJSONRun(t, "-n", "60", "-c", "2", "-m", "4", "-d", "@"+file, base+"/index.html")
 	if code != 0 || v.Succeeded != 60 || v.Failed != 0 || v.Errored != 0 {
 		t.Fatalf("-d: exit %d, result %+v, stderr %s", code, v, errs)
 	}
@@ -533,7 +533,7 @@ func TestBenchE2ETimeout(t *testing.T) {
 	})
 	start := time.Now()
 	v, code, errs := benchJSONRun(t, "-T", "200ms", "-n", "3", "-m", "3", "http://"+l.Addr().String()+"/")
-	if code != 1 || v.Errored != 3 || !strings.Contains(errs, "no data from the server for 200ms") {
+	if code != 1 || v.Errored != 3 || v.Timeout != 3 || !strings.Contains(errs, "no data from the server for 200ms") {
 		t.Errorf("exit %d, result %+v, stderr %s", code, v, errs)
 	}
 	if el := time.Since(start); el > 5*time.Second {

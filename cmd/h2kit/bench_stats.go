@@ -46,6 +46,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 type benchResult struct {
 	total                                     int64 // requests asked for with -n (0 with -D)
 	started, done, succeeded, failed, errored int64
+	timeout                                   int64 // errored by -t or -T
 	responses                                 int64 // completed with a response, any status
 	status                                    [6]int64
 	duration                                  time.Duration
@@ -69,6 +70,7 @@ func mergeResults(workers []*worker, elapsed time.Duration, o *benchOptions) *be
 		r.succeeded += s.succeeded
 		r.failed += s.failed
 		r.errored += s.errored
+		r.timeout += s.timeout
 		r.responses += s.responses
 		for i := range s.status {
 			r.status[i] += s.status[i]
@@ -137,8 +139,8 @@ func (r *benchResult) headerSavings() float64 {
 func (r *benchResult) writeText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "finished in %s, %.2f req/s, %s/s\n", fmtDuration(r.duration), r.reqPerSec(), fmtBytes(r.bytesPerSec()))
-	fmt.Fprintf(&b, "requests: %d total, %d started, %d done, %d succeeded, %d failed, %d errored\n",
-		r.totalRequests(), r.started, r.done, r.succeeded, r.failed, r.errored)
+	fmt.Fprintf(&b, "requests: %d total, %d started, %d done, %d succeeded, %d failed, %d errored, %d timeout\n",
+		r.totalRequests(), r.started, r.done, r.succeeded, r.failed, r.errored, r.timeout)
 	fmt.Fprintf(&b, "status codes: %d 2xx, %d 3xx, %d 4xx, %d 5xx\n", r.status[2], r.status[3], r.status[4], r.status[5])
 	fmt.Fprintf(&b, "traffic: %s (%d) total, %s (%d) headers (space savings %.2f%%), %s (%d) data, %s (%d) sent\n",
 		fmtBytes(float64(r.bytesIn)), r.bytesIn, fmtBytes(float64(r.headerBytes)), r.headerBytes, r.headerSavings(),
@@ -178,7 +180,8 @@ func (s latencySummary) json() latencyJSON {
 
 // benchJSON is the --json output: the same figures as the text, from the
 // same benchResult. Total is what -n asked for, or with -D the requests
-// started; Done is succeeded + failed + errored; Responses counts the
+// started; Done is succeeded + failed + errored; Timeout counts the
+// errored requests that timed out (-t, -T); Responses counts the
 // responses completed (any status), the basis of req_per_s.
 type benchJSON struct {
 	Total       int64            `json:"total"`
@@ -187,6 +190,7 @@ type benchJSON struct {
 	Succeeded   int64            `json:"succeeded"`
 	Failed      int64            `json:"failed"`
 	Errored     int64            `json:"errored"`
+	Timeout     int64            `json:"timeout"`
 	Responses   int64            `json:"responses"`
 	Status      map[string]int64 `json:"status"`
 	DurationS   float64          `json:"duration_s"`
@@ -209,7 +213,7 @@ func (r *benchResult) writeJSON(w io.Writer) error {
 	round := func(x float64) float64 { return math.Round(x*100) / 100 }
 	v := benchJSON{
 		Total: r.totalRequests(), Started: r.started, Done: r.done,
-		Succeeded: r.succeeded, Failed: r.failed, Errored: r.errored, Responses: r.responses,
+		Succeeded: r.succeeded, Failed: r.failed, Errored: r.errored, Timeout: r.timeout, Responses: r.responses,
 		Status: map[string]int64{
 			"2xx": r.status[2], "3xx": r.status[3], "4xx": r.status[4], "5xx": r.status[5],
 		},

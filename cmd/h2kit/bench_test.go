@@ -81,7 +81,7 @@ func TestParseBenchArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.requests != 100 || o.conns != 4 || o.streams != 10 || !o.insecure || o.upgrade || o.json {
+	if o.requests != 100 || o.conns != 4 || o.streams != 10 || !o.tls.insecure || o.upgrade || o.json {
 		t.Errorf("options %+v", o)
 	}
 	if len(o.urls) != 2 || o.urls[1].RequestURI() != "/b?q=1" {
@@ -120,7 +120,8 @@ func TestParseBenchArgsErrors(t *testing.T) {
 		{[]string{"-c", "0", "http://h/"}, "must be 1 to"},
 		{[]string{"-D", "soon", "http://h/"}, "invalid duration"},
 		{[]string{"-D", "-1", "http://h/"}, "positive"},
-		{[]string{"-w", "40", "http://h/"}, "16 to 31"},
+		{[]string{"-w", "40", "http://h/"}, "0 to 30"},
+		{[]string{"-W", "31", "http://h/"}, "0 to 30"},
 		{[]string{"ftp://h/"}, "http or https"},
 		{[]string{"http:///x"}, "no host"},
 		{[]string{"http://a/", "http://b/"}, "share the scheme"},
@@ -141,7 +142,7 @@ func TestParseBenchArgsErrors(t *testing.T) {
 
 func TestRequestFields(t *testing.T) {
 	u := mustURL(t, "https://example.com:8443/p?x=1")
-	got := requestFields(u, []hpack.Field{
+	got := requestFields(u, "POST", []hpack.Field{
 		{Name: "user-agent", Value: "me"},
 		{Name: "host", Value: "h.example"},
 		{Name: "accept", Value: "*/*"},
@@ -159,14 +160,14 @@ func TestRequestFields(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("fields\n got %v\nwant %v", got, want)
 	}
-	got = requestFields(mustURL(t, "http://h"), nil, nil)
+	got = requestFields(mustURL(t, "http://h"), "GET", nil, nil)
 	if fieldValue(got, ":path") != "/" || fieldValue(got, ":method") != "GET" || fieldIndex(got, "content-length") >= 0 {
 		t.Errorf("fields %v", got)
 	}
 }
 
 func TestUpgradeRequest(t *testing.T) {
-	fields := requestFields(mustURL(t, "http://h:81/x"), []hpack.Field{{Name: "x-y", Value: "z"}}, []byte("body"))
+	fields := requestFields(mustURL(t, "http://h:81/x"), "POST", []hpack.Field{{Name: "x-y", Value: "z"}}, []byte("body"))
 	got := string(upgradeRequest(fields, "AAMAAABk", []byte("body")))
 	want := "POST /x HTTP/1.1\r\nHost: h:81\r\nuser-agent: h2kit-bench\r\ncontent-length: 4\r\nx-y: z\r\n" +
 		"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\nbody"
@@ -203,7 +204,7 @@ func TestHeaderScanner(t *testing.T) {
 
 func sampleResult() *benchResult {
 	r := &benchResult{
-		total: 100, started: 100, done: 100, succeeded: 97, failed: 2, errored: 1,
+		total: 100, started: 100, done: 100, succeeded: 97, failed: 2, errored: 1, timeout: 1,
 		responses: 99, // 90 2xx, 7 3xx, 2 4xx
 		status:    [6]int64{0, 0, 90, 7, 2, 0},
 		duration:  2 * time.Second, bytesIn: 3 << 20, bytesOut: 2048,
@@ -225,7 +226,7 @@ func TestWriteText(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"finished in 2.00s, 49.50 req/s, 1.50MB/s\n",
-		"requests: 100 total, 100 started, 100 done, 97 succeeded, 2 failed, 1 errored\n",
+		"requests: 100 total, 100 started, 100 done, 97 succeeded, 2 failed, 1 errored, 1 timeout\n",
 		"status codes: 90 2xx, 7 3xx, 2 4xx, 0 5xx\n",
 		"traffic: 3.00MB (3145728) total, 100B (100) headers (space savings 90.00%), 1.00MB (1048576) data, 2.00KB (2048) sent\n",
 		"time for request:",
@@ -257,7 +258,7 @@ func TestWriteJSON(t *testing.T) {
 		t.Fatalf("%v:\n%s", err, b.String())
 	}
 	for k, want := range map[string]float64{
-		"total": 100, "done": 100, "succeeded": 97, "failed": 2, "errored": 1, "responses": 99,
+		"total": 100, "done": 100, "succeeded": 97, "failed": 2, "errored": 1, "timeout": 1, "responses": 99,
 		"duration_s": 2, "req_per_s": 49.5, "bytes_per_s": 3 << 20 / 2,
 	} {
 		if got, ok := v[k].(float64); !ok || got != want {
@@ -303,7 +304,7 @@ func TestNewBenchPlanData(t *testing.T) {
 	if err := os.WriteFile(file, []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o, err := parseBenchArgs([]string{"-d", file, "-u", "http://h/a", "http://h/b"})
+	o, err := parseBenchArgs([]string{"-d", "@" + file, "-u", "http://h/a", "http://h/b"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,9 +320,11 @@ func TestNewBenchPlanData(t *testing.T) {
 		!bytes.HasPrefix(r.upgrade, []byte("POST /b HTTP/1.1\r\n")) || !bytes.HasSuffix(r.upgrade, []byte("\r\n\r\nhello")) {
 		t.Fatalf("request %+v", r)
 	}
-	o.dataFile = filepath.Join(dir, "missing")
-	if _, err := newBenchPlan(o); err == nil {
-		t.Fatal("missing -d file: no error")
+	// A missing file is a file error (exit status 1), not a usage error.
+	_, err = parseBenchArgs([]string{"-d", "@" + filepath.Join(dir, "missing"), "http://h/"})
+	var fe *fileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("missing -d file: error %v, want a *fileError", err)
 	}
 }
 

@@ -4,8 +4,9 @@ package main
 // one worker; the worker owns its engine and socket, reads into a reused
 // buffer, and writes everything the engine has to send in one Write per
 // batch. The request path (fill, handleEvents, complete) does not allocate
-// in the steady state: slots, the stream map and the sample slices are
-// sized up front.
+// in the steady state: slots, the stream map and the sample slices grow to
+// their size and are reused, and --log-file lines are formatted into a
+// reused buffer. -v (a frame tracer) allocates per frame.
 
 import (
 	"bytes"
@@ -31,12 +32,18 @@ const (
 	connectTimeout = 10 * time.Second
 )
 
+// inactiveError ends a connection silent for -T.
+type inactiveError struct{ d time.Duration }
+
+func (e *inactiveError) Error() string { return fmt.Sprintf("no data from the server for %v", e.d) }
+
 // errStop ends a connection when the -D duration is over.
 var errStop = errors.New("duration elapsed")
 
 // workerStats are one worker's counts and samples, merged at the end.
 type workerStats struct {
 	started, done, succeeded, failed, errored int64
+	timeout                                   int64    // errored by -t or -T
 	responses                                 int64    // completed with a response, any status
 	status                                    [6]int64 // by status/100, 1xx to 5xx
 	bytesIn, bytesOut                         int64    // on the wire (TLS records excluded)
@@ -55,6 +62,9 @@ type reqSlot struct {
 	waiting bool // part of the body is still to be given to SendData
 	bodyOff int
 	start   time.Time
+	// measured: the request started after the warm-up (always true
+	// without --warm-up-time); only measured requests are counted.
+	measured bool
 }
 
 // worker runs the requests of one client: one connection at a time,
@@ -66,6 +76,18 @@ type worker struct {
 	quota     int       // requests still to start; -1: no limit (-D)
 	end       time.Time // -D: when to stop; zero with -n
 	progress  *atomic.Int64
+	id        int    // the client's number, from 1
+	prefix    string // of its -v lines: "[id=N] " with -c above 1
+
+	// --warm-up-time: measure is when the measured period starts (zero:
+	// no warm-up); warm is true until the worker has seen that time
+	// pass and set its traffic counts back to zero.
+	measure time.Time
+	warm    bool
+	// -t: reqCheck is when expire next looks for requests past their
+	// time (zero: none in flight). It may be early, never late.
+	reqCheck time.Time
+	logBuf   []byte // --log-file lines not yet written
 
 	st workerStats
 
@@ -146,7 +168,8 @@ func (w *worker) run() {
 		}
 		if err != nil {
 			w.st.errs = append(w.st.errs, err.Error())
-			w.lose(w.inflight)
+			var ie *inactiveError
+			w.loseInflight(time.Now(), errors.As(err, &ie))
 			if w.quota > 0 {
 				// As h2load: a client whose connection fails gives up
 				// its remaining requests (done and errored, not started).
@@ -155,17 +178,81 @@ func (w *worker) run() {
 			}
 			w.resetSlots()
 			w.flushProgress()
+			w.flushLog()
 			return
 		}
 		w.resetSlots()
 	}
+	w.flushLog()
 }
 
-// lose counts n requests as errored.
+// lose counts n requests that were never sent as errored (with -n, the
+// requests of a client whose connection failed).
 func (w *worker) lose(n int) {
 	w.st.errored += int64(n)
 	w.st.done += int64(n)
 	w.pendingDone += int64(n)
+}
+
+// loseInflight counts the requests in flight on a connection that failed
+// as errored (and as timeout when -T ended it), and logs them.
+func (w *worker) loseInflight(now time.Time, timeout bool) {
+	for i := range w.slots {
+		if s := &w.slots[i]; s.active {
+			w.lost(s.start, s.measured, timeout, now)
+		}
+	}
+}
+
+// lost counts a request that started at start and got no complete
+// response, as errored (and timeout), if it is measured, and logs it.
+func (w *worker) lost(start time.Time, measured, timeout bool, now time.Time) {
+	if !measured {
+		return
+	}
+	w.st.errored++
+	if timeout {
+		w.st.timeout++
+	}
+	w.st.done++
+	w.pendingDone++
+	w.logRequest(start, -1, now)
+}
+
+// measuring reports whether a request starting at t is measured (not in
+// the warm-up).
+func (w *worker) measuring(t time.Time) bool {
+	return w.measure.IsZero() || !t.Before(w.measure)
+}
+
+// checkWarm ends the warm-up once now has reached its end: the traffic
+// counted so far is forgotten. The connect and first-byte times are kept
+// (they are those of the connections the measured requests use).
+func (w *worker) checkWarm(now time.Time) {
+	if w.warm && !now.Before(w.measure) {
+		w.warm = false
+		w.st.bytesIn, w.st.bytesOut = 0, 0
+		w.st.headerBytes, w.st.headerRaw, w.st.dataBytes = 0, 0, 0
+	}
+}
+
+// logRequest adds a --log-file line for a request.
+func (w *worker) logRequest(start time.Time, status int, end time.Time) {
+	if w.plan.log == nil {
+		return
+	}
+	w.logBuf = appendLogLine(w.logBuf, start, status, end)
+	if len(w.logBuf) >= logFlushSize {
+		w.flushLog()
+	}
+}
+
+// flushLog writes the gathered --log-file lines.
+func (w *worker) flushLog() {
+	if len(w.logBuf) > 0 {
+		w.plan.log.write(w.logBuf)
+		w.logBuf = w.logBuf[:0]
+	}
 }
 
 func (w *worker) flushProgress() {
@@ -185,11 +272,14 @@ func (w *worker) connect() ([]byte, error) {
 		// with many workers, only those connecting hold buffers.
 		w.buf = make([]byte, readBufferSize)
 		w.out = make([]byte, 0, 64<<10)
+		if w.plan.log != nil {
+			w.logBuf = make([]byte, 0, logFlushSize+64)
+		}
 	}
 	w.out = w.out[:0]
 	limit := connectTimeout
-	if w.plan.timeout > 0 {
-		limit = w.plan.timeout
+	if w.plan.connTimeout > 0 {
+		limit = w.plan.connTimeout
 	}
 	d := net.Dialer{Timeout: limit}
 	nc, err := d.Dial("tcp", w.plan.addr)
@@ -198,6 +288,10 @@ func (w *worker) connect() ([]byte, error) {
 	}
 	w.nc = nc
 	w.deadline = time.Time{}
+	trace := w.plan.trace
+	if trace != nil {
+		trace.Event(w.prefix, "Connected")
+	}
 	if w.plan.tls {
 		tc := tls.Client(nc, w.tlsConfig)
 		_ = tc.SetDeadline(time.Now().Add(limit))
@@ -208,12 +302,23 @@ func (w *worker) connect() ([]byte, error) {
 		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
 			return nil, fmt.Errorf("the server did not negotiate h2 with ALPN (got %q)", p)
 		}
+		if trace != nil {
+			trace.Println(w.prefix + "The negotiated protocol: h2")
+		}
 		w.nc = tc
 	}
 	now := time.Now()
 	w.st.connectTimes.add(now.Sub(w.connStart))
 	w.lastRead, w.idleBase = now, now
-	w.conn = h2kit.NewConn(w.plan.config, now)
+	cfg := w.plan.config
+	if trace != nil {
+		t := trace.newTracer(h2kit.Client, w.prefix)
+		if w.plan.upgrade {
+			t.Upgraded() // stream 1 is the Upgrade request
+		}
+		cfg.Tracer = t
+	}
+	w.conn = h2kit.NewConn(cfg, now)
 	w.scanner = headerScanner{}
 	if w.plan.upgrade {
 		return w.upgrade()
@@ -228,49 +333,72 @@ func (w *worker) upgrade() ([]byte, error) {
 	r := &w.plan.requests[w.next]
 	w.advance()
 	start := time.Now()
-	w.st.started++
+	measured := w.measuring(start)
+	if measured {
+		w.st.started++
+	}
 	if w.quota > 0 {
 		w.quota--
 	}
-	if err := w.write(r.upgrade); err != nil {
-		w.lose(1)
+	fail := func(timeout bool, err error) ([]byte, error) {
+		w.lost(start, measured, timeout, time.Now())
 		return nil, err
+	}
+	if err := w.write(r.upgrade); err != nil {
+		return fail(false, err)
+	}
+	if w.plan.reqTimeout > 0 {
+		w.reqCheck = start.Add(w.plan.reqTimeout) // a read deadline (setReadDeadline)
 	}
 	n := 0
 	for {
 		if err := w.setReadDeadline(); err != nil {
-			w.lose(1)
-			return nil, err
+			return fail(false, err)
 		}
 		k, err := w.nc.Read(w.buf[n:])
+		now := time.Now()
+		w.checkWarm(now)
 		if k > 0 {
-			w.received(k, time.Now())
+			w.received(k, now)
 		}
 		n += k
 		if i := bytes.Index(w.buf[:n], []byte("\r\n\r\n")); i >= 0 {
 			line, _, _ := bytes.Cut(w.buf[:i], []byte("\r\n"))
 			if !bytes.HasPrefix(line, []byte("HTTP/1.1 101")) {
-				w.lose(1)
-				return nil, fmt.Errorf("h2c upgrade refused: %q", line)
+				return fail(false, fmt.Errorf("h2c upgrade refused: %q", line))
 			}
 			id, err := w.conn.UpgradeClient(r.isHead)
 			if err != nil {
-				w.lose(1)
-				return nil, err
+				return fail(false, err)
 			}
+			if w.plan.trace != nil {
+				w.plan.trace.Event(w.prefix, "HTTP Upgrade success")
+			}
+			w.reqCheck = time.Time{} // acquire sets it again
 			w.acquire(id, start)
 			return w.buf[i+4 : n], nil
 		}
 		if err != nil {
-			w.lose(1)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// A read deadline: the end of -D, -t or -T.
+				switch {
+				case !w.end.IsZero() && !now.Before(w.end):
+					return nil, errStop
+				case !w.reqCheck.IsZero() && !now.Before(w.reqCheck):
+					return fail(true, fmt.Errorf("h2c upgrade: no response within %v (-t)", w.plan.reqTimeout))
+				case w.plan.connTimeout > 0 && now.Sub(w.lastRead) >= w.plan.connTimeout:
+					return fail(true, &inactiveError{w.plan.connTimeout})
+				}
+				continue
+			}
 			if err == io.EOF {
 				err = errors.New("connection closed during the h2c upgrade")
 			}
-			return nil, err
+			return fail(false, err)
 		}
 		if n == len(w.buf) {
-			w.lose(1)
-			return nil, errors.New("h2c upgrade: response header too large")
+			return fail(false, errors.New("h2c upgrade: response header too large"))
 		}
 	}
 }
@@ -311,6 +439,7 @@ func (w *worker) loop(pending []byte) error {
 		if !w.end.IsZero() && !now.Before(w.end) {
 			return errStop
 		}
+		w.checkWarm(now)
 		if n > 0 {
 			w.received(n, now)
 			w.st.headerBytes += w.scanner.scan(w.buf[:n])
@@ -334,17 +463,46 @@ func (w *worker) loop(pending []byte) error {
 				}
 				return err
 			}
-			// A read deadline: an engine timer, or -T.
+			// A read deadline: an engine timer, -T, or one checked
+			// below (-t, the end of the warm-up, checked above).
 			if t := w.conn.Deadline(); !t.IsZero() && !now.Before(t) {
 				w.conn.Advance(now)
-			} else if w.plan.timeout > 0 {
-				if now.Sub(w.lastRead) >= w.plan.timeout {
-					return fmt.Errorf("no data from the server for %v", w.plan.timeout)
+			} else if w.plan.connTimeout > 0 {
+				if now.Sub(w.lastRead) >= w.plan.connTimeout {
+					return &inactiveError{w.plan.connTimeout}
 				}
 				w.idleBase = w.lastRead
 			}
 		}
+		if !w.reqCheck.IsZero() && !now.Before(w.reqCheck) {
+			w.expire(now)
+		}
 		w.pump(now)
+	}
+}
+
+// expire gives up on the requests in flight for -t or longer: each is
+// reset (RST_STREAM CANCEL) and counted as errored and timeout, and the
+// connection goes on. It sets reqCheck to the next time a request would
+// be due.
+func (w *worker) expire(now time.Time) {
+	limit := w.plan.reqTimeout
+	w.reqCheck = time.Time{}
+	for i := range w.slots {
+		s := &w.slots[i]
+		if !s.active {
+			continue
+		}
+		due := s.start.Add(limit)
+		if now.Before(due) {
+			if w.reqCheck.IsZero() || due.Before(w.reqCheck) {
+				w.reqCheck = due
+			}
+			continue
+		}
+		_ = w.conn.ResetStream(s.id, frame.ErrCodeCancel) // fails only if the stream is already gone
+		w.lost(s.start, s.measured, true, now)
+		w.release(int32(i))
 	}
 }
 
@@ -356,15 +514,16 @@ func (w *worker) received(n int, now time.Time) {
 	}
 	w.st.bytesIn += int64(n)
 	w.lastRead = now
-	if w.plan.timeout > 0 && now.Sub(w.idleBase) > w.plan.timeout/4 {
+	if w.plan.connTimeout > 0 && now.Sub(w.idleBase) > w.plan.connTimeout/4 {
 		w.idleBase = now
 	}
 }
 
-// setReadDeadline sets the earliest of the engine's timer, the -D end
-// and the -T inactivity limit (counted from idleBase, which lags the last
-// read by at most a quarter of -T, so the deadline is not moved on every
-// read; loop checks the real silence when it fires).
+// setReadDeadline sets the earliest of the engine's timer, the -D end,
+// the end of the warm-up, the next -t check and the -T inactivity limit
+// (counted from idleBase, which lags the last read by at most a quarter of
+// -T, so the deadline is not moved on every read; loop checks the real
+// silence when it fires).
 func (w *worker) setReadDeadline() error {
 	var d time.Time
 	earliest := func(t time.Time) {
@@ -376,8 +535,12 @@ func (w *worker) setReadDeadline() error {
 	if w.conn != nil {
 		earliest(w.conn.Deadline())
 	}
-	if w.plan.timeout > 0 {
-		earliest(w.idleBase.Add(w.plan.timeout))
+	if w.warm {
+		earliest(w.measure)
+	}
+	earliest(w.reqCheck)
+	if w.plan.connTimeout > 0 {
+		earliest(w.idleBase.Add(w.plan.connTimeout))
 	}
 	if d.Equal(w.deadline) {
 		return nil
@@ -388,8 +551,8 @@ func (w *worker) setReadDeadline() error {
 
 // write writes b in full.
 func (w *worker) write(b []byte) error {
-	if w.plan.timeout > 0 {
-		_ = w.nc.SetWriteDeadline(time.Now().Add(w.plan.timeout))
+	if w.plan.connTimeout > 0 {
+		_ = w.nc.SetWriteDeadline(time.Now().Add(w.plan.connTimeout))
 	}
 	n, err := w.nc.Write(b)
 	w.st.bytesOut += int64(n)
@@ -454,8 +617,10 @@ func (w *worker) fill(now time.Time) {
 		if w.quota > 0 {
 			w.quota--
 		}
-		w.st.started++
 		i := w.acquire(id, now)
+		if w.slots[i].measured {
+			w.st.started++
+		}
 		if w.plan.body != nil {
 			w.sendBody(i)
 		}
@@ -479,9 +644,12 @@ func (w *worker) acquire(id uint32, start time.Time) int32 {
 	}
 	i := w.free[len(w.free)-1]
 	w.free = w.free[:len(w.free)-1]
-	w.slots[i] = reqSlot{id: id, active: true, start: start}
+	w.slots[i] = reqSlot{id: id, active: true, start: start, measured: w.measuring(start)}
 	w.byID[id] = i
 	w.inflight++
+	if w.plan.reqTimeout > 0 && w.reqCheck.IsZero() {
+		w.reqCheck = start.Add(w.plan.reqTimeout)
+	}
 	return i
 }
 
@@ -543,7 +711,7 @@ func (w *worker) handleEvents(now time.Time) {
 			}
 		case *h2kit.StreamReset:
 			if i, ok := w.byID[e.StreamID]; ok {
-				w.reset(i, e.Retryable)
+				w.reset(i, e.Retryable, now)
 			}
 		case *h2kit.WindowUpdated:
 			if w.bodyWait > 0 {
@@ -562,22 +730,25 @@ func (w *worker) handleEvents(now time.Time) {
 // complete ends request i with its response.
 func (w *worker) complete(i int32, now time.Time) {
 	s := &w.slots[i]
-	w.st.reqTimes.add(now.Sub(s.start))
-	w.st.responses++
-	if class := s.status / 100; class >= 1 && class <= 5 {
-		w.st.status[class]++
-	}
-	if s.status >= 200 && s.status < 400 {
-		w.st.succeeded++
-	} else {
-		w.st.failed++
+	if s.measured {
+		w.st.reqTimes.add(now.Sub(s.start))
+		w.st.responses++
+		if class := s.status / 100; class >= 1 && class <= 5 {
+			w.st.status[class]++
+		}
+		if s.status >= 200 && s.status < 400 {
+			w.st.succeeded++
+		} else {
+			w.st.failed++
+		}
+		w.st.done++
+		w.pendingDone++
+		w.logRequest(s.start, s.status, now)
 	}
 	if s.waiting {
 		// The response ended before the body was sent: stop sending.
 		_ = w.conn.ResetStream(s.id, frame.ErrCodeCancel)
 	}
-	w.st.done++
-	w.pendingDone++
 	w.connDone++
 	w.release(i)
 }
@@ -585,16 +756,23 @@ func (w *worker) complete(i int32, now time.Time) {
 // reset ends request i without a response. A request the server never
 // processed (REFUSED_STREAM, or above a GOAWAY's last stream id) is put
 // back to be sent again, on a new connection if need be.
-func (w *worker) reset(i int32, retryable bool) {
-	if retryable {
-		w.st.started--
+func (w *worker) reset(i int32, retryable bool, now time.Time) {
+	s := &w.slots[i]
+	switch {
+	case retryable:
+		if s.measured {
+			w.st.started--
+		}
 		if w.quota >= 0 {
 			w.quota++
 		}
-	} else {
+	case s.measured:
 		w.st.failed++
 		w.st.done++
 		w.pendingDone++
+		w.logRequest(s.start, -1, now)
+		fallthrough
+	default:
 		w.connDone++
 	}
 	w.release(i)

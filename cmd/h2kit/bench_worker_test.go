@@ -138,7 +138,7 @@ func TestWorkerBody(t *testing.T) {
 	body := make([]byte, 100000)
 	w, srv := newMemWorker(t, "-n", "1")
 	w.plan.body = body
-	w.plan.requests[0].fields = requestFields(mustURL(t, "http://example.com/"), nil, body)
+	w.plan.requests[0].fields = requestFields(mustURL(t, "http://example.com/"), "POST", nil, body)
 	now := time.Now()
 	w.pump(now)
 	var p frame.Parser
@@ -264,7 +264,7 @@ func TestNoDataAfterEndStream(t *testing.T) {
 	body := []byte("0123456789")
 	w, _ := newMemWorker(t, "-n", "1")
 	w.plan.body = body
-	w.plan.requests[0].fields = requestFields(mustURL(t, "http://example.com/"), nil, body)
+	w.plan.requests[0].fields = requestFields(mustURL(t, "http://example.com/"), "POST", nil, body)
 	now := time.Now()
 	w.pump(now)
 	w.out = w.out[:0]
