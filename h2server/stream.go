@@ -417,6 +417,7 @@ func (st *stream) done() {
 	st.handlerDone = true
 	unread := st.inOff < len(st.in)
 	st.mu.Unlock()
+	signal(st.rsig) // a body Read blocked in another goroutine fails (requestBody)
 	if unread {
 		st.sc.markDirty(st) // give the unread body's window back
 	}
