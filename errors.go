@@ -61,6 +61,25 @@ func (e *ConnError) Is(target error) bool {
 
 // StreamError is a stream error (RFC 9113, Section 5.4.2): one stream is
 // reset, the connection goes on.
+//
+// Its text is the one Go's HTTP/2 (net/http and golang.org/x/net/http2)
+// gives its own stream errors, because libraries built on net/http
+// recognise RST_STREAM codes by that text alone (Go's error type is not
+// exported from net/http): connect-go, for one, maps a reset received
+// from the peer to an RPC code (CANCEL to canceled or deadline_exceeded,
+// REFUSED_STREAM to unavailable, ...) only when the error reads
+//
+//	stream error: stream ID 3; CANCEL; received from peer
+//
+// That is the text when Initiator is Remote (Reason, if any, is left out
+// so that the text ends as Go's does). Otherwise it is
+//
+//	stream error: stream ID 3; PROTOCOL_ERROR
+//	stream error: stream ID 3; PROTOCOL_ERROR; <Reason>
+//
+// as Go words an error it detected itself. Programs should not parse it:
+// errors.As gives the *StreamError with its fields, and errors.Is compares
+// codes.
 type StreamError struct {
 	StreamID  uint32
 	Code      frame.ErrCode
@@ -68,11 +87,15 @@ type StreamError struct {
 	Initiator Initiator
 }
 
+// Error returns the text of Go's HTTP/2 stream errors (see StreamError).
 func (e *StreamError) Error() string {
-	if e.Reason == "" {
-		return fmt.Sprintf("h2kit: stream %d error (%s): %s", e.StreamID, e.Initiator, e.Code)
+	switch {
+	case e.Initiator == Remote:
+		return fmt.Sprintf("stream error: stream ID %d; %s; received from peer", e.StreamID, e.Code)
+	case e.Reason == "":
+		return fmt.Sprintf("stream error: stream ID %d; %s", e.StreamID, e.Code)
 	}
-	return fmt.Sprintf("h2kit: stream %d error (%s): %s: %s", e.StreamID, e.Initiator, e.Code, e.Reason)
+	return fmt.Sprintf("stream error: stream ID %d; %s; %s", e.StreamID, e.Code, e.Reason)
 }
 
 // Is reports whether target is a *StreamError with the same code.
