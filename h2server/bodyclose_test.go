@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	h2kit "github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/frame"
 )
 
 // bodyCloseClients are the peers the request-body tests run against: Go's
@@ -205,6 +208,49 @@ func TestHandlerReturnWakesBlockedRead(t *testing.T) {
 				}
 			case <-ctx.Done():
 				t.Fatal("the Read blocked when the handler returned never returned")
+			}
+		})
+	}
+}
+
+// TestHandlerSeesResetAsGo: a handler reading the body of a request the
+// client resets gets an error worded as Go's HTTP/2 words a reset from
+// the peer, and errors.As finds the *h2kit.StreamError.
+func TestHandlerSeesResetAsGo(t *testing.T) {
+	readErr := make(chan error, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		_, err := io.ReadAll(r.Body)
+		readErr <- err
+	})
+	for name, start := range bodyCloseClients(h) {
+		t.Run(name, func(t *testing.T) {
+			client, base := start(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			reqCtx, cancelReq := context.WithCancel(ctx)
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			req, _ := http.NewRequestWithContext(reqCtx, "POST", base+"/", pr)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cancelReq() // RST_STREAM CANCEL
+			resp.Body.Close()
+			select {
+			case err := <-readErr:
+				var se *h2kit.StreamError
+				if !errors.As(err, &se) || se.Code != frame.ErrCodeCancel || se.Initiator != h2kit.Remote {
+					t.Fatalf("Read after the client's reset: %v, want a remote CANCEL *h2kit.StreamError", err)
+				}
+				want := fmt.Sprintf("stream error: stream ID %d; CANCEL; received from peer", se.StreamID)
+				if err.Error() != want {
+					t.Errorf("error text %q, want %q", err, want)
+				}
+			case <-ctx.Done():
+				t.Fatal("the handler's Read never returned")
 			}
 		})
 	}

@@ -166,7 +166,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 		}
 	case *h2kit.StreamReset:
 		if st := sc.streams[e.StreamID]; st != nil {
-			st.closeWith(errStreamReset(e.Code))
+			st.closeWith(errStreamReset(e.StreamID, e.Code))
 			sc.dropPending(st)
 			sc.forget(st)
 		} else if len(sc.drains) > 0 {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/httpcommon"
@@ -146,12 +147,10 @@ func signal(c chan struct{}) {
 }
 
 // errStreamReset is what reads and writes return after the client reset
-// the stream.
-type errStreamReset frame.ErrCode
-
-// Error names the code the client reset the stream with.
-func (e errStreamReset) Error() string {
-	return "h2server: stream reset by the client: " + frame.ErrCode(e).String()
+// the stream: an *h2kit.StreamError, which reads as Go's HTTP/2 words a
+// reset received from the peer.
+func errStreamReset(id uint32, code frame.ErrCode) error {
+	return &h2kit.StreamError{StreamID: id, Code: code, Initiator: h2kit.Remote}
 }
 
 var (
