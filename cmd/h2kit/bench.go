@@ -483,8 +483,8 @@ const benchUserAgent = "h2kit-bench"
 // configuration (reading --cacert, opening the key log) and the request
 // log. Its errors are about files; on success the caller closes the plan
 // after the run.
-func newBenchPlan(o *benchOptions) (p *benchPlan, err error) {
-	p = &benchPlan{
+func newBenchPlan(o *benchOptions) (_ *benchPlan, err error) {
+	p := &benchPlan{
 		addr:        dialAddress(o.urls[0]),
 		tls:         o.urls[0].Scheme == "https",
 		upgrade:     o.upgrade,

@@ -146,6 +146,7 @@ func (w *worker) resetSlots() {
 
 // run does the worker's share of the benchmark.
 func (w *worker) run() {
+	defer w.flushLog()
 	idle := 0 // connections in a row that completed nothing
 	for w.quota != 0 && (w.end.IsZero() || time.Now().Before(w.end)) {
 		pending, err := w.connect()
@@ -178,12 +179,10 @@ func (w *worker) run() {
 			}
 			w.resetSlots()
 			w.flushProgress()
-			w.flushLog()
 			return
 		}
 		w.resetSlots()
 	}
-	w.flushLog()
 }
 
 // lose counts n requests that were never sent as errored (with -n, the
