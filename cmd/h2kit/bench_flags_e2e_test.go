@@ -204,7 +204,7 @@ func TestBenchE2ECACertAndKeyLog(t *testing.T) {
 
 	// Another CA does not verify the server.
 	v, code, errs = benchJSONRun(t, "--cacert", writeFile(t, "other.pem", otherCA(t)), "-n", "2", srv.URL+"/")
-	if code != 1 || v.Errored != 2 || !strings.Contains(errs, "certificate") {
+	if code != 1 || v.Errored != 2 || !strings.Contains(errs, "certificate") || !strings.Contains(errs, "-k skips verification") {
 		t.Errorf("other --cacert: exit %d, result %+v, stderr %s", code, v, errs)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -397,5 +398,50 @@ func TestWorkerAllocsLogFile(t *testing.T) {
 	}
 	if err := w.plan.close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every flag of bench is in its -h and in the README's bench section.
+func TestBenchFlagsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct{ short, long string }{
+		{"-n", "--requests"}, {"-D", "--duration"}, {"", "--warm-up-time"}, {"-c", "--clients"},
+		{"-r", "--rate"}, {"", "--rate-period"}, {"-m", "--max-concurrent-streams"}, {"-H", "--header"},
+		{"-d", "--data"}, {"-X", "--method"}, {"-u", "--upgrade"}, {"-k", "--insecure"},
+		{"", "--cacert"}, {"", "--keylog"}, {"-w", "--window-bits"}, {"-W", "--connection-window-bits"},
+		{"-t", "--timeout"}, {"-T", "--connection-inactivity-timeout"}, {"-i", "--input-file"},
+		{"", "--log-file"}, {"-v", "--verbose"}, {"", "--json"}, {"-h", "--help"},
+	} {
+		line := "  " + f.short + ", " + f.long + " "
+		if f.short == "" {
+			line = "      " + f.long + " "
+		}
+		if !strings.Contains(benchUsage, line) && !strings.Contains(benchUsage, strings.TrimSuffix(line, " ")+"\n") {
+			t.Errorf("bench -h lacks %q", line)
+		}
+		// Both names must be accepted.
+		for _, name := range []string{f.short, f.long} {
+			if name == "" || name == "-h" || name == "--help" {
+				continue
+			}
+			if _, err := parseBenchArgs([]string{name + "=1", "http://h/"}); err != nil && strings.Contains(err.Error(), "not defined") {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if f.short == "-h" || f.long == "--header" || f.long == "--requests" || f.long == "--duration" ||
+			f.long == "--clients" || f.long == "--max-concurrent-streams" || f.long == "--upgrade" || f.long == "--insecure" {
+			continue // in the README before issue 14, by their short names
+		}
+		name := f.long
+		if f.short != "" {
+			name = f.short
+		}
+		// `-v`, `-v D`, [-v] or [-v D], not -v inside another word.
+		if !regexp.MustCompile("[`\\[]" + regexp.QuoteMeta(name) + "[` \\]]").Match(readme) {
+			t.Errorf("README lacks bench's %s", name)
+		}
 	}
 }

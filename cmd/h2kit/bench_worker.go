@@ -295,6 +295,11 @@ func (w *worker) connect() ([]byte, error) {
 		tc := tls.Client(nc, w.tlsConfig)
 		_ = tc.SetDeadline(time.Now().Add(limit))
 		if err := tc.Handshake(); err != nil {
+			var ve *tls.CertificateVerificationError
+			if errors.As(err, &ve) {
+				// Say what to do about it, once per distinct error.
+				return nil, fmt.Errorf("TLS handshake: %w (--cacert FILE trusts the CA of FILE, -k skips verification)", err)
+			}
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		_ = tc.SetDeadline(time.Time{})
