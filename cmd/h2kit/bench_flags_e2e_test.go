@@ -31,6 +31,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	//lint:ignore SA1019 x/net's h2c handler is the reference peer for h2c Upgrade (net/http has no h2c Upgrade)
+	"golang.org/x/net/http2/h2c"
 )
 
 // recordingHandler notes the method and body of each request and answers
@@ -333,6 +337,21 @@ func TestBenchE2EVerbose(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "[id=1] [  0.") || !strings.Contains(errs, "[id=2] [  0.") {
 		t.Errorf("-c 2: exit %d, stderr:\n%s", code, errs)
 	}
+	// TLS: the negotiated protocol, as nghttp -v prints it.
+	srv, ca := newTLSServer(t, &testHandler{})
+	code, _, errs = runH2kit(t, "bench", "-v", "--cacert", ca, "-n", "1", srv.URL+"/")
+	if code != 0 || !strings.Contains(errs, "] Connected\nThe negotiated protocol: h2\n") {
+		t.Errorf("TLS: exit %d, stderr:\n%s", code, errs)
+	}
+	// h2c Upgrade: stream 1 is the Upgrade request, answered in HTTP/2.
+	//lint:ignore SA1019 x/net's h2c handler is the reference peer for h2c Upgrade
+	up := httptest.NewServer(h2c.NewHandler(&testHandler{}, &http2.Server{}))
+	t.Cleanup(up.Close)
+	code, _, errs = runH2kit(t, "bench", "-v", "-u", "-n", "2", up.URL+"/")
+	if code != 0 || !strings.Contains(errs, "] HTTP Upgrade success\n") ||
+		!strings.Contains(errs, "recv HEADERS frame <length=") || !strings.Contains(errs, "stream_id=3>\n          ; END_STREAM | END_HEADERS") {
+		t.Errorf("-u: exit %d, stderr:\n%s", code, errs)
+	}
 }
 
 // -t gives up on a request not done in time: it is reset, counted as
@@ -444,5 +463,45 @@ func TestBenchE2EWindowBits(t *testing.T) {
 	}
 	if code, _, errs := runH2kit(t, "bench", "-w", "31", base+"/"); code != 2 || !strings.Contains(errs, "0 to 30") {
 		t.Errorf("-w 31: exit %d, stderr %s", code, errs)
+	}
+}
+
+// -t against a server that accepts and never answers: prior knowledge
+// (the requests are reset, the connection ends cleanly) and an h2c
+// Upgrade that gets no 101 (the Upgrade request times out; with -n the
+// client's other requests are lost with it, as with any failed
+// connection).
+func TestBenchE2ERequestTimeoutSilentServer(t *testing.T) {
+	h2kitBinary(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		l.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				io.Copy(io.Discard, c) // until bench closes
+			})
+		}
+	})
+	url := "http://" + l.Addr().String() + "/"
+	v, code, errs := benchJSONRun(t, "-t", "200ms", "-n", "3", "-m", "3", url)
+	if code != 1 || v.Started != 3 || v.Errored != 3 || v.Timeout != 3 || len(v.Errors) != 0 {
+		t.Errorf("prior knowledge: exit %d, result %+v, stderr %s", code, v, errs)
+	}
+	v, code, errs = benchJSONRun(t, "-u", "-t", "200ms", "-n", "2", url)
+	if code != 1 || v.Errored != 2 || v.Timeout != 1 || !strings.Contains(errs, "no response within 200ms (-t)") {
+		t.Errorf("upgrade: exit %d, result %+v, stderr %s", code, v, errs)
 	}
 }
