@@ -234,6 +234,12 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 	if n > 0 {
 		if s.sendBuf == nil {
 			s.sendBuf = c.getBuf()
+		} else if s.sendOff > 0 && len(s.sendBuf)+int(n) > cap(s.sendBuf) {
+			// Compact rather than grow: the sent prefix is dead, and
+			// appending after it would double the buffer past
+			// MaxStreamSendBuffer for a stream that is never drained.
+			k := copy(s.sendBuf, s.sendBuf[s.sendOff:])
+			s.sendBuf, s.sendOff = s.sendBuf[:k], 0
 		}
 		s.sendBuf = append(s.sendBuf, p[:n]...)
 		s.sendWindow -= n
@@ -322,6 +328,23 @@ func (c *Conn) SendWindow(id uint32) int {
 
 // pending is the data queued but not yet written.
 func (s *stream) pending() int { return len(s.sendBuf) - s.sendOff }
+
+// maxDrainedBufs bounds the send buffers larger than minSendBuf that
+// AppendOutgoing keeps for reuse when streams drain theirs.
+const maxDrainedBufs = 4
+
+// minSendBuf is the capacity of a new send buffer (getBuf).
+const minSendBuf = 4096
+
+// SendBuffered returns how many bytes SendData took on stream id that
+// AppendOutgoing has not written yet (0 for a stream that is over: what
+// it held was dropped).
+func (c *Conn) SendBuffered(id uint32) int {
+	if s := c.streams[id]; s != nil {
+		return s.pending()
+	}
+	return 0
+}
 
 // ResetStream ends stream id with RST_STREAM and code (RFC 9113, Section
 // 6.4); a client cancels a push this way with frame.ErrCodeCancel.
@@ -425,7 +448,13 @@ func (c *Conn) AppendOutgoing(dst []byte) []byte {
 			}
 			continue
 		}
-		s.sendBuf, s.sendOff = s.sendBuf[:0], 0
+		// Drained: the buffer goes back to the pool while the pool is
+		// small, so that streams waiting for more data (a slow
+		// producer, or a peer that does not read) hold none.
+		if len(c.bufPool) < maxDrainedBufs || cap(s.sendBuf) <= minSendBuf {
+			c.putBuf(s.sendBuf)
+		}
+		s.sendBuf, s.sendOff = nil, 0
 		c.sched.unready(s)
 		if s.blocked && s.sendWindow > 0 && c.sendWindow > 0 {
 			s.blocked = false

@@ -63,6 +63,106 @@ type serverConn struct {
 
 	pushMu  sync.Mutex
 	pushReq []*pushRequest
+
+	// The response bytes the connection holds for its streams, bounded
+	// by connBudget (see budget).
+	budget budget
+	// inEngine counts, per stream id, the bytes given to the engine
+	// (SendData) that it has not written yet, as of the last look
+	// (owner-only; see reconcile). Ids stay after their stream record
+	// is gone, until the engine has written or dropped their bytes.
+	inEngine map[uint32]int
+	// withheld lists the streams whose queued bytes wait for the
+	// socket writer (owner-only; see Fill).
+	withheld []uint32
+	fillLeft int // what the engine may still take before the next batch is written
+}
+
+// connBudget bounds the response bytes a connection holds for its
+// streams: the capacity of the buffers its streams queue in, plus the
+// bytes the engine holds and has not yet written. One
+// stream may use all of it. Flow control bounds what the peer may be
+// sent, not what a server keeps for a peer that does not read
+// (CVE-2019-9517): without this bound, every stream of a client that
+// opens large windows and stops reading would hold its own queue and
+// send buffer. The batch being written (connloop's MaxWriteBatch) comes
+// on top.
+const connBudget = 192 << 10
+
+// budget is the connection's count of held response bytes (connBudget)
+// and the streams whose handlers wait for some of it. Handlers reserve
+// before they queue; the owner gives back what the engine has written.
+type budget struct {
+	mu      sync.Mutex
+	held    int
+	waiters []*stream // each holds a reference, dropped when woken
+}
+
+// reserve takes n bytes of the budget for st's handler, or reports that
+// they are not left; st is then woken (wsig) once the budget frees up.
+func (b *budget) reserve(st *stream, n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held+n > connBudget {
+		if !st.budgetWait {
+			st.budgetWait = true
+			st.refs.Add(1)
+			b.waiters = append(b.waiters, st)
+		}
+		return false
+	}
+	b.held += n
+	return true
+}
+
+// take counts n bytes given to the engine, whatever the budget has left
+// (owner): they were in a queue the budget covers.
+func (b *budget) take(n int) {
+	b.mu.Lock()
+	b.held += n
+	b.mu.Unlock()
+}
+
+// release gives n bytes back and wakes the handlers waiting for them.
+func (b *budget) release(n int) {
+	if n <= 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.held -= n
+	if b.held < connBudget {
+		b.wakeLocked()
+	}
+}
+
+func (b *budget) wakeLocked() {
+	for i, st := range b.waiters {
+		b.waiters[i] = nil
+		st.budgetWait = false
+		signal(st.wsig)
+		st.release()
+	}
+	b.waiters = b.waiters[:0]
+}
+
+// reconcile gives back the budget of the bytes the engine has written
+// (or dropped, for streams that are over) since the last look (owner).
+func (sc *serverConn) reconcile() {
+	freed := 0
+	for id, n := range sc.inEngine {
+		p := sc.eng.SendBuffered(id)
+		if p >= n {
+			continue
+		}
+		freed += n - p
+		if p == 0 {
+			delete(sc.inEngine, id)
+		} else {
+			sc.inEngine[id] = p
+		}
+	}
+	sc.budget.release(freed)
 }
 
 func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
@@ -74,6 +174,9 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 		remote:  c.RemoteAddr().String(),
 		start:   time.Now(),
 		streams: make(map[uint32]*stream),
+
+		inEngine: make(map[uint32]int),
+		fillLeft: maxWriteBatch,
 	}
 	if sc.handler == nil {
 		sc.handler = s.Handler
@@ -132,7 +235,7 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 	if len(opts.Prefix) > 0 {
 		prefix = opts.Prefix
 	}
-	sc.loop = connloop.New(c, sc.eng, sc, connloop.Options{Prefix: prefix, WriteTimeout: sc.writeTimeout})
+	sc.loop = connloop.New(c, sc.eng, sc, connloop.Options{Prefix: prefix, WriteTimeout: sc.writeTimeout, MaxWriteBatch: maxWriteBatch})
 	return sc
 }
 
@@ -165,6 +268,9 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 			sc.endDrain(e.StreamID) // the body is over
 		}
 	case *h2kit.StreamReset:
+		if len(sc.inEngine) > 0 {
+			sc.reconcile() // the engine dropped the stream's bytes
+		}
 		if st := sc.streams[e.StreamID]; st != nil {
 			st.closeWith(errStreamReset(e.StreamID, e.Code))
 			sc.dropPending(st)
@@ -310,11 +416,29 @@ func (sc *serverConn) Wake() {
 	sc.startPending()
 }
 
+// Fill moves into the engine what streams queued while the socket writer
+// was busy (connloop.Filler) (owner). Holding those bytes back keeps one
+// copy of them, in the stream's queue, for a peer that does not read,
+// rather than a second one in the engine's send buffers.
+func (sc *serverConn) Fill() {
+	// No more than the next batch takes: the rest stays queued.
+	sc.fillLeft = maxWriteBatch
+	i := 0
+	for ; i < len(sc.withheld) && sc.fillLeft > 0; i++ {
+		if st := sc.streams[sc.withheld[i]]; st != nil {
+			st.withheld = false
+			st.flush()
+		}
+	}
+	sc.withheld = sc.withheld[:copy(sc.withheld, sc.withheld[i:])]
+}
+
 // Written resets the streams whose response is complete, now that its
 // END_STREAM has left the engine, while the client is still sending:
 // RST_STREAM NO_ERROR asks it to stop without error (RFC 9113, Section
 // 8.1) instead of uploading a body nobody reads (owner).
 func (sc *serverConn) Written() {
+	sc.reconcile()
 	if len(sc.resets) == 0 {
 		return
 	}
@@ -375,6 +499,9 @@ func (sc *serverConn) Closed(err error) {
 		err = errConnClosed
 	}
 	sc.closeStreams(err)
+	sc.budget.mu.Lock()
+	sc.budget.wakeLocked() // their streams are closed: they return errors
+	sc.budget.mu.Unlock()
 	sc.srv.trackConn(sc, false)
 }
 
@@ -406,6 +533,16 @@ func (sc *serverConn) forget(st *stream) {
 		return
 	}
 	delete(sc.streams, st.id)
+	// What the handler queued and the engine did not take is dropped,
+	// and its budget given back (the handler, if it is reading into the
+	// queue, drops it itself).
+	st.mu.Lock()
+	freed := 0
+	if !st.reading {
+		freed = st.putOutLocked()
+	}
+	st.mu.Unlock()
+	sc.budget.release(freed)
 	if a := st.assoc; a != nil {
 		st.assoc = nil
 		if i := slices.Index(a.held, st); i >= 0 {
@@ -622,3 +759,12 @@ func (sc *serverConn) promise(p *pushRequest) error {
 	p.st.holdPush(sc.startStream(id, p.req, true, true))
 	return nil
 }
+
+// maxWriteBatch bounds the bytes of one write to the socket
+// (connloop.Options.MaxWriteBatch). A peer that stops reading leaves one
+// batch with the writer, on top of connBudget.
+const maxWriteBatch = 128 << 10
+
+// engineSendBuffer is the engine's per-stream send buffer
+// (h2kit.Limits.MaxStreamSendBuffer) unless Server.Limits sets one.
+const engineSendBuffer = 16 << 10

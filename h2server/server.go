@@ -170,6 +170,12 @@ func (s *Server) engineConfig(nc net.Conn) h2kit.Config {
 	if cfg.Settings.InitialWindowSize == 0 {
 		cfg.Settings.InitialWindowSize = 1 << 20
 	}
+	if cfg.Limits.MaxStreamSendBuffer == 0 {
+		// The engine's buffer only stages bytes for the next batch
+		// (the streams' queues hold the rest, within connBudget): one
+		// frame at the default SETTINGS_MAX_FRAME_SIZE is enough.
+		cfg.Limits.MaxStreamSendBuffer = engineSendBuffer
+	}
 	if s.NewTracer != nil {
 		cfg.Tracer = s.NewTracer(nc)
 	}

@@ -74,8 +74,11 @@ type stream struct {
 	infos    [][]hpack.Field // 1xx header sections
 	hdr      []hpack.Field   // the final header section
 	hdrReady bool
-	out      []byte
+	out      []byte  // queued body bytes, from outOff; a pooled buffer held only while some are queued
+	outBox   *[]byte // out's pool entry
 	outOff   int
+	reading  bool // ReadFrom is reading into out's free space: the owner leaves the buffer alone
+	pushWait bool // a pushed response waiting for the associated one's head (holdPush): queues nothing
 	trailers []hpack.Field
 	end      bool // the handler is done: END_STREAM after out and trailers
 	rstCode  frame.ErrCode
@@ -83,16 +86,21 @@ type stream struct {
 	flushed  bool  // the handler called Flush (see holdPush)
 	credit   int   // what the engine would take now (SendWindow), as of the owner's last look
 	err      error // the stream is over (reset, connection gone)
-	rsig     chan struct{}
-	wsig     chan struct{}
+
+	budgetWait bool // on sc.budget's waiters (guarded by sc.budget.mu)
+
+	rsig chan struct{}
+	wsig chan struct{}
 
 	// Owner-only.
-	hdrSent bool
-	endSent bool
-	sent100 bool
-	pending bool  // waiting in sc.pending for a handler slot
-	recvd   int64 // request body bytes received
-	reqLen  int64 // the request's content-length, -1 if unknown
+	withheld bool // in sc.withheld
+	freed    int  // queue capacity flushLocked gave back, for the budget
+	hdrSent  bool
+	endSent  bool
+	sent100  bool
+	pending  bool  // waiting in sc.pending for a handler slot
+	recvd    int64 // request body bytes received
+	reqLen   int64 // the request's content-length, -1 if unknown
 	// A pushed response waits for the head of the associated one (see
 	// holdPush): assoc is the associated stream while it has not sent its
 	// head, pushOpen says it has, held lists the pushed streams waiting
@@ -118,12 +126,12 @@ func (st *stream) release() {
 	if st.refs.Add(-1) != 0 {
 		return
 	}
-	in, out, buf, fields := st.in[:0], st.out[:0], st.buf[:0], st.fields[:0]
+	if freed := st.putOutLocked(); freed > 0 { // no one else holds st now
+		st.sc.budget.release(freed)
+	}
+	in, buf, fields := st.in[:0], st.buf[:0], st.fields[:0]
 	if cap(in) > 1<<20 {
 		in = nil
-	}
-	if cap(out) > 2*maxPending {
-		out = nil
 	}
 	rsig, wsig := st.rsig, st.wsig
 	select {
@@ -134,7 +142,7 @@ func (st *stream) release() {
 	case <-wsig:
 	default:
 	}
-	*st = stream{in: in, out: out, buf: buf, fields: fields[:0], rsig: rsig, wsig: wsig}
+	*st = stream{in: in, buf: buf, fields: fields[:0], rsig: rsig, wsig: wsig}
 	clear(fields[:cap(fields)])
 	streamPool.Put(st)
 }
@@ -217,6 +225,10 @@ func (st *stream) flush() {
 	over := st.flushLocked()
 	open := !st.pushOpen && st.hdrSent && (st.endSent || st.flushed || st.bodySent >= pushAfterBody)
 	st.mu.Unlock()
+	if st.freed > 0 {
+		sc.budget.release(st.freed)
+		st.freed = 0
+	}
 	if open {
 		st.pushOpen = true
 		st.releaseHeld() // our head is in the engine: the pushed responses may follow
@@ -282,6 +294,16 @@ func (st *stream) flushLocked() bool {
 	if !st.hdrSent {
 		return false
 	}
+	if len(st.out) > st.outOff && (st.sc.loop.Writing() || st.sc.fillLeft <= 0) {
+		// The socket has not taken the last batch yet, or the engine
+		// holds the next one already: keep the bytes here, the only
+		// copy, until the batch is written (Fill).
+		if !st.withheld {
+			st.withheld = true
+			st.sc.withheld = append(st.sc.withheld, st.id)
+		}
+		return false
+	}
 	if pending := st.out[st.outOff:]; len(pending) > 0 || (st.end && len(st.trailers) == 0) {
 		endData := st.end && len(st.trailers) == 0
 		n, err := eng.SendData(st.id, pending, endData)
@@ -293,8 +315,13 @@ func (st *stream) flushLocked() bool {
 		st.bodySent += int64(n)
 		st.credit = eng.SendWindow(st.id)
 		if n > 0 {
-			if st.outOff == len(st.out) {
-				st.out, st.outOff = st.out[:0], 0
+			// Still counted in the budget until the engine writes them
+			// (reconcile).
+			st.sc.inEngine[st.id] += n
+			st.sc.fillLeft -= n
+			st.sc.budget.take(n)
+			if st.outOff == len(st.out) && !st.reading {
+				st.freed += st.putOutLocked()
 			}
 			signal(st.wsig)
 		}
@@ -350,6 +377,11 @@ func (st *stream) holdPush(p *stream) {
 	}
 	p.assoc = st
 	st.held = append(st.held, p)
+	// Its handler queues nothing meanwhile: the budget it would take may
+	// be what st needs to send its head.
+	p.mu.Lock()
+	p.pushWait = true
+	p.mu.Unlock()
 }
 
 // releaseHeld lets the pushed streams waiting for st send their responses
@@ -362,6 +394,10 @@ func (st *stream) releaseHeld() {
 	st.held = nil
 	for _, p := range held {
 		p.assoc = nil
+		p.mu.Lock()
+		p.pushWait = false
+		p.mu.Unlock()
+		signal(p.wsig)
 		if !st.sc.gone.Load() {
 			p.flush()
 		}

@@ -2,11 +2,13 @@ package h2server
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,7 @@ var (
 	_ http.Flusher        = (*responseWriter)(nil)
 	_ http.Pusher         = (*responseWriter)(nil)
 	_ stringWriter        = (*responseWriter)(nil)
+	_ io.ReaderFrom       = (*responseWriter)(nil)
 )
 
 type stringWriter interface {
@@ -242,44 +245,58 @@ func hasField(fields []hpack.Field, name string) bool {
 	return false
 }
 
-// queue hands p to the owner, waiting while maxPending bytes are queued.
+// queue hands p to the owner, waiting while the stream has maxPending
+// bytes queued, or the connection no budget left (connBudget).
 func (st *stream) queue(p []byte) error {
+	for len(p) > 0 {
+		k, err := st.room(len(p))
+		if err != nil {
+			return err
+		}
+		st.out = append(st.out, p[:k]...)
+		st.mu.Unlock()
+		p = p[k:]
+		st.sc.markDirty(st)
+	}
+	return nil
+}
+
+// room waits until the stream may queue more, and returns with st.mu held
+// and room in out for k bytes (1 <= k <= n): no more than the engine
+// would take now plus queueSlack (a client that keeps its window shut,
+// CVE-2019-9517, pins queueSlack per stream, not maxPending), in a
+// buffer whose capacity the connection's budget covers.
+func (st *stream) room(n int) (int, error) {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
 			timer.Stop()
 		}
 	}()
-	for len(p) > 0 {
+	for {
 		st.mu.Lock()
 		if st.err != nil {
 			err := st.err
 			st.mu.Unlock()
-			return err
+			return 0, err
 		}
-		// No more than the engine would take now, plus queueSlack: a
-		// client that keeps its window shut (CVE-2019-9517) pins
-		// queueSlack per stream, not maxPending.
-		room := min(maxPending, st.credit+queueSlack) - (len(st.out) - st.outOff)
-		if room > 0 {
-			k := min(room, len(p))
-			if st.outOff > 0 && len(st.out)+k > cap(st.out) {
-				n := copy(st.out, st.out[st.outOff:])
-				st.out, st.outOff = st.out[:n], 0
+		if !st.pushWait {
+			q := len(st.out) - st.outOff
+			if want := min(min(maxPending, st.credit+queueSlack)-q, n); want > 0 {
+				if k := st.growOutLocked(want); k > 0 {
+					return k, nil
+				}
 			}
-			st.out = append(st.out, p[:k]...)
-			p = p[k:]
-			st.mu.Unlock()
-			st.sc.markDirty(st)
-			continue
 		}
 		st.mu.Unlock()
+		// Woken by the owner when it takes queued bytes, when the budget
+		// frees up, or when the stream ends.
 		var expired <-chan time.Time
 		if d := st.writeDeadline; !d.IsZero() {
 			wait := time.Until(d)
 			if wait <= 0 {
 				st.resetForDeadline()
-				return os.ErrDeadlineExceeded
+				return 0, os.ErrDeadlineExceeded
 			}
 			if timer == nil {
 				timer = time.NewTimer(wait)
@@ -292,11 +309,181 @@ func (st *stream) queue(p []byte) error {
 		case <-st.wsig:
 		case <-expired:
 			st.resetForDeadline()
-			return os.ErrDeadlineExceeded
+			return 0, os.ErrDeadlineExceeded
 		}
 	}
-	return nil
 }
+
+// Queue buffers come from two pools by size, so that a stream holds one
+// only while it has bytes queued, and one about their size; their
+// capacity is what the connection's budget counts.
+const smallOutSize = 16 << 10
+
+var (
+	smallOutPool sync.Pool // *[]byte of capacity smallOutSize
+	largeOutPool sync.Pool // *[]byte of capacity maxPending
+)
+
+// growOutLocked makes room in out for up to want more bytes and returns
+// how many it made (0: the budget has no room for a buffer, and st is
+// woken once it has) (handler, st.mu held).
+func (st *stream) growOutLocked(want int) int {
+	q := len(st.out) - st.outOff
+	if len(st.out)+want > cap(st.out) && st.outOff > 0 {
+		st.out, st.outOff = st.out[:copy(st.out, st.out[st.outOff:])], 0
+	}
+	free := cap(st.out) - len(st.out)
+	if free >= want {
+		return want
+	}
+	size := smallOutSize
+	if q+want > smallOutSize {
+		size = maxPending
+	}
+	if size > cap(st.out) && st.sc.budget.reserve(st, size-cap(st.out)) {
+		pool := &smallOutPool
+		if size == maxPending {
+			pool = &largeOutPool
+		}
+		box, _ := pool.Get().(*[]byte)
+		if box == nil {
+			b := make([]byte, 0, size)
+			box = &b
+		}
+		b := append((*box)[:0], st.out[st.outOff:]...)
+		st.swapOutLocked(nil)
+		st.out, st.outBox = b, box
+		return min(want, size-q)
+	}
+	return free
+}
+
+// putOutLocked returns out's buffer to its pool; out is then empty. It
+// returns the buffer's capacity, for the caller to give back to the
+// budget once st.mu is released (st.mu held, or no other party left).
+func (st *stream) putOutLocked() int {
+	c := cap(st.out)
+	st.swapOutLocked(nil)
+	return c
+}
+
+func (st *stream) swapOutLocked(_ []byte) {
+	if box := st.outBox; box != nil {
+		*box = st.out[:0]
+		switch cap(*box) {
+		case smallOutSize:
+			smallOutPool.Put(box)
+		case maxPending:
+			largeOutPool.Put(box)
+		}
+	}
+	st.out, st.outBox, st.outOff = nil, nil, 0
+}
+
+// ReadFrom copies src into the response, reading straight into the
+// stream's queue (io.Copy and http.ServeContent use it): no copy buffer,
+// and each read waits until the connection's budget has room for it, so
+// a stalled stream holds no buffer. The first bytes go through Write,
+// which sniffs the Content-Type from them.
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	st := w.st
+	if st == nil {
+		return 0, errHandlerDone
+	}
+	if !st.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	var n int64
+	if !st.committed || st.isHead || !bodyAllowed(st.status) {
+		var first [sniffLen]byte
+		k, err := io.ReadFull(src, first[:])
+		if k > 0 {
+			if _, werr := st.write(first[:k], ""); werr != nil {
+				return 0, werr
+			}
+			n = int64(k)
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return n, nil
+		case err != nil:
+			return n, err
+		}
+		if st.isHead {
+			m, err := io.Copy(writerOnly{w}, src) // counted, never sent
+			return n + m, err
+		}
+		if err := st.commit(false); err != nil {
+			return n, err
+		}
+	}
+	// Keep the order: what Write buffered goes first.
+	if len(st.buf) > 0 {
+		if err := st.queue(st.buf); err != nil {
+			return n, err
+		}
+		st.buf = st.buf[:0]
+	}
+	for {
+		if err := st.writeErr(); err != nil {
+			return n, err
+		}
+		want := maxPending
+		if st.contentLength >= 0 {
+			left := st.contentLength - st.written
+			if left == 0 {
+				// Declared length reached: anything more is an error.
+				var one [1]byte
+				k, err := io.ReadFull(src, one[:])
+				if k > 0 {
+					return n, http.ErrContentLength
+				}
+				if err == io.EOF {
+					err = nil
+				}
+				return n, err
+			}
+			want = int(min(int64(want), left))
+		}
+		k, err := st.room(want)
+		if err != nil {
+			return n, err
+		}
+		at := len(st.out)
+		st.reading = true
+		st.mu.Unlock()
+		m, rerr := src.Read(st.out[at : at+k])
+		st.mu.Lock()
+		st.reading = false
+		if st.err != nil {
+			// The owner left the queue to us (forget): drop it.
+			freed := st.putOutLocked()
+			err := st.err
+			st.mu.Unlock()
+			st.sc.budget.release(freed)
+			return n, err
+		}
+		st.out = st.out[:at+m]
+		st.mu.Unlock()
+		if m > 0 {
+			st.written += int64(m)
+			n += int64(m)
+			st.sc.markDirty(st)
+		}
+		switch {
+		case rerr == io.EOF:
+			return n, nil
+		case rerr != nil:
+			return n, rerr
+		}
+	}
+}
+
+// sniffLen is what http.DetectContentType looks at.
+const sniffLen = 512
+
+// writerOnly hides ReadFrom (io.Copy would call it again).
+type writerOnly struct{ io.Writer }
 
 // finishResponse completes the response once the handler has returned:
 // header section, the rest of the body, trailers, END_STREAM.

@@ -179,6 +179,7 @@ func (l *Loop) startWrite(p *[]byte) {
 // buffer after every GC.
 func (l *Loop) writeDone(p *[]byte) {
 	l.writing = false
+	l.fill = true
 	l.lastWrite = len(*p)
 	if c := cap(*p); c > smallWriteSize && c <= 4*l.opts.MaxWriteBatch && l.keepWrite > 0 {
 		*p = (*p)[:0]

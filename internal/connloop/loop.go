@@ -61,6 +61,15 @@ type Handler interface {
 	Closed(err error)
 }
 
+// A Filler is a Handler that holds output back while a write is
+// outstanding (see Loop.Writing), so that a peer that does not read
+// leaves it in one place: Fill is called once the write has completed,
+// before the next batch is taken, to move that output into the engine
+// (owner).
+type Filler interface {
+	Fill()
+}
+
 // Options tune a Loop. The zero value is usable.
 type Options struct {
 	// Prefix holds bytes already read from the connection (while sniffing
@@ -107,6 +116,8 @@ type Loop struct {
 	held     atomic.Int64 // bytes of pooled buffers this Loop holds
 
 	// Owner-only state.
+	filler    Filler // h, if it is one
+	fill      bool   // a write completed: call filler.Fill before the next batch
 	writing   bool
 	lastWrite int           // the last batch's length
 	wkeep     *[]byte       // a large write buffer kept for the next batch
@@ -160,6 +171,7 @@ func New(nc net.Conn, eng *h2kit.Conn, h Handler, opts Options) *Loop {
 		keepWrite: keepWriteFor,
 	}
 	l.writeFn = l.writeOne
+	l.filler, _ = h.(Filler)
 	if opts.Reader == nil {
 		opts.Reader = nc
 		l.raw = newRawReader(nc)
@@ -171,6 +183,11 @@ func New(nc net.Conn, eng *h2kit.Conn, h Handler, opts Options) *Loop {
 // Engine returns the engine. Only the owner goroutine (inside Handler
 // methods) may use it.
 func (l *Loop) Engine() *h2kit.Conn { return l.eng }
+
+// Writing reports whether a writer goroutine is writing a batch: the
+// socket did not take it at once, so the peer is slow to read or not
+// reading (owner).
+func (l *Loop) Writing() bool { return l.writing }
 
 // Conn returns the network connection.
 func (l *Loop) Conn() net.Conn { return l.nc }
@@ -326,7 +343,15 @@ const maxSyncBatches = 8
 // reads and wakes in between.
 func (l *Loop) pump() {
 	l.dispatch()
-	for i := 0; !l.writing && l.eng.WantWrite(); i++ {
+	for i := 0; !l.writing; i++ {
+		if l.fill && l.filler != nil {
+			l.fill = false
+			l.filler.Fill()
+			l.dispatch()
+		}
+		if !l.eng.WantWrite() {
+			return
+		}
 		if i == maxSyncBatches {
 			select {
 			case l.wake <- struct{}{}:
