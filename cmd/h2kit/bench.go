@@ -28,11 +28,12 @@ func init() {
 	register(&command{name: "bench", summary: "load-test an HTTP/2 server (like h2load)", run: runBench})
 }
 
-const benchUsage = `usage: h2kit bench [-n N | -D DURATION [--warm-up-time DURATION]] [-c CONNS]
-                   [-r RATE [--rate-period DURATION]] [-m STREAMS] [-H 'name: value']...
-                   [-d DATA | -d @FILE] [-X METHOD] [-u] [-k] [--cacert FILE]
-                   [--keylog FILE] [-w BITS] [-W BITS] [-t DURATION] [-T DURATION]
-                   [-i FILE] [--log-file FILE] [-v] [--json] URL...
+const benchUsage = `usage: h2kit bench [-n N | -D DURATION [--warm-up-time DURATION]]
+                   [-c CONNS] [-r RATE [--rate-period DURATION]] [-m STREAMS]
+                   [-H 'name: value']... [-d DATA | -d @FILE] [-X METHOD] [-u]
+                   [-k] [--cacert FILE] [--keylog FILE] [-w BITS] [-W BITS]
+                   [-t DURATION] [-T DURATION] [-i FILE] [--log-file FILE]
+                   [-v] [--json] URL...
 
 Sends requests to URL over CONNS HTTP/2 connections, each with up to STREAMS
 concurrent streams, and reports throughput and latency (like h2load). With -n,
@@ -88,12 +89,15 @@ options:
   -t, --timeout DURATION    give up on a request not done after DURATION, as
                             get -t (default: no limit): its stream is reset
                             (RST_STREAM CANCEL), and it counts as errored and
-                            as timeout; the connection goes on
+                            as timeout; the connection goes on. (h2load's -t
+                            is a thread count: bench needs none, it runs a
+                            goroutine per connection)
   -T, --connection-inactivity-timeout DURATION
                             give up on a connection silent for DURATION: it is
                             closed, its requests in flight count as errored
                             and as timeout, and its client stops (default:
-                            never)
+                            never); also the limit of the TCP and TLS
+                            handshakes (default 10s)
   -i, --input-file FILE     read URLs from FILE, one per line (blank lines
                             skipped; "-" is standard input), after those of
                             the command line; a line starting with "/" is a
