@@ -142,6 +142,7 @@ func (w *worker) resetSlots() {
 	}
 	clear(w.byID)
 	w.inflight, w.bodyWait = 0, 0
+	w.reqCheck = time.Time{}
 }
 
 // run does the worker's share of the benchmark.
