@@ -322,7 +322,7 @@ func TestGetE2EFailures(t *testing.T) {
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler)
 	}))
-	if code, _, errs := getCmd(t, reset+"/"); code != 1 || !strings.Contains(errs, "reading the body") || !strings.Contains(errs, "stream 1") {
+	if code, _, errs := getCmd(t, reset+"/"); code != 1 || !strings.Contains(errs, "reading the body") || !strings.Contains(errs, "stream ID 1") {
 		t.Errorf("stream reset: exit %d: %s", code, errs)
 	}
 
