@@ -92,19 +92,26 @@ func (c *Conn) pingDeadline() time.Time {
 //     hardly any probe.
 //   - enough time has passed: after a probe that grew a window, one more
 //     round trip (DATA sent under the old window must arrive first);
-//     after a probe that grew nothing, max(bdpIntervalRTTs round trips,
-//     minBDPInterval).
+//     after a probe that grew nothing, bdpIntervalRTTs round trips, and
+//     at least minBDPInterval once more than bdpQuickMisses probes in a
+//     row grew nothing (a measurement disturbed by the scheduler must
+//     not stop the growth of a window for that long, on a short round
+//     trip a download can be over in less).
 //
 // Every probe that grows a window at least doubles one of two windows
-// that never shrink and stop at MaxAutoWindow, so there are at most
-// about 45 of them in a connection's life (31 doublings of a 1-byte
-// stream window and 15 of the connection window up to 2^31-1); all
-// other probes are at least minBDPInterval apart: at most 10 a second
-// in the worst case, and a PING limit sized for legitimate clients is
-// never reached.
+// that never shrink and stop at MaxAutoWindow, so there are at most 46
+// of them in a connection's life (31 doublings of a 1-byte stream window
+// and 15 of the connection window up to 2^31-1), each followed by at most
+// 1+bdpQuickMisses probes closer together than minBDPInterval, as is the
+// first one; all other probes are at least minBDPInterval apart. So: at
+// most about 140 PINGs in quick succession per connection, and beyond
+// them 10 a second in the worst case; a PING limit sized for legitimate
+// clients (h2server's allows a burst of 1000, then 100 a second) is never
+// reached.
 type bdpState struct {
 	pinging bool
 	grew    bool // the last probe grew a window
+	misses  int  // probes in a row that grew nothing
 	// epoch numbers the spans between probe events (sent, acknowledged);
 	// a stream's DATA count (stream.bdpBytes) restarts when it moves.
 	epoch        uint32
@@ -118,11 +125,13 @@ type bdpState struct {
 }
 
 const (
-	// minBDPInterval is the least time between the ACK of a probe that
-	// grew no window and the next probe.
-	minBDPInterval = 100 * time.Millisecond
-	// bdpIntervalRTTs is that time in round trips, when longer.
+	// bdpIntervalRTTs is the time in round trips between the ACK of a
+	// probe that grew no window and the next probe.
 	bdpIntervalRTTs = 4
+	// minBDPInterval is the least such time once more than
+	// bdpQuickMisses probes in a row grew nothing.
+	minBDPInterval = 100 * time.Millisecond
+	bdpQuickMisses = 2
 	// bdpStaleEpoch is the age after which an epoch is judged by the
 	// DATA received in it rather than by the rate.
 	bdpStaleEpoch = time.Second
@@ -225,10 +234,16 @@ func (c *Conn) onBDPAck(rtt time.Duration) {
 	}
 	c.bdp.grew = grew
 	if grew {
+		c.bdp.misses = 0
 		c.bdp.next = c.now.Add(rtt)
-	} else {
-		c.bdp.next = c.now.Add(max(bdpIntervalRTTs*rtt, minBDPInterval))
+		return
 	}
+	c.bdp.misses++
+	gap := bdpIntervalRTTs * rtt
+	if c.bdp.misses > bdpQuickMisses {
+		gap = max(gap, minBDPInterval)
+	}
+	c.bdp.next = c.now.Add(gap)
 }
 
 // ReceiveWindow returns the connection's receive window size target: the
