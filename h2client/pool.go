@@ -133,8 +133,16 @@ func (p *pool) dial(ctx context.Context, key originKey, addr string, mode int, d
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	cc, h1, err := p.t.dialConn(ctx, key, addr, mode)
-	if err != nil && context.Cause(ctx) == errDialAbandoned {
-		err = &closedError{addr: addr, cause: err}
+	if context.Cause(ctx) == errDialAbandoned {
+		if cc != nil {
+			// Connected just as CloseIdleConnections came: its loop
+			// never ran, the socket is all there is to close.
+			cc.nc.Close()
+			cc, err = nil, errDialAbandoned
+		}
+		if err != nil {
+			err = &closedError{addr: addr, cause: err}
+		}
 	}
 	d.cancel(nil)
 	p.finishDial(key, d, cc, h1, err)

@@ -170,13 +170,14 @@ const (
 	kindEcho
 	kindCancelBody   // cancelled while the response body is read
 	kindCancelUpload // cancelled while the request body is sent
+	kindFanOut       // several 1 MiB responses, read once all have begun
 	numKinds
 )
 
-var kindNames = [numKinds]string{"small", "big", "upload", "echo", "cancel-body", "cancel-upload"}
+var kindNames = [numKinds]string{"small", "big", "upload", "echo", "cancel-body", "cancel-upload", "fan-out"}
 
 // kindWeights is the mix, in percent.
-var kindWeights = [numKinds]int{35, 15, 15, 10, 13, 12}
+var kindWeights = [numKinds]int{33, 14, 14, 10, 12, 11, 6}
 
 func pickKind(rng *rand.Rand) stressKind {
 	r := rng.IntN(100)
@@ -254,7 +255,11 @@ func TestStress(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.srv = &h2server.Server{Handler: stressHandler(big), MaxConcurrentStreams: stressMaxStreams}
-		o.tr = &Transport{}
+		// The connection window holds the stream windows of every
+		// response left unread (fan-out): 1 MiB, the default, holds four
+		// of 256 KiB only, and a client reading in its own order then
+		// waits forever for the fifth.
+		o.tr = &Transport{ConnectionWindow: 32 << 20}
 		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 			o.dials.Add(1)
 			var d net.Dialer
@@ -395,6 +400,16 @@ func (r *stressRun) request(o *stressOrigin, rng *rand.Rand) {
 	case kindCancelUpload:
 		r.cancelUpload(o, rng, seed)
 		return
+	case kindFanOut:
+		if !o.tr.StrictMaxConcurrentStreams {
+			r.fanOut(o, ctx)
+			return
+		}
+		// Workers holding streams while they wait for more would
+		// starve each other at a strict limit: a plain download.
+		kind, n = kindBig, stressBigSize
+		req, _ = http.NewRequestWithContext(ctx, "GET", o.base+"/big", nil)
+		want = r.bigSum
 	}
 	resp, err := o.tr.RoundTrip(req)
 	if err != nil {
@@ -437,6 +452,52 @@ func (r *stressRun) request(o *stressOrigin, rng *rand.Rand) {
 		o.up.Add(k)
 	}
 	o.done[kind].Add(1)
+}
+
+// stressFanOut is how many responses a fan-out request waits for.
+const stressFanOut = 6
+
+// fanOut starts several 1 MiB downloads and reads none of them until
+// every one has its response header section: the server must send the
+// headers of all while the bodies of the first ones wait for the client
+// (flow control), as a client that reads responses in its own order
+// needs.
+func (r *stressRun) fanOut(o *stressOrigin, ctx context.Context) {
+	resps := make([]*http.Response, stressFanOut)
+	errs := make([]error, stressFanOut)
+	var wg sync.WaitGroup
+	for i := range resps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(ctx, "GET", o.base+"/big", nil)
+			resps[i], errs[i] = o.tr.RoundTrip(req)
+		}()
+	}
+	wg.Wait()
+	failed := false
+	for i, resp := range resps {
+		if errs[i] != nil {
+			if !failed {
+				r.fail(o, kindFanOut, "response %d of %d: %v", i, stressFanOut, errs[i])
+			}
+			failed = true
+			continue
+		}
+		h := sha256.New()
+		k, err := io.Copy(h, resp.Body)
+		resp.Body.Close()
+		var got [32]byte
+		h.Sum(got[:0])
+		if !failed && (err != nil || got != r.bigSum) {
+			r.fail(o, kindFanOut, "body %d of %d: %d bytes, %v", i, stressFanOut, k, err)
+			failed = true
+		}
+		o.down.Add(k)
+	}
+	if !failed {
+		o.done[kindFanOut].Add(1)
+	}
 }
 
 // cancelBody reads part of a response that never ends, then cancels the
