@@ -100,7 +100,8 @@ type GoAwayReceived struct {
 }
 
 // WindowUpdated: a stream (or, with StreamID 0, the connection) can take
-// more data from SendData after a partial or refused write.
+// more data from SendData after a partial or refused write, or after a
+// write that used its flow-control window up.
 type WindowUpdated struct {
 	StreamID uint32
 }

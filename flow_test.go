@@ -547,3 +547,63 @@ func TestFlowWindowUpdatesForStreamOpenedBeforeAck(t *testing.T) {
 		t.Fatalf("%d stream WINDOW_UPDATEs for 1 MiB through 16 KiB windows, want about %d", updates, want)
 	}
 }
+
+// TestFlowWindowUpdatedWithoutRefusal: an application that never offers
+// SendData more than the flow-control window allows (h2server holds its
+// handlers' bytes back, see SendFlowWindow) is told when the window
+// reopens: after a write that used the window up, and on a stream whose
+// window was not open to begin with (RFC 9113, Section 6.9.2: SETTINGS
+// may set it to 0). Without the event such an application waits forever.
+func TestFlowWindowUpdatedWithoutRefusal(t *testing.T) {
+	t.Run("used up", func(t *testing.T) {
+		p := serverWithGet(t, Config{})
+		if w := p.c.SendFlowWindow(1); w != 65535 {
+			t.Fatalf("SendFlowWindow = %d, want 65535", w)
+		}
+		if n, err := p.c.SendData(1, make([]byte, 65535), false); n != 65535 || err != nil {
+			t.Fatalf("SendData = %d, %v", n, err)
+		}
+		p.frames()
+		if w := p.c.SendFlowWindow(1); w != 0 {
+			t.Fatalf("SendFlowWindow = %d after using the window up", w)
+		}
+		p.write(&frame.WindowUpdate{StreamID: 1, Increment: 100})
+		if ev := wantEvent[*WindowUpdated](p); ev.StreamID != 1 {
+			t.Fatalf("WindowUpdated %+v, want stream 1", ev)
+		}
+		p.write(&frame.WindowUpdate{StreamID: 0, Increment: 100})
+		if ev := wantEvent[*WindowUpdated](p); ev.StreamID != 0 {
+			t.Fatalf("WindowUpdated %+v, want the connection's", ev)
+		}
+		// Window open and nothing refused: no more events.
+		p.write(&frame.WindowUpdate{StreamID: 1, Increment: 100})
+		p.wantNoEvent()
+	})
+	t.Run("initial window 0", func(t *testing.T) {
+		p := newPeer(t, Config{Role: Server})
+		p.settings(uint32(frame.SettingInitialWindowSize), 0)
+		p.get(1, "/")
+		wantEvent[*RequestReceived](p)
+		if err := p.c.SendHeaders(1, fields(":status", "200"), false); err != nil {
+			t.Fatal(err)
+		}
+		p.frames()
+		if w := p.c.SendFlowWindow(1); w != 0 {
+			t.Fatalf("SendFlowWindow = %d with an initial window of 0", w)
+		}
+		p.write(&frame.Settings{Settings: settingList(uint32(frame.SettingInitialWindowSize), 1)})
+		if ev := wantEvent[*WindowUpdated](p); ev.StreamID != 1 {
+			t.Fatalf("WindowUpdated %+v, want stream 1", ev)
+		}
+	})
+	t.Run("ended streams are not reported", func(t *testing.T) {
+		p := serverWithGet(t, Config{})
+		if n, _ := p.c.SendData(1, make([]byte, 65535), true); n != 65535 {
+			t.Fatalf("SendData = %d", n)
+		}
+		p.frames()
+		p.write(&frame.WindowUpdate{StreamID: 0, Increment: 100})
+		wantEvent[*WindowUpdated](p) // the connection's
+		p.wantNoEvent()
+	})
+}

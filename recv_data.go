@@ -159,6 +159,6 @@ func (c *Conn) onWindowUpdate(f frame.Frame) error {
 		return streamErr(s.id, frame.ErrCodeFlowControl, "stream window above 2^31-1")
 	}
 	s.sendWindow += inc
-	c.streamWindowGrew(s) // [send owner's edit] resumes held-back DATA too
+	c.streamWindowGrew(s, s.sendWindow-inc) // resumes held-back DATA too
 	return nil
 }

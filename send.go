@@ -208,7 +208,7 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 	if s == nil {
 		return 0, ErrUnknownStream
 	}
-	if s.sendPhase != phaseBody || s.sendEnd || len(s.trailers) > 0 {
+	if !s.takesData() {
 		return 0, ErrStreamClosed
 	}
 	if transitions[s.state][inSendData].verdict != vOK {
@@ -224,11 +224,17 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 	if n < 0 {
 		n = 0
 	}
-	if n < int64(len(p)) {
+	// An application turned away, or one that used the window up and so
+	// cannot send more, hears WindowUpdated when the window reopens (an
+	// application that holds back all it cannot send now would otherwise
+	// never be told).
+	if len(p) > 0 && (n < int64(len(p)) || (s.sendWindow <= n && !endStream)) {
 		s.blocked = true
-		if c.sendWindow <= n {
-			c.connBlocked = true
-		}
+	}
+	if len(p) > 0 && c.sendWindow <= n {
+		c.connBlocked = true
+	}
+	if n < int64(len(p)) {
 		endStream = false
 	}
 	if n > 0 {
@@ -252,6 +258,12 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 		c.updateReady(s)
 	}
 	return int(n), nil
+}
+
+// takesData reports whether SendData may still take body bytes for s: its
+// header section is sent and neither END_STREAM nor trailers were given.
+func (s *stream) takesData() bool {
+	return s.sendPhase == phaseBody && !s.sendEnd && len(s.trailers) == 0
 }
 
 // sendable is how many buffered bytes of s flow control lets AppendOutgoing
@@ -290,12 +302,13 @@ func (c *Conn) updateReady(s *stream) {
 	}
 }
 
-// streamWindowGrew is called when s's send window grew (WINDOW_UPDATE or
-// a larger SETTINGS_INITIAL_WINDOW_SIZE): held-back DATA may go, and an
-// application that SendData turned away hears WindowUpdated.
-func (c *Conn) streamWindowGrew(s *stream) {
+// streamWindowGrew is called when s's send window grew from before
+// (WINDOW_UPDATE or a larger SETTINGS_INITIAL_WINDOW_SIZE): held-back DATA
+// may go, and an application that SendData turned away, or that could not
+// send because the window was not open, hears WindowUpdated.
+func (c *Conn) streamWindowGrew(s *stream, before int64) {
 	c.updateReady(s)
-	if s.blocked && s.sendWindow > 0 {
+	if (s.blocked || before <= 0) && s.sendWindow > 0 && s.takesData() {
 		s.blocked = false
 		c.pushEvent(eventRec{kind: evWindow, streamID: s.id})
 	}
@@ -324,6 +337,21 @@ func (c *Conn) SendWindow(id uint32) int {
 		return 0
 	}
 	return int(max(0, min(s.sendWindow, c.sendWindow, int64(c.cfg.Limits.MaxStreamSendBuffer-s.pending()))))
+}
+
+// SendFlowWindow returns how many more bytes flow control lets stream id
+// send, beyond what SendData already took: the smaller of the stream's
+// and the connection's send windows (RFC 9113, Section 6.9). Unlike
+// SendWindow it leaves out the room in the engine's send buffer, which
+// frees by itself as output is written. An application that holds no more
+// bytes for a stream than this window never holds bytes that only the
+// peer's WINDOW_UPDATE can release.
+func (c *Conn) SendFlowWindow(id uint32) int {
+	s := c.streams[id]
+	if s == nil || c.terminated != nil {
+		return 0
+	}
+	return int(max(0, min(s.sendWindow, c.sendWindow)))
 }
 
 // pending is the data queued but not yet written.

@@ -225,7 +225,7 @@ func (c *Conn) applySetting(s frame.Setting) error {
 		for _, st := range c.streams {
 			st.sendWindow += delta
 			if delta > 0 {
-				c.streamWindowGrew(st)
+				c.streamWindowGrew(st, st.sendWindow-delta)
 			} else {
 				c.updateReady(st) // maybe held back now
 			}

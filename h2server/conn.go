@@ -649,6 +649,7 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.reqLen = req.ContentLength
 	st.trailer = req.Trailer
 	st.credit = sc.eng.SendWindow(id)
+	st.window = sc.eng.SendFlowWindow(id)
 	ctx, cancel := context.WithCancel(sc.baseCtx)
 	st.cancel = cancel
 	st.start = time.Now()

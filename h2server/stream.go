@@ -85,6 +85,7 @@ type stream struct {
 	rstReq   bool
 	flushed  bool  // the handler called Flush (see holdPush)
 	credit   int   // what the engine would take now (SendWindow), as of the owner's last look
+	window   int   // what flow control allows beyond that (SendFlowWindow), as of the owner's last look
 	err      error // the stream is over (reset, connection gone)
 
 	budgetWait bool // on sc.budget's waiters (guarded by sc.budget.mu)
@@ -294,6 +295,11 @@ func (st *stream) flushLocked() bool {
 	if !st.hdrSent {
 		return false
 	}
+	// A handler that found no window queued nothing and waits for it to
+	// grow (room): wake it when it has.
+	if st.refreshCreditLocked() {
+		signal(st.wsig)
+	}
 	if len(st.out) > st.outOff && (st.sc.loop.Writing() || st.sc.fillLeft <= 0) {
 		// The socket has not taken the last batch yet, or the engine
 		// holds the next one already: keep the bytes here, the only
@@ -313,7 +319,7 @@ func (st *stream) flushLocked() bool {
 		}
 		st.outOff += n
 		st.bodySent += int64(n)
-		st.credit = eng.SendWindow(st.id)
+		st.refreshCreditLocked()
 		if n > 0 {
 			// Still counted in the budget until the engine writes them
 			// (reconcile).
@@ -340,6 +346,16 @@ func (st *stream) flushLocked() bool {
 		return st.finishLocked()
 	}
 	return false
+}
+
+// refreshCreditLocked takes the engine's view of what the stream may send
+// (credit, window) and reports whether either grew (owner, st.mu held).
+func (st *stream) refreshCreditLocked() bool {
+	eng := st.sc.eng
+	c, w := eng.SendWindow(st.id), eng.SendFlowWindow(st.id)
+	grew := c > st.credit || w > st.window
+	st.credit, st.window = c, w
+	return grew
 }
 
 var continueFields = []hpack.Field{{Name: ":status", Value: "100"}}

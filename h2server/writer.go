@@ -263,8 +263,8 @@ func (st *stream) queue(p []byte) error {
 
 // room waits until the stream may queue more, and returns with st.mu held
 // and room in out for k bytes (1 <= k <= n): no more than the engine
-// would take now plus queueSlack (a client that keeps its window shut,
-// CVE-2019-9517, pins queueSlack per stream, not maxPending), in a
+// would take now plus queueSlack, nor than the flow-control window (a
+// client that keeps its window shut, CVE-2019-9517, pins nothing), in a
 // buffer whose capacity the connection's budget covers.
 func (st *stream) room(n int) (int, error) {
 	var timer *time.Timer
@@ -282,7 +282,12 @@ func (st *stream) room(n int) (int, error) {
 		}
 		if !st.pushWait {
 			q := len(st.out) - st.outOff
-			if want := min(min(maxPending, st.credit+queueSlack)-q, n); want > 0 {
+			// Never more than flow control allows (window): bytes only
+			// the peer's WINDOW_UPDATE could release would hold the
+			// connection's budget, and a client reading its responses
+			// one after the other would then wait for a stream whose
+			// handler waits for that budget.
+			if want := min(maxPending, st.credit+queueSlack, st.window, q+n) - q; want > 0 {
 				if k := st.growOutLocked(want); k > 0 {
 					return k, nil
 				}
