@@ -82,7 +82,9 @@ type Limits struct {
 	// frames, SETTINGS without change (CVE-2019-9518). Default 1000 burst,
 	// 500/s.
 	EmptyFrames Rate
-	// Pings bounds PINGs received (CVE-2019-9512). Default 1000 burst, 100/s.
+	// Pings bounds PINGs received (CVE-2019-9512). Default 1000 burst,
+	// 100/s. A PING that arrives after DATA was sent since the previous
+	// one (a peer measuring the data it receives) is not counted.
 	Pings Rate
 	// Settings bounds SETTINGS frames received (CVE-2019-9515). Default 100 burst, 20/s.
 	Settings Rate

@@ -74,6 +74,9 @@ type Conn struct {
 	recvTarget  int64
 	recvUnacked int64
 	connBlocked bool
+	// dataSincePing: DATA was written since the peer's last PING (see
+	// onPing).
+	dataSincePing bool
 
 	hb headerBlock
 

@@ -334,3 +334,41 @@ func TestLimitQueuedResponses(t *testing.T) {
 		t.Fatalf("last frame %v, want GOAWAY ENHANCE_YOUR_CALM", fs[len(fs)-1])
 	}
 }
+
+// TestLimitPingsFollowingData: a peer that sends a PING each time DATA
+// reaches it (grpc-go's bandwidth probe does) measures our data and is
+// not cut off, however many it sends; PINGs with no DATA in between still
+// run into Limits.Pings.
+func TestLimitPingsFollowingData(t *testing.T) {
+	lim := Limits{Pings: Rate{Burst: 10, PerSecond: 1}}
+	p := newPeer(t, Config{Role: Server, Limits: lim})
+	p.write(&frame.WindowUpdate{StreamID: 0, Increment: 1 << 30})
+	p.get(1, "/")
+	wantEvent[*RequestReceived](p)
+	if err := p.c.SendHeaders(1, fields(":status", "200"), false); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		if _, err := p.c.SendData(1, []byte("chunk"), false); err != nil {
+			t.Fatal(err)
+		}
+		p.frames() // the DATA goes out
+		p.write(&frame.Ping{Data: [8]byte{byte(i)}})
+		p.frames()
+		p.write(&frame.WindowUpdate{StreamID: 1, Increment: 5})
+	}
+	if p.err != nil {
+		t.Fatalf("PINGs following DATA cut the connection: %v", p.err)
+	}
+	// Without DATA in between, the limit applies: the burst of 10, then
+	// GOAWAY ENHANCE_YOUR_CALM.
+	for i := 0; i < 10; i++ {
+		p.write(&frame.Ping{})
+		p.frames()
+	}
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	p.write(&frame.Ping{})
+	p.wantGoAway(frame.ErrCodeEnhanceYourCalm)
+}

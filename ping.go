@@ -37,7 +37,16 @@ func (c *Conn) sendPing(bdp bool) [8]byte {
 func (c *Conn) onPing(f frame.Frame) error {
 	p := f.(*frame.Ping)
 	if !p.Ack {
-		if !c.pingBucket.take(c.now) {
+		// A PING that follows DATA we wrote since the last one is the
+		// peer measuring our data (a bandwidth-delay probe, as grpc-go
+		// and h2kit's own AutoWindow send while a response streams in):
+		// it costs no token, or a client downloading a large body would
+		// be cut off. One such PING per DATA write at most: a flood
+		// still runs into Limits.Pings, and unread ACKs into
+		// MaxQueuedControlFrames (RFC 9113, Section 10.5).
+		if c.dataSincePing {
+			c.dataSincePing = false
+		} else if !c.pingBucket.take(c.now) {
 			return connErr(frame.ErrCodeEnhanceYourCalm, "too many PINGs")
 		}
 		c.queuePing(p.Data, true) // Section 6.7: same payload, ACK set

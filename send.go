@@ -468,6 +468,7 @@ func (c *Conn) AppendOutgoing(dst []byte) []byte {
 			c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, nil)
 		}
 		s.sendOff += n
+		c.dataSincePing = true
 		budget -= n + frame.HeaderLen
 		c.sched.charge(s, n)
 		if !last {
