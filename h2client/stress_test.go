@@ -255,11 +255,9 @@ func TestStress(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.srv = &h2server.Server{Handler: stressHandler(big), MaxConcurrentStreams: stressMaxStreams}
-		// The connection window holds the stream windows of every
-		// response left unread (fan-out): 1 MiB, the default, holds four
-		// of 256 KiB only, and a client reading in its own order then
-		// waits forever for the fifth.
-		o.tr = &Transport{ConnectionWindow: 32 << 20}
+		// The default windows: the connection window must hold the
+		// stream windows of every response a fan-out leaves unread.
+		o.tr = &Transport{}
 		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 			o.dials.Add(1)
 			var d net.Dialer
@@ -401,9 +399,7 @@ func (r *stressRun) request(o *stressOrigin, rng *rand.Rand) {
 		r.cancelUpload(o, rng, seed)
 		return
 	case kindFanOut:
-		// Off unless H2KIT_STRESS_FANOUT=1: a fan-out intermittently
-		// stalls a body mid-way (under investigation, issue 10).
-		if !o.tr.StrictMaxConcurrentStreams && os.Getenv("H2KIT_STRESS_FANOUT") == "1" {
+		if !o.tr.StrictMaxConcurrentStreams {
 			r.fanOut(o, ctx)
 			return
 		}

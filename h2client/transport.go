@@ -119,7 +119,11 @@ type Transport struct {
 	// AutoWindow grows it, up to MaxAutoWindow). Default 256 KiB.
 	InitialWindowSize uint32
 	// ConnectionWindow is the connection's receive window (like nghttp -W).
-	// Default 1 MiB.
+	// Default 1 GiB, as Go's own client: no stream buffers more than its
+	// own window (InitialWindowSize, grown by AutoWindow), so a large
+	// connection window costs nothing, and a smaller one than the stream
+	// windows of the responses left unread would make a caller that reads
+	// its responses in its own order wait forever.
 	ConnectionWindow uint32
 	// DisableAutoWindow turns off the growth of both receive windows from
 	// the measured bandwidth-delay product (engine Config.AutoWindow).
@@ -385,11 +389,17 @@ func (t *Transport) engineConfig(nc net.Conn) h2kit.Config {
 	if cfg.Settings.InitialWindowSize == 0 {
 		cfg.Settings.InitialWindowSize = 256 << 10
 	}
+	if cfg.ConnectionWindow == 0 {
+		cfg.ConnectionWindow = defaultConnectionWindow
+	}
 	if t.NewTracer != nil {
 		cfg.Tracer = t.NewTracer(nc)
 	}
 	return cfg
 }
+
+// defaultConnectionWindow is ConnectionWindow's default.
+const defaultConnectionWindow = 1 << 30
 
 // settingsTimeout is SettingsTimeout with its default (the engine's).
 func (t *Transport) settingsTimeout() time.Duration {
