@@ -128,7 +128,7 @@ func NewConn(cfg Config, now time.Time) *Conn {
 		dec:          hpack.NewDecoder(max(cfg.Settings.HeaderTableSize, frame.DefaultHeaderTableSize)), // default size until our SETTINGS is acked (RFC 7541, 4.2; settingsAcked)
 		streams:      make(map[uint32]*stream),
 		local:        cfg.Settings,
-		acked:        rfcDefaultSettings(), // [settings owner's edit]
+		acked:        rfcDefaultSettings(), // in force until our first SETTINGS is acknowledged (Section 6.5.3)
 		lastRecv:     now,
 		lastActivity: now,
 		peer: peerSettings{
@@ -143,7 +143,7 @@ func NewConn(cfg Config, now time.Time) *Conn {
 		recvTarget: int64(cfg.ConnectionWindow),
 	}
 	c.dec.SetMaxHeaderListSize(cfg.Settings.MaxHeaderListSize)
-	// [settings owner's edit] A field larger than MAX_HEADER_LIST_SIZE is
+	// A field larger than MAX_HEADER_LIST_SIZE is
 	// refused with a stream error (the decoder stops storing, Section
 	// 6.5.2), not a COMPRESSION_ERROR: strings are bounded only by what a
 	// header block within Limits.MaxHeaderBlockSize can expand to

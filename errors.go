@@ -52,8 +52,9 @@ func (e *ConnError) Error() string {
 	return fmt.Sprintf("h2kit: connection error (%s): %s: %s", e.Initiator, e.Code, e.Reason)
 }
 
-// Is reports whether target is a *ConnError with the same code, or the
-// frame.ErrCode itself, so errors.Is(err, &ConnError{Code: c}) compares codes.
+// Is reports whether target is a *ConnError with the same code, so
+// errors.Is(err, &ConnError{Code: c}) compares codes (Reason and
+// Initiator are not compared).
 func (e *ConnError) Is(target error) bool {
 	t, ok := target.(*ConnError)
 	return ok && t.Code == e.Code
@@ -117,7 +118,9 @@ var (
 	ErrStreamsExhausted = errors.New("h2kit: no more streams on this connection")
 	// ErrTooManyStreams: the peer's SETTINGS_MAX_CONCURRENT_STREAMS is reached.
 	ErrTooManyStreams = errors.New("h2kit: peer's concurrent stream limit reached")
-	// ErrPushDisabled: the peer disabled server push, or this is not a server.
+	// ErrPushDisabled: the peer disabled server push with
+	// SETTINGS_ENABLE_PUSH = 0 (RFC 9113, Section 6.5.2). A client calling
+	// PushPromise gets ErrWrongRole instead.
 	ErrPushDisabled = errors.New("h2kit: push disabled by the peer")
 	// ErrWrongRole: the call does not exist for this connection's role.
 	ErrWrongRole = errors.New("h2kit: not allowed for this role")

@@ -39,8 +39,9 @@ func (c *Conn) onPushPromise(f frame.Frame) error {
 	}
 	if c.acked.DisablePush {
 		// Section 6.5.2: push was disabled by our SETTINGS_ENABLE_PUSH = 0,
-		// and the peer acknowledged it. [settings owner's edit: before the
-		// ACK a promise is legal; onPromiseBlock refuses it]
+		// and the peer acknowledged it. Before the ACK a promise is legal
+		// (the peer may not have applied the setting yet): onPromiseBlock
+		// refuses it with a stream error instead.
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE with push disabled")
 	}
 	c.hb = headerBlock{typ: frame.TypePushPromise, streamID: p.StreamID, promisedID: p.PromisedID,
@@ -229,7 +230,7 @@ func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error 
 	}
 	s.contentLength = m.contentLength
 	s.isHead = m.isHead
-	// [priority owner's edit] RFC 9218, Section 7: a PRIORITY_UPDATE
+	// RFC 9218, Section 7: a PRIORITY_UPDATE
 	// received before the request overrides its priority header field.
 	if p, ok := c.sched.takePending(s.id); ok {
 		s.prio = p
@@ -340,8 +341,8 @@ func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 	s.pushed = true
 	c.transition(s, inRecvPushPromise)
 	if c.local.DisablePush {
-		// [settings owner's edit] Sent before the peer saw our
-		// SETTINGS_ENABLE_PUSH = 0: refuse it (Section 8.4.2).
+		// Sent before the peer saw our SETTINGS_ENABLE_PUSH = 0, so not
+		// a connection error: refuse the one stream (Section 8.4.2).
 		return streamErr(pid, frame.ErrCodeRefusedStream, "push disabled")
 	}
 	if tooLarge {
@@ -383,8 +384,8 @@ func (c *Conn) newStream(id uint32) *stream {
 	if n := len(c.streamPool); n > 0 {
 		s = c.streamPool[n-1]
 		c.streamPool = c.streamPool[:n-1]
-		// [send owner's edit] keep the trailer buffers of the pooled
-		// record, so sending trailers allocates nothing in steady state.
+		// Keep the trailer buffers of the pooled record, so sending
+		// trailers allocates nothing in steady state.
 		tr, ta := s.trailers[:0], s.trailerArena[:0]
 		*s = stream{}
 		s.trailers, s.trailerArena = tr, ta
@@ -394,7 +395,7 @@ func (c *Conn) newStream(id uint32) *stream {
 	s.id = id
 	s.contentLength = -1
 	s.sendWindow = int64(c.peer.initialWindowSize)
-	// [settings owner's edit] The peer opens the stream with the initial
+	// The peer opens the stream with the initial
 	// window it knows: the one we advertised last that it acknowledged;
 	// settingsAcked moves the window when a newer one is (RFC 9113,
 	// Section 6.9.2).
@@ -427,7 +428,10 @@ func (c *Conn) openRecvWindow(s *stream) {
 // effectiveMaxStreams is the concurrency limit we enforce: the smaller of
 // the advertised value and the one acknowledged before it.
 func (c *Conn) effectiveMaxStreams() uint32 {
-	return min(c.local.MaxConcurrentStreams, c.acked.MaxConcurrentStreams) // [settings owner's edit]
+	// A lower limit we advertised is enforced at once, a higher one only
+	// once the peer acknowledged it: until then the peer may still go by
+	// the old one (RFC 9113, Section 6.5.3).
+	return min(c.local.MaxConcurrentStreams, c.acked.MaxConcurrentStreams)
 }
 
 // streamRecvWindow is the window a new stream starts with: what we

@@ -279,7 +279,7 @@ func (s *stream) sendable() int {
 // after the last byte.
 func (s *stream) canWrite() bool {
 	if s.sendPhase == phaseDone {
-		// [bench owner's fix] END_STREAM already went out: a later
+		// END_STREAM already went out: a later
 		// WINDOW_UPDATE must not re-ready the stream, or AppendOutgoing
 		// writes a second, empty DATA with END_STREAM (the peer answers
 		// STREAM_CLOSED; seen with nghttpd and h2kit bench -d).

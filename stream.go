@@ -80,7 +80,9 @@ func (c *Conn) setState(s *stream, next StreamState) {
 
 // active reports whether a stream in state st counts toward
 // SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113, Section 5.1.2): open and
-// half-closed streams count, and so do reserved ones for push limits.
+// half-closed streams count; reserved ones do not (promised streams are
+// bounded on their own, by reservedCount, in PushPromise and
+// onPromiseBlock).
 func active(st StreamState) bool {
 	switch st {
 	case StateOpen, StateHalfClosedLocal, StateHalfClosedRemote:
@@ -98,7 +100,7 @@ func (c *Conn) closeStream(s *stream) {
 		s.recvHeld = 0
 	}
 	c.sched.remove(s)
-	c.refundSend(s) // [send owner's edit] unsent DATA gives its connection credit back
+	c.refundSend(s) // unsent DATA gives its connection credit back (Section 6.9)
 	c.putBuf(s.sendBuf)
 	s.sendBuf = nil
 	delete(c.streams, s.id)
