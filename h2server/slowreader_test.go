@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -130,12 +128,6 @@ func slowReaderCost(t testing.TB, addr string, useTLS bool, n int) float64 {
 			stable = 0
 		}
 		last = h
-	}
-	if os.Getenv("ZZPROF") != "" {
-		runtime.GC()
-		f, _ := os.Create("/tmp/heap.out")
-		pprof.Lookup("heap").WriteTo(f, 0)
-		f.Close()
 	}
 	return float64(last-base) / float64(n)
 }
