@@ -21,12 +21,12 @@ const ReportEvery = 16 << 10
 // counted until the owner gives them back to flow control
 // (h2kit.Conn.ConsumeData), so the peer sends only as fast as the reader
 // reads. Its methods are called with the stream's mutex held, but Read,
-// which takes the mutex itself.
+// which takes the mutex itself, and Wake and Signal, which need none.
 type Inbound struct {
 	q        Queue
-	eof      bool // the last byte has been delivered
-	closed   bool // the reader closed: later bytes are dropped
-	consumed int  // taken or dropped, not yet given back
+	eof      bool  // the last byte has been delivered
+	closed   error // why reads fail (the reader closed): later bytes are dropped
+	consumed int   // taken or dropped, not yet given back
 	sig      Signal
 }
 
@@ -34,7 +34,7 @@ type Inbound struct {
 // no larger than keep bytes.
 func (in *Inbound) Init(keep int) {
 	in.q.Reset(keep)
-	in.eof, in.closed, in.consumed = false, false, 0
+	in.eof, in.closed, in.consumed = false, nil, 0
 	if in.sig == nil {
 		in.sig = NewSignal()
 	} else {
@@ -46,7 +46,7 @@ func (in *Inbound) Init(keep int) {
 // when the reader closed the body: the caller gives the bytes back to flow
 // control at once.
 func (in *Inbound) Deliver(p []byte) bool {
-	if in.closed {
+	if in.closed != nil {
 		return false
 	}
 	in.q.Write(p)
@@ -65,14 +65,20 @@ func (in *Inbound) End() {
 func (in *Inbound) Ended() bool { return in.eof }
 
 // Closed reports whether the reader closed the body.
-func (in *Inbound) Closed() bool { return in.closed }
+func (in *Inbound) Closed() bool { return in.closed != nil }
 
 // Buffered returns the bytes delivered and not yet read.
 func (in *Inbound) Buffered() int { return in.q.Len() }
 
 // Wake wakes a Read waiting for bytes, so that it looks at the stream's
-// state again (an error, a deadline changed).
+// state again (an error, a deadline changed). It needs no lock.
 func (in *Inbound) Wake() { in.sig.Notify() }
+
+// Signal returns the signal a blocked Read waits on (valid from Init on;
+// it needs no lock). The goroutine that will read the body may wait on it
+// for what comes before the body too, such as a response's header
+// section, if whoever delivers that calls Wake.
+func (in *Inbound) Signal() Signal { return in.sig }
 
 // TakeConsumed returns the bytes read or dropped since the last call, for
 // the owner to give back to flow control.
@@ -82,15 +88,20 @@ func (in *Inbound) TakeConsumed() int {
 	return n
 }
 
-// Close drops the unread bytes (counted as consumed) and makes later
-// reads fail with ErrBodyClosed; a Read blocked in another goroutine
-// returns at once. It reports how many bytes were dropped.
-func (in *Inbound) Close() (dropped int) {
-	if in.closed {
+// Close drops the unread bytes (counted as consumed) and its buffer, and
+// makes later reads fail with ErrBodyClosed; a Read blocked in another
+// goroutine returns at once. It reports how many bytes were dropped.
+func (in *Inbound) Close() (dropped int) { return in.CloseWith(ErrBodyClosed, 0) }
+
+// CloseWith is Close with err for later reads, keeping the buffer for
+// reuse unless it is larger than keep bytes. Once closed, the body stays
+// so: a second close changes nothing and drops nothing.
+func (in *Inbound) CloseWith(err error, keep int) (dropped int) {
+	if in.closed != nil {
 		return 0
 	}
-	in.closed = true
-	n := in.q.Reset(0)
+	in.closed = err
+	n := in.q.Reset(keep)
 	in.consumed += n
 	in.sig.Notify()
 	return n
@@ -113,8 +124,9 @@ type Stream interface {
 
 // Read is the blocking Read of a body. mu is the stream's mutex. It
 // returns buffered bytes first; then io.EOF once the body ended, the
-// stream's error if it failed, ErrBodyClosed after Close, and
-// os.ErrDeadlineExceeded once the stream's read deadline has passed.
+// stream's error if it failed, ErrBodyClosed after Close (CloseWith's
+// error), and os.ErrDeadlineExceeded once the stream's read deadline has
+// passed.
 func (in *Inbound) Read(mu *sync.Mutex, p []byte, st Stream) (int, error) {
 	var timer *time.Timer
 	defer func() {
@@ -124,9 +136,9 @@ func (in *Inbound) Read(mu *sync.Mutex, p []byte, st Stream) (int, error) {
 	}()
 	for {
 		mu.Lock()
-		if in.closed {
+		if err := in.closed; err != nil {
 			mu.Unlock()
-			return 0, ErrBodyClosed
+			return 0, err
 		}
 		if in.q.Len() > 0 {
 			n := in.q.Read(p)

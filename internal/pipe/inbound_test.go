@@ -241,3 +241,24 @@ func TestInboundReuse(t *testing.T) {
 		t.Fatalf("reused: %d %v", n, err)
 	}
 }
+
+// CloseWith gives later reads its error, keeps a small buffer for reuse,
+// and a second close (Close after CloseWith) changes nothing.
+func TestInboundCloseWith(t *testing.T) {
+	errDone := errors.New("done")
+	st := newTestStream()
+	st.deliver("0123456789")
+	done := make(chan error, 1)
+	st.mu.Lock()
+	dropped := st.in.CloseWith(errDone, 1<<10)
+	kept := st.in.q.Cap() > 0
+	again := st.in.Close()
+	st.mu.Unlock()
+	go func() { _, err := st.Read(make([]byte, 4)); done <- err }()
+	if err := waitErr(t, done); err != errDone {
+		t.Errorf("Read after CloseWith: %v; want its error", err)
+	}
+	if dropped != 10 || again != 0 || !kept {
+		t.Errorf("CloseWith dropped %d (want 10), then Close %d (want 0); buffer kept %v", dropped, again, kept)
+	}
+}

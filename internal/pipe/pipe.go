@@ -43,10 +43,20 @@ func (s Signal) Clear() {
 // the unread bytes move back to the start only when an append would
 // otherwise grow the buffer, so the buffer stays as large as the most
 // bytes ever waiting at once, not as the bytes that passed through.
+//
+// A writer may also fill the free space after the unread bytes outside
+// the stream's lock (Space, then Commit): reading into the queue saves a
+// copy. Meanwhile the owner may still take bytes from the front, but the
+// queue does not move its bytes.
 type Queue struct {
-	b   []byte
-	off int // b[off:] is unread
+	b       []byte
+	off     int  // b[off:] is unread
+	filling bool // between Space and Commit: b stays where it is
 }
+
+// MaxPending bounds the bytes an application goroutine queues on one
+// stream for the owner before it waits for the owner to take some.
+const MaxPending = 64 << 10
 
 // Len returns the number of unread bytes.
 func (q *Queue) Len() int { return len(q.b) - q.off }
@@ -74,15 +84,58 @@ func (q *Queue) Read(p []byte) int {
 // Advance drops the first n unread bytes (n <= Len).
 func (q *Queue) Advance(n int) {
 	q.off += n
+	if q.off == len(q.b) && !q.filling {
+		q.b, q.off = q.b[:0], 0
+	}
+}
+
+// Cap returns the capacity of the buffer.
+func (q *Queue) Cap() int { return cap(q.b) }
+
+// Avail returns how many bytes may be written without growing the
+// buffer, after moving the unread bytes to its start if n more would not
+// fit behind them otherwise (as Write does).
+func (q *Queue) Avail(n int) int {
+	if q.off > 0 && len(q.b)+n > cap(q.b) {
+		k := copy(q.b, q.b[q.off:])
+		q.b, q.off = q.b[:k], 0
+	}
+	return cap(q.b) - len(q.b)
+}
+
+// Move makes buf (capacity at least Len) the buffer: the unread bytes
+// are copied to its start. The old buffer is no longer used, and the
+// caller may recycle it.
+func (q *Queue) Move(buf []byte) {
+	q.b, q.off = append(buf[:0], q.b[q.off:]...), 0
+}
+
+// Space returns the n bytes of free space after the unread ones
+// (n <= Avail(n)), for a writer to fill without the lock; Commit then adds
+// the bytes it filled. In between, only Len, Bytes, Read and Advance may
+// be used: the queue keeps its bytes where they are.
+func (q *Queue) Space(n int) []byte {
+	q.filling = true
+	return q.b[len(q.b) : len(q.b)+n]
+}
+
+// Commit ends a Space: the first m bytes of that space are appended.
+func (q *Queue) Commit(m int) {
+	q.filling = false
+	q.b = q.b[:len(q.b)+m]
 	if q.off == len(q.b) {
 		q.b, q.off = q.b[:0], 0
 	}
 }
 
+// Filling reports whether a writer is filling a Space.
+func (q *Queue) Filling() bool { return q.filling }
+
 // Reset drops the unread bytes and returns how many there were; the
 // buffer is kept unless it is larger than keep bytes.
 func (q *Queue) Reset(keep int) int {
 	n := q.Len()
+	q.filling = false
 	if cap(q.b) > keep {
 		q.b = nil
 	} else {

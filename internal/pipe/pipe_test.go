@@ -81,3 +81,34 @@ func TestSignal(t *testing.T) {
 	default:
 	}
 }
+
+// A writer fills the free space outside the lock while the owner drains
+// the queue: the bytes stay where they are until Commit, even when the
+// owner takes every unread byte meanwhile.
+func TestQueueSpaceCommit(t *testing.T) {
+	var q Queue
+	q.Move(make([]byte, 0, 16))
+	q.Write([]byte("abc"))
+	if n := q.Avail(8); n != 13 || q.Cap() != 16 {
+		t.Fatalf("Avail %d Cap %d; want 13, 16", n, q.Cap())
+	}
+	space := q.Space(5)
+	if !q.Filling() {
+		t.Fatal("Filling false during a Space")
+	}
+	q.Advance(3) // the owner takes everything meanwhile
+	copy(space, "defgh")
+	q.Commit(4)
+	if q.Filling() || string(q.Bytes()) != "defg" {
+		t.Fatalf("after Commit: Filling %v, Bytes %q", q.Filling(), q.Bytes())
+	}
+	// Avail moves the unread bytes to the front only when needed.
+	if n := q.Avail(14); n != 12 || q.off != 0 || string(q.Bytes()) != "defg" {
+		t.Fatalf("Avail(14) = %d, off %d, Bytes %q", n, q.off, q.Bytes())
+	}
+	// Move keeps the unread bytes in the new buffer.
+	q.Move(make([]byte, 0, 64))
+	if q.Cap() != 64 || string(q.Bytes()) != "defg" {
+		t.Fatalf("after Move: Cap %d Bytes %q", q.Cap(), q.Bytes())
+	}
+}
