@@ -53,13 +53,7 @@ type Conn struct {
 	nextID      uint32 // the next id we open or promise
 	peerActive  int
 	localActive int
-	resetRing   []uint32 // streams we reset lately (Section 5.1, "closed")
-	resetNext   int
-	justReset   uint32   // the stream rememberClosed saw last
-	endedRing   []uint32 // streams closed lately, not by our RST_STREAM
-	endedNext   int
-	skipped     []idRange // peer ids implicitly closed unused, lately (Section 5.1.1)
-	skippedNext int
+	closed      closedStreams // streams closed lately and why (Section 5.1, "closed"; 5.1.1)
 	bufPool     [][]byte
 	streamPool  []*stream
 
@@ -127,6 +121,7 @@ func NewConn(cfg Config, now time.Time) *Conn {
 		enc:          hpack.NewEncoder(),
 		dec:          hpack.NewDecoder(max(cfg.Settings.HeaderTableSize, frame.DefaultHeaderTableSize)), // default size until our SETTINGS is acked (RFC 7541, 4.2; settingsAcked)
 		streams:      make(map[uint32]*stream),
+		closed:       closedStreams{max: cfg.Limits.MaxClosedStreams},
 		local:        cfg.Settings,
 		acked:        rfcDefaultSettings(), // in force until our first SETTINGS is acknowledged (Section 6.5.3)
 		lastRecv:     now,
@@ -400,9 +395,14 @@ func (c *Conn) streamError(id uint32, code frame.ErrCode, reason string) {
 	}
 	s := c.streams[id]
 	c.queueRST(id, code)
-	c.rememberClosed(id)
-	if s != nil {
-		c.setState(s, StateClosed)
+	if s == nil {
+		// No record (closed, or refused before one was made): remember
+		// the reset all the same, so that what the peer sent before it
+		// sees our RST_STREAM is ignored (Section 5.1, "closed").
+		c.closed.add(id, id, resetCause(Local, code))
+		return
+	}
+	if c.applyReset(s, inSendRST, Local, code) == vOK {
 		c.pushEvent(eventRec{kind: evReset, streamID: id, code: code, initiator: Local})
 	}
 }

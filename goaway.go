@@ -27,8 +27,11 @@ func (c *Conn) onGoAway(f frame.Frame) error {
 	}
 	slices.Sort(gone)
 	for _, id := range gone {
-		c.setState(c.streams[id], StateClosed)
-		c.pushEvent(eventRec{kind: evReset, streamID: id, code: frame.ErrCodeRefusedStream, initiator: Remote, retry: true})
+		// As if the peer had reset each with REFUSED_STREAM: it will
+		// never process them.
+		if c.applyReset(c.streams[id], inRecvRST, Remote, frame.ErrCodeRefusedStream) == vOK {
+			c.pushEvent(eventRec{kind: evReset, streamID: id, code: frame.ErrCodeRefusedStream, initiator: Remote, retry: true})
+		}
 	}
 	if g.Code != frame.ErrCodeNo {
 		// The peer ended the connection because of an error.

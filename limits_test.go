@@ -275,8 +275,8 @@ func TestLimitClosedStreamMemory(t *testing.T) {
 	if len(c.streams) != 0 || c.ActiveStreams() != 0 {
 		t.Fatalf("%d streams kept", len(c.streams))
 	}
-	if len(c.resetRing) > 16 {
-		t.Fatalf("%d closed ids remembered", len(c.resetRing))
+	if len(c.closed.reset.recs) > 16 {
+		t.Fatalf("%d closed ids remembered", len(c.closed.reset.recs))
 	}
 	if len(c.sched.nodes) > 8+1 || len(c.sched.idle) > 8 {
 		t.Fatalf("%d priority nodes, %d idle", len(c.sched.nodes), len(c.sched.idle))

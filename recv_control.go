@@ -17,7 +17,13 @@ func (c *Conn) onRSTStream(f frame.Frame) error {
 		// Rapid reset (CVE-2023-44487) and reset floods (CVE-2019-9514).
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many streams reset")
 	}
-	c.setState(s, StateClosed)
+	switch c.applyReset(s, inRecvRST, Remote, r.Code) {
+	case vConnProtocol:
+		// Section 6.4: RST_STREAM is not allowed on an idle stream.
+		return connErr(frame.ErrCodeProtocol, "RST_STREAM on a stream in state "+s.state.String())
+	case vIgnore:
+		return nil
+	}
 	c.pushEvent(eventRec{kind: evReset, streamID: r.StreamID, code: r.Code, initiator: Remote,
 		retry: r.Code == frame.ErrCodeRefusedStream})
 	return nil

@@ -25,10 +25,10 @@ func (c *Conn) onData(f frame.Frame) error {
 		if c.ignoredAfterGoAway(id) {
 			return nil // Section 6.8: a stream we will not process
 		}
-		switch c.howClosed(id) {
-		case closedByReset:
+		switch cc := c.closedAs(id); {
+		case cc.weReset():
 			return nil // in flight when we reset it (Section 5.1, "closed")
-		case closedEnded:
+		case cc.peerKnows():
 			// Section 5.1, "closed": the peer knows the stream is over,
 			// so this is a connection error of type STREAM_CLOSED.
 			return connErr(frame.ErrCodeStreamClosed, "DATA on a closed stream")
@@ -36,11 +36,11 @@ func (c *Conn) onData(f frame.Frame) error {
 		// A skipped id or one closed too long ago to tell: Section 6.1.
 		return streamErr(id, frame.ErrCodeStreamClosed, "DATA on a closed stream")
 	}
-	in := inRecvData
-	if d.EndStream {
-		in = inRecvDataEnd
-	}
-	switch t := transitions[s.state][in]; t.verdict {
+	// The frame is taken as DATA first (in every state the table gives
+	// DATA with and without END_STREAM the same verdict); its END_STREAM
+	// moves the state below, once the body checks passed, so that a
+	// stream error still finds the stream.
+	switch c.apply(s, inRecvData) {
 	case vStreamClosed:
 		c.creditConn(flen)
 		return streamErr(id, frame.ErrCodeStreamClosed, "DATA after END_STREAM")
@@ -76,7 +76,7 @@ func (c *Conn) onData(f frame.Frame) error {
 	c.pushEvent(eventRec{kind: evData, streamID: id, data: d.Data, n: int(flen), endStream: d.EndStream})
 	if d.EndStream {
 		s.recvPhase = phaseDone
-		c.transition(s, in)
+		c.apply(s, inRecvDataEnd)
 	}
 	c.maybeBDPPing()
 	return nil
@@ -150,7 +150,7 @@ func (c *Conn) onWindowUpdate(f frame.Frame) error {
 		}
 		return nil // closed: in flight, ignored
 	}
-	if transitions[s.state][inRecvWindowUpdate].verdict == vConnProtocol {
+	if c.apply(s, inRecvWindowUpdate) == vConnProtocol {
 		// Section 5.1, "reserved (remote)": only HEADERS, RST_STREAM
 		// and PRIORITY may arrive.
 		return connErr(frame.ErrCodeProtocol, "WINDOW_UPDATE on a stream in state "+s.state.String())

@@ -153,11 +153,11 @@ func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 			if c.ignoredAfterGoAway(id) {
 				return nil // Section 6.8: a stream we will not process
 			}
-			switch c.howClosed(id) {
-			case closedEnded:
+			switch cc := c.closedAs(id); {
+			case cc.peerKnows():
 				// Section 5.1, "closed": HEADERS after the stream ended.
 				return connErr(frame.ErrCodeStreamClosed, "HEADERS on a closed stream")
-			case closedSkipped:
+			case cc.how == closeSkipped:
 				// Section 5.1.1: a new stream must use an id larger than
 				// every one the peer used before.
 				return connErr(frame.ErrCodeProtocol, "HEADERS opening a stream with an id lower than one already used")
@@ -192,7 +192,12 @@ func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 	if c.hb.endStream {
 		in = inRecvHeadersEnd
 	}
-	switch transitions[s.state][in].verdict {
+	// The block is applied as HEADERS first (in every state the table
+	// gives HEADERS with and without END_STREAM the same verdict): the
+	// stream leaves idle or reserved now; its END_STREAM is applied by
+	// onRequest, onResponse or onTrailers once the message checks
+	// passed, so that a stream error still finds the stream.
+	switch c.apply(s, inRecvHeaders) {
 	case vStreamClosed:
 		return streamErr(id, frame.ErrCodeStreamClosed, "HEADERS after END_STREAM")
 	case vConnStreamClosed:
@@ -243,7 +248,7 @@ func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error 
 	if in == inRecvHeadersEnd {
 		s.recvPhase = phaseDone
 	}
-	c.transition(s, in)
+	c.endStream(s, in)
 	c.openRecvWindow(s) // a request body may follow
 	c.pushEvent(eventRec{kind: evRequest, streamID: s.id, fields: fields, endStream: in == inRecvHeadersEnd, prio: s.prio})
 	return nil
@@ -287,7 +292,7 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 			return streamErr(s.id, frame.ErrCodeProtocol, "content-length without a body")
 		}
 	}
-	c.transition(s, in)
+	c.endStream(s, in)
 	c.pushEvent(eventRec{kind: evResponse, streamID: s.id, fields: fields, endStream: in == inRecvHeadersEnd})
 	return nil
 }
@@ -311,9 +316,17 @@ func (c *Conn) onTrailers(s *stream, fields []hpack.Field, in streamInput) error
 		}
 	}
 	s.recvPhase = phaseDone
-	c.transition(s, in)
+	c.endStream(s, in)
 	c.pushEvent(eventRec{kind: evTrailers, streamID: s.id, fields: fields, endStream: true})
 	return nil
+}
+
+// endStream applies the END_STREAM of a header block (in is
+// inRecvHeadersEnd; the HEADERS themselves were applied by onHeaderBlock).
+func (c *Conn) endStream(s *stream, in streamInput) {
+	if in == inRecvHeadersEnd {
+		c.apply(s, inRecvHeadersEnd)
+	}
 }
 
 // onPromiseBlock handles a complete PUSH_PROMISE block (Section 6.6, 8.4).
@@ -324,12 +337,12 @@ func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 		// Section 5.1.1: promised ids are even and increasing.
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE with an invalid promised stream id")
 	}
-	if assoc == nil && c.recentlyReset(id) {
+	if assoc == nil && c.closedAs(id).weReset() {
 		// Section 5.1, "closed": the promise still reserves pid; we
 		// refuse it, and ignore its response as it is already in flight.
 		c.usePeerID(pid)
 		c.queueRST(pid, frame.ErrCodeCancel)
-		c.rememberClosed(pid)
+		c.closed.add(pid, pid, resetCause(Local, frame.ErrCodeCancel))
 		return nil
 	}
 	if assoc == nil || (assoc.state != StateOpen && assoc.state != StateHalfClosedLocal) {
@@ -339,7 +352,7 @@ func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 	c.usePeerID(pid)
 	s := c.newStream(pid)
 	s.pushed = true
-	c.transition(s, inRecvPushPromise)
+	c.apply(s, inRecvPushPromise) // idle: always allowed
 	if c.local.DisablePush {
 		// Sent before the peer saw our SETTINGS_ENABLE_PUSH = 0, so not
 		// a connection error: refuse the one stream (Section 8.4.2).

@@ -80,13 +80,6 @@ func (c *Conn) SendHeaders(id uint32, fields []hpack.Field, endStream bool) erro
 
 // sendHeaderBlock encodes and queues HEADERS (+ CONTINUATION) for s.
 func (c *Conn) sendHeaderBlock(s *stream, fields []hpack.Field, endStream bool) error {
-	in := inSendHeaders
-	if endStream {
-		in = inSendHeadersEnd
-	}
-	if transitions[s.state][in].verdict != vOK {
-		return ErrStreamClosed
-	}
 	informational := false
 	if c.role == Server && s.sendPhase == phaseHeaders {
 		if st := statusOf(fields); st >= 100 && st < 200 {
@@ -96,6 +89,13 @@ func (c *Conn) sendHeaderBlock(s *stream, fields []hpack.Field, endStream bool) 
 			}
 		}
 	}
+	// HEADERS first (in every state the table gives HEADERS with and
+	// without END_STREAM the same verdict), END_STREAM once the frames
+	// are queued: closing the stream may queue a WINDOW_UPDATE, which
+	// goes after them.
+	if c.apply(s, inSendHeaders) != vOK {
+		return ErrStreamClosed
+	}
 	c.out = c.appendHeaderBlock(c.out, frame.TypeHeaders, s.id, 0, fields, endStream)
 	if c.role == Server {
 		// A response without a body closes its stream at once, so
@@ -104,7 +104,9 @@ func (c *Conn) sendHeaderBlock(s *stream, fields []hpack.Field, endStream bool) 
 		// internal data buffering (CVE-2019-9517).
 		c.countAnswer()
 	}
-	c.transition(s, in)
+	if endStream {
+		c.apply(s, inSendHeadersEnd)
+	}
 	switch {
 	case endStream:
 		s.sendPhase = phaseDone
@@ -211,7 +213,7 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 	if !s.takesData() {
 		return 0, ErrStreamClosed
 	}
-	if transitions[s.state][inSendData].verdict != vOK {
+	if c.apply(s, inSendData) != vOK { // no state change: END_STREAM is applied as it is written
 		return 0, ErrStreamClosed
 	}
 	// Flow-control credit is reserved here, when the bytes are taken:
@@ -385,8 +387,11 @@ func (c *Conn) ResetStream(id uint32, code frame.ErrCode) error {
 		return ErrUnknownStream
 	}
 	c.queueRST(id, code)
-	c.rememberClosed(id)
-	c.setState(s, StateClosed)
+	// A stream in c.streams is never idle between calls: RST_STREAM
+	// closes it in every state it can be in (Section 5.1).
+	if c.applyReset(s, inSendRST, User, code) != vOK {
+		return ErrStreamClosed
+	}
 	return nil
 }
 
@@ -431,8 +436,8 @@ func (c *Conn) PushPromise(assocID uint32, request []hpack.Field) (uint32, error
 			s.isHead = true
 		}
 	}
+	c.apply(s, inSendPushPromise) // idle: always allowed
 	c.out = c.appendHeaderBlock(c.out, frame.TypePushPromise, assocID, id, request, false)
-	c.transition(s, inSendPushPromise)
 	return id, nil
 }
 
@@ -494,10 +499,10 @@ func (c *Conn) AppendOutgoing(dst []byte) []byte {
 			dst = c.appendHeaderBlock(dst, frame.TypeHeaders, s.id, 0, s.trailers, true)
 			s.trailers = s.trailers[:0]
 			s.sendPhase = phaseDone
-			c.transition(s, inSendHeadersEnd)
+			c.apply(s, inSendHeadersEnd) // allowed: SendHeaders checked the state
 		case end:
 			s.sendPhase = phaseDone
-			c.transition(s, inSendDataEnd)
+			c.apply(s, inSendDataEnd) // allowed: SendData checked the state
 		}
 	}
 	return dst

@@ -1,5 +1,7 @@
 package h2kit
 
+import "github.com/h2kit/h2kit/frame"
+
 // StreamState is one of the seven stream states of RFC 9113, Section 5.1:
 //
 //	                         +--------+
@@ -185,6 +187,47 @@ var transitions = func() (t [numStates][numInputs]transition) {
 	set(StateClosed, inSendRST, StateClosed, vIgnore)
 	return t
 }()
+
+// apply feeds input in to stream s through the transitions table and
+// returns the verdict. Only vOK changes the state: the active counts
+// follow (Section 5.1.2), and a stream that enters "closed" records why
+// (END_STREAM both ways, unless a reset cause was set by applyReset) and
+// is forgotten. Every change of a stream's state goes through here.
+func (c *Conn) apply(s *stream, in streamInput) verdict {
+	t := transitions[s.state][in]
+	if t.verdict != vOK || t.next == s.state {
+		return t.verdict
+	}
+	wasActive := active(s.state)
+	s.state = t.next
+	if wasActive != active(t.next) {
+		d := 1
+		if wasActive {
+			d = -1
+		}
+		if c.peerInitiated(s.id) {
+			c.peerActive += d
+		} else {
+			c.localActive += d
+		}
+	}
+	if t.next == StateClosed {
+		if s.cause.how == closeUnknown {
+			s.cause.how = closeEnded
+		}
+		c.closeStream(s)
+	}
+	return t.verdict
+}
+
+// applyReset applies a RST_STREAM input (inSendRST or inRecvRST) to s,
+// recording who reset it and with which code should it close.
+func (c *Conn) applyReset(s *stream, in streamInput, by Initiator, code frame.ErrCode) verdict {
+	if t := transitions[s.state][in]; t.verdict == vOK && t.next == StateClosed {
+		s.cause = resetCause(by, code)
+	}
+	return c.apply(s, in)
+}
 
 // phase is one direction's progress through an HTTP message
 // (RFC 9113, Section 8.1): header section, body, trailers, done.

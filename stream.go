@@ -34,6 +34,10 @@ type stream struct {
 
 	pushed bool // a promised stream
 
+	// cause is why the stream closed, set by apply as it enters the
+	// closed state (RFC 9113, Section 5.1, "closed").
+	cause closeCause
+
 	prio  Priority  // RFC 9218
 	node  *prioNode // RFC 7540 tree node
 	ready bool      // queued in the scheduler
@@ -44,38 +48,6 @@ type stream struct {
 func (c *Conn) peerInitiated(id uint32) bool {
 	odd := id%2 == 1
 	return odd == (c.role == Server)
-}
-
-// transition applies the state table; it returns the verdict.
-func (c *Conn) transition(s *stream, in streamInput) verdict {
-	t := transitions[s.state][in]
-	if t.verdict == vOK {
-		c.setState(s, t.next)
-	}
-	return t.verdict
-}
-
-// setState moves s to next, keeping the active counts and closing it.
-func (c *Conn) setState(s *stream, next StreamState) {
-	if s.state == next {
-		return
-	}
-	wasActive := active(s.state)
-	s.state = next
-	if wasActive != active(next) {
-		d := 1
-		if !active(next) {
-			d = -1
-		}
-		if c.peerInitiated(s.id) {
-			c.peerActive += d
-		} else {
-			c.localActive += d
-		}
-	}
-	if next == StateClosed {
-		c.closeStream(s)
-	}
 }
 
 // active reports whether a stream in state st counts toward
@@ -104,97 +76,11 @@ func (c *Conn) closeStream(s *stream) {
 	c.putBuf(s.sendBuf)
 	s.sendBuf = nil
 	delete(c.streams, s.id)
-	if s.id != c.justReset {
-		c.rememberEnded(s.id)
-	}
+	c.closed.add(s.id, s.id, s.cause)
 	c.lastActivity = c.now
 	if len(c.streamPool) < 64 {
 		c.streamPool = append(c.streamPool, s)
 	}
-}
-
-// rememberClosed records that we reset stream id, so that frames the peer
-// sent before seeing our RST_STREAM are ignored (RFC 9113, Section 5.1,
-// "closed": "...MUST ignore frames that it receives on closed streams after
-// it has sent a RST_STREAM frame").
-func (c *Conn) rememberClosed(id uint32) {
-	c.justReset = id // closeStream, which may follow, keeps it out of endedRing
-	max := c.cfg.Limits.MaxClosedStreams
-	if len(c.resetRing) < max {
-		c.resetRing = append(c.resetRing, id)
-	} else {
-		c.resetRing[c.resetNext] = id
-		c.resetNext = (c.resetNext + 1) % max
-	}
-}
-
-// rememberEnded records that stream id closed in a way the peer has
-// seen (END_STREAM both ways, its RST_STREAM, ...), so that a later frame
-// on it is known to break RFC 9113, Section 5.1, "closed", and is not
-// taken for an attempt to open a stream with a used id (Section 5.1.1).
-func (c *Conn) rememberEnded(id uint32) {
-	max := c.cfg.Limits.MaxClosedStreams
-	if len(c.endedRing) < max {
-		c.endedRing = append(c.endedRing, id)
-	} else {
-		c.endedRing[c.endedNext] = id
-		c.endedNext = (c.endedNext + 1) % max
-	}
-}
-
-// idRange is an inclusive range of stream ids.
-type idRange struct{ lo, hi uint32 }
-
-// usePeerID records that the peer used stream id (a new stream or a
-// promise, id > lastPeerID): the ids it skipped are closed without ever
-// having been open (RFC 9113, Section 5.1.1), which is remembered so
-// that a HEADERS opening one of them later is told from a HEADERS on a
-// stream that is over.
-func (c *Conn) usePeerID(id uint32) {
-	lo := c.lastPeerID + 2
-	if c.lastPeerID == 0 {
-		lo = 2 - id%2 // the first id of the peer's parity
-	}
-	if lo < id {
-		r := idRange{lo, id - 2}
-		if max := c.cfg.Limits.MaxClosedStreams; len(c.skipped) < max {
-			c.skipped = append(c.skipped, r)
-		} else {
-			c.skipped[c.skippedNext] = r
-			c.skippedNext = (c.skippedNext + 1) % max
-		}
-	}
-	c.lastPeerID = id
-}
-
-// closedHow is what the engine remembers of a closed stream.
-type closedHow uint8
-
-const (
-	closedUnknown closedHow = iota // closed too long ago to tell
-	closedByReset                  // we sent RST_STREAM: the peer may not know yet
-	closedEnded                    // the peer knows the stream is over
-	closedSkipped                  // never opened: the peer used a higher id first
-)
-
-// howClosed says what is known of closed stream id (RFC 9113, Section 5.1).
-func (c *Conn) howClosed(id uint32) closedHow {
-	if c.recentlyReset(id) {
-		return closedByReset
-	}
-	for _, x := range c.endedRing {
-		if x == id {
-			return closedEnded
-		}
-	}
-	if c.peerInitiated(id) {
-		for _, r := range c.skipped {
-			if r.lo <= id && id <= r.hi {
-				return closedSkipped
-			}
-		}
-	}
-	return closedUnknown
 }
 
 // ignoredAfterGoAway reports whether id is a stream the peer opened
@@ -202,15 +88,6 @@ func (c *Conn) howClosed(id uint32) closedHow {
 // (RFC 9113, Section 6.8).
 func (c *Conn) ignoredAfterGoAway(id uint32) bool {
 	return c.goAwaySent && c.peerInitiated(id) && id > c.goAwayLastID
-}
-
-func (c *Conn) recentlyReset(id uint32) bool {
-	for _, x := range c.resetRing {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // State returns the state of stream id as this engine sees it.

@@ -23,7 +23,7 @@ func (c *Conn) UpgradeClient(isHead bool) (uint32, error) {
 	s := c.newStream(1)
 	c.nextID = 3
 	s.isHead = isHead
-	c.setState(s, StateHalfClosedLocal)
+	c.apply(s, inSendHeadersEnd) // the request went out, whole, in HTTP/1.1: half-closed (local)
 	s.sendPhase = phaseDone
 	return 1, nil
 }
@@ -62,7 +62,7 @@ func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body [
 	}
 	s := c.newStream(1)
 	c.lastPeerID = 1
-	c.setState(s, StateHalfClosedRemote)
+	c.apply(s, inRecvHeadersEnd) // the request came in, whole, in HTTP/1.1: half-closed (remote)
 	s.recvPhase = phaseDone
 	s.isHead = m.isHead
 	fields := c.keepFields(append([]hpack.Field(nil), request...))
