@@ -8,13 +8,8 @@ import (
 
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/httpcommon"
+	"github.com/h2kit/h2kit/internal/pipe"
 )
-
-// maxPending bounds the request body bytes queued on a stream for the
-// owner; the writer blocks beyond it, so a server that opens its window
-// slowly slows the upload and memory stays bounded (this plus the
-// engine's Limits.MaxStreamSendBuffer per stream).
-const maxPending = 64 << 10
 
 // chunkSize is the read size of the request body writer.
 const chunkSize = 16 << 10
@@ -114,7 +109,10 @@ func (st *clientStream) waitContinue() bool {
 	}
 }
 
-// queue hands p to the owner, waiting while maxPending bytes are queued.
+// queue hands p to the owner, waiting while pipe.MaxPending bytes are
+// queued: a server that opens its window slowly slows the upload, and
+// memory stays bounded (this plus the engine's Limits.MaxStreamSendBuffer
+// per stream).
 func (st *clientStream) queue(p []byte) error {
 	for len(p) > 0 {
 		st.mu.Lock()
@@ -122,13 +120,9 @@ func (st *clientStream) queue(p []byte) error {
 			st.mu.Unlock()
 			return err
 		}
-		if room := maxPending - (len(st.out) - st.outOff); room > 0 {
+		if room := pipe.MaxPending - st.out.Len(); room > 0 {
 			k := min(room, len(p))
-			if st.outOff > 0 && len(st.out)+k > cap(st.out) {
-				n := copy(st.out, st.out[st.outOff:])
-				st.out, st.outOff = st.out[:n], 0
-			}
-			st.out = append(st.out, p[:k]...)
+			st.out.Write(p[:k])
 			p = p[k:]
 			st.mu.Unlock()
 			st.cc.markDirty(st)
@@ -166,52 +160,27 @@ func (st *clientStream) finishBody() {
 }
 
 // responseBody is a response's Body: it reads what the owner buffered
-// and tells it how much was taken, so the flow-control windows reopen
-// only as fast as the caller reads.
+// (pipe.Inbound) and tells it how much was taken, so the flow-control
+// windows reopen only as fast as the caller reads.
 type responseBody struct {
 	st *clientStream
 }
 
-// reportEvery is how many read bytes make the reader wake the owner to
-// reopen the window before the buffer runs dry.
-const reportEvery = 16 << 10
-
 // Read reads body bytes; io.EOF after the last one, when the response's
 // trailers (if any) are in Response.Trailer.
 func (b *responseBody) Read(p []byte) (int, error) {
-	st := b.st
-	for {
-		st.mu.Lock()
-		if st.bodyClosed {
-			st.mu.Unlock()
-			return 0, errBodyClosed
-		}
-		if n := len(st.in) - st.inOff; n > 0 {
-			n = copy(p, st.in[st.inOff:])
-			st.inOff += n
-			st.consumed += n
-			wake := st.consumed >= reportEvery || st.inOff == len(st.in)
-			st.mu.Unlock()
-			if wake {
-				st.cc.markDirty(st)
-			}
-			return n, nil
-		}
-		if st.inEOF {
-			st.mu.Unlock()
-			return 0, io.EOF
-		}
-		if err := st.err; err != nil {
-			st.mu.Unlock()
-			return 0, err
-		}
-		st.mu.Unlock()
-		if len(p) == 0 {
-			return 0, nil
-		}
-		<-st.rsig
-	}
+	return b.st.in.Read(&b.st.mu, p, b)
 }
+
+// Failed is the stream's error, for pipe.Inbound.Read (st.mu held).
+func (b *responseBody) Failed() error { return b.st.err }
+
+// ReadDeadline: a response body has none of its own (the request's
+// context ends the stream instead).
+func (b *responseBody) ReadDeadline() time.Time { return time.Time{} }
+
+// Consumed asks the owner to give the bytes read back to flow control.
+func (b *responseBody) Consumed() { b.st.cc.markDirty(b.st) }
 
 // Close discards the rest of the body: a response still arriving is
 // cancelled (RST_STREAM CANCEL), and so is a request body still being
@@ -219,22 +188,18 @@ func (b *responseBody) Read(p []byte) (int, error) {
 func (b *responseBody) Close() error {
 	st := b.st
 	st.mu.Lock()
-	if st.bodyClosed {
+	if st.in.Closed() {
 		st.mu.Unlock()
 		return nil
 	}
-	st.bodyClosed = true
-	unread := len(st.in) - st.inOff
-	st.consumed += unread
-	st.in, st.inOff = nil, 0
-	reset := st.err == nil && (!st.inEOF || (!st.sentEnd && st.sendErr == nil && !st.abortBody))
+	unread := st.in.CloseWith(errBodyClosed, 0)
+	reset := st.err == nil && (!st.in.Ended() || (!st.sentEnd && st.sendErr == nil && !st.abortBody))
 	if reset {
 		st.cancelReq = true
 		st.err = errBodyClosed
 	}
 	st.mu.Unlock()
-	signal(st.wsig)
-	signal(st.rsig)
+	st.wsig.Notify()
 	if unread > 0 || reset {
 		st.cc.markDirty(st)
 	}

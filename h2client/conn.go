@@ -14,6 +14,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/internal/connloop"
+	"github.com/h2kit/h2kit/internal/pipe"
 )
 
 // clientConn is one HTTP/2 connection. Methods marked "owner" run on the
@@ -43,10 +44,10 @@ type clientConn struct {
 	maxStreams int  // the server's SETTINGS_MAX_CONCURRENT_STREAMS
 	closing    bool // takes no new request
 
-	dirty   atomic.Pointer[clientStream] // streams with work for the owner: a lock-free stack
-	gone    atomic.Bool                  // the loop is over
-	readErr atomic.Pointer[error]        // what ended the reads
-	maxOpen atomic.Int32                 // the most streams open at once (tests, stats)
+	dirty   pipe.Stack[clientStream, *clientStream] // streams with work for the owner
+	gone    atomic.Bool                             // the loop is over
+	readErr atomic.Pointer[error]                   // what ended the reads
+	maxOpen atomic.Int32                            // the most streams open at once (tests, stats)
 
 	// Owner-only.
 	streams     map[uint32]*clientStream
@@ -116,36 +117,12 @@ func (cc *clientConn) run() {
 
 // markDirty queues st for the owner's next Wake.
 func (cc *clientConn) markDirty(st *clientStream) {
-	if st.inDirty.CompareAndSwap(false, true) {
-		for {
-			old := cc.dirty.Load()
-			st.nextDirty = old
-			if cc.dirty.CompareAndSwap(old, st) {
-				break
-			}
-		}
-	}
+	cc.dirty.Add(st)
 	cc.loop.Wake()
 	if cc.gone.Load() {
 		// The loop is over (or ending): nobody else will look.
 		cc.drainGone()
 	}
-}
-
-// takeDirty pops the dirty stack, oldest first.
-func (cc *clientConn) takeDirty() []*clientStream {
-	b := cc.batch[:0]
-	for st := cc.dirty.Swap(nil); st != nil; {
-		next := st.nextDirty
-		st.nextDirty = nil
-		st.inDirty.Store(false)
-		b = append(b, st)
-		st = next
-	}
-	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
-		b[i], b[j] = b[j], b[i]
-	}
-	return b
 }
 
 // Event handles one engine event (owner).
@@ -227,7 +204,7 @@ func (cc *clientConn) connEvent(ev h2kit.Event) {
 
 // Wake moves what request goroutines queued into the engine (owner).
 func (cc *clientConn) Wake() {
-	b := cc.takeDirty()
+	b := cc.dirty.TakeAll(cc.batch[:0])
 	for i, st := range b {
 		st.flush()
 		b[i] = nil
@@ -353,14 +330,13 @@ func (cc *clientConn) failAll(err error) {
 // drainGone fails the streams queued after the loop ended: they were
 // never sent (any goroutine).
 func (cc *clientConn) drainGone() {
-	for st := cc.dirty.Swap(nil); st != nil; {
-		next := st.nextDirty
-		st.nextDirty = nil
-		st.inDirty.Store(false)
+	if cc.dirty.Empty() {
+		return
+	}
+	for _, st := range cc.dirty.TakeAll(nil) {
 		if !st.opened {
 			st.notSent()
 		}
-		st = next
 	}
 }
 
@@ -400,7 +376,7 @@ func (cc *clientConn) open(st *clientStream) bool {
 		st.sentEnd = true
 	}
 	st.mu.Unlock()
-	signal(st.wsig)
+	st.wsig.Notify()
 	cc.streams[id] = st
 	if n := int32(len(cc.streams)); n > cc.maxOpen.Load() {
 		cc.maxOpen.Store(n)

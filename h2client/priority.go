@@ -63,7 +63,7 @@ func (h *PriorityHandle) Update(p h2kit.Priority) error {
 // setPriority queues a new priority for the owner (any goroutine).
 func (st *clientStream) setPriority(p h2kit.Priority) error {
 	st.mu.Lock()
-	if st.err != nil || st.inEOF {
+	if st.err != nil || st.in.Ended() {
 		st.mu.Unlock()
 		return ErrNotInFlight
 	}

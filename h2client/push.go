@@ -43,8 +43,8 @@ func (cc *clientConn) onPushPromise(e *h2kit.PushPromiseReceived) {
 		opened:        true,
 		sentEnd:       true, // reserved (remote): we never send on it
 		continued:     true,
-		rsig:          make(chan struct{}, 1),
 	}
+	st.in.Init(0)
 	cc.streams[pid] = st
 }
 
@@ -109,7 +109,7 @@ func (cc *clientConn) onPushResponse(st *clientStream, fields []hpack.Field, end
 	st.mu.Lock()
 	st.resp = resp
 	if end {
-		st.inEOF = true
+		st.in.End()
 	}
 	st.mu.Unlock()
 	go cc.t.PushHandler(st.pushReq, resp)

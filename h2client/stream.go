@@ -16,6 +16,7 @@ import (
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/httpcommon"
+	"github.com/h2kit/h2kit/internal/pipe"
 )
 
 // clientStream is one request/response exchange. The owner goroutine,
@@ -39,12 +40,13 @@ type clientStream struct {
 	pushReq       *http.Request // the promised request
 	stopCtx       func() bool
 
-	inDirty   atomic.Bool
-	nextDirty *clientStream
-	released  atomic.Bool
+	dirty    pipe.Link[clientStream] // on cc.dirty
+	released atomic.Bool
 
-	rsig chan struct{} // the request goroutine (waiting for the response, then reading its body) may go on
-	wsig chan struct{} // the request body writer may go on (nil without a body)
+	// The request goroutine (waiting for the response, then reading its
+	// body) waits on in's Signal; the request body writer on wsig (nil
+	// without a body).
+	wsig pipe.Signal
 
 	mu       sync.Mutex
 	id       uint32
@@ -56,8 +58,7 @@ type clientStream struct {
 	gotAny   bool // a frame of the response came
 	bodyRead bool // the writer took the request body (it closes it)
 	// Request body, writer to owner.
-	out         []byte
-	outOff      int
+	out         pipe.Queue
 	outEnd      bool
 	outTrailers []hpack.Field
 	continued   bool  // the body may be sent (no Expect, 100, timeout or 2xx)
@@ -65,12 +66,8 @@ type clientStream struct {
 	sendErr     error // the upload stopped (the server reset after answering)
 	sentEnd     bool  // END_STREAM is in the engine
 	cancelReq   bool  // the owner must reset the stream (CANCEL)
-	// Response body, owner to reader.
-	in         []byte
-	inOff      int
-	inEOF      bool
-	consumed   int // read, not yet given to ConsumeData
-	bodyClosed bool
+	// Response body, owner to reader (responseBody).
+	in pipe.Inbound
 	// Priority update (UpdatePriority, PriorityHandle).
 	newPrio    h2kit.Priority
 	hasNewPrio bool
@@ -88,8 +85,8 @@ func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) 
 		req:           req,
 		trace:         trace,
 		contentLength: -1,
-		rsig:          make(chan struct{}, 1),
 	}
+	st.in.Init(0)
 	st.isHead = req.Method == http.MethodHead
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	cl := int64(-1)
@@ -115,7 +112,7 @@ func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) 
 	st.endOnHeaders = !hasBody
 	st.continued = true
 	if hasBody {
-		st.wsig = make(chan struct{}, 1)
+		st.wsig = pipe.NewSignal()
 		st.body = req.Body
 		st.closer = req.Body
 		if v := req.Header["Expect"]; len(v) == 1 && strings.EqualFold(v[0], "100-continue") {
@@ -135,6 +132,9 @@ func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) 
 
 const userAgent = "h2kit"
 
+// DirtyLink returns st's link in its connection's dirty stack (pipe.Stack).
+func (st *clientStream) DirtyLink() *pipe.Link[clientStream] { return &st.dirty }
+
 // trailerNames lists the declared request trailers for the trailer field.
 func trailerNames(t http.Header) string {
 	names := make([]string, 0, len(t))
@@ -151,7 +151,7 @@ func (st *clientStream) wait() (*http.Response, error) {
 	st.mu.Lock()
 	for st.resp == nil && st.err == nil {
 		st.mu.Unlock()
-		<-st.rsig
+		<-st.in.Signal()
 		st.mu.Lock()
 	}
 	resp, err, retry, guess, bodyRead := st.resp, st.err, st.retry, st.guess, st.bodyRead
@@ -171,13 +171,6 @@ func (st *clientStream) wait() (*http.Response, error) {
 	return nil, err
 }
 
-func signal(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
-}
-
 // fail ends the stream with err (any goroutine); with reset, the owner
 // sends RST_STREAM CANCEL.
 func (st *clientStream) fail(err error, reset bool) {
@@ -189,8 +182,8 @@ func (st *clientStream) fail(err error, reset bool) {
 		st.cancelReq = true
 	}
 	st.mu.Unlock()
-	signal(st.rsig)
-	signal(st.wsig)
+	st.in.Wake()
+	st.wsig.Notify()
 	if reset {
 		st.cc.markDirty(st)
 	}
@@ -204,8 +197,8 @@ func (st *clientStream) notSent() {
 		st.retry = true
 	}
 	st.mu.Unlock()
-	signal(st.rsig)
-	signal(st.wsig)
+	st.in.Wake()
+	st.wsig.Notify()
 	st.release()
 }
 
@@ -223,8 +216,8 @@ func (st *clientStream) connFailed(err error) {
 		}
 	}
 	st.mu.Unlock()
-	signal(st.rsig)
-	signal(st.wsig)
+	st.in.Wake()
+	st.wsig.Notify()
 	st.cc.forget(st)
 }
 
@@ -279,9 +272,8 @@ func (st *clientStream) flush() {
 	}
 	eng := cc.eng
 	st.mu.Lock()
-	if st.consumed > 0 {
-		eng.ConsumeData(st.id, st.consumed)
-		st.consumed = 0
+	if n := st.in.TakeConsumed(); n > 0 {
+		eng.ConsumeData(st.id, n)
 	}
 	if st.cancelReq {
 		st.mu.Unlock()
@@ -310,23 +302,20 @@ func (st *clientStream) flush() {
 // the engine as flow control allows (owner, st.mu held).
 func (st *clientStream) sendBodyLocked() {
 	eng := st.cc.eng
-	pending := st.out[st.outOff:]
+	pending := st.out.Bytes()
 	endData := st.outEnd && len(st.outTrailers) == 0
 	if len(pending) > 0 || endData {
 		n, err := eng.SendData(st.id, pending, endData)
 		if err != nil {
 			st.sendErr = err
-			signal(st.wsig)
+			st.wsig.Notify()
 			return
 		}
 		if n > 0 {
-			st.outOff += n
-			if st.outOff == len(st.out) {
-				st.out, st.outOff = st.out[:0], 0
-			}
-			signal(st.wsig)
+			st.out.Advance(n)
+			st.wsig.Notify()
 		}
-		if st.outOff < len(st.out) {
+		if st.out.Len() > 0 {
 			return // flow control: WindowUpdated brings us back
 		}
 		if endData {
@@ -368,7 +357,7 @@ func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
 	st.resp = resp
 	st.gotAny = true
 	if end {
-		st.inEOF = true
+		st.in.End()
 	}
 	if !st.continued {
 		// RFC 9110, Section 10.1.1: a final response before 100
@@ -381,8 +370,8 @@ func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
 		}
 	}
 	st.mu.Unlock()
-	signal(st.wsig)
-	signal(st.rsig)
+	st.wsig.Notify()
+	st.in.Wake()
 	if end {
 		st.recvEnded()
 	}
@@ -411,7 +400,7 @@ func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Respo
 	switch {
 	case st.isHead:
 		resp.Body = http.NoBody
-		st.bodyClosed = true // nothing to read; stray DATA is dropped
+		st.in.CloseWith(errBodyClosed, 0) // nothing to read; stray DATA is dropped
 	case end:
 		resp.Body = http.NoBody
 		resp.ContentLength = 0
@@ -455,7 +444,7 @@ func (st *clientStream) onInformational(fields []hpack.Field) {
 	}
 	st.mu.Unlock()
 	if release {
-		signal(st.wsig)
+		st.wsig.Notify()
 	}
 	tr := st.trace
 	if tr == nil {
@@ -480,23 +469,14 @@ func (st *clientStream) onData(p []byte, end bool) bool {
 	st.mu.Lock()
 	st.gotAny = true
 	if end {
-		st.inEOF = true
+		st.in.End()
 	}
-	if st.err != nil || st.bodyClosed {
-		st.mu.Unlock()
-		signal(st.rsig)
-		return false
-	}
-	if st.inOff > 0 && st.inOff == len(st.in) {
-		st.in, st.inOff = st.in[:0], 0
-	} else if st.inOff > 0 && len(st.in)+len(p) > cap(st.in) {
-		n := copy(st.in, st.in[st.inOff:])
-		st.in, st.inOff = st.in[:n], 0
-	}
-	st.in = append(st.in, p...)
+	ok := st.err == nil && st.in.Deliver(p)
 	st.mu.Unlock()
-	signal(st.rsig)
-	return true
+	if !ok {
+		st.in.Wake() // a Read waiting sees the error
+	}
+	return ok
 }
 
 // onTrailers fills the response's Trailer and ends the body (owner).
@@ -508,23 +488,22 @@ func (st *clientStream) onTrailers(fields []hpack.Field) {
 		}
 		httpcommon.DecodeTrailers(resp.Trailer, fields)
 	}
-	st.inEOF = true
+	st.in.End()
 	st.mu.Unlock()
-	signal(st.rsig)
 }
 
 // onReset handles RST_STREAM (or a stream GOAWAY left unprocessed) (owner).
 func (st *clientStream) onReset(e *h2kit.StreamReset) {
 	st.mu.Lock()
-	if e.Initiator == h2kit.Remote && e.Code == frame.ErrCodeNo && !st.inEOF && st.resp != nil &&
+	if e.Initiator == h2kit.Remote && e.Code == frame.ErrCodeNo && !st.in.Ended() && st.resp != nil &&
 		st.resp.ContentLength >= 0 && st.recvBytes == st.resp.ContentLength {
 		// Every byte content-length announced is here, and the server
 		// ends the stream "without error" instead of with END_STREAM
 		// (Node.js does so when the last DATA used up the window): the
 		// body is complete.
-		st.inEOF = true
+		st.in.End()
 	}
-	if e.Initiator == h2kit.Remote && e.Code == frame.ErrCodeNo && st.inEOF {
+	if e.Initiator == h2kit.Remote && e.Code == frame.ErrCodeNo && st.in.Ended() {
 		// The response is complete and the server asks the client to
 		// stop sending (RFC 9113, Section 8.1): not an error.
 		st.sendErr = errStopped
@@ -533,8 +512,8 @@ func (st *clientStream) onReset(e *h2kit.StreamReset) {
 		st.retry = e.Retryable && st.resp == nil
 	}
 	st.mu.Unlock()
-	signal(st.rsig)
-	signal(st.wsig)
+	st.in.Wake()
+	st.wsig.Notify()
 	st.cc.forget(st)
 }
 
