@@ -41,6 +41,7 @@ options:
                            standard error
   -n, --null-out           discard the response bodies
   -o, --output FILE        write the bodies to FILE instead of standard output
+                           (-o - is standard output)
   -a, --get-assets         also fetch what an HTML page links to on its origin
                            (<link rel=stylesheet href>, <script src>,
                            <img src>), concurrently on the same connection;
@@ -76,7 +77,8 @@ options:
                            "name: value") before its body, and its trailers
                            after it, on standard output
   -D, --dump-header FILE   write each response's header fields, then its
-                           trailers, then an empty line, to FILE
+                           trailers, then an empty line, to FILE; -D - writes
+                           them to standard output around the body, as -i
       --stat               print a timing table of every request at the end
       --fail               a status other than 2xx is an error (exit status 1)
   -t, --timeout DURATION   give up on a request not done after DURATION (10s,
@@ -342,6 +344,15 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	}
 	if o.nullOut && o.output != "" {
 		return nil, errors.New("-n discards the bodies: -o does not apply")
+	}
+	// "-" is standard output, as in curl: -o - is where the bodies go
+	// anyway, and -D - prints the header fields before each body there,
+	// which is what -i does.
+	if o.output == "-" {
+		o.output = ""
+	}
+	if o.dumpHeader == "-" {
+		o.dumpHeader, o.include = "", true
 	}
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, errors.New("--cert and --key go together")
