@@ -1,6 +1,8 @@
 package h2kit
 
-import "github.com/h2kit/h2kit/frame"
+import (
+	"github.com/h2kit/h2kit/frame"
+)
 
 // onData handles a DATA frame (RFC 9113, Section 6.1).
 func (c *Conn) onData(f frame.Frame) error {
@@ -79,86 +81,5 @@ func (c *Conn) onData(f frame.Frame) error {
 		c.apply(s, inRecvDataEnd)
 	}
 	c.maybeBDPPing()
-	return nil
-}
-
-// ConsumeData tells the engine the application has taken n bytes of
-// stream id's DATA; window updates follow, batched (RFC 9113, Section 6.9).
-// Calling it for a stream that is gone is harmless.
-func (c *Conn) ConsumeData(id uint32, n int) {
-	if n <= 0 || c.terminated != nil {
-		return
-	}
-	s := c.streams[id]
-	if s == nil {
-		return // closeStream gave its held bytes back already
-	}
-	k := min(int64(n), s.recvHeld)
-	s.recvHeld -= k
-	c.consume(s, k)
-}
-
-// consume reopens the windows for k bytes taken off stream s.
-func (c *Conn) consume(s *stream, k int64) {
-	c.creditConn(k)
-	if s.recvPhase == phaseDone || s.state == StateClosed {
-		return // the peer sends no more on it: no stream update
-	}
-	s.recvUnacked += k
-	// Announce once half the target is used, so small reads do not each
-	// cost a WINDOW_UPDATE.
-	if s.recvUnacked >= s.recvTarget/2 {
-		c.queueWindowUpdate(s.id, uint32(s.recvUnacked))
-		s.recvWindow += s.recvUnacked
-		s.recvUnacked = 0
-	}
-}
-
-// creditConn gives k bytes back to the connection receive window.
-func (c *Conn) creditConn(k int64) {
-	if k <= 0 || c.terminated != nil {
-		return
-	}
-	c.recvUnacked += k
-	if c.recvUnacked >= c.recvTarget/2 {
-		c.queueWindowUpdate(0, uint32(c.recvUnacked))
-		c.recvWindow += c.recvUnacked
-		c.recvUnacked = 0
-	}
-}
-
-// onWindowUpdate handles WINDOW_UPDATE (RFC 9113, Section 6.9).
-func (c *Conn) onWindowUpdate(f frame.Frame) error {
-	w := f.(*frame.WindowUpdate)
-	inc := int64(w.Increment)
-	if w.StreamID == 0 {
-		if c.sendWindow+inc > frame.MaxWindowSize {
-			// Section 6.9.1: overflow is a FLOW_CONTROL_ERROR.
-			return connErr(frame.ErrCodeFlowControl, "connection window above 2^31-1")
-		}
-		c.sendWindow += inc
-		if c.connBlocked {
-			c.connBlocked = false
-			c.pushEvent(eventRec{kind: evWindow})
-		}
-		return nil
-	}
-	s := c.streams[w.StreamID]
-	if s == nil {
-		if c.State(w.StreamID) == StateIdle {
-			return connErr(frame.ErrCodeProtocol, "WINDOW_UPDATE on an idle stream")
-		}
-		return nil // closed: in flight, ignored
-	}
-	if c.apply(s, inRecvWindowUpdate) == vConnProtocol {
-		// Section 5.1, "reserved (remote)": only HEADERS, RST_STREAM
-		// and PRIORITY may arrive.
-		return connErr(frame.ErrCodeProtocol, "WINDOW_UPDATE on a stream in state "+s.state.String())
-	}
-	if s.sendWindow+inc > frame.MaxWindowSize {
-		return streamErr(s.id, frame.ErrCodeFlowControl, "stream window above 2^31-1")
-	}
-	s.sendWindow += inc
-	c.streamWindowGrew(s, s.sendWindow-inc) // resumes held-back DATA too
 	return nil
 }

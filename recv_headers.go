@@ -206,7 +206,7 @@ func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 		return connErr(frame.ErrCodeProtocol, "HEADERS on a stream in state "+s.state.String())
 	}
 	if c.hb.hasPrio {
-		c.sched.setTreePriority(c, id, c.hb.prio)
+		c.setTreePriority(id, c.hb.prio)
 	}
 	if tooLarge {
 		return streamErr(id, frame.ErrCodeProtocol, "header list larger than SETTINGS_MAX_HEADER_LIST_SIZE")
@@ -379,76 +379,4 @@ func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 	c.openRecvWindow(s)
 	c.pushEvent(eventRec{kind: evPushPromise, streamID: id, id2: pid, fields: fields})
 	return nil
-}
-
-func (c *Conn) reservedCount() int {
-	n := 0
-	for _, s := range c.streams {
-		if s.state == StateReservedRemote || s.state == StateReservedLocal {
-			n++
-		}
-	}
-	return n
-}
-
-// newStream creates the record for stream id in state idle.
-func (c *Conn) newStream(id uint32) *stream {
-	var s *stream
-	if n := len(c.streamPool); n > 0 {
-		s = c.streamPool[n-1]
-		c.streamPool = c.streamPool[:n-1]
-		// Keep the trailer buffers of the pooled record, so sending
-		// trailers allocates nothing in steady state.
-		tr, ta := s.trailers[:0], s.trailerArena[:0]
-		*s = stream{}
-		s.trailers, s.trailerArena = tr, ta
-	} else {
-		s = new(stream)
-	}
-	s.id = id
-	s.contentLength = -1
-	s.sendWindow = int64(c.peer.initialWindowSize)
-	// The peer opens the stream with the initial
-	// window it knows: the one we advertised last that it acknowledged;
-	// settingsAcked moves the window when a newer one is (RFC 9113,
-	// Section 6.9.2).
-	s.recvWindow = int64(c.recvInitialWindow())
-	s.recvTarget = int64(c.streamRecvWindow())
-	// A window grown by AutoWindow is given by openRecvWindow, once the
-	// stream is no longer idle.
-	s.prio = DefaultPriority
-	c.streams[id] = s
-	return s
-}
-
-// openRecvWindow gives a new stream we receive on the window AutoWindow
-// grew past the advertised SETTINGS_INITIAL_WINDOW_SIZE, with a
-// WINDOW_UPDATE. It is called only once the stream has left the idle
-// state (after the HEADERS that open it were queued, or received, or
-// after a PUSH_PROMISE reserved it): RFC 9113, Section 5.1 allows
-// nothing but HEADERS and PRIORITY on an idle stream, and nghttpd ends
-// the connection with PROTOCOL_ERROR for a WINDOW_UPDATE there.
-func (c *Conn) openRecvWindow(s *stream) {
-	if s.state == StateIdle || s.state == StateReservedLocal || s.recvPhase == phaseDone {
-		return
-	}
-	if d := s.recvTarget - max(s.recvWindow, int64(c.local.InitialWindowSize)); d > 0 {
-		c.queueWindowUpdate(s.id, uint32(d))
-		s.recvWindow += d
-	}
-}
-
-// effectiveMaxStreams is the concurrency limit we enforce: the smaller of
-// the advertised value and the one acknowledged before it.
-func (c *Conn) effectiveMaxStreams() uint32 {
-	// A lower limit we advertised is enforced at once, a higher one only
-	// once the peer acknowledged it: until then the peer may still go by
-	// the old one (RFC 9113, Section 6.5.3).
-	return min(c.local.MaxConcurrentStreams, c.acked.MaxConcurrentStreams)
-}
-
-// streamRecvWindow is the window a new stream starts with: what we
-// advertised in SETTINGS_INITIAL_WINDOW_SIZE, grown by AutoWindow.
-func (c *Conn) streamRecvWindow() uint32 {
-	return max(c.local.InitialWindowSize, c.bdp.streamWindow)
 }

@@ -1,7 +1,6 @@
 package h2kit
 
 import (
-	"encoding/base64"
 	"errors"
 	"math"
 	"time"
@@ -185,10 +184,6 @@ func rfcDefaultSettings() Settings {
 	}
 }
 
-// recvInitialWindow is the stream window the peer applies to new streams
-// now: our last acknowledged SETTINGS_INITIAL_WINDOW_SIZE.
-func (c *Conn) recvInitialWindow() uint32 { return c.acked.InitialWindowSize }
-
 // applySetting applies one of the peer's settings at once (Section 6.5.3).
 func (c *Conn) applySetting(s frame.Setting) error {
 	if err := s.Valid(); err != nil {
@@ -274,66 +269,10 @@ func (c *Conn) PeerSettings() Settings {
 // LocalSettings returns the settings this endpoint advertised last.
 func (c *Conn) LocalSettings() Settings { return c.local }
 
-// RenegDirection names who starts a TLS renegotiation (MS-HTTP2E).
-type RenegDirection uint32
-
-const (
-	// RenegClientInitiated is TLS_RENEG_PERMITTED bit 0x1.
-	RenegClientInitiated RenegDirection = 0x1
-	// RenegServerInitiated is TLS_RENEG_PERMITTED bit 0x2.
-	RenegServerInitiated RenegDirection = 0x2
-)
-
-// RenegotiationPermitted reports whether a TLS renegotiation started in
-// direction d is allowed: both endpoints set that bit of
-// TLS_RENEG_PERMITTED (MS-HTTP2E). Values count from when they were sent
-// and received, without waiting for the SETTINGS ACK.
-func (c *Conn) RenegotiationPermitted(d RenegDirection) bool {
-	return c.local.TLSRenegPermitted&uint32(d) != 0 && c.peer.tlsRenegPermitted&uint32(d) != 0
-}
-
 // settingsDeadline is when our oldest unacknowledged SETTINGS times out.
 func (c *Conn) settingsDeadline() time.Time {
 	if len(c.sentSettings) == 0 || c.cfg.SettingsTimeout < 0 {
 		return time.Time{}
 	}
 	return c.sentSettings[0].at.Add(c.cfg.SettingsTimeout)
-}
-
-// EncodeHTTP2Settings returns the HTTP2-Settings header value for an h2c
-// Upgrade request (RFC 7540, Section 3.2.1): the base64url SETTINGS
-// payload of s, without padding.
-func EncodeHTTP2Settings(s Settings) string {
-	cfg := Config{Role: Client, Settings: s}.withDefaults()
-	f := frame.Settings{Settings: appendSettings(nil, cfg.Settings, Client)}
-	b := f.Append(nil)[frame.HeaderLen:]
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeHTTP2Settings parses an HTTP2-Settings header value.
-func decodeHTTP2Settings(v string) ([]frame.Setting, error) {
-	b, err := base64.RawURLEncoding.DecodeString(trimPadding(v))
-	if err != nil {
-		return nil, errors.New("h2kit: HTTP2-Settings is not base64url: " + err.Error())
-	}
-	if len(b)%6 != 0 {
-		return nil, errors.New("h2kit: HTTP2-Settings length is not a multiple of 6")
-	}
-	var out []frame.Setting
-	for i := 0; i < len(b); i += 6 {
-		s := frame.Setting{ID: frame.SettingID(uint16(b[i])<<8 | uint16(b[i+1])),
-			Val: uint32(b[i+2])<<24 | uint32(b[i+3])<<16 | uint32(b[i+4])<<8 | uint32(b[i+5])}
-		if err := s.Valid(); err != nil {
-			return nil, errors.New("h2kit: HTTP2-Settings: " + err.Error())
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-func trimPadding(v string) string {
-	for len(v) > 0 && v[len(v)-1] == '=' {
-		v = v[:len(v)-1]
-	}
-	return v
 }

@@ -1,9 +1,11 @@
 package h2kit
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 
+	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
 )
 
@@ -78,3 +80,41 @@ func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body [
 // carries a value SETTINGS may not (RFC 9113, Sections 3.2.1 and 6.5.2). A
 // server answers such an upgrade with 400, as for a malformed request.
 var ErrUpgradeSettings = errors.New("h2kit: invalid HTTP2-Settings value")
+
+// EncodeHTTP2Settings returns the HTTP2-Settings header value for an h2c
+// Upgrade request (RFC 7540, Section 3.2.1): the base64url SETTINGS
+// payload of s, without padding.
+func EncodeHTTP2Settings(s Settings) string {
+	cfg := Config{Role: Client, Settings: s}.withDefaults()
+	f := frame.Settings{Settings: appendSettings(nil, cfg.Settings, Client)}
+	b := f.Append(nil)[frame.HeaderLen:]
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeHTTP2Settings parses an HTTP2-Settings header value.
+func decodeHTTP2Settings(v string) ([]frame.Setting, error) {
+	b, err := base64.RawURLEncoding.DecodeString(trimPadding(v))
+	if err != nil {
+		return nil, errors.New("h2kit: HTTP2-Settings is not base64url: " + err.Error())
+	}
+	if len(b)%6 != 0 {
+		return nil, errors.New("h2kit: HTTP2-Settings length is not a multiple of 6")
+	}
+	var out []frame.Setting
+	for i := 0; i < len(b); i += 6 {
+		s := frame.Setting{ID: frame.SettingID(uint16(b[i])<<8 | uint16(b[i+1])),
+			Val: uint32(b[i+2])<<24 | uint32(b[i+3])<<16 | uint32(b[i+4])<<8 | uint32(b[i+5])}
+		if err := s.Valid(); err != nil {
+			return nil, errors.New("h2kit: HTTP2-Settings: " + err.Error())
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func trimPadding(v string) string {
+	for len(v) > 0 && v[len(v)-1] == '=' {
+		v = v[:len(v)-1]
+	}
+	return v
+}

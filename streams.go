@@ -1,6 +1,8 @@
 package h2kit
 
-import "github.com/h2kit/h2kit/hpack"
+import (
+	"github.com/h2kit/h2kit/hpack"
+)
 
 // stream is the engine's record of one stream.
 type stream struct {
@@ -104,3 +106,55 @@ func (c *Conn) State(id uint32) StreamState {
 	}
 	return StateClosed
 }
+
+func (c *Conn) reservedCount() int {
+	n := 0
+	for _, s := range c.streams {
+		if s.state == StateReservedRemote || s.state == StateReservedLocal {
+			n++
+		}
+	}
+	return n
+}
+
+// newStream creates the record for stream id in state idle.
+func (c *Conn) newStream(id uint32) *stream {
+	var s *stream
+	if n := len(c.streamPool); n > 0 {
+		s = c.streamPool[n-1]
+		c.streamPool = c.streamPool[:n-1]
+		// Keep the trailer buffers of the pooled record, so sending
+		// trailers allocates nothing in steady state.
+		tr, ta := s.trailers[:0], s.trailerArena[:0]
+		*s = stream{}
+		s.trailers, s.trailerArena = tr, ta
+	} else {
+		s = new(stream)
+	}
+	s.id = id
+	s.contentLength = -1
+	s.sendWindow = int64(c.peer.initialWindowSize)
+	// The peer opens the stream with the initial
+	// window it knows: the one we advertised last that it acknowledged;
+	// settingsAcked moves the window when a newer one is (RFC 9113,
+	// Section 6.9.2).
+	s.recvWindow = int64(c.recvInitialWindow())
+	s.recvTarget = int64(c.streamRecvWindow())
+	// A window grown by AutoWindow is given by openRecvWindow, once the
+	// stream is no longer idle.
+	s.prio = DefaultPriority
+	c.streams[id] = s
+	return s
+}
+
+// effectiveMaxStreams is the concurrency limit we enforce: the smaller of
+// the advertised value and the one acknowledged before it.
+func (c *Conn) effectiveMaxStreams() uint32 {
+	// A lower limit we advertised is enforced at once, a higher one only
+	// once the peer acknowledged it: until then the peer may still go by
+	// the old one (RFC 9113, Section 6.5.3).
+	return min(c.local.MaxConcurrentStreams, c.acked.MaxConcurrentStreams)
+}
+
+// ActiveStreams returns the number of streams not yet closed.
+func (c *Conn) ActiveStreams() int { return len(c.streams) }
