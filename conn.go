@@ -380,29 +380,35 @@ func (c *Conn) handle(f frame.Frame) error {
 	if c.cfg.Tracer != nil && h.Type != frame.TypeHeaders && h.Type != frame.TypePushPromise && h.Type != frame.TypeContinuation {
 		c.cfg.Tracer.FrameReceived(h, f, nil)
 	}
-	if int(h.Type) < len(handlers) && handlers[h.Type] != nil {
-		return handlers[h.Type](c, f)
+	switch f := f.(type) {
+	case *frame.Data:
+		return c.onData(f)
+	case *frame.Headers:
+		return c.onHeaders(f)
+	case *frame.Priority:
+		return c.onPriority(f)
+	case *frame.RSTStream:
+		return c.onRSTStream(f)
+	case *frame.Settings:
+		return c.onSettings(f)
+	case *frame.PushPromise:
+		return c.onPushPromise(f)
+	case *frame.Ping:
+		return c.onPing(f)
+	case *frame.GoAway:
+		return c.onGoAway(f)
+	case *frame.WindowUpdate:
+		return c.onWindowUpdate(f)
+	case *frame.Continuation:
+		return c.onContinuation(f)
+	case *frame.PriorityUpdate:
+		return c.onPriorityUpdate(f)
 	}
 	// RFC 9113, Section 5.5: unknown frame types are ignored.
 	if !c.emptyFrames.take(c.now) {
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many frames without progress")
 	}
 	return nil
-}
-
-// handlers dispatches by frame type.
-var handlers = [...]func(*Conn, frame.Frame) error{
-	frame.TypeData:           (*Conn).onData,
-	frame.TypeHeaders:        (*Conn).onHeaders,
-	frame.TypePriority:       (*Conn).onPriority,
-	frame.TypeRSTStream:      (*Conn).onRSTStream,
-	frame.TypeSettings:       (*Conn).onSettings,
-	frame.TypePushPromise:    (*Conn).onPushPromise,
-	frame.TypePing:           (*Conn).onPing,
-	frame.TypeGoAway:         (*Conn).onGoAway,
-	frame.TypeWindowUpdate:   (*Conn).onWindowUpdate,
-	frame.TypeContinuation:   (*Conn).onContinuation,
-	frame.TypePriorityUpdate: (*Conn).onPriorityUpdate,
 }
 
 // getBuf returns a pooled send buffer.

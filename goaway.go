@@ -8,8 +8,7 @@ import (
 
 // onGoAway handles GOAWAY (RFC 9113, Section 6.8): no new streams; ours
 // above the last stream id were not processed and may be retried.
-func (c *Conn) onGoAway(f frame.Frame) error {
-	g := f.(*frame.GoAway)
+func (c *Conn) onGoAway(g *frame.GoAway) error {
 	if c.goAwayRecv && g.LastStreamID > c.goAwayRecvLast {
 		return connErr(frame.ErrCodeProtocol, "GOAWAY raised the last stream id")
 	}

@@ -34,8 +34,7 @@ func (c *Conn) sendPing(bdp bool) [8]byte {
 }
 
 // onPing answers PINGs and matches ACKs to ours (Section 6.7).
-func (c *Conn) onPing(f frame.Frame) error {
-	p := f.(*frame.Ping)
+func (c *Conn) onPing(p *frame.Ping) error {
 	if !p.Ack {
 		// A PING that follows DATA we wrote since the last one is the
 		// peer measuring our data (a bandwidth-delay probe, as grpc-go

@@ -5,8 +5,7 @@ import (
 )
 
 // onPriority handles PRIORITY (RFC 9113, Section 6.3).
-func (c *Conn) onPriority(f frame.Frame) error {
-	p := f.(*frame.Priority)
+func (c *Conn) onPriority(p *frame.Priority) error {
 	if p.StreamDep == p.StreamID {
 		// Section 5.3.1: a stream cannot depend on itself.
 		return streamErr(p.StreamID, frame.ErrCodeProtocol, "stream depends on itself")
@@ -29,8 +28,7 @@ func (c *Conn) setTreePriority(id uint32, p frame.PriorityParam) {
 }
 
 // onPriorityUpdate handles PRIORITY_UPDATE (RFC 9218, Section 7.1).
-func (c *Conn) onPriorityUpdate(f frame.Frame) error {
-	u := f.(*frame.PriorityUpdate)
+func (c *Conn) onPriorityUpdate(u *frame.PriorityUpdate) error {
 	if c.role == Client {
 		return connErr(frame.ErrCodeProtocol, "PRIORITY_UPDATE from a server")
 	}

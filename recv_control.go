@@ -5,8 +5,7 @@ import (
 )
 
 // onRSTStream handles RST_STREAM (RFC 9113, Section 6.4).
-func (c *Conn) onRSTStream(f frame.Frame) error {
-	r := f.(*frame.RSTStream)
+func (c *Conn) onRSTStream(r *frame.RSTStream) error {
 	s := c.streams[r.StreamID]
 	if s == nil {
 		if c.State(r.StreamID) == StateIdle {
@@ -32,8 +31,7 @@ func (c *Conn) onRSTStream(f frame.Frame) error {
 }
 
 // onWindowUpdate handles WINDOW_UPDATE (RFC 9113, Section 6.9).
-func (c *Conn) onWindowUpdate(f frame.Frame) error {
-	w := f.(*frame.WindowUpdate)
+func (c *Conn) onWindowUpdate(w *frame.WindowUpdate) error {
 	inc := int64(w.Increment)
 	if w.StreamID == 0 {
 		if c.sendWindow+inc > frame.MaxWindowSize {

@@ -5,8 +5,7 @@ import (
 )
 
 // onData handles a DATA frame (RFC 9113, Section 6.1).
-func (c *Conn) onData(f frame.Frame) error {
-	d := f.(*frame.Data)
+func (c *Conn) onData(d *frame.Data) error {
 	flen := int64(c.parser.LastHeader().Length)
 	id := d.StreamID
 	// Connection flow control first: every DATA frame counts, whatever

@@ -23,16 +23,14 @@ type headerBlock struct {
 }
 
 // onHeaders handles HEADERS (RFC 9113, Section 6.2).
-func (c *Conn) onHeaders(f frame.Frame) error {
-	h := f.(*frame.Headers)
+func (c *Conn) onHeaders(h *frame.Headers) error {
 	c.hb = headerBlock{typ: frame.TypeHeaders, streamID: h.StreamID, endStream: h.EndStream,
 		hasPrio: h.HasPriority, prio: h.Priority, frames: 1, buf: c.hb.buf[:0]}
-	return c.startBlock(f, h.BlockFragment, h.EndHeaders)
+	return c.startBlock(h, h.BlockFragment, h.EndHeaders)
 }
 
 // onPushPromise handles PUSH_PROMISE (RFC 9113, Section 6.6).
-func (c *Conn) onPushPromise(f frame.Frame) error {
-	p := f.(*frame.PushPromise)
+func (c *Conn) onPushPromise(p *frame.PushPromise) error {
 	if c.role == Server {
 		// Section 8.4: a client cannot push.
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE from a client")
@@ -46,7 +44,7 @@ func (c *Conn) onPushPromise(f frame.Frame) error {
 	}
 	c.hb = headerBlock{typ: frame.TypePushPromise, streamID: p.StreamID, promisedID: p.PromisedID,
 		frames: 1, buf: c.hb.buf[:0]}
-	return c.startBlock(f, p.BlockFragment, p.EndHeaders)
+	return c.startBlock(p, p.BlockFragment, p.EndHeaders)
 }
 
 func (c *Conn) startBlock(f frame.Frame, frag []byte, end bool) error {
@@ -63,8 +61,7 @@ func (c *Conn) startBlock(f frame.Frame, frag []byte, end bool) error {
 }
 
 // onContinuation handles CONTINUATION (RFC 9113, Section 6.10).
-func (c *Conn) onContinuation(f frame.Frame) error {
-	k := f.(*frame.Continuation)
+func (c *Conn) onContinuation(k *frame.Continuation) error {
 	if !c.hb.active || k.StreamID != c.hb.streamID {
 		return connErr(frame.ErrCodeProtocol, "CONTINUATION without a header block in progress")
 	}
@@ -81,11 +78,11 @@ func (c *Conn) onContinuation(f frame.Frame) error {
 	}
 	c.hb.buf = append(c.hb.buf, k.BlockFragment...)
 	if !k.EndHeaders {
-		c.trace(f, nil)
+		c.trace(k, nil)
 		return nil
 	}
 	c.hb.active = false
-	return c.endBlock(f, c.hb.buf)
+	return c.endBlock(k, c.hb.buf)
 }
 
 // endBlock decodes a complete header block and hands it on.

@@ -113,8 +113,7 @@ func (c *Conn) UpdateSettings(s Settings) error {
 }
 
 // onSettings handles SETTINGS (RFC 9113, Section 6.5).
-func (c *Conn) onSettings(f frame.Frame) error {
-	st := f.(*frame.Settings)
+func (c *Conn) onSettings(st *frame.Settings) error {
 	if st.Ack {
 		if len(c.sentSettings) == 0 {
 			return nil // an ACK for nothing: ignored
