@@ -23,7 +23,7 @@ func TestInOrderReadingOfManyResponses(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) })
 	base := startH2Server(t, h, &h2server.Server{})
 	tr := newTransport(t)
-	tr.DisableAutoWindow = true // the default stream windows, not grown ones
+	tr.DisableAutoWindow = true      // the default stream windows, not grown ones
 	getBody(t, client(tr), base+"/") // one connection, shared below
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
