@@ -1,15 +1,15 @@
 package h2kit
 
-// HTTP message rules: RFC 9113, Section 8.1 (framing of messages), 8.2
-// (fields), 8.3 (control data), 8.5 (CONNECT) and RFC 8441 (extended
-// CONNECT). A malformed message is a stream error of type PROTOCOL_ERROR
-// (Section 8.1.1); Config.DisableMessageRules switches the checks off.
-
 import (
 	"testing"
 
 	"github.com/h2kit/h2kit/frame"
 )
+
+// HTTP message rules: RFC 9113, Section 8.1 (framing of messages), 8.2
+// (fields), 8.3 (control data), 8.5 (CONNECT) and RFC 8441 (extended
+// CONNECT). A malformed message is a stream error of type PROTOCOL_ERROR
+// (Section 8.1.1); Config.DisableMessageRules switches the checks off.
 
 // with returns a copy of base with kv appended.
 func with(base []string, kv ...string) []string {
@@ -77,7 +77,7 @@ var wellFormedRequests = map[string][]string{
 
 // Section 8.1.1, 8.2, 8.3.1: malformed requests are stream errors and
 // never reach the application; with DisableMessageRules they do.
-func TestMalformedRequestsSection8_3_1(t *testing.T) {
+func TestMessageMalformedRequests(t *testing.T) {
 	for name, kv := range malformedRequests {
 		t.Run(name, func(t *testing.T) {
 			p := newPeer(t, Config{Role: Server})
@@ -144,7 +144,7 @@ func TestExtendedConnectRFC8441(t *testing.T) {
 }
 
 // Section 8.1.1: the DATA of a message adds up to its content-length.
-func TestContentLengthSection8_1_1(t *testing.T) {
+func TestMessageContentLength(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		cl     string
@@ -216,7 +216,7 @@ func TestContentLengthSection8_1_1(t *testing.T) {
 }
 
 // Section 8.1: trailers end the stream and carry no pseudo-header.
-func TestTrailersSection8_1(t *testing.T) {
+func TestMessageTrailers(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		kv   []string
@@ -265,7 +265,7 @@ func TestTrailersSection8_1(t *testing.T) {
 // Section 8.3.2, 8.1: responses carry :status only; informational (1xx)
 // responses come before the final one, never end the stream, and 101 is
 // not one (Section 8.6).
-func TestResponsesSection8_3_2(t *testing.T) {
+func TestMessageResponses(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		kv   []string
@@ -298,7 +298,7 @@ func TestResponsesSection8_3_2(t *testing.T) {
 	}
 }
 
-func TestInformationalResponsesSection8_1(t *testing.T) {
+func TestMessageInformationalResponses(t *testing.T) {
 	p := newPeer(t, Config{Role: Client})
 	id := p.request(postReq, false)
 	p.headers(id, false, ":status", "100")
@@ -335,7 +335,7 @@ func TestInformationalResponsesSection8_1(t *testing.T) {
 }
 
 // Without the message rules, responses are reported as they come.
-func TestResponsesWithoutRulesSection8(t *testing.T) {
+func TestMessageResponsesWithoutRules(t *testing.T) {
 	p := newPeer(t, Config{Role: Client, DisableMessageRules: true})
 	id := p.request(getReq, true)
 	p.write(&frame.Data{StreamID: id, Data: []byte("early")})
@@ -361,7 +361,7 @@ func TestResponsesWithoutRulesSection8(t *testing.T) {
 
 // RFC 9110, Section 6.4.1 via Section 8.1.1: responses to HEAD, and 204
 // and 304, have no content whatever content-length says.
-func TestResponsesWithoutContentSection8_1_1(t *testing.T) {
+func TestMessageResponsesWithoutContent(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		method string
@@ -390,7 +390,7 @@ func TestResponsesWithoutContentSection8_1_1(t *testing.T) {
 }
 
 // Section 8.4: a promised request is safe, cacheable and well formed.
-func TestPromisedRequestsSection8_4(t *testing.T) {
+func TestMessagePromisedRequests(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		kv   []string
@@ -421,43 +421,5 @@ func TestPromisedRequestsSection8_4(t *testing.T) {
 	s.get(1, "/")
 	if _, err := s.c.PushPromise(1, fields(postReq...)); err == nil {
 		t.Fatal("server promised a POST")
-	}
-}
-
-// Section 8.1: the sending side of a message: informational responses
-// first, one final response, trailers that end the stream.
-func TestSendMessageSection8_1(t *testing.T) {
-	p := newPeer(t, Config{Role: Server})
-	p.headers(1, false, postReq...)
-	p.drain()
-	if err := p.c.SendHeaders(1, fields(":status", "100"), true); err != ErrStreamClosed {
-		t.Fatalf("1xx with END_STREAM: %v", err)
-	}
-	mustSend(t, p.c.SendHeaders(1, fields(":status", "100"), false))
-	mustSend(t, p.c.SendHeaders(1, fields(":status", "103"), false))
-	if _, err := p.c.SendData(1, []byte("x"), false); err != ErrStreamClosed {
-		t.Fatalf("DATA after 1xx only: %v", err)
-	}
-	mustSend(t, p.c.SendHeaders(1, fields(resp200...), false))
-	if err := p.c.SendHeaders(1, fields(resp200...), false); err != ErrStreamClosed {
-		t.Fatalf("second header section without END_STREAM: %v", err)
-	}
-	if _, err := p.c.SendData(1, []byte("body"), false); err != nil {
-		t.Fatal(err)
-	}
-	mustSend(t, p.c.SendHeaders(1, fields(trailers...), true))
-	for _, want := range []string{"100", "103", "200"} {
-		if fs := p.wantHeaders(1, false); fieldValue(fs, ":status") != want {
-			t.Fatalf("headers %v, want %s", fs, want)
-		}
-	}
-	if d := p.wantFrame(frame.TypeData).(*frame.Data); string(d.Data) != "body" || d.EndStream {
-		t.Fatalf("data %+v", d)
-	}
-	if fs := p.wantHeaders(1, true); fieldValue(fs, "x-trailer") != "1" {
-		t.Fatalf("trailers %v", fs)
-	}
-	if st := p.c.State(1); st != StateHalfClosedLocal {
-		t.Fatalf("state %v", st)
 	}
 }

@@ -16,10 +16,10 @@ import (
 	"github.com/h2kit/h2kit/frame"
 )
 
-// TestStateTableMatchesRFC9113Section5_1 checks the transitions table,
+// TestStateTableMatchesRFC9113 checks the transitions table,
 // pair by pair, against an expectation written independently from the
 // text of RFC 9113, Section 5.1 (and 6.x for what each frame may do).
-func TestStateTableMatchesRFC9113Section5_1(t *testing.T) {
+func TestStateTableMatchesRFC9113(t *testing.T) {
 	// Columns: recv H, recv H+ES, recv D, recv D+ES, recv RST, recv PRIORITY,
 	// recv WINDOW_UPDATE, recv PP (promising this stream),
 	// send H, send H+ES, send D, send D+ES, send RST, send PP (promising it).

@@ -1,15 +1,15 @@
 package h2kit
 
-// Streams and multiplexing: RFC 9113, Section 5.1 ("closed" and "idle"
-// details), 5.1.1 (stream identifiers), 5.1.2 (concurrency), 5.3.1
-// (self-dependency) and 5.4 (error handling).
-
 import (
 	"errors"
 	"testing"
 
 	"github.com/h2kit/h2kit/frame"
 )
+
+// Streams and multiplexing: RFC 9113, Section 5.1 ("closed" and "idle"
+// details), 5.1.1 (stream identifiers), 5.1.2 (concurrency), 5.3.1
+// (self-dependency) and 5.4 (error handling).
 
 // lit is an HPACK literal field with a new name, no Huffman (RFC 7541,
 // Section 6.2.1 with incremental indexing, 6.2.2 without).
@@ -39,120 +39,10 @@ func serverWith(t *testing.T, s Settings) *peer {
 	return newPeer(t, Config{Role: Server, Settings: s})
 }
 
-// Section 5.1, "closed": after we reset a stream, what the peer sent
-// before seeing it is ignored, but DATA still counts against the
-// connection window, and is given back.
-func TestClosedAfterOurResetDataCountsSection5_1(t *testing.T) {
-	p := newPeer(t, Config{Role: Server, ConnectionWindow: 65535, Settings: Settings{InitialWindowSize: 1 << 20}})
-	p.headers(1, false, postReq...)
-	p.headers(3, false, postReq...)
-	p.drain()
-	mustSend(t, p.c.ResetStream(1, frame.ErrCodeCancel))
-	p.drain()
-	chunk := make([]byte, 1000)
-	for i := 0; i < 40; i++ {
-		p.write(&frame.Data{StreamID: 1, Data: chunk})
-	}
-	fs := p.frames()
-	if got := windowUpdates(fs); got[0] < 32767 || got[1] != 0 {
-		t.Fatalf("window updates after DATA on a reset stream: %v, want the connection's credited", got)
-	}
-	for _, f := range fs {
-		if f.FrameHeader().Type != frame.TypeWindowUpdate {
-			t.Fatalf("unexpected %v", f.FrameHeader().Type)
-		}
-	}
-	p.wantNoEvent()
-	// Fill the connection window with DATA the application holds on 3,
-	// but 500 bytes; 501 bytes on the reset stream are too many.
-	for left := p.c.recvWindow - 500; left > 0; {
-		n := min(16384, left)
-		p.write(&frame.Data{StreamID: 3, Data: make([]byte, n)})
-		left -= n
-	}
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-	p.write(&frame.Data{StreamID: 1, Data: make([]byte, 500)})
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-	p.write(&frame.Data{StreamID: 1, Data: make([]byte, 1)})
-	p.wantConnError(frame.ErrCodeFlowControl)
-}
-
-// Section 5.1, "closed": a header block on a stream we reset updates the
-// HPACK state (Section 4.3) although it is ignored.
-func TestClosedAfterOurResetKeepsHPACKStateSection5_1(t *testing.T) {
-	p := newPeer(t, Config{Role: Server})
-	p.write(&frame.Headers{StreamID: 1, EndHeaders: true, BlockFragment: rawBlock(postReq...)})
-	mustSend(t, p.c.ResetStream(1, frame.ErrCodeCancel))
-	p.drain()
-	// Trailers on 1, split over HEADERS and CONTINUATION, add x-k: v to
-	// the dynamic table.
-	blk := lit(true, "x-k", "v")
-	p.write(&frame.Headers{StreamID: 1, EndStream: true, BlockFragment: blk[:2]},
-		&frame.Continuation{StreamID: 1, EndHeaders: true, BlockFragment: blk[2:]})
-	if o := p.observe(nil); len(o.frames) > 0 || len(o.events) > 0 {
-		t.Fatalf("frames on a reset stream not ignored: %v", o)
-	}
-	// Stream 3 refers to it by index 62 (the newest dynamic entry).
-	p.write(&frame.Headers{StreamID: 3, EndStream: true, EndHeaders: true,
-		BlockFragment: append(rawBlock(getReq...), 0x80|62)})
-	ev := wantEvent[*RequestReceived](p)
-	if ev.StreamID != 3 || fieldValue(ev.Fields, "x-k") != "v" {
-		t.Fatalf("request %+v", ev)
-	}
-}
-
-// Section 5.1, "closed": a PUSH_PROMISE on a stream the client reset
-// still reserves the promised stream; the client refuses it, and the
-// pushed response already in flight is ignored.
-func TestClosedAfterOurResetPushPromiseSection5_1(t *testing.T) {
-	p := newPeer(t, Config{Role: Client})
-	id := p.request(getReq, true)
-	mustSend(t, p.c.ResetStream(id, frame.ErrCodeCancel))
-	p.drain()
-	p.write(&frame.PushPromise{StreamID: id, PromisedID: 2, EndHeaders: true, BlockFragment: p.block(pushReq...)})
-	p.wantRST(2, frame.ErrCodeCancel)
-	p.headers(2, false, resp200...)
-	p.write(&frame.Data{StreamID: 2, EndStream: true, Data: []byte("pushed")})
-	p.wantNoFrame()
-	p.wantNoEvent()
-	if st := p.c.State(2); st != StateClosed {
-		t.Fatalf("promised stream %v", st)
-	}
-	// The promised id is used: a lower one is not acceptable any more.
-	p.request(getReq, true)
-	p.write(&frame.PushPromise{StreamID: 3, PromisedID: 2, EndHeaders: true, BlockFragment: p.block(pushReq...)})
-	p.wantConnError(frame.ErrCodeProtocol)
-}
-
-// Section 5.1, "closed": the memory of reset streams is bounded
-// (Limits.MaxClosedStreams); DATA on one that is forgotten is a stream
-// error of type STREAM_CLOSED (Section 6.1), a HEADERS is ignored.
-func TestClosedForgottenResetSection5_1(t *testing.T) {
-	p := newPeer(t, Config{Role: Server, Limits: Limits{MaxClosedStreams: 2}})
-	for id := uint32(1); id <= 7; id += 2 {
-		p.headers(id, false, postReq...)
-		mustSend(t, p.c.ResetStream(id, frame.ErrCodeCancel))
-	}
-	p.drain()
-	p.write(&frame.Data{StreamID: 7, Data: []byte("x")})
-	p.wantNoFrame()
-	p.write(&frame.Data{StreamID: 1, Data: []byte("x")})
-	p.wantRST(1, frame.ErrCodeStreamClosed)
-	p.headers(3, true, trailers...)
-	p.wantNoFrame()
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-}
-
 // Section 5.1, "idle": a WINDOW_UPDATE with increment 0 on an idle
 // stream is a connection error (no RST_STREAM on an idle stream); a
 // malformed PRIORITY is a stream error even there (Section 6.3).
-func TestIdleMalformedFramesSection5_1(t *testing.T) {
+func TestStreamIdleMalformedFrames(t *testing.T) {
 	p := newPeer(t, Config{Role: Server})
 	p.write(&frame.Unknown{Hdr: frame.Header{Type: frame.TypePriority, StreamID: 3}, Payload: []byte{0, 0, 0, 1}})
 	p.wantRST(3, frame.ErrCodeFrameSize)
@@ -163,7 +53,7 @@ func TestIdleMalformedFramesSection5_1(t *testing.T) {
 }
 
 // Section 5.1.1: a client opens odd streams, increasing.
-func TestStreamIDsClientSection5_1_1(t *testing.T) {
+func TestStreamIDsClient(t *testing.T) {
 	p := newPeer(t, Config{Role: Client})
 	for want := uint32(1); want <= 7; want += 2 {
 		id, err := p.c.SendRequest(fields(getReq...), true)
@@ -184,7 +74,7 @@ func TestStreamIDsClientSection5_1_1(t *testing.T) {
 
 // Section 5.1.1: stream ids cannot be reused; past 2^31-1 a client needs
 // a new connection.
-func TestStreamIDsExhaustedSection5_1_1(t *testing.T) {
+func TestStreamIDsExhausted(t *testing.T) {
 	p := newPeer(t, Config{Role: Client})
 	p.c.nextID = 1<<31 - 1
 	id, err := p.c.SendRequest(fields(getReq...), true)
@@ -224,7 +114,7 @@ func TestStreamIDsExhaustedSection5_1_1(t *testing.T) {
 // Section 5.1.1: a server rejects even ids and decreasing ids from a
 // client with a connection error of type PROTOCOL_ERROR, but a reused id
 // of a stream that is over is STREAM_CLOSED (Section 5.1, "closed").
-func TestStreamIDsServerSection5_1_1(t *testing.T) {
+func TestStreamIDsServer(t *testing.T) {
 	t.Run("even", func(t *testing.T) {
 		p := newPeer(t, Config{Role: Server})
 		p.get(2, "/")
@@ -255,7 +145,7 @@ func TestStreamIDsServerSection5_1_1(t *testing.T) {
 }
 
 // Section 5.1.1: the first use of an id closes the lower idle ones.
-func TestStreamIDsImplicitCloseSection5_1_1(t *testing.T) {
+func TestStreamIDsImplicitClose(t *testing.T) {
 	p := newPeer(t, Config{Role: Server})
 	p.headers(7, false, postReq...)
 	p.drain()
@@ -283,7 +173,7 @@ func TestStreamIDsImplicitCloseSection5_1_1(t *testing.T) {
 
 // Section 5.1.1: promised ids are even and increasing; a promise closes
 // the lower idle ones; the server opens streams only by promising them.
-func TestStreamIDsPromisedSection5_1_1(t *testing.T) {
+func TestStreamIDsPromised(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		promised []uint32
@@ -322,7 +212,7 @@ func TestStreamIDsPromisedSection5_1_1(t *testing.T) {
 // Section 5.1.2: a server refuses streams beyond its
 // SETTINGS_MAX_CONCURRENT_STREAMS with REFUSED_STREAM; open and
 // half-closed streams count.
-func TestMaxConcurrentStreamsServerSection5_1_2(t *testing.T) {
+func TestStreamMaxConcurrentServer(t *testing.T) {
 	p := serverWith(t, Settings{MaxConcurrentStreams: 2})
 	p.get(1, "/") // half-closed (remote)
 	p.headers(3, false, postReq...)
@@ -353,7 +243,7 @@ func TestMaxConcurrentStreamsServerSection5_1_2(t *testing.T) {
 
 // Section 5.1.2: a client does not exceed the server's limit:
 // SendRequest returns ErrTooManyStreams until a stream ends.
-func TestMaxConcurrentStreamsClientSection5_1_2(t *testing.T) {
+func TestStreamMaxConcurrentClient(t *testing.T) {
 	p := newPeer(t, Config{Role: Client})
 	p.write(&frame.Settings{Settings: []frame.Setting{{ID: frame.SettingMaxConcurrentStreams, Val: 1}}})
 	p.drain()
@@ -377,7 +267,7 @@ func TestMaxConcurrentStreamsClientSection5_1_2(t *testing.T) {
 
 // Section 5.3.1: a stream cannot depend on itself: stream error
 // PROTOCOL_ERROR, from HEADERS or PRIORITY, in any state.
-func TestSelfDependencySection5_3_1(t *testing.T) {
+func TestStreamSelfDependency(t *testing.T) {
 	self := func(id uint32) frame.PriorityParam { return frame.PriorityParam{StreamDep: id, Weight: 255} }
 	t.Run("HEADERS opening", func(t *testing.T) {
 		p := newPeer(t, Config{Role: Server})
@@ -426,7 +316,7 @@ func TestSelfDependencySection5_3_1(t *testing.T) {
 
 // Section 5.3.2 / 6.3: PRIORITY on an idle stream does not open it; a
 // lower id opens afterwards (h2spec http2/6.3, strict).
-func TestPriorityOnIdleDoesNotOpenSection6_3(t *testing.T) {
+func TestStreamPriorityOnIdleDoesNotOpen(t *testing.T) {
 	p := newPeer(t, Config{Role: Server})
 	p.write(&frame.Priority{StreamID: 3, PriorityParam: frame.PriorityParam{Weight: 255}})
 	if st := p.c.State(3); st != StateIdle {
@@ -436,99 +326,4 @@ func TestPriorityOnIdleDoesNotOpenSection6_3(t *testing.T) {
 	wantEvent[*RequestReceived](p)
 	p.get(3, "/")
 	wantEvent[*RequestReceived](p)
-}
-
-// Section 5.4: a frame that is both a connection and a stream error is a
-// connection error; GOAWAY carries the last stream the peer opened.
-func TestConnectionErrorFirstSection5_4(t *testing.T) {
-	t.Run("HPACK error on a half-closed stream", func(t *testing.T) {
-		p := newPeer(t, Config{Role: Server})
-		p.get(1, "/")
-		p.drain()
-		p.write(&frame.Headers{StreamID: 1, EndStream: true, EndHeaders: true, BlockFragment: []byte{0x80}})
-		p.wantConnError(frame.ErrCodeCompression)
-	})
-	t.Run("even id depending on itself", func(t *testing.T) {
-		p := newPeer(t, Config{Role: Server})
-		p.write(&frame.Headers{StreamID: 2, EndStream: true, EndHeaders: true, HasPriority: true,
-			Priority: frame.PriorityParam{StreamDep: 2}, BlockFragment: p.block(getReq...)})
-		p.wantConnError(frame.ErrCodeProtocol)
-	})
-	t.Run("DATA over the connection window on a closed stream", func(t *testing.T) {
-		p := newPeer(t, Config{Role: Server, ConnectionWindow: 65535, Settings: Settings{InitialWindowSize: 1 << 20}})
-		p.headers(1, false, postReq...)
-		p.headers(3, false, postReq...)
-		for i := 0; i < 4; i++ {
-			p.write(&frame.Data{StreamID: 3, Data: make([]byte, 16000)})
-		}
-		p.write(&frame.RSTStream{StreamID: 1, Code: frame.ErrCodeCancel})
-		p.drain() // 64000 bytes held by the application on 3
-		p.write(&frame.Data{StreamID: 1, Data: make([]byte, 2000)})
-		p.wantConnError(frame.ErrCodeFlowControl)
-	})
-}
-
-func TestGoAwayLastStreamIDSection5_4_1(t *testing.T) {
-	p := newPeer(t, Config{Role: Server})
-	p.get(1, "/")
-	p.headers(3, false, postReq...)
-	p.drain()
-	p.write(&frame.Unknown{Hdr: frame.Header{Type: frame.TypePing}, Payload: make([]byte, 7)})
-	g := p.wantGoAway(frame.ErrCodeFrameSize)
-	if g.LastStreamID != 3 {
-		t.Fatalf("GOAWAY last stream %d, want 3", g.LastStreamID)
-	}
-	var ce *ConnError
-	if !errors.As(p.c.Err(), &ce) || ce.Initiator != Local || ce.Code != frame.ErrCodeFrameSize {
-		t.Fatalf("Err() = %v", p.c.Err())
-	}
-	ev := wantEvent[*ConnectionTerminated](p)
-	if !errors.Is(ev.Err, &ConnError{Code: frame.ErrCodeFrameSize}) {
-		t.Fatalf("event %v", ev.Err)
-	}
-	// The connection is over: input and commands are refused.
-	if _, err := p.c.Receive([]byte{0}, p.now); !errors.Is(err, &ConnError{Code: frame.ErrCodeFrameSize}) {
-		t.Fatalf("Receive after the error: %v", err)
-	}
-	if err := p.c.SendHeaders(3, fields(resp200...), false); err != ErrConnClosed {
-		t.Fatalf("SendHeaders after the error: %v", err)
-	}
-	if !p.c.Done() {
-		t.Fatal("not Done")
-	}
-
-	// A client: the last stream the server opened (promised).
-	c := newPeer(t, Config{Role: Client})
-	id := c.request(getReq, true)
-	c.write(&frame.PushPromise{StreamID: id, PromisedID: 4, EndHeaders: true, BlockFragment: c.block(pushReq...)})
-	c.drain()
-	c.write(&frame.Data{StreamID: 9, Data: []byte("x")}) // idle
-	if g := c.wantGoAway(frame.ErrCodeProtocol); g.LastStreamID != 4 {
-		t.Fatalf("client GOAWAY last stream %d, want 4", g.LastStreamID)
-	}
-}
-
-// Section 5.4.2: a stream error ends one stream; the connection goes on.
-func TestStreamErrorKeepsConnectionSection5_4_2(t *testing.T) {
-	p := newPeer(t, Config{Role: Server})
-	p.get(1, "/")
-	p.drain()
-	p.write(&frame.Data{StreamID: 1, Data: []byte("x")})
-	p.wantRST(1, frame.ErrCodeStreamClosed)
-	ev := wantEvent[*StreamReset](p)
-	if ev.StreamID != 1 || ev.Code != frame.ErrCodeStreamClosed || ev.Initiator != Local {
-		t.Fatalf("reset event %+v", ev)
-	}
-	p.write(&frame.Ping{Data: [8]byte{1}})
-	if pg := p.wantFrame(frame.TypePing).(*frame.Ping); !pg.Ack || pg.Data[0] != 1 {
-		t.Fatalf("PING answer %+v", pg)
-	}
-	p.get(3, "/")
-	wantEvent[*RequestReceived](p)
-	// Section 5.4.2: no RST_STREAM in answer to an RST_STREAM.
-	p.write(&frame.RSTStream{StreamID: 3, Code: frame.ErrCodeProtocol})
-	p.wantNoFrame()
-	if ev := wantEvent[*StreamReset](p); ev.Initiator != Remote || ev.Code != frame.ErrCodeProtocol {
-		t.Fatalf("remote reset %+v", ev)
-	}
 }

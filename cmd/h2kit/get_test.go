@@ -284,13 +284,17 @@ func TestPushFileName(t *testing.T) {
 func TestDumpHeaders(t *testing.T) {
 	h := http.Header{"Content-Type": {"text/html"}, "X-Multi": {"1", "2"}, "Server": {"h2kit"}, "X-Evil": {"a\r\nforged: 1"}}
 	tr := http.Header{"X-Body-Sha256": {"abc"}, "X-Declared": nil}
-	got := string(dumpHeaders(200, h, tr))
-	want := ":status: 200\ncontent-type: text/html\nserver: h2kit\nx-evil: a??forged: 1\nx-multi: 1\nx-multi: 2\nx-body-sha256: abc\n\n"
+	got := string(appendHeaderLines(appendHeaderLines(nil, 200, h), 0, tr))
+	want := ":status: 200\ncontent-type: text/html\nserver: h2kit\nx-evil: a??forged: 1\nx-multi: 1\nx-multi: 2\nx-body-sha256: abc\n"
 	if got != want {
-		t.Errorf("dumpHeaders:\n got %q\nwant %q", got, want)
+		t.Errorf("appendHeaderLines:\n got %q\nwant %q", got, want)
 	}
-	if got := string(dumpHeaders(404, nil, nil)); got != ":status: 404\n\n" {
+	if got := string(appendHeaderLines(nil, 404, nil)); got != ":status: 404\n" {
 		t.Errorf("no fields: %q", got)
+	}
+	wire := []hpack.Field{{Name: ":status", Value: "200"}, {Name: "zeta", Value: "1"}, {Name: "trailer", Value: "x-sum"}, {Name: "x-evil", Value: "a\r\nforged: 1"}}
+	if got, want := string(appendWireBlock(nil, wire)), ":status: 200\nzeta: 1\ntrailer: x-sum\nx-evil: a??forged: 1\n"; got != want {
+		t.Errorf("appendWireBlock:\n got %q\nwant %q", got, want)
 	}
 	if !hasValues(tr) || hasValues(http.Header{"X": nil}) {
 		t.Error("hasValues")

@@ -25,7 +25,7 @@ func (p *peer) feed(b []byte, n int) {
 
 // Section 3.4: the server's preface (SETTINGS) goes out at once, before
 // the client sent anything.
-func TestServerSendsSettingsFirstSection3_4(t *testing.T) {
+func TestPrefaceServerSendsSettingsFirst(t *testing.T) {
 	p := newRawPeer(t, Config{Role: Server})
 	st := p.wantFrameType(frame.TypeSettings).(*frame.Settings)
 	if st.Ack {
@@ -57,7 +57,7 @@ func TestServerSendsSettingsFirstSection3_4(t *testing.T) {
 }
 
 // Section 3.4: the client sends the preface, then SETTINGS, first.
-func TestClientSendsPrefaceFirstSection3_4(t *testing.T) {
+func TestPrefaceClientSendsPrefaceFirst(t *testing.T) {
 	for _, disablePush := range []bool{false, true} {
 		p := newRawPeer(t, Config{Role: Client, Settings: Settings{DisablePush: disablePush}})
 		p.wantPreface()
@@ -79,7 +79,7 @@ func TestClientSendsPrefaceFirstSection3_4(t *testing.T) {
 
 // Section 3.4: the server checks the preface byte for byte, however it
 // is split, then expects SETTINGS.
-func TestServerPrefaceAnyChunkingSection3_4(t *testing.T) {
+func TestPrefaceServerAnyChunking(t *testing.T) {
 	in := append([]byte(frame.ClientPreface), (&frame.Settings{Settings: []frame.Setting{{ID: frame.SettingInitialWindowSize, Val: 1000}}}).Append(nil)...)
 	in = (&frame.Ping{Data: [8]byte{7}}).Append(in)
 	for _, chunk := range []int{0, 1, 2, 5, 23, 24, 25, 33} {
@@ -111,7 +111,7 @@ func TestServerPrefaceAnyChunkingSection3_4(t *testing.T) {
 
 // Section 3.4: an invalid preface is a connection error of type
 // PROTOCOL_ERROR; an HTTP/1.x request says so in the reason.
-func TestServerInvalidPrefaceSection3_4(t *testing.T) {
+func TestPrefaceServerInvalid(t *testing.T) {
 	for _, tc := range []struct {
 		in    string
 		http1 bool
@@ -164,7 +164,7 @@ func TestServerInvalidPrefaceSection3_4(t *testing.T) {
 
 // Section 3.4: a preface the server has not finished deciding about
 // (it might be an HTTP/1.x request line) is not an error yet.
-func TestServerPrefaceUndecidedSection3_4(t *testing.T) {
+func TestPrefaceServerUndecided(t *testing.T) {
 	p := newRawPeer(t, Config{Role: Server})
 	p.drain()
 	p.feed([]byte("GET /index.html HTT"), 1)
@@ -178,7 +178,7 @@ func TestServerPrefaceUndecidedSection3_4(t *testing.T) {
 
 // Section 3.4: the first frame after the preface must be SETTINGS,
 // checked as soon as its header arrives.
-func TestFirstFrameNotSettingsSection3_4(t *testing.T) {
+func TestPrefaceFirstFrameNotSettings(t *testing.T) {
 	for _, role := range []Role{Server, Client} {
 		for name, first := range map[string][]byte{
 			"PING":             (&frame.Ping{}).Append(nil),
@@ -206,7 +206,7 @@ func TestFirstFrameNotSettingsSection3_4(t *testing.T) {
 
 // Section 3.4: a client that gets an HTTP/1.x response instead of the
 // server's SETTINGS says so.
-func TestClientGetsHTTP1ResponseSection3_4(t *testing.T) {
+func TestPrefaceClientGetsHTTP1Response(t *testing.T) {
 	p := newRawPeer(t, Config{Role: Client})
 	p.wantPreface()
 	p.drain()
@@ -219,7 +219,7 @@ func TestClientGetsHTTP1ResponseSection3_4(t *testing.T) {
 
 // Section 3.4: two engines start, one byte at a time, and exchange a
 // request; each sends its SETTINGS before reading the other's.
-func TestPrefaceBetweenEnginesOneByteSection3_4(t *testing.T) {
+func TestPrefaceBetweenEnginesOneByte(t *testing.T) {
 	p := &pipe{t: t, now: t0, maxChunk: 1}
 	p.client = NewConn(Config{Role: Client}, p.now)
 	p.srv = NewConn(Config{Role: Server}, p.now)
