@@ -1,16 +1,15 @@
 package h2server
 
 import (
-	"errors"
-	"io"
-	"os"
 	"sync"
-	"time"
+
+	"github.com/h2kit/h2kit/internal/pipe"
 )
 
-// requestBody is a request's Body: it reads what the owner buffered and
-// tells it how much was taken, so flow control reopens the window only as
-// fast as the handler reads (a slow handler slows the client).
+// requestBody is a request's Body: it reads what the owner buffered
+// (pipe.Inbound) and tells it how much was taken, so flow control reopens
+// the window only as fast as the handler reads (a slow handler slows the
+// client).
 //
 // Read may run in a goroutine of the handler's while the handler itself
 // goes on (gRPC's ServeHTTP reads the body in its own goroutine, then
@@ -24,9 +23,11 @@ type requestBody struct {
 	st *stream
 }
 
-// reportEvery is how many read bytes make the reader wake the owner to
-// reopen the window before the buffer runs dry.
-const reportEvery = 16 << 10
+// errBodyClosed is what Read returns after Close, as net/http's.
+var errBodyClosed = pipe.ErrBodyClosed
+
+// keepIn is the largest request body buffer a recycled stream keeps.
+const keepIn = 1 << 20
 
 // acquire returns the stream with a reference taken for the caller (who
 // must release it), or nil once the handler has returned.
@@ -53,76 +54,20 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		return 0, errHandlerDone
 	}
 	defer st.release()
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
+	if st.expect100.Load() {
+		// The first read asks for the client's body: 100 (Continue).
 		st.mu.Lock()
-		if st.bodyClosed {
-			st.mu.Unlock()
-			return 0, errBodyClosed
-		}
-		if st.handlerDone {
-			st.mu.Unlock()
-			return 0, errHandlerDone
-		}
-		if st.expect100 {
-			// The first read asks for the client's body: 100 (Continue).
-			st.expect100 = false
+		ask := !st.in.Closed() && st.expect100.CompareAndSwap(true, false)
+		if ask {
 			st.want100 = true
-			st.mu.Unlock()
-			st.sc.markDirty(st)
-			continue
-		}
-		if n := len(st.in) - st.inOff; n > 0 {
-			n = copy(p, st.in[st.inOff:])
-			st.inOff += n
-			st.consumed += n
-			wake := st.consumed >= reportEvery || st.inOff == len(st.in)
-			st.mu.Unlock()
-			if wake {
-				st.sc.markDirty(st)
-			}
-			return n, nil
-		}
-		if st.inEOF {
-			st.mu.Unlock()
-			return 0, io.EOF
-		}
-		if err := st.err; err != nil && err != errHandlerDone {
-			st.mu.Unlock()
-			return 0, err
 		}
 		st.mu.Unlock()
-		if len(p) == 0 {
-			return 0, nil
-		}
-		var expired <-chan time.Time
-		if d := st.readDeadline; !d.IsZero() {
-			wait := time.Until(d)
-			if wait <= 0 {
-				return 0, os.ErrDeadlineExceeded
-			}
-			if timer == nil {
-				timer = time.NewTimer(wait)
-			} else {
-				timer.Reset(wait)
-			}
-			expired = timer.C
-		}
-		select {
-		case <-st.rsig:
-		case <-expired:
-			return 0, os.ErrDeadlineExceeded
+		if ask {
+			st.sc.markDirty(st)
 		}
 	}
+	return st.in.Read(&st.mu, p, st)
 }
-
-// errBodyClosed is what Read returns after Close, as net/http's.
-var errBodyClosed = errors.New("http: invalid Read on closed Body")
 
 // Close makes later reads fail, and wakes a Read blocked in another
 // goroutine; the unread body is discarded (its window given back), and so
@@ -134,14 +79,8 @@ func (b *requestBody) Close() error {
 	}
 	defer st.release()
 	st.mu.Lock()
-	st.bodyClosed = true
-	unread := len(st.in) - st.inOff
-	if unread > 0 {
-		st.consumed += unread
-		st.in, st.inOff = st.in[:0], 0
-	}
+	unread := st.in.CloseWith(errBodyClosed, keepIn)
 	st.mu.Unlock()
-	signal(st.rsig) // a Read blocked in another goroutine sees bodyClosed
 	if unread > 0 {
 		st.sc.markDirty(st)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/connloop"
 	"github.com/h2kit/h2kit/internal/httpcommon"
+	"github.com/h2kit/h2kit/internal/pipe"
 )
 
 // serverConn is one HTTP/2 connection. Its methods marked "owner" run on
@@ -38,14 +39,15 @@ type serverConn struct {
 	// Timeouts: the Server's, or the http.Server's when those are zero.
 	readHeaderTimeout, writeTimeout time.Duration
 
-	dirty       atomic.Pointer[stream] // streams with output or consumed bytes: a lock-free stack
+	dirty       pipe.Stack[stream, *stream] // streams with output or consumed bytes; each holds a reference
 	pushEnabled atomic.Bool
 	gone        atomic.Bool // the connection is over
 
 	// Owner-only.
 	streams    map[uint32]*stream
-	drains     []drain  // responses complete while the request body is still coming, oldest first
-	resets     []uint32 // RST_STREAM NO_ERROR once the response's END_STREAM is out
+	batch      []*stream // taken from dirty (Wake)
+	drains     []drain   // responses complete while the request body is still coming, oldest first
+	resets     []uint32  // RST_STREAM NO_ERROR once the response's END_STREAM is out
 	sawRequest bool
 	drainTime  time.Duration
 
@@ -140,7 +142,7 @@ func (b *budget) wakeLocked() {
 	for i, st := range b.waiters {
 		b.waiters[i] = nil
 		st.budgetWait = false
-		signal(st.wsig)
+		st.wsig.Notify()
 		st.release()
 	}
 	b.waiters = b.waiters[:0]
@@ -398,14 +400,13 @@ func (sc *serverConn) resetDone(id uint32) {
 
 // Wake moves what handlers queued into the engine (owner).
 func (sc *serverConn) Wake() {
-	for st := sc.dirty.Swap(nil); st != nil; {
-		next := st.nextDirty
-		st.nextDirty = nil
-		st.inDirty.Store(false)
+	b := sc.dirty.TakeAll(sc.batch[:0])
+	for i, st := range b {
 		st.flush()
-		st.release() // the dirty list's reference
-		st = next
+		st.release() // the dirty stack's reference
+		b[i] = nil
 	}
+	sc.batch = b[:0]
 	sc.pushMu.Lock()
 	reqs := sc.pushReq
 	sc.pushReq = nil
@@ -538,7 +539,7 @@ func (sc *serverConn) forget(st *stream) {
 	// queue, drops it itself).
 	st.mu.Lock()
 	freed := 0
-	if !st.reading {
+	if !st.out.Filling() {
 		freed = st.putOutLocked()
 	}
 	st.mu.Unlock()
@@ -556,18 +557,12 @@ func (sc *serverConn) forget(st *stream) {
 }
 
 // markDirty queues st for the owner's next Wake. The caller holds a
-// reference (the handler's); the list takes one of its own, so a stream
+// reference (the handler's); the stack takes one of its own, so a stream
 // is never recycled while on it.
 func (sc *serverConn) markDirty(st *stream) {
-	if st.inDirty.CompareAndSwap(false, true) {
+	if sc.dirty.Mark(st) {
 		st.refs.Add(1)
-		for {
-			old := sc.dirty.Load()
-			st.nextDirty = old
-			if sc.dirty.CompareAndSwap(old, st) {
-				break
-			}
-		}
+		sc.dirty.Push(st)
 	}
 	sc.loop.Wake()
 }
@@ -645,7 +640,9 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.refs.Store(2) // the owner's and the handler's
 	st.isHead = req.Method == http.MethodHead
 	st.pushed = pushed
-	st.inEOF = endStream
+	if endStream {
+		st.in.End()
+	}
 	st.reqLen = req.ContentLength
 	st.trailer = req.Trailer
 	st.credit = sc.eng.SendWindow(id)
@@ -662,7 +659,7 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 		st.body = &requestBody{st: st}
 		req.Body = st.body
 		if v := req.Header["Expect"]; len(v) == 1 && asciiEqualFold(v[0], "100-continue") {
-			st.expect100 = true
+			st.expect100.Store(true)
 		}
 	}
 	st.req = req.WithContext(ctx) // a copy: req itself does not escape
@@ -713,7 +710,7 @@ func (sc *serverConn) dropPending(st *stream) {
 	sc.npending.Store(int32(len(sc.pending)))
 	st.cancel()
 	st.mu.Lock()
-	st.handlerDone = true
+	st.in.CloseWith(errHandlerDone, keepIn)
 	st.mu.Unlock()
 	st.release() // the handler's reference
 }

@@ -14,11 +14,8 @@ import (
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/httpcommon"
+	"github.com/h2kit/h2kit/internal/pipe"
 )
-
-// maxPending bounds the response bytes a handler may queue on its stream
-// before its Write blocks until the owner has moved them into the engine.
-const maxPending = 64 << 10
 
 // queueSlack is how far a handler may queue beyond what the engine would
 // take now (flow control and its send buffer, stream.credit).
@@ -32,8 +29,7 @@ type stream struct {
 	id   uint32
 	refs atomic.Int32 // owner, handler, dirty list; recycled at zero
 
-	inDirty   atomic.Bool
-	nextDirty *stream
+	dirty pipe.Link[stream] // on sc.dirty
 
 	// Set by the owner before the handler starts, read-only after.
 	req       *http.Request
@@ -41,7 +37,7 @@ type stream struct {
 	cancel    context.CancelFunc
 	isHead    bool
 	pushed    bool
-	expect100 bool
+	expect100 atomic.Bool // cleared by the first body Read, which asks for 100 (Continue)
 	start     time.Time
 	trailer   http.Header // req.Trailer, filled by the owner before EOF
 
@@ -49,36 +45,31 @@ type stream struct {
 	rw            *responseWriter
 	header        http.Header
 	status        int
-	wroteHeader   bool // WriteHeader called with a final status
-	committed     bool // the final header section is queued
-	flushCalled   bool // Flush was called
-	handlerDone   bool
+	wroteHeader   bool   // WriteHeader called with a final status
+	committed     bool   // the final header section is queued
+	flushCalled   bool   // Flush was called
 	buf           []byte // response bytes not yet queued (net/http's bufio)
 	declared      []string
 	contentLength int64 // declared Content-Length, -1 if none
 	written       int64
 	fields        []hpack.Field
 	writeDeadline time.Time
-	readDeadline  time.Time
 
 	// mu guards what follows: the queues between handler and owner.
 	mu sync.Mutex
-	// Request body: the owner appends, the handler reads.
-	in         []byte
-	inOff      int
-	inEOF      bool
-	consumed   int  // read by the handler, not yet given to ConsumeData
-	bodyClosed bool // Body.Close was called: later DATA is dropped
-	want100    bool
+	// Request body: the owner delivers, the handler reads (requestBody).
+	// Closed by Body.Close or when the handler returns: later DATA is
+	// dropped.
+	in           pipe.Inbound
+	readDeadline time.Time // ResponseController.SetReadDeadline
+	want100      bool
 	// Response: the handler queues, the owner sends.
 	infos    [][]hpack.Field // 1xx header sections
 	hdr      []hpack.Field   // the final header section
 	hdrReady bool
-	out      []byte  // queued body bytes, from outOff; a pooled buffer held only while some are queued
-	outBox   *[]byte // out's pool entry
-	outOff   int
-	reading  bool // ReadFrom is reading into out's free space: the owner leaves the buffer alone
-	pushWait bool // a pushed response waiting for the associated one's head (holdPush): queues nothing
+	out      pipe.Queue // queued body bytes; a pooled buffer held only while some are queued (ReadFrom fills it in place: out.Filling)
+	outBox   *[]byte    // out's pool entry
+	pushWait bool       // a pushed response waiting for the associated one's head (holdPush): queues nothing
 	trailers []hpack.Field
 	end      bool // the handler is done: END_STREAM after out and trailers
 	rstCode  frame.ErrCode
@@ -90,8 +81,7 @@ type stream struct {
 
 	budgetWait bool // on sc.budget's waiters (guarded by sc.budget.mu)
 
-	rsig chan struct{}
-	wsig chan struct{}
+	wsig pipe.Signal // the handler's writes may go on (a body Read waits on in's)
 
 	// Owner-only.
 	withheld bool // in sc.withheld
@@ -113,7 +103,9 @@ type stream struct {
 }
 
 var streamPool = sync.Pool{New: func() any {
-	return &stream{rsig: make(chan struct{}, 1), wsig: make(chan struct{}, 1)}
+	st := &stream{wsig: pipe.NewSignal()}
+	st.in.Init(0)
+	return st
 }}
 
 func getStream() *stream {
@@ -130,30 +122,33 @@ func (st *stream) release() {
 	if freed := st.putOutLocked(); freed > 0 { // no one else holds st now
 		st.sc.budget.release(freed)
 	}
-	in, buf, fields := st.in[:0], st.buf[:0], st.fields[:0]
-	if cap(in) > 1<<20 {
-		in = nil
-	}
-	rsig, wsig := st.rsig, st.wsig
-	select {
-	case <-rsig:
-	default:
-	}
-	select {
-	case <-wsig:
-	default:
-	}
-	*st = stream{in: in, buf: buf, fields: fields[:0], rsig: rsig, wsig: wsig}
+	in, buf, fields, wsig := st.in, st.buf[:0], st.fields[:0], st.wsig
+	in.Init(keepIn)
+	wsig.Clear()
+	*st = stream{in: in, buf: buf, fields: fields[:0], wsig: wsig}
 	clear(fields[:cap(fields)])
 	streamPool.Put(st)
 }
 
-func signal(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
+// DirtyLink returns st's link in its connection's dirty stack (pipe.Stack).
+func (st *stream) DirtyLink() *pipe.Link[stream] { return &st.dirty }
+
+// Failed is the error that ends body reads (pipe.Stream, st.mu held).
+// errHandlerDone there says the response is complete, not that the body
+// may no longer be read.
+func (st *stream) Failed() error {
+	if st.err == errHandlerDone {
+		return nil
 	}
+	return st.err
 }
+
+// ReadDeadline bounds a blocked body Read (pipe.Stream, st.mu held).
+func (st *stream) ReadDeadline() time.Time { return st.readDeadline }
+
+// Consumed asks the owner to give the bytes the handler read back to
+// flow control (pipe.Stream).
+func (st *stream) Consumed() { st.sc.markDirty(st) }
 
 // errStreamReset is what reads and writes return after the client reset
 // the stream: an *h2kit.StreamError, which reads as Go's HTTP/2 words a
@@ -175,8 +170,8 @@ func (st *stream) closeWith(err error) {
 		st.err = err
 	}
 	st.mu.Unlock()
-	signal(st.rsig)
-	signal(st.wsig)
+	st.in.Wake()
+	st.wsig.Notify()
 	st.cancel()
 }
 
@@ -186,20 +181,11 @@ func (st *stream) recvData(p []byte, end bool) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if end {
-		st.inEOF = true
+		st.in.End()
 	}
-	if st.err != nil || st.handlerDone || st.bodyClosed {
-		return false
-	}
-	if st.inOff > 0 && st.inOff == len(st.in) {
-		st.in, st.inOff = st.in[:0], 0
-	} else if st.inOff > 0 && len(st.in)+len(p) > cap(st.in) {
-		n := copy(st.in, st.in[st.inOff:])
-		st.in, st.inOff = st.in[:n], 0
-	}
-	st.in = append(st.in, p...)
-	signal(st.rsig)
-	return true
+	// Refused once the handler closed the body or returned (in is
+	// closed then), or the stream is over.
+	return st.err == nil && st.in.Deliver(p)
 }
 
 // recvTrailers fills the request's Trailer and ends the body (owner).
@@ -210,9 +196,8 @@ func (st *stream) recvTrailers(fields []hpack.Field) {
 		st.req.Trailer = st.trailer // read by the handler only after EOF
 	}
 	httpcommon.DecodeTrailers(st.trailer, fields)
-	st.inEOF = true
+	st.in.End()
 	st.mu.Unlock()
-	signal(st.rsig)
 }
 
 // flush moves the stream's queued output and consumed bytes into the
@@ -238,8 +223,8 @@ func (st *stream) flush() {
 		// The stream is done for the owner: reset, refused, or the whole
 		// response is in the engine (later DATA from the client is then
 		// consumed and dropped by onData).
-		signal(st.wsig)
-		signal(st.rsig)
+		st.wsig.Notify()
+		st.in.Wake()
 		if !st.endSent {
 			st.cancel()
 		}
@@ -251,14 +236,10 @@ func (st *stream) flush() {
 // done with the stream.
 func (st *stream) flushLocked() bool {
 	eng := st.sc.eng
-	if st.consumed > 0 {
-		eng.ConsumeData(st.id, st.consumed)
-		st.consumed = 0
-	}
-	if st.handlerDone && st.inOff < len(st.in) {
-		// Buffered body the handler will never read.
-		eng.ConsumeData(st.id, len(st.in)-st.inOff)
-		st.in, st.inOff = st.in[:0], 0
+	// What the handler read, and the buffered body it will never read
+	// (it closed the body or returned).
+	if n := st.in.TakeConsumed(); n > 0 {
+		eng.ConsumeData(st.id, n)
 	}
 	if st.err != nil {
 		return false
@@ -283,7 +264,7 @@ func (st *stream) flushLocked() bool {
 	st.infos = st.infos[:0]
 	if st.hdrReady && !st.hdrSent {
 		st.hdrSent = true
-		last := st.end && len(st.out) == st.outOff && len(st.trailers) == 0
+		last := st.end && st.out.Len() == 0 && len(st.trailers) == 0
 		if err := eng.SendHeaders(st.id, st.hdr, last); err != nil {
 			st.err = err
 			return true
@@ -298,9 +279,9 @@ func (st *stream) flushLocked() bool {
 	// A handler that found no window queued nothing and waits for it to
 	// grow (room): wake it when it has.
 	if st.refreshCreditLocked() {
-		signal(st.wsig)
+		st.wsig.Notify()
 	}
-	if len(st.out) > st.outOff && (st.sc.loop.Writing() || st.sc.fillLeft <= 0) {
+	if st.out.Len() > 0 && (st.sc.loop.Writing() || st.sc.fillLeft <= 0) {
 		// The socket has not taken the last batch yet, or the engine
 		// holds the next one already: keep the bytes here, the only
 		// copy, until the batch is written (Fill).
@@ -310,14 +291,14 @@ func (st *stream) flushLocked() bool {
 		}
 		return false
 	}
-	if pending := st.out[st.outOff:]; len(pending) > 0 || (st.end && len(st.trailers) == 0) {
+	if pending := st.out.Bytes(); len(pending) > 0 || (st.end && len(st.trailers) == 0) {
 		endData := st.end && len(st.trailers) == 0
 		n, err := eng.SendData(st.id, pending, endData)
 		if err != nil {
 			st.err = err
 			return true
 		}
-		st.outOff += n
+		st.out.Advance(n)
 		st.bodySent += int64(n)
 		st.refreshCreditLocked()
 		if n > 0 {
@@ -326,12 +307,12 @@ func (st *stream) flushLocked() bool {
 			st.sc.inEngine[st.id] += n
 			st.sc.fillLeft -= n
 			st.sc.budget.take(n)
-			if st.outOff == len(st.out) && !st.reading {
+			if st.out.Len() == 0 && !st.out.Filling() {
 				st.freed += st.putOutLocked()
 			}
-			signal(st.wsig)
+			st.wsig.Notify()
 		}
-		if st.outOff < len(st.out) {
+		if st.out.Len() > 0 {
 			return false // blocked by flow control: WindowUpdated brings us back
 		}
 		if endData {
@@ -364,7 +345,7 @@ var continueFields = []hpack.Field{{Name: ":status", Value: "100"}}
 func (st *stream) finishLocked() bool {
 	st.endSent = true
 	st.err = errHandlerDone
-	if !st.inEOF {
+	if !st.in.Ended() {
 		st.sc.startDrain(st)
 	}
 	return true
@@ -413,7 +394,7 @@ func (st *stream) releaseHeld() {
 		p.mu.Lock()
 		p.pushWait = false
 		p.mu.Unlock()
-		signal(p.wsig)
+		p.wsig.Notify()
 		if !st.sc.gone.Load() {
 			p.flush()
 		}
@@ -465,11 +446,10 @@ func (st *stream) done() {
 	}()
 	st.cancel()
 	st.mu.Lock()
-	st.handlerDone = true
-	unread := st.inOff < len(st.in)
+	// A body Read blocked in another goroutine fails (requestBody).
+	unread := st.in.CloseWith(errHandlerDone, keepIn)
 	st.mu.Unlock()
-	signal(st.rsig) // a body Read blocked in another goroutine fails (requestBody)
-	if unread {
+	if unread > 0 {
 		st.sc.markDirty(st) // give the unread body's window back
 	}
 	st.rw.st = nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/httpcommon"
+	"github.com/h2kit/h2kit/internal/pipe"
 )
 
 // bufferSize is how many response bytes are kept before the header
@@ -100,7 +101,7 @@ func bodyAllowed(status int) bool {
 }
 
 // Write queues body bytes. It blocks while the stream already has
-// maxPending bytes queued that flow control has not let through.
+// pipe.MaxPending bytes queued that flow control has not let through.
 func (w *responseWriter) Write(p []byte) (int, error) {
 	st := w.st
 	if st == nil {
@@ -245,15 +246,16 @@ func hasField(fields []hpack.Field, name string) bool {
 	return false
 }
 
-// queue hands p to the owner, waiting while the stream has maxPending
-// bytes queued, or the connection no budget left (connBudget).
+// queue hands p to the owner, waiting while the stream has
+// pipe.MaxPending bytes queued, or the connection no budget left
+// (connBudget).
 func (st *stream) queue(p []byte) error {
 	for len(p) > 0 {
 		k, err := st.room(len(p))
 		if err != nil {
 			return err
 		}
-		st.out = append(st.out, p[:k]...)
+		st.out.Write(p[:k]) // within the room made: the buffer does not grow
 		st.mu.Unlock()
 		p = p[k:]
 		st.sc.markDirty(st)
@@ -281,13 +283,13 @@ func (st *stream) room(n int) (int, error) {
 			return 0, err
 		}
 		if !st.pushWait {
-			q := len(st.out) - st.outOff
+			q := st.out.Len()
 			// Never more than flow control allows (window): bytes only
 			// the peer's WINDOW_UPDATE could release would hold the
 			// connection's budget, and a client reading its responses
 			// one after the other would then wait for a stream whose
 			// handler waits for that budget.
-			if want := min(maxPending, st.credit+queueSlack, st.window, q+n) - q; want > 0 {
+			if want := min(pipe.MaxPending, st.credit+queueSlack, st.window, q+n) - q; want > 0 {
 				if k := st.growOutLocked(want); k > 0 {
 					return k, nil
 				}
@@ -326,28 +328,25 @@ const smallOutSize = 16 << 10
 
 var (
 	smallOutPool sync.Pool // *[]byte of capacity smallOutSize
-	largeOutPool sync.Pool // *[]byte of capacity maxPending
+	largeOutPool sync.Pool // *[]byte of capacity pipe.MaxPending
 )
 
 // growOutLocked makes room in out for up to want more bytes and returns
 // how many it made (0: the budget has no room for a buffer, and st is
 // woken once it has) (handler, st.mu held).
 func (st *stream) growOutLocked(want int) int {
-	q := len(st.out) - st.outOff
-	if len(st.out)+want > cap(st.out) && st.outOff > 0 {
-		st.out, st.outOff = st.out[:copy(st.out, st.out[st.outOff:])], 0
-	}
-	free := cap(st.out) - len(st.out)
+	q := st.out.Len()
+	free := st.out.Avail(want)
 	if free >= want {
 		return want
 	}
 	size := smallOutSize
 	if q+want > smallOutSize {
-		size = maxPending
+		size = pipe.MaxPending
 	}
-	if size > cap(st.out) && st.sc.budget.reserve(st, size-cap(st.out)) {
+	if c := st.out.Cap(); size > c && st.sc.budget.reserve(st, size-c) {
 		pool := &smallOutPool
-		if size == maxPending {
+		if size == pipe.MaxPending {
 			pool = &largeOutPool
 		}
 		box, _ := pool.Get().(*[]byte)
@@ -355,9 +354,10 @@ func (st *stream) growOutLocked(want int) int {
 			b := make([]byte, 0, size)
 			box = &b
 		}
-		b := append((*box)[:0], st.out[st.outOff:]...)
-		st.swapOutLocked(nil)
-		st.out, st.outBox = b, box
+		old := st.outBox
+		st.out.Move(*box) // the queued bytes first, then the old buffer goes back
+		st.outBox = box
+		putOutBox(old)
 		return min(want, size-q)
 	}
 	return free
@@ -367,22 +367,25 @@ func (st *stream) growOutLocked(want int) int {
 // returns the buffer's capacity, for the caller to give back to the
 // budget once st.mu is released (st.mu held, or no other party left).
 func (st *stream) putOutLocked() int {
-	c := cap(st.out)
-	st.swapOutLocked(nil)
+	c := st.out.Cap()
+	st.out.Reset(0)
+	putOutBox(st.outBox)
+	st.outBox = nil
 	return c
 }
 
-func (st *stream) swapOutLocked(_ []byte) {
-	if box := st.outBox; box != nil {
-		*box = st.out[:0]
-		switch cap(*box) {
-		case smallOutSize:
-			smallOutPool.Put(box)
-		case maxPending:
-			largeOutPool.Put(box)
-		}
+// putOutBox returns a queue buffer (nil: none) to its pool.
+func putOutBox(box *[]byte) {
+	if box == nil {
+		return
 	}
-	st.out, st.outBox, st.outOff = nil, nil, 0
+	*box = (*box)[:0]
+	switch cap(*box) {
+	case smallOutSize:
+		smallOutPool.Put(box)
+	case pipe.MaxPending:
+		largeOutPool.Put(box)
+	}
 }
 
 // ReadFrom copies src into the response, reading straight into the
@@ -433,7 +436,7 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 		if err := st.writeErr(); err != nil {
 			return n, err
 		}
-		want := maxPending
+		want := pipe.MaxPending
 		if st.contentLength >= 0 {
 			left := st.contentLength - st.written
 			if left == 0 {
@@ -454,12 +457,11 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 		if err != nil {
 			return n, err
 		}
-		at := len(st.out)
-		st.reading = true
+		space := st.out.Space(k) // the owner leaves it alone until Commit
 		st.mu.Unlock()
-		m, rerr := src.Read(st.out[at : at+k])
+		m, rerr := src.Read(space)
 		st.mu.Lock()
-		st.reading = false
+		st.out.Commit(m)
 		if st.err != nil {
 			// The owner left the queue to us (forget): drop it.
 			freed := st.putOutLocked()
@@ -468,7 +470,6 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 			st.sc.budget.release(freed)
 			return n, err
 		}
-		st.out = st.out[:at+m]
 		st.mu.Unlock()
 		if m > 0 {
 			st.written += int64(m)
@@ -548,8 +549,11 @@ func (w *responseWriter) SetReadDeadline(t time.Time) error {
 	if w.st == nil {
 		return errHandlerDone
 	}
-	w.st.readDeadline = t
-	signal(w.st.rsig) // a blocked Read rechecks
+	st := w.st
+	st.mu.Lock()
+	st.readDeadline = t
+	st.mu.Unlock()
+	st.in.Wake() // a blocked Read rechecks
 	return nil
 }
 
