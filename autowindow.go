@@ -100,7 +100,7 @@ func (c *Conn) maybeBDPPing() {
 	}
 	limit := int64(c.cfg.MaxAutoWindow)
 	sw := int64(c.streamRecvWindow())
-	if c.recvTarget >= limit && sw >= limit {
+	if c.recv.target >= limit && sw >= limit {
 		return
 	}
 	if !c.fillingWindow(sw) {
@@ -120,13 +120,13 @@ func (c *Conn) fillingWindow(sw int64) bool {
 	case c.bdp.grew:
 		return true
 	case rtt == 0:
-		return 4*c.bdp.streamMax >= sw || 4*c.bdp.received >= c.recvTarget
+		return 4*c.bdp.streamMax >= sw || 4*c.bdp.received >= c.recv.target
 	case elapsed >= bdpStaleEpoch:
-		return 2*c.bdp.streamMax >= sw || 2*c.bdp.received >= c.recvTarget
+		return 2*c.bdp.streamMax >= sw || 2*c.bdp.received >= c.recv.target
 	}
 	// bytes/elapsed >= (window/4)/rtt, without dividing.
 	e, r := elapsed.Nanoseconds(), rtt.Nanoseconds()
-	return 4*c.bdp.streamMax*r >= sw*e || 4*c.bdp.received*r >= c.recvTarget*e
+	return 4*c.bdp.streamMax*r >= sw*e || 4*c.bdp.received*r >= c.recv.target*e
 }
 
 // onBDPAck grows the windows the peer filled in one round trip. A single
@@ -148,24 +148,24 @@ func (c *Conn) onBDPAck(rtt time.Duration) {
 		sw = min(2*sw, limit)
 		c.bdp.streamWindow = uint32(sw)
 		for _, s := range c.streams {
-			if s.recvPhase == phaseDone || s.state == StateClosed || s.state == StateIdle || sw <= s.recvTarget {
+			if s.recvPhase == phaseDone || s.state == StateClosed || s.state == StateIdle || sw <= s.recv.target {
 				continue
 			}
-			d := sw - s.recvTarget
-			s.recvTarget = sw
-			s.recvWindow += d
+			d := sw - s.recv.target
+			s.recv.target = sw
+			s.recv.left += d
 			c.queueWindowUpdate(s.id, uint32(d))
 		}
 	}
-	target := c.recvTarget
-	if got*3 >= c.recvTarget*2 {
-		target = 2 * c.recvTarget
+	target := c.recv.target
+	if got*3 >= c.recv.target*2 {
+		target = 2 * c.recv.target
 	}
 	target = min(max(target, sw), limit)
-	if d := target - c.recvTarget; d > 0 {
+	if d := target - c.recv.target; d > 0 {
 		grew = true
-		c.recvTarget = target
-		c.recvWindow += d
+		c.recv.target = target
+		c.recv.left += d
 		c.queueWindowUpdate(0, uint32(d))
 	}
 	c.bdp.grew = grew

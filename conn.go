@@ -62,10 +62,8 @@ type Conn struct {
 	peer         peerSettings    // what the peer advertised
 	changed      []frame.Setting // scratch for SettingsReceived
 
-	sendWindow  int64 // connection send window
-	recvWindow  int64 // connection receive window left
-	recvTarget  int64
-	recvUnacked int64
+	sendWindow  int64      // connection send window
+	recv        recvWindow // connection receive window
 	connBlocked bool
 	// dataSincePing: DATA was written since the peer's last PING (see
 	// onPing).
@@ -133,8 +131,7 @@ func NewConn(cfg Config, now time.Time) *Conn {
 			maxFrameSize:         frame.DefaultMaxFrameSize,
 		},
 		sendWindow: frame.DefaultInitialWindowSize,
-		recvWindow: frame.DefaultInitialWindowSize,
-		recvTarget: int64(cfg.ConnectionWindow),
+		recv:       recvWindow{left: frame.DefaultInitialWindowSize, target: int64(cfg.ConnectionWindow)},
 	}
 	c.dec.SetMaxHeaderListSize(cfg.Settings.MaxHeaderListSize)
 	// A field larger than MAX_HEADER_LIST_SIZE is
@@ -158,9 +155,9 @@ func NewConn(cfg Config, now time.Time) *Conn {
 		c.prefaceLeft = len(frame.ClientPreface)
 	}
 	c.queueSettings(c.local, true)
-	if d := c.recvTarget - c.recvWindow; d > 0 {
+	if d := c.recv.target - c.recv.left; d > 0 {
 		c.queueWindowUpdate(0, uint32(d))
-		c.recvWindow += d
+		c.recv.left += d
 	}
 	return c
 }

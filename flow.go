@@ -1,5 +1,27 @@
 package h2kit
 
+// recvWindow is a receive window (RFC 9113, Section 6.9), the
+// connection's or a stream's: the same rules for both.
+type recvWindow struct {
+	left    int64 // what the peer may still send
+	target  int64 // the window size we keep reopening to
+	unacked int64 // consumed by the application, not yet announced
+}
+
+// credit counts k bytes consumed and returns the increment to announce
+// in WINDOW_UPDATE, 0 while less than half the target is consumed, so
+// small reads do not each cost a frame; the window is reopened by it.
+func (w *recvWindow) credit(k int64) int64 {
+	w.unacked += k
+	if w.unacked < w.target/2 {
+		return 0
+	}
+	n := w.unacked
+	w.left += n
+	w.unacked = 0
+	return n
+}
+
 // ConsumeData tells the engine the application has taken n bytes of
 // stream id's DATA; window updates follow, batched (RFC 9113, Section 6.9).
 // Calling it for a stream that is gone is harmless.
@@ -22,14 +44,7 @@ func (c *Conn) consume(s *stream, k int64) {
 	if s.recvPhase == phaseDone || s.state == StateClosed {
 		return // the peer sends no more on it: no stream update
 	}
-	s.recvUnacked += k
-	// Announce once half the target is used, so small reads do not each
-	// cost a WINDOW_UPDATE.
-	if s.recvUnacked >= s.recvTarget/2 {
-		c.queueWindowUpdate(s.id, uint32(s.recvUnacked))
-		s.recvWindow += s.recvUnacked
-		s.recvUnacked = 0
-	}
+	c.queueWindowUpdate(s.id, uint32(s.recv.credit(k)))
 }
 
 // creditConn gives k bytes back to the connection receive window.
@@ -37,12 +52,7 @@ func (c *Conn) creditConn(k int64) {
 	if k <= 0 || c.terminated != nil {
 		return
 	}
-	c.recvUnacked += k
-	if c.recvUnacked >= c.recvTarget/2 {
-		c.queueWindowUpdate(0, uint32(c.recvUnacked))
-		c.recvWindow += c.recvUnacked
-		c.recvUnacked = 0
-	}
+	c.queueWindowUpdate(0, uint32(c.recv.credit(k)))
 }
 
 // openRecvWindow gives a new stream we receive on the window AutoWindow
@@ -56,9 +66,9 @@ func (c *Conn) openRecvWindow(s *stream) {
 	if s.state == StateIdle || s.state == StateReservedLocal || s.recvPhase == phaseDone {
 		return
 	}
-	if d := s.recvTarget - max(s.recvWindow, int64(c.local.InitialWindowSize)); d > 0 {
+	if d := s.recv.target - max(s.recv.left, int64(c.local.InitialWindowSize)); d > 0 {
 		c.queueWindowUpdate(s.id, uint32(d))
-		s.recvWindow += d
+		s.recv.left += d
 	}
 }
 
@@ -75,7 +85,7 @@ func (c *Conn) recvInitialWindow() uint32 { return c.acked.InitialWindowSize }
 // ReceiveWindow returns the connection's receive window size target: the
 // window the engine keeps reopening to (Config.ConnectionWindow, grown by
 // AutoWindow).
-func (c *Conn) ReceiveWindow() int64 { return c.recvTarget }
+func (c *Conn) ReceiveWindow() int64 { return c.recv.target }
 
 // StreamReceiveWindow returns the window new streams are given: the
 // SETTINGS_INITIAL_WINDOW_SIZE advertised, grown by AutoWindow.

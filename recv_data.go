@@ -10,10 +10,10 @@ func (c *Conn) onData(d *frame.Data) error {
 	id := d.StreamID
 	// Connection flow control first: every DATA frame counts, whatever
 	// the stream's state (Section 6.9).
-	if flen > c.recvWindow {
+	if flen > c.recv.left {
 		return connErr(frame.ErrCodeFlowControl, "DATA exceeds the connection window")
 	}
-	c.recvWindow -= flen
+	c.recv.left -= flen
 	c.bdp.received += flen
 	s := c.streams[id]
 	if s == nil {
@@ -48,11 +48,11 @@ func (c *Conn) onData(d *frame.Data) error {
 	case vConnProtocol:
 		return connErr(frame.ErrCodeProtocol, "DATA on a stream in state "+s.state.String())
 	}
-	if flen > s.recvWindow {
+	if flen > s.recv.left {
 		c.creditConn(flen)
 		return streamErr(id, frame.ErrCodeFlowControl, "DATA exceeds the stream window")
 	}
-	s.recvWindow -= flen
+	s.recv.left -= flen
 	c.countBDP(s, flen)
 	if s.recvPhase != phaseBody && !c.cfg.DisableMessageRules {
 		// DATA before the final header section (Section 8.1).

@@ -164,10 +164,10 @@ func (c *Conn) settingsAcked(s Settings) {
 		// Section 6.9.2: the peer moved the window of every stream by
 		// delta when it applied the setting; so do we.
 		for _, st := range c.streams {
-			st.recvWindow += delta
+			st.recv.left += delta
 			// The target is the policy for every stream, not a window:
 			// streams opened before the ACK already use the new value.
-			st.recvTarget = max(1, int64(c.streamRecvWindow()))
+			st.recv.target = max(1, int64(c.streamRecvWindow()))
 		}
 	}
 }

@@ -13,13 +13,11 @@ type stream struct {
 
 	// Flow control (RFC 9113, Section 5.2 and 6.9). sendWindow may be
 	// negative after a SETTINGS_INITIAL_WINDOW_SIZE decrease (6.9.2).
-	sendWindow  int64
-	recvWindow  int64  // what the peer may still send
-	recvTarget  int64  // the window size we keep reopening to
-	recvUnacked int64  // consumed by the application, not yet announced
-	recvHeld    int64  // delivered in DataReceived, not yet consumed
-	bdpBytes    int64  // DATA received in AutoWindow epoch bdpEpoch (ping.go)
-	bdpEpoch    uint32 // the epoch bdpBytes counts in
+	sendWindow int64
+	recv       recvWindow
+	recvHeld   int64  // delivered in DataReceived, not yet consumed
+	bdpBytes   int64  // DATA received in AutoWindow epoch bdpEpoch (ping.go)
+	bdpEpoch   uint32 // the epoch bdpBytes counts in
 
 	// Sending: data accepted by SendData, waiting for the scheduler.
 	sendBuf      []byte
@@ -138,8 +136,8 @@ func (c *Conn) newStream(id uint32) *stream {
 	// window it knows: the one we advertised last that it acknowledged;
 	// settingsAcked moves the window when a newer one is (RFC 9113,
 	// Section 6.9.2).
-	s.recvWindow = int64(c.recvInitialWindow())
-	s.recvTarget = int64(c.streamRecvWindow())
+	s.recv.left = int64(c.recvInitialWindow())
+	s.recv.target = int64(c.streamRecvWindow())
 	// A window grown by AutoWindow is given by openRecvWindow, once the
 	// stream is no longer idle.
 	s.prio = DefaultPriority
