@@ -32,7 +32,7 @@ func TestClosedAfterOurResetDataCounts(t *testing.T) {
 	p.wantNoEvent()
 	// Fill the connection window with DATA the application holds on 3,
 	// but 500 bytes; 501 bytes on the reset stream are too many.
-	for left := p.c.recvWindow - 500; left > 0; {
+	for left := p.c.recv.left - 500; left > 0; {
 		n := min(16384, left)
 		p.write(&frame.Data{StreamID: 3, Data: make([]byte, n)})
 		left -= n
