@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/url"
 
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
@@ -58,20 +57,12 @@ func (cc *clientConn) pushRequest(fields []hpack.Field) (*http.Request, error) {
 	if !cc.authoritative(h.Scheme, h.Authority) {
 		return nil, errNotAuthoritative
 	}
-	u, err := url.ParseRequestURI(h.Path)
-	if err != nil {
+	req := new(http.Request)
+	if err := h.HTTPRequest(req); err != nil {
 		return nil, err
 	}
-	u.Scheme, u.Host = h.Scheme, h.Authority
-	req := &http.Request{
-		Method:     h.Method,
-		URL:        u,
-		Proto:      "HTTP/2.0",
-		ProtoMajor: 2,
-		Header:     h.Header,
-		Host:       h.Authority,
-		Body:       http.NoBody,
-	}
+	req.URL.Scheme, req.URL.Host = h.Scheme, h.Authority
+	req.Body = http.NoBody
 	return req.WithContext(context.Background()), nil
 }
 

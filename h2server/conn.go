@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -595,28 +594,13 @@ var badRequestFields = []hpack.Field{{Name: ":status", Value: "400"}, {Name: "co
 
 // newRequest builds in req the http.Request of a request head (owner).
 func (sc *serverConn) newRequest(req *http.Request, h *httpcommon.Request, endStream bool) error {
-	var u *url.URL
-	var err error
-	if h.Method == http.MethodConnect && h.Protocol == "" {
-		u = &url.URL{Host: h.Authority}
-	} else {
-		u, err = url.ParseRequestURI(h.Path)
-		if err != nil {
-			return err
-		}
+	if err := h.HTTPRequest(req); err != nil {
+		return err
 	}
-	*req = http.Request{
-		Method:     h.Method,
-		URL:        u,
-		Proto:      "HTTP/2.0",
-		ProtoMajor: 2,
-		Header:     h.Header,
-		Host:       h.Authority,
-		RemoteAddr: sc.remote,
-		RequestURI: h.Path,
-		TLS:        sc.tls,
-		Trailer:    h.Trailer,
-	}
+	req.RemoteAddr = sc.remote
+	req.RequestURI = h.Path
+	req.TLS = sc.tls
+	req.Trailer = h.Trailer
 	if h.Method == http.MethodConnect && h.Protocol == "" {
 		req.RequestURI = h.Authority
 	}

@@ -214,3 +214,26 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("DecodeRequest: %v allocs", n)
 	}
 }
+
+// HTTPRequest builds what both adapters hand on: the URL from :path, or
+// the authority alone for a plain CONNECT; a :path that is no request
+// target is an error.
+func TestHTTPRequest(t *testing.T) {
+	var req http.Request
+	r := Request{Method: "GET", Scheme: "https", Authority: "example.com", Path: "/a?b=c", Header: http.Header{"X": {"y"}}}
+	if err := r.HTTPRequest(&req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Method != "GET" || req.URL.Path != "/a" || req.URL.RawQuery != "b=c" || req.Host != "example.com" ||
+		req.Proto != "HTTP/2.0" || req.ProtoMajor != 2 || req.Header.Get("X") != "y" {
+		t.Errorf("GET: %+v", req)
+	}
+	r = Request{Method: "CONNECT", Authority: "example.com:443"}
+	if err := r.HTTPRequest(&req); err != nil || req.URL.Host != "example.com:443" || req.URL.Path != "" {
+		t.Errorf("CONNECT: %v %+v", err, req.URL)
+	}
+	r = Request{Method: "GET", Path: "no-slash"}
+	if err := r.HTTPRequest(&req); err == nil {
+		t.Error("a :path that is no request target gave no error")
+	}
+}

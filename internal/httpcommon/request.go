@@ -3,6 +3,7 @@ package httpcommon
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -92,6 +93,33 @@ func DecodeRequest(fields []hpack.Field) (Request, error) {
 		r.Authority = host
 	}
 	return r, err
+}
+
+// HTTPRequest fills req with the net/http form of the request head r, as
+// both roles build it for a request that came from the peer (a server's
+// request, a client's pushed one): the method, the URL parsed from :path
+// (for CONNECT without :protocol, RFC 9113 Section 8.5, the :authority
+// alone), HTTP/2.0, the header and the host. The caller sets what its
+// role adds (RequestURI, RemoteAddr, TLS, Body, ContentLength, ...).
+func (r *Request) HTTPRequest(req *http.Request) error {
+	var u *url.URL
+	if r.Method == http.MethodConnect && r.Protocol == "" {
+		u = &url.URL{Host: r.Authority}
+	} else {
+		var err error
+		if u, err = url.ParseRequestURI(r.Path); err != nil {
+			return err
+		}
+	}
+	*req = http.Request{
+		Method:     r.Method,
+		URL:        u,
+		Proto:      "HTTP/2.0",
+		ProtoMajor: 2,
+		Header:     r.Header,
+		Host:       r.Authority,
+	}
+	return nil
 }
 
 // addValue adds v under k, taking the first value's one-element slice
