@@ -75,10 +75,13 @@ options:
                            discarded
   -i, --include            print each response's header fields (":status: 200",
                            "name: value") before its body, and its trailers
-                           after it, on standard output
+                           after it, on standard output: every field, in the
+                           order they arrived; informational (1xx) responses
+                           first, each followed by an empty line
   -D, --dump-header FILE   write each response's header fields, then its
-                           trailers, then an empty line, to FILE; -D - writes
-                           them to standard output around the body, as -i
+                           trailers, then an empty line, to FILE, as -i
+                           prints them; -D - writes them to standard output
+                           around the body, as -i
       --stat               print a timing table of every request at the end
       --fail               a status other than 2xx is an error (exit status 1)
   -t, --timeout DURATION   give up on a request not done after DURATION (10s,

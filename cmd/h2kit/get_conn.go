@@ -46,7 +46,7 @@ func (d *getDialer) DialContext(ctx context.Context, network, addr string) (net.
 	d.mu.Lock()
 	d.open++
 	d.mu.Unlock()
-	gc := &getConn{Conn: c, d: d}
+	gc := &getConn{Conn: c, d: d, addr: addr}
 	if d.trace != nil && d.upgrade {
 		gc.sniff = &upgradeSniffer{trace: d.trace, writing: true, gate: &gateWriter{w: d.traceW}}
 	}
@@ -90,6 +90,7 @@ func (d *getDialer) closed() {
 type getConn struct {
 	net.Conn
 	d     *getDialer
+	addr  string          // the address dialed (host:port)
 	sniff *upgradeSniffer // nil unless -v -u
 	once  sync.Once
 }

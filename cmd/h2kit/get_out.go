@@ -196,10 +196,12 @@ func (s *outSlot) Close() error {
 	return nil
 }
 
-// appendHeaderLines appends the lines of -i and -D: ":status: CODE",
-// then one "name: value" line per field value, names in lower case and
-// sorted (net/http keeps no order), values with control characters
-// replaced. A status of 0 leaves out the status line (trailers).
+// appendHeaderLines appends the lines of -i and -D from an http.Header,
+// when the header blocks as they arrived are not known (see
+// get_wire.go): ":status: CODE", then one "name: value" line per field
+// value, names in lower case and sorted (net/http keeps no order), values
+// with control characters replaced. A status of 0 leaves out the status
+// line (trailers).
 func appendHeaderLines(b []byte, status int, h http.Header) []byte {
 	if status != 0 {
 		b = append(b, ":status: "...)
@@ -223,14 +225,6 @@ func appendHeaderLines(b []byte, status int, h http.Header) []byte {
 		}
 	}
 	return b
-}
-
-// dumpHeaders is the -D record of a response: its header fields, its
-// trailers, then an empty line.
-func dumpHeaders(status int, header, trailer http.Header) []byte {
-	b := appendHeaderLines(nil, status, header)
-	b = appendHeaderLines(b, 0, trailer)
-	return append(b, '\n')
 }
 
 // pushFileName returns the file name of a pushed response in --push-dir:

@@ -44,6 +44,7 @@ type getter struct {
 	start  time.Time
 	tr     *h2client.Transport
 	trace  *traceOutput // nil without -v
+	wire   *wireHeaders // the header blocks as they arrived; nil without -i or -D
 	dialer *getDialer
 
 	outSeq  *outSeq // standard output: bodies (unless -n or -o) and -i
@@ -171,7 +172,10 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 		g.tr.AcceptPush = g.acceptPush
 		g.tr.PushHandler = g.onPush
 	}
-	if g.trace != nil {
+	if o.include || o.dumpHeader != "" {
+		g.wire = newWireHeaders()
+	}
+	if g.trace != nil || g.wire != nil {
 		g.tr.NewTracer = g.newTracer
 	}
 	return g, nil
@@ -225,9 +229,26 @@ func (g *getter) anyTLS() bool {
 	return false
 }
 
-// newTracer is the Transport's NewTracer with -v: nghttp's frame trace,
-// after the negotiated protocol for TLS.
+// newTracer is the Transport's NewTracer with -v, -i or -D: nghttp's
+// frame trace (-v), after the negotiated protocol for TLS, and the record
+// of the header blocks (-i, -D).
 func (g *getter) newTracer(nc net.Conn) h2kit.Tracer {
+	var t h2kit.Tracer
+	if g.trace != nil {
+		t = g.frameTracer(nc)
+	}
+	if g.wire == nil {
+		return t
+	}
+	upgradeAddr := ""
+	if gc, ok := nc.(*getConn); ok && g.o.upgrade {
+		upgradeAddr = gc.addr // cleartext with -u: an Upgrade
+	}
+	return g.wire.tracer(nc, t, upgradeAddr)
+}
+
+// frameTracer returns the -v tracer of a connection.
+func (g *getter) frameTracer(nc net.Conn) *frameTracer {
 	if tc, ok := nc.(*tls.Conn); ok {
 		st := tc.ConnectionState()
 		g.trace.Println("The negotiated protocol: " + st.NegotiatedProtocol)
@@ -438,8 +459,22 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 		ctx, cancel = context.WithTimeout(ctx, g.o.timeout)
 		defer cancel()
 	}
+	// The next request to the origin may go once this one has its
+	// connection; with -i or -D, once its HEADERS frame is sent, so that
+	// the streams are opened in the order of the claims (see get_wire.go).
+	var claim *wireClaim
+	method, path := f.method, requestPath(f.url)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { turn() },
+		GotConn: func(info httptrace.GotConnInfo) {
+			if g.wire == nil {
+				turn()
+				return
+			}
+			if claim != nil {
+				g.wire.settle(claim) // a retry: the last claim is the one
+			}
+			claim = g.wire.claim(info.Conn, method, path, turn)
+		},
 	})
 	req, err := g.newRequest(ctx, f)
 	if err != nil {
@@ -448,6 +483,9 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 	}
 	g.setRow(f.row, func(r *statRow) { r.start = g.since() })
 	resp, err := g.tr.RoundTrip(req)
+	if claim != nil && !g.wire.settle(claim) {
+		claim = nil
+	}
 	turn()
 	if err != nil {
 		g.setRow(f.row, func(r *statRow) { r.failed = true })
@@ -461,8 +499,20 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 		g.failf("%s %s: the server answered over %s (%s), not HTTP/2", req.Method, f.url, resp.Proto, resp.Status)
 		return
 	}
+	var wired *wireClaim // the header blocks as they arrived
+	if g.wire != nil {
+		if claim == nil {
+			claim = g.wire.upgraded(h2Addr(f.url)) // nil unless an Upgrade
+		}
+		if claim != nil {
+			if _, final, _ := g.wire.response(claim); final != nil {
+				wired = claim
+			}
+			defer g.wire.done(claim)
+		}
+	}
 	if g.o.include {
-		f.out.Write(append(appendHeaderLines(nil, resp.StatusCode, resp.Header), '\n'))
+		f.out.Write(g.headerSection(wired, resp))
 	}
 	var page *bytes.Buffer
 	w := f.body
@@ -482,14 +532,16 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 	if err != nil {
 		g.failf("%s %s: reading the body: %v", req.Method, f.url, describeErr(ctx, err))
 	}
-	if g.o.include && hasValues(resp.Trailer) {
+	if trailers := g.trailerLines(wired, resp); g.o.include && len(trailers) > 0 {
 		if f.body == f.out && n > 0 && f.out.lastByte() != '\n' {
 			f.out.Write([]byte{'\n'})
 		}
-		f.out.Write(appendHeaderLines(nil, 0, resp.Trailer))
+		f.out.Write(trailers)
 	}
 	if f.dump != nil {
-		f.dump.Write(dumpHeaders(resp.StatusCode, resp.Header, resp.Trailer))
+		b := g.headerSection(wired, resp)
+		b = append(b[:len(b)-1], g.trailerLines(wired, resp)...) // the trailers before the empty line
+		f.dump.Write(append(b, '\n'))
 	}
 	if err == nil && g.o.fail && resp.StatusCode/100 != 2 {
 		g.setRow(f.row, func(r *statRow) { r.failed = true })
@@ -498,6 +550,56 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 	if page != nil && err == nil {
 		g.launchAssets(f, page.Bytes())
 	}
+}
+
+// headerSection returns the lines -i and -D print before a response's
+// body: the header blocks of its informational responses, each followed
+// by an empty line, then its own header fields and an empty line. With
+// the blocks recorded (wired), they are as they arrived; else (which
+// should not happen) they are resp's, sorted.
+func (g *getter) headerSection(wired *wireClaim, resp *http.Response) []byte {
+	if wired == nil {
+		return append(appendHeaderLines(nil, resp.StatusCode, resp.Header), '\n')
+	}
+	info, final, _ := g.wire.response(wired)
+	var b []byte
+	for _, block := range info {
+		b = append(appendWireBlock(b, block), '\n')
+	}
+	return append(appendWireBlock(b, final), '\n')
+}
+
+// trailerLines returns the lines of a response's trailers, read to its
+// end: as they arrived, or resp's sorted.
+func (g *getter) trailerLines(wired *wireClaim, resp *http.Response) []byte {
+	if wired == nil {
+		if !hasValues(resp.Trailer) {
+			return nil
+		}
+		return appendHeaderLines(nil, 0, resp.Trailer)
+	}
+	_, _, trailers := g.wire.response(wired)
+	var b []byte
+	for _, block := range trailers {
+		b = appendWireBlock(b, block)
+	}
+	return b
+}
+
+// requestPath is the :path h2client sends for u.
+func requestPath(u *url.URL) string {
+	if u.Opaque == "" && u.RawPath == "" && u.Path == "" && u.RawQuery == "" {
+		return "/"
+	}
+	return u.RequestURI()
+}
+
+// h2Addr is the address h2client dials for u (host:port as in the URL).
+func h2Addr(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return dialAddress(u)
 }
 
 // newRequest builds the request of f with the -H fields.
