@@ -127,6 +127,7 @@ func (cc *clientConn) markDirty(st *clientStream) {
 
 // Event handles one engine event (owner).
 func (cc *clientConn) Event(ev h2kit.Event) {
+	cc.loop.AssertOwner()
 	switch e := ev.(type) {
 	case *h2kit.ResponseReceived:
 		if st := cc.streams[e.StreamID]; st != nil {
@@ -204,6 +205,7 @@ func (cc *clientConn) connEvent(ev h2kit.Event) {
 
 // Wake moves what request goroutines queued into the engine (owner).
 func (cc *clientConn) Wake() {
+	cc.loop.AssertOwner()
 	b := cc.dirty.TakeAll(cc.batch[:0])
 	for i, st := range b {
 		st.flush()
@@ -218,6 +220,7 @@ func (cc *clientConn) Wake() {
 // Written: streams whose END_STREAM left may have freed room under the
 // server's limit (owner).
 func (cc *clientConn) Written() {
+	cc.loop.AssertOwner()
 	if len(cc.pendingOpen) > 0 {
 		cc.openPending()
 	}
@@ -225,6 +228,7 @@ func (cc *clientConn) Written() {
 
 // Deadline is when an idle connection is closed (owner).
 func (cc *clientConn) Deadline() time.Time {
+	cc.loop.AssertOwner()
 	if cc.t.IdleConnTimeout <= 0 || len(cc.streams) > 0 || len(cc.pendingOpen) > 0 {
 		return time.Time{}
 	}
@@ -233,6 +237,7 @@ func (cc *clientConn) Deadline() time.Time {
 
 // Timer closes the connection when it stayed idle (owner).
 func (cc *clientConn) Timer(now time.Time) {
+	cc.loop.AssertOwner()
 	if len(cc.streams) > 0 || len(cc.pendingOpen) > 0 {
 		return
 	}
@@ -245,6 +250,7 @@ func (cc *clientConn) Timer(now time.Time) {
 
 // Closed ends the streams left and leaves the pool (owner, last call).
 func (cc *clientConn) Closed(err error) {
+	cc.loop.AssertOwner()
 	cc.gone.Store(true)
 	cc.p.remove(cc)
 	if cc.reneg != nil {
@@ -259,6 +265,7 @@ func (cc *clientConn) Closed(err error) {
 // the requests' error when the engine's text would mislead: a server that
 // never answered is not a "SETTINGS_TIMEOUT" or "NO_ERROR" (owner).
 func (cc *clientConn) explain(err error) error {
+	cc.loop.AssertOwner()
 	if cc.abandoned.Load() {
 		return &closedError{addr: cc.key.addr, cause: err}
 	}
@@ -314,6 +321,7 @@ func (cc *clientConn) closeReason(err error) error {
 
 // failAll ends every stream with err (owner).
 func (cc *clientConn) failAll(err error) {
+	cc.loop.AssertOwner()
 	if err == nil {
 		err = errConnClosed
 	}
@@ -342,6 +350,7 @@ func (cc *clientConn) drainGone() {
 
 // open starts stream st with its request header section (owner).
 func (cc *clientConn) open(st *clientStream) bool {
+	cc.loop.AssertOwner()
 	id, err := cc.eng.SendRequest(st.fields, st.endOnHeaders)
 	switch {
 	case err == nil:
@@ -386,6 +395,7 @@ func (cc *clientConn) open(st *clientStream) bool {
 
 // openPending opens the streams that waited for room, in order (owner).
 func (cc *clientConn) openPending() {
+	cc.loop.AssertOwner()
 	if cc.opening {
 		return
 	}
@@ -414,6 +424,7 @@ func (cc *clientConn) openPending() {
 
 // forget drops the owner's record of st (owner).
 func (cc *clientConn) forget(st *clientStream) {
+	cc.loop.AssertOwner()
 	if st.id != 0 && cc.streams[st.id] == st {
 		delete(cc.streams, st.id)
 		if len(cc.streams) == 0 {

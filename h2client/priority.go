@@ -77,6 +77,7 @@ func (st *clientStream) setPriority(p h2kit.Priority) error {
 // when the stream is not open yet, else as PRIORITY_UPDATE (owner,
 // st.mu held).
 func (st *clientStream) applyPriorityLocked() {
+	st.cc.loop.AssertOwner()
 	if !st.hasNewPrio {
 		return
 	}

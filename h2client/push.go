@@ -14,6 +14,7 @@ import (
 // onPushPromise handles a PUSH_PROMISE the engine accepted (it refuses
 // them all when push is disabled) (owner).
 func (cc *clientConn) onPushPromise(e *h2kit.PushPromiseReceived) {
+	cc.loop.AssertOwner()
 	pid := e.PromisedStreamID
 	t := cc.t
 	if t.PushHandler == nil {
@@ -50,6 +51,7 @@ func (cc *clientConn) onPushPromise(e *h2kit.PushPromiseReceived) {
 // pushRequest builds the promised request, checking that the connection
 // can serve its authority (owner).
 func (cc *clientConn) pushRequest(fields []hpack.Field) (*http.Request, error) {
+	cc.loop.AssertOwner()
 	h, err := httpcommon.DecodeRequest(fields)
 	if err != nil {
 		return nil, err
@@ -92,6 +94,7 @@ func (cc *clientConn) authoritative(scheme, authority string) bool {
 // onPushResponse delivers a pushed response to the PushHandler, on a
 // goroutine of its own (owner).
 func (cc *clientConn) onPushResponse(st *clientStream, fields []hpack.Field, end bool) {
+	cc.loop.AssertOwner()
 	resp, err := st.newResponse(fields, end)
 	if err != nil {
 		st.fail(err, true)

@@ -204,6 +204,7 @@ func (st *clientStream) notSent() {
 
 // connFailed ends a stream whose connection ended (owner).
 func (st *clientStream) connFailed(err error) {
+	st.cc.loop.AssertOwner()
 	st.mu.Lock()
 	if st.err == nil {
 		st.err = err
@@ -254,6 +255,7 @@ func (st *clientStream) release() {
 // the request (first time), body bytes, trailers, window credit for what
 // was read, a reset (owner).
 func (st *clientStream) flush() {
+	st.cc.loop.AssertOwner()
 	cc := st.cc
 	if !st.opened {
 		st.mu.Lock()
@@ -301,6 +303,7 @@ func (st *clientStream) flush() {
 // sendBodyLocked hands queued body bytes, then END_STREAM or trailers, to
 // the engine as flow control allows (owner, st.mu held).
 func (st *clientStream) sendBodyLocked() {
+	st.cc.loop.AssertOwner()
 	eng := st.cc.eng
 	pending := st.out.Bytes()
 	endData := st.outEnd && len(st.outTrailers) == 0
@@ -334,12 +337,14 @@ func (st *clientStream) sendBodyLocked() {
 
 // recvEnded: the response is complete (owner).
 func (st *clientStream) recvEnded() {
+	st.cc.loop.AssertOwner()
 	st.recvDone = true
 	st.flush()
 }
 
 // onResponse handles the final response header section (owner).
 func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
+	st.cc.loop.AssertOwner()
 	if st.push {
 		st.cc.onPushResponse(st, fields, end)
 		return
@@ -379,6 +384,7 @@ func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
 
 // newResponse builds the *http.Response of a header section (owner).
 func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Response, error) {
+	st.cc.loop.AssertOwner()
 	h, err := httpcommon.DecodeResponse(fields)
 	if err != nil {
 		return nil, err
@@ -430,6 +436,7 @@ func statusLine(code int) string {
 // onInformational handles a 1xx response (owner): 100 (Continue) lets
 // the body go; each is reported to httptrace's Got1xxResponse.
 func (st *clientStream) onInformational(fields []hpack.Field) {
+	st.cc.loop.AssertOwner()
 	code := 0
 	for _, f := range fields {
 		if f.Name == ":status" {
@@ -465,6 +472,7 @@ func (st *clientStream) onInformational(fields []hpack.Field) {
 // onData buffers body bytes for the reader; false means nobody will read
 // them (owner).
 func (st *clientStream) onData(p []byte, end bool) bool {
+	st.cc.loop.AssertOwner()
 	st.recvBytes += int64(len(p))
 	st.mu.Lock()
 	st.gotAny = true
@@ -481,6 +489,7 @@ func (st *clientStream) onData(p []byte, end bool) bool {
 
 // onTrailers fills the response's Trailer and ends the body (owner).
 func (st *clientStream) onTrailers(fields []hpack.Field) {
+	st.cc.loop.AssertOwner()
 	st.mu.Lock()
 	if resp := st.resp; resp != nil {
 		if resp.Trailer == nil {
@@ -494,6 +503,7 @@ func (st *clientStream) onTrailers(fields []hpack.Field) {
 
 // onReset handles RST_STREAM (or a stream GOAWAY left unprocessed) (owner).
 func (st *clientStream) onReset(e *h2kit.StreamReset) {
+	st.cc.loop.AssertOwner()
 	st.mu.Lock()
 	if e.Initiator == h2kit.Remote && e.Code == frame.ErrCodeNo && !st.in.Ended() && st.resp != nil &&
 		st.resp.ContentLength >= 0 && st.recvBytes == st.resp.ContentLength {

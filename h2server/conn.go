@@ -150,6 +150,7 @@ func (b *budget) wakeLocked() {
 // reconcile gives back the budget of the bytes the engine has written
 // (or dropped, for streams that are over) since the last look (owner).
 func (sc *serverConn) reconcile() {
+	sc.loop.AssertOwner()
 	freed := 0
 	for id, n := range sc.inEngine {
 		p := sc.eng.SendBuffered(id)
@@ -257,6 +258,7 @@ func (sc *serverConn) run() {
 
 // Event handles one engine event (owner).
 func (sc *serverConn) Event(ev h2kit.Event) {
+	sc.loop.AssertOwner()
 	switch e := ev.(type) {
 	case *h2kit.RequestReceived:
 		sc.onRequest(e.StreamID, e.Fields, e.EndStream)
@@ -297,6 +299,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 // onData hands body bytes to the stream's reader, or gives them back at
 // once when nobody will read them (owner).
 func (sc *serverConn) onData(e *h2kit.DataReceived) {
+	sc.loop.AssertOwner()
 	st := sc.streams[e.StreamID]
 	if st != nil {
 		st.recvd += int64(len(e.Data))
@@ -342,6 +345,7 @@ type drain struct {
 // is in the engine) while the request body is not: the rest of the body
 // is discarded, or the client asked to stop (owner).
 func (sc *serverConn) startDrain(st *stream) {
+	sc.loop.AssertOwner()
 	if st.reqLen >= 0 && st.reqLen-st.recvd > maxDrainBody {
 		sc.resets = append(sc.resets, st.id) // too much left to wait for
 		return
@@ -352,6 +356,7 @@ func (sc *serverConn) startDrain(st *stream) {
 // drained counts n discarded body bytes of stream id, if it is draining
 // (owner).
 func (sc *serverConn) drained(id uint32, n int, end bool) {
+	sc.loop.AssertOwner()
 	i := sc.drainIndex(id)
 	if i < 0 {
 		return
@@ -370,6 +375,7 @@ func (sc *serverConn) drained(id uint32, n int, end bool) {
 // endDrain forgets stream id's drain: the stream was reset, or the
 // request's trailers ended it (owner).
 func (sc *serverConn) endDrain(id uint32) {
+	sc.loop.AssertOwner()
 	if i := sc.drainIndex(id); i >= 0 {
 		sc.drains = slices.Delete(sc.drains, i, i+1)
 	}
@@ -389,6 +395,7 @@ func (sc *serverConn) drainIndex(id uint32) int {
 // response's END_STREAM has left the engine's queue order (the reset
 // cannot overtake it), else once it has (Written) (owner).
 func (sc *serverConn) resetDone(id uint32) {
+	sc.loop.AssertOwner()
 	switch sc.eng.State(id) {
 	case h2kit.StateHalfClosedLocal:
 		sc.eng.ResetStream(id, frame.ErrCodeNo)
@@ -399,6 +406,7 @@ func (sc *serverConn) resetDone(id uint32) {
 
 // Wake moves what handlers queued into the engine (owner).
 func (sc *serverConn) Wake() {
+	sc.loop.AssertOwner()
 	b := sc.dirty.TakeAll(sc.batch[:0])
 	for i, st := range b {
 		st.flush()
@@ -421,6 +429,7 @@ func (sc *serverConn) Wake() {
 // copy of them, in the stream's queue, for a peer that does not read,
 // rather than a second one in the engine's send buffers.
 func (sc *serverConn) Fill() {
+	sc.loop.AssertOwner()
 	// No more than the next batch takes: the rest stays queued.
 	sc.fillLeft = maxWriteBatch
 	i := 0
@@ -438,6 +447,7 @@ func (sc *serverConn) Fill() {
 // RST_STREAM NO_ERROR asks it to stop without error (RFC 9113, Section
 // 8.1) instead of uploading a body nobody reads (owner).
 func (sc *serverConn) Written() {
+	sc.loop.AssertOwner()
 	sc.reconcile()
 	if len(sc.resets) == 0 {
 		return
@@ -459,6 +469,7 @@ func (sc *serverConn) Written() {
 // deadline past would fire again and again while the last frames are
 // written.
 func (sc *serverConn) Deadline() time.Time {
+	sc.loop.AssertOwner()
 	if sc.eng.Err() != nil {
 		return time.Time{}
 	}
@@ -477,6 +488,7 @@ func (sc *serverConn) Deadline() time.Time {
 // Timer fires ReadHeaderTimeout, and ends the drains that waited long
 // enough (owner).
 func (sc *serverConn) Timer(now time.Time) {
+	sc.loop.AssertOwner()
 	if !sc.sawRequest {
 		if sc.readHeaderTimeout > 0 && !now.Before(sc.start.Add(sc.readHeaderTimeout)) {
 			sc.eng.Close(frame.ErrCodeNo, "no request in time")
@@ -495,6 +507,7 @@ func (sc *serverConn) Timer(now time.Time) {
 
 // Closed ends every stream left (owner, last call).
 func (sc *serverConn) Closed(err error) {
+	sc.loop.AssertOwner()
 	if err == nil {
 		err = errConnClosed
 	}
@@ -529,6 +542,7 @@ func (sc *serverConn) closeStreams(err error) {
 
 // forget drops the owner's reference to st (owner).
 func (sc *serverConn) forget(st *stream) {
+	sc.loop.AssertOwner()
 	if sc.streams[st.id] != st {
 		return
 	}
@@ -568,6 +582,7 @@ func (sc *serverConn) markDirty(st *stream) {
 
 // onRequest starts a handler for a new request (owner).
 func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool) {
+	sc.loop.AssertOwner()
 	sc.sawRequest = true
 	h, err := httpcommon.DecodeRequest(fields)
 	if err != nil {
@@ -594,6 +609,7 @@ var badRequestFields = []hpack.Field{{Name: ":status", Value: "400"}, {Name: "co
 
 // newRequest builds in req the http.Request of a request head (owner).
 func (sc *serverConn) newRequest(req *http.Request, h *httpcommon.Request, endStream bool) error {
+	sc.loop.AssertOwner()
 	if err := h.HTTPRequest(req); err != nil {
 		return err
 	}
@@ -618,6 +634,7 @@ func (sc *serverConn) newRequest(req *http.Request, h *httpcommon.Request, endSt
 
 // startStream creates the stream record and runs the handler (owner).
 func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushed bool) *stream {
+	sc.loop.AssertOwner()
 	st := getStream()
 	st.sc = sc
 	st.id = id
@@ -662,6 +679,7 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 // startPending starts waiting handlers, in order, while fewer than
 // maxHandlers run (owner).
 func (sc *serverConn) startPending() {
+	sc.loop.AssertOwner()
 	for len(sc.pending) > 0 {
 		if sc.handlers.Load() >= sc.maxHandlers {
 			// Publish the queue, then look again: a handler that
@@ -684,6 +702,7 @@ func (sc *serverConn) startPending() {
 // dropPending removes st from the waiting requests, if it is there, and
 // ends it without running its handler (its stream is gone) (owner).
 func (sc *serverConn) dropPending(st *stream) {
+	sc.loop.AssertOwner()
 	if !st.pending {
 		return
 	}
@@ -728,6 +747,7 @@ type pushRequest struct {
 
 // promise sends a PUSH_PROMISE and starts the pushed response (owner).
 func (sc *serverConn) promise(p *pushRequest) error {
+	sc.loop.AssertOwner()
 	if sc.streams[p.st.id] != p.st {
 		return errStreamClosed
 	}

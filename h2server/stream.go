@@ -165,6 +165,7 @@ var (
 // closeWith ends the stream for both sides: blocked reads and writes
 // return err, the request's context is cancelled (owner).
 func (st *stream) closeWith(err error) {
+	st.sc.loop.AssertOwner()
 	st.mu.Lock()
 	if st.err == nil {
 		st.err = err
@@ -178,6 +179,7 @@ func (st *stream) closeWith(err error) {
 // recvData appends body bytes for the handler; false means nobody will
 // read them (owner).
 func (st *stream) recvData(p []byte, end bool) bool {
+	st.sc.loop.AssertOwner()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if end {
@@ -190,6 +192,7 @@ func (st *stream) recvData(p []byte, end bool) bool {
 
 // recvTrailers fills the request's Trailer and ends the body (owner).
 func (st *stream) recvTrailers(fields []hpack.Field) {
+	st.sc.loop.AssertOwner()
 	st.mu.Lock()
 	if st.trailer == nil {
 		st.trailer = make(http.Header)
@@ -203,6 +206,7 @@ func (st *stream) recvTrailers(fields []hpack.Field) {
 // flush moves the stream's queued output and consumed bytes into the
 // engine (owner).
 func (st *stream) flush() {
+	st.sc.loop.AssertOwner()
 	sc := st.sc
 	if sc.streams[st.id] != st {
 		return
@@ -332,6 +336,7 @@ func (st *stream) flushLocked() bool {
 // refreshCreditLocked takes the engine's view of what the stream may send
 // (credit, window) and reports whether either grew (owner, st.mu held).
 func (st *stream) refreshCreditLocked() bool {
+	st.sc.loop.AssertOwner()
 	eng := st.sc.eng
 	c, w := eng.SendWindow(st.id), eng.SendFlowWindow(st.id)
 	grew := c > st.credit || w > st.window
@@ -369,6 +374,7 @@ const pushAfterBody = 16 << 10
 // window of a client that cannot yet take the response it asked for.
 // Only the owner looks at assoc: no lock per frame (owner).
 func (st *stream) holdPush(p *stream) {
+	st.sc.loop.AssertOwner()
 	if st.pushOpen || st.sc.streams[st.id] != st {
 		return
 	}
@@ -384,6 +390,7 @@ func (st *stream) holdPush(p *stream) {
 // releaseHeld lets the pushed streams waiting for st send their responses
 // (owner).
 func (st *stream) releaseHeld() {
+	st.sc.loop.AssertOwner()
 	if len(st.held) == 0 {
 		return
 	}

@@ -47,8 +47,10 @@ type Handler interface {
 	// Wake is called after Loop.Wake: move queued output into the engine.
 	Wake()
 	// Written is called after a batch of output was taken from the engine
-	// (AppendOutgoing) for writing: frames queued before are now on their
-	// way, in order, and stream states reflect what was sent.
+	// (AppendOutgoing), before its write starts: the frames it holds have
+	// left the engine's queues, in order, and stream states reflect them
+	// as sent, though the bytes may not have reached the socket yet (and
+	// never will if the write then fails).
 	Written()
 	// Deadline returns the Handler's next timer (zero: none); Timer is
 	// called once it has passed.
@@ -114,6 +116,8 @@ type Loop struct {
 	wout     *[]byte      // the batch for the next writeOne
 	woff     int          // where writeOne starts in it (the owner wrote the rest)
 	held     atomic.Int64 // bytes of pooled buffers this Loop holds
+
+	owner ownerCheck // the goroutine running Run (race builds: AssertOwner)
 
 	// Owner-only state.
 	filler    Filler // h, if it is one
@@ -189,6 +193,12 @@ func (l *Loop) Engine() *h2kit.Conn { return l.eng }
 // reading (owner).
 func (l *Loop) Writing() bool { return l.writing }
 
+// AssertOwner panics if the calling goroutine is not the owner, the one
+// running Run, while Run runs. The adapters call it at the top of their
+// owner-only methods. It checks only in race builds (-race), where finding
+// the calling goroutine's id is affordable; elsewhere it does nothing.
+func (l *Loop) AssertOwner() { l.owner.check() }
+
 // Conn returns the network connection.
 func (l *Loop) Conn() net.Conn { return l.nc }
 
@@ -233,6 +243,8 @@ var ErrPeerClosed = errors.New("connloop: connection closed by the peer")
 // and calls Handler.Closed. It returns the error that ended the
 // connection (nil for a clean end).
 func (l *Loop) Run() (err error) {
+	l.owner.enter()
+	defer l.owner.leave()
 	defer close(l.done)
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()

@@ -1,0 +1,55 @@
+//go:build race
+
+package connloop
+
+import (
+	"runtime"
+	"strconv"
+	"sync/atomic"
+)
+
+// ownerCheck remembers which goroutine runs Run, so that AssertOwner can
+// tell. Only race builds carry it: finding the calling goroutine costs a
+// runtime.Stack call.
+type ownerCheck struct {
+	id atomic.Uint64 // the owner goroutine's id while Run runs, else 0
+}
+
+// enter records the calling goroutine as the owner (start of Run).
+func (o *ownerCheck) enter() { o.id.Store(goroutineID()) }
+
+// leave forgets the owner (end of Run).
+func (o *ownerCheck) leave() { o.id.Store(0) }
+
+// check panics unless the calling goroutine is the owner, or Run is not
+// running (before it starts, the goroutine that made the Loop may set the
+// engine up).
+func (o *ownerCheck) check() {
+	owner := o.id.Load()
+	if owner == 0 {
+		return
+	}
+	if id := goroutineID(); id != owner {
+		panic("connloop: owner-only code called on goroutine " + strconv.FormatUint(id, 10) +
+			"; the connection's owner (Loop.Run) is goroutine " + strconv.FormatUint(owner, 10))
+	}
+}
+
+// goroutineID parses the calling goroutine's id from the first line of
+// its stack trace ("goroutine 18 [running]:").
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	const prefix = "goroutine "
+	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
+		panic("connloop: unexpected stack trace format: " + string(b))
+	}
+	var id uint64
+	for _, c := range b[len(prefix):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}
