@@ -38,6 +38,9 @@ func (d *getDialer) DialContext(ctx context.Context, network, addr string) (net.
 	nd := net.Dialer{Timeout: d.timeout}
 	c, err := nd.DialContext(ctx, network, addr)
 	if err != nil {
+		if d.trace != nil {
+			d.trace.Event("", "Could not connect to "+addr+": "+err.Error())
+		}
 		return nil, err
 	}
 	if d.trace != nil {

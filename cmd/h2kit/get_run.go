@@ -59,6 +59,7 @@ type getter struct {
 	errMu        sync.Mutex // orders the error lines
 	failed       bool
 	connErrs     []connErr
+	goAways      map[net.Conn]goAway // the GOAWAY each connection received
 	errLines     []string // the error lines printed
 	rows         []*statRow
 	chains       map[string]chan struct{} // per origin: closed when the last request launched got its connection
@@ -97,6 +98,7 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 		pushNames:   map[string]bool{},
 		pushPaths:   map[string]bool{},
 		pushChanged: make(chan struct{}, 1),
+		goAways:     map[net.Conn]goAway{},
 	}
 	defer func() {
 		if err != nil {
@@ -265,17 +267,36 @@ func (g *getter) frameTracer(nc net.Conn) *frameTracer {
 // connErr is a connection error seen by connEvent.
 type connErr struct{ addr, msg string }
 
-// connEvent notes the connection errors (Transport.ConnEvent; it runs on
-// the connection's goroutine and must not block).
+// goAway is a GOAWAY frame a connection received.
+type goAway struct {
+	last  uint32 // last_stream_id: the streams above it were not processed
+	code  frame.ErrCode
+	debug string
+}
+
+// String describes the GOAWAY for the user: "the server sent GOAWAY with
+// CODE (last_stream_id=N, "debug data")".
+func (a goAway) String() string {
+	s := fmt.Sprintf("the server sent GOAWAY with %s (last_stream_id=%d", a.code, a.last)
+	if a.debug != "" {
+		s += fmt.Sprintf(", %q", a.debug)
+	}
+	return s + ")"
+}
+
+// connEvent notes the GOAWAY frames and the connection errors
+// (Transport.ConnEvent; it runs on the connection's goroutine and must
+// not block).
 func (g *getter) connEvent(nc net.Conn, ev h2kit.Event) {
 	var msg string
 	switch e := ev.(type) {
 	case *h2kit.GoAwayReceived:
+		a := goAway{last: e.LastStreamID, code: e.Code, debug: string(e.DebugData)}
+		g.mu.Lock()
+		g.goAways[nc] = a
+		g.mu.Unlock()
 		if e.Code != frame.ErrCodeNo {
-			msg = fmt.Sprintf("the server sent GOAWAY with %s", e.Code)
-			if len(e.DebugData) > 0 {
-				msg += fmt.Sprintf(" (%q)", e.DebugData)
-			}
+			msg = a.String()
 		}
 	case *h2kit.ConnectionTerminated:
 		if e.Err != nil {
@@ -287,6 +308,28 @@ func (g *getter) connEvent(nc net.Conn, ev h2kit.Event) {
 		g.connErrs = append(g.connErrs, connErr{nc.RemoteAddr().String(), msg})
 		g.mu.Unlock()
 	}
+}
+
+// goAwayOf returns the GOAWAY the last of conns received, or nil.
+func (g *getter) goAwayOf(conns []net.Conn) *goAway {
+	if len(conns) == 0 {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if a, ok := g.goAways[conns[len(conns)-1]]; ok {
+		return &a
+	}
+	return nil
+}
+
+// notProcessed says why a request was not processed on the last of
+// conns, the connections it went on: the GOAWAY it received, if any.
+func (g *getter) notProcessed(conns []net.Conn) string {
+	if a := g.goAwayOf(conns); a != nil {
+		return a.String() + " without processing the request"
+	}
+	return "the server did not process the request"
 }
 
 // failf prints an error line and makes the exit status 1.
@@ -464,8 +507,20 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 	// the streams are opened in the order of the claims (see get_wire.go).
 	var claim *wireClaim
 	method, path := f.method, requestPath(f.url)
+	// h2client sends a request again, on another connection, when the
+	// server did not process it (GOAWAY, REFUSED_STREAM): attempts counts
+	// the tries, conns holds the connections it went on.
+	attempts := 0
+	var conns []net.Conn
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn: func(string) {
+			attempts++
+			if attempts > 1 && g.trace != nil {
+				g.trace.Event("", fmt.Sprintf("%s %s: %s; sending it again", method, f.url, g.notProcessed(conns)))
+			}
+		},
 		GotConn: func(info httptrace.GotConnInfo) {
+			conns = append(conns, info.Conn)
 			if g.wire == nil {
 				turn()
 				return
@@ -489,7 +544,14 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 	turn()
 	if err != nil {
 		g.setRow(f.row, func(r *statRow) { r.failed = true })
-		g.failf("%s %s: %v", req.Method, f.url, describeErr(ctx, err))
+		switch {
+		case attempts > 1:
+			g.failf("%s %s: %s; sent again, it failed: %v", req.Method, f.url, g.notProcessed(conns), describeErr(ctx, err))
+		case g.goAwayOf(conns) != nil:
+			g.failf("%s %s: %v (%s)", req.Method, f.url, describeErr(ctx, err), g.goAwayOf(conns))
+		default:
+			g.failf("%s %s: %v", req.Method, f.url, describeErr(ctx, err))
+		}
 		return
 	}
 	defer resp.Body.Close()

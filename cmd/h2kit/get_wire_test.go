@@ -30,6 +30,13 @@ func scriptedH2Server(t *testing.T, batch int, answer func(fr *http2.Framer, enc
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveScripted(t, l, batch, answer)
+	return l.Addr().String()
+}
+
+// serveScripted is scriptedH2Server on l, which it closes at the end of
+// the test.
+func serveScripted(t *testing.T, l net.Listener, batch int, answer func(fr *http2.Framer, enc *xhpack.Encoder, hb *bytes.Buffer, ids []uint32)) {
 	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
@@ -72,7 +79,6 @@ func scriptedH2Server(t *testing.T, batch int, answer func(fr *http2.Framer, enc
 			}()
 		}
 	}()
-	return l.Addr().String()
 }
 
 // writeBlock writes one header block on stream id.
