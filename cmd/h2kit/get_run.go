@@ -60,7 +60,7 @@ type getter struct {
 	failed       bool
 	connErrs     []connErr
 	goAways      map[net.Conn]goAway // the GOAWAY each connection received
-	errLines     []string // the error lines printed
+	errLines     []string            // the error lines printed
 	rows         []*statRow
 	chains       map[string]chan struct{} // per origin: closed when the last request launched got its connection
 	requested    map[string]bool          // URLs requested, by urlKey
