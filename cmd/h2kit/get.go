@@ -436,8 +436,7 @@ func runGet(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "h2kit get: %v\nRun \"h2kit get -h\" for usage.\n", err)
-		return exitUsage
+		return usageError(stderr, "get", err)
 	}
 	g, err := newGetter(o, stdout, stderr, time.Now())
 	if err != nil {

@@ -30,7 +30,21 @@ type getDialer struct {
 
 	mu   sync.Mutex
 	open int
-	idle chan struct{} // closed when open drops to 0; nil while none is awaited
+	idle chan struct{}       // closed when open drops to 0; nil while none is awaited
+	last map[string]*getConn // the last connection to each address
+}
+
+// firstBytes returns the first bytes the server sent on the last
+// connection to addr, and false if none was made, to word errors (see
+// requestError).
+func (d *getDialer) firstBytes(addr string) ([]byte, bool) {
+	d.mu.Lock()
+	c := d.last[addr]
+	d.mu.Unlock()
+	if c == nil {
+		return nil, false
+	}
+	return c.first.get(), true
 }
 
 // DialContext connects to addr (h2client.Transport.DialContext).
@@ -46,10 +60,14 @@ func (d *getDialer) DialContext(ctx context.Context, network, addr string) (net.
 	if d.trace != nil {
 		d.trace.Event("", "Connected")
 	}
+	gc := &getConn{Conn: c, d: d, addr: addr}
 	d.mu.Lock()
 	d.open++
+	if d.last == nil {
+		d.last = map[string]*getConn{}
+	}
+	d.last[addr] = gc
 	d.mu.Unlock()
-	gc := &getConn{Conn: c, d: d, addr: addr}
 	if d.trace != nil && d.upgrade {
 		gc.sniff = &upgradeSniffer{trace: d.trace, writing: true, gate: &gateWriter{w: d.traceW}}
 	}
@@ -95,11 +113,15 @@ type getConn struct {
 	d     *getDialer
 	addr  string          // the address dialed (host:port)
 	sniff *upgradeSniffer // nil unless -v -u
+	first firstBytes      // the first bytes read
 	once  sync.Once
 }
 
 func (c *getConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.first.note(p[:n])
+	}
 	if c.sniff != nil && n > 0 {
 		c.sniff.read(p[:n])
 	}

@@ -300,7 +300,7 @@ func (g *getter) connEvent(nc net.Conn, ev h2kit.Event) {
 		}
 	case *h2kit.ConnectionTerminated:
 		if e.Err != nil {
-			msg = e.Err.Error()
+			msg = userText(e.Err)
 		}
 	}
 	if msg != "" {
@@ -544,13 +544,15 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 	turn()
 	if err != nil {
 		g.setRow(f.row, func(r *statRow) { r.failed = true })
+		first, connected := g.dialer.firstBytes(h2Addr(f.url))
+		msg := requestError(f.url, g.o.upgrade, describeErr(ctx, err), connected, first)
 		switch {
 		case attempts > 1:
-			g.failf("%s %s: %s; sent again, it failed: %v", req.Method, f.url, g.notProcessed(conns), describeErr(ctx, err))
+			g.failf("%s %s: %s; sent again, it failed: %s", req.Method, f.url, g.notProcessed(conns), msg)
 		case g.goAwayOf(conns) != nil:
-			g.failf("%s %s: %v (%s)", req.Method, f.url, describeErr(ctx, err), g.goAwayOf(conns))
+			g.failf("%s %s: %s (%s)", req.Method, f.url, msg, g.goAwayOf(conns))
 		default:
-			g.failf("%s %s: %v", req.Method, f.url, describeErr(ctx, err))
+			g.failf("%s %s: %s", req.Method, f.url, msg)
 		}
 		return
 	}
@@ -592,7 +594,7 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 		}
 	})
 	if err != nil {
-		g.failf("%s %s: reading the body: %v", req.Method, f.url, describeErr(ctx, err))
+		g.failf("%s %s: reading the body: %s", req.Method, f.url, userText(describeErr(ctx, err)))
 	}
 	if trailers := g.trailerLines(wired, resp); g.o.include && len(trailers) > 0 {
 		if f.body == f.out && n > 0 && f.out.lastByte() != '\n' {
@@ -875,7 +877,7 @@ func describeErr(ctx context.Context, err error) error {
 		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("timed out (%v)", err)
+		return fmt.Errorf("timed out (%w)", err)
 	}
 	return err
 }

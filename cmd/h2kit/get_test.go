@@ -106,7 +106,7 @@ func TestParseGetArgs(t *testing.T) {
 			}
 			return ""
 		}},
-		{args: []string{"-nz", u}, err: "flag provided but not defined: -nz"},
+		{args: []string{"-nz", u}, err: "option -nz is not defined"},
 		{args: []string{"-m", "0", u}, err: "-m 0"},
 		{args: []string{"-n", "-o", "f", u}, err: "-n discards"},
 		{args: []string{"--cert", "c.pem", u}, err: "--cert and --key go together"},
