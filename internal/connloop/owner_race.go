@@ -5,6 +5,7 @@ package connloop
 import (
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -35,10 +36,17 @@ func (o *ownerCheck) check() {
 	}
 }
 
+// stackBufs holds the buffers goroutineID reads stack traces into:
+// runtime.Stack would move a local array to the heap, and the hot paths
+// that call AssertOwner must not allocate (alloc tests run in race builds
+// too).
+var stackBufs = sync.Pool{New: func() any { return new([64]byte) }}
+
 // goroutineID parses the calling goroutine's id from the first line of
 // its stack trace ("goroutine 18 [running]:").
 func goroutineID() uint64 {
-	var buf [64]byte
+	buf := stackBufs.Get().(*[64]byte)
+	defer stackBufs.Put(buf)
 	b := buf[:runtime.Stack(buf[:], false)]
 	const prefix = "goroutine "
 	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
