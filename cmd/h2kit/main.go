@@ -119,40 +119,68 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 	return c.run([]string{"-h"}, stdout, stderr)
 }
 
-// runVersion prints the module version from the build information.
+// runVersion prints the module version and the commit it was built from.
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintln(stderr, "usage: h2kit version")
 		return exitUsage
 	}
-	fmt.Fprintln(stdout, "h2kit", version())
+	bi, _ := debug.ReadBuildInfo() // nil without build information
+	fmt.Fprint(stdout, versionText(bi))
 	return exitOK
 }
 
-// version returns the main module's version ("(devel)" in a checkout),
-// with the VCS revision when the build recorded it.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
+// versionText describes a build: the main module's version ("(devel)"
+// when built from a checkout rather than installed at a version), the
+// commit, its time and whether the tree had changes not committed
+// (recorded by go build from the version control system), and the Go
+// version. bi nil means no build information.
+//
+//	h2kit (devel)
+//	commit   47317f9e0a1b2c3d4e5f60718293a4b5c6d7e8f9 (2026-12-05T10:00:00Z), with changes not committed
+//	go       go1.26.0 linux/amd64
+func versionText(bi *debug.BuildInfo) string {
+	if bi == nil {
+		return "h2kit: no build information in this binary\n"
 	}
 	v := bi.Main.Version
 	if v == "" {
 		v = "(devel)"
 	}
-	var rev, modified string
+	var rev, at, modified, goos, goarch string
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
 			rev = s.Value
+		case "vcs.time":
+			at = s.Value
 		case "vcs.modified":
-			if s.Value == "true" {
-				modified = "+dirty"
-			}
+			modified = s.Value
+		case "GOOS":
+			goos = s.Value
+		case "GOARCH":
+			goarch = s.Value
 		}
 	}
-	if rev != "" && !strings.Contains(v, rev[:min(12, len(rev))]) {
-		v += " " + rev[:min(12, len(rev))] + modified
+	var b strings.Builder
+	fmt.Fprintf(&b, "h2kit %s\n", v)
+	switch {
+	case rev != "":
+		fmt.Fprintf(&b, "commit   %s", rev)
+		if at != "" {
+			fmt.Fprintf(&b, " (%s)", at)
+		}
+		if modified == "true" {
+			b.WriteString(", with changes not committed")
+		}
+		b.WriteString("\n")
+	case v == "(devel)":
+		b.WriteString("commit   unknown (built without version control information)\n")
 	}
-	return v + " " + bi.GoVersion
+	goVersion := bi.GoVersion
+	if goos != "" {
+		goVersion += " " + goos + "/" + goarch
+	}
+	fmt.Fprintf(&b, "go       %s\n", goVersion)
+	return b.String()
 }
