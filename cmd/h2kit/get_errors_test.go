@@ -13,6 +13,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -121,5 +123,48 @@ func TestGetFlagErrors(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errs.String(), tc.want) {
 			t.Errorf("%q: exit %d, stderr %q, want %q in it", tc.args, code, errs.String(), tc.want)
 		}
+	}
+}
+
+// get's TLS flags go through the helper bench uses (tlsflags.go), with
+// the same error texts as before.
+func TestGetTLSFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u := "https://127.0.0.1:1/"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--cacert", filepath.Join(dir, "missing.pem"), u}, "h2kit get: --cacert: open "},
+		{[]string{"--cacert", notPEM, u}, "h2kit get: --cacert " + notPEM + ": no PEM certificate in the file\n"},
+		{[]string{"--cert", notPEM, "--key", notPEM, u}, "h2kit get: --cert/--key: "},
+		{[]string{"--keylog", filepath.Join(dir, "no", "such", "dir"), u}, "h2kit get: key log: open "},
+	} {
+		code, errs := getErr(t, tc.args...)
+		if code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q, want %q in it", tc.args, code, errs, tc.want)
+		}
+	}
+	// An http:// URL opens no key log, even an unusable one.
+	base := newPriorKnowledgeServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hi") }))
+	if code, errs := getErr(t, "-n", "--keylog", filepath.Join(dir, "no", "such", "dir"), base+"/"); code != 0 {
+		t.Errorf("--keylog with http://: exit %d: %s", code, errs)
+	}
+	// $SSLKEYLOGFILE is the default key log.
+	keys := filepath.Join(dir, "keys.log")
+	t.Setenv("SSLKEYLOGFILE", keys)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hi") }))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	if code, errs := getErr(t, "-n", "-k", srv.URL+"/"); code != 0 {
+		t.Fatalf("-k: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(keys); !bytes.Contains(b, []byte("CLIENT_TRAFFIC_SECRET_0 ")) {
+		t.Errorf("$SSLKEYLOGFILE:\n%s", b)
 	}
 }

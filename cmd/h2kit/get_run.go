@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -184,39 +183,21 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 }
 
 // tlsConfig returns the TLS configuration of https URLs: verification
-// (-k, --cacert), client certificate, key log.
+// (-k, --cacert), client certificate, key log (--keylog or
+// $SSLKEYLOGFILE, opened only when a URL is https), from the flags the
+// client commands share (tlsflags.go).
 func (g *getter) tlsConfig() (*tls.Config, error) {
 	o := g.o
-	cfg := &tls.Config{InsecureSkipVerify: o.insecure}
-	if o.caCert != "" {
-		pem, err := os.ReadFile(o.caCert)
-		if err != nil {
-			return nil, fmt.Errorf("--cacert: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--cacert %s: no PEM certificate in the file", o.caCert)
-		}
-		cfg.RootCAs = pool
+	t := tlsOptions{insecure: o.insecure, caCert: o.caCert, certFile: o.certFile, keyFile: o.keyFile}
+	if g.anyTLS() {
+		t.keyLog = keyLogPath(o.keyLog)
 	}
-	if o.certFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--cert/--key: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+	cfg, keyLog, err := t.clientConfig()
+	if err != nil {
+		return nil, err
 	}
-	keyLog := o.keyLog
-	if keyLog == "" {
-		keyLog = os.Getenv("SSLKEYLOGFILE")
-	}
-	if keyLog != "" && g.anyTLS() {
-		f, err := os.OpenFile(keyLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("key log: %w", err)
-		}
-		g.files = append(g.files, f)
-		cfg.KeyLogWriter = f
+	if keyLog != nil {
+		g.files = append(g.files, keyLog) // closed at the end of the run
 	}
 	return cfg, nil
 }

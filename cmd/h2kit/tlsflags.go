@@ -1,8 +1,8 @@
 package main
 
 // This file holds the TLS client options the tools share (-k, --cacert,
-// --cert/--key, --keylog): `h2kit bench` builds its TLS configuration with
-// them, and `h2kit get` can.
+// --cert/--key, --keylog): `h2kit bench` and `h2kit get` build their TLS
+// configurations with them.
 
 import (
 	"crypto/tls"
