@@ -25,10 +25,11 @@ func init() {
 	register(&command{name: "get", summary: "fetch URLs over HTTP/2 (like nghttp)", run: runGet})
 }
 
-const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: value']... [-d DATA | -d @FILE]
-                 [-X METHOD] [-m N] [-w BITS] [-W BITS] [-k] [--cacert FILE]
-                 [--cert FILE --key FILE] [--no-push | --push-dir DIR] [-i] [-D FILE]
-                 [--stat] [--fail] [-t DURATION] [--connect-timeout DURATION] URL...
+const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: value']...
+                 [-d DATA | -d @FILE] [-X METHOD] [-m N] [-w BITS] [-W BITS]
+                 [-k] [--cacert FILE] [--cert FILE --key FILE] [--keylog FILE]
+                 [--no-push | --push-dir DIR] [-i] [-D FILE] [--stat] [--fail]
+                 [-t DURATION] [--connect-timeout DURATION] URL...
 
 Fetches URLs over HTTP/2, like nghttp. http:// URLs use cleartext HTTP/2 with
 prior knowledge, or an HTTP/1.1 Upgrade to h2c with -u; https:// URLs use TLS
@@ -38,7 +39,8 @@ fetched concurrently, over one connection per origin (scheme, host, port).
 options:
   -v, --verbose            print every frame sent and received, with
                            timestamps, in the format of nghttp -v, on
-                           standard error
+                           standard error, and the connects that failed and
+                           the requests sent again
   -n, --null-out           discard the response bodies
   -o, --output FILE        write the bodies to FILE instead of standard output
                            (-o - is standard output)
@@ -100,7 +102,11 @@ Short options without a value may be grouped: -nva is -n -v -a.
 Output: the bodies, in the order of the URLs (the assets of a page after it,
 each of -m's copies in turn), on standard output unless -n or -o. Pushed
 responses go to --push-dir. Errors go to standard error, one line per failed
-request.
+request, saying what to do when get can tell (-k or --cacert for a
+certificate, -u or no -u for cleartext servers). A request the server did
+not process (a GOAWAY below its stream, REFUSED_STREAM) is sent again on a
+new connection; if that fails too, the error line names the GOAWAY (code,
+last_stream_id, debug data) and the failure of the new try.
 
 Exit status: 0 when every request completed; 1 on a connection, protocol or
 stream error, an unusable file, or (with --fail) a non-2xx status; 2 for a

@@ -61,7 +61,7 @@ type getter struct {
 	goAways      map[net.Conn]goAway // the GOAWAY each connection received
 	errLines     []string            // the error lines printed
 	rows         []*statRow
-	chains       map[string]chan struct{} // per origin: closed when the last request launched got its connection
+	chains       map[string]chan struct{} // per origin: closed when the last request launched got its connection (-i, -D: sent its HEADERS)
 	requested    map[string]bool          // URLs requested, by urlKey
 	promised     map[string]bool          // URLs pushed, by urlKey
 	pushes       map[*http.Request]*statRow
@@ -454,7 +454,8 @@ func (f *getFetch) closeSlots() {
 }
 
 // launch starts f. The requests to an origin go out in the order they
-// are launched: each waits until the one before it has its connection.
+// are launched: each waits until the one before it has its connection
+// (with -i or -D, until its HEADERS frame is sent: see get_wire.go).
 func (g *getter) launch(f *getFetch) {
 	origin := f.url.Scheme + "://" + dialAddress(f.url)
 	mine := make(chan struct{})
