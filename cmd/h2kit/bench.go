@@ -648,9 +648,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "h2kit bench: %v\n", err)
-		fmt.Fprintln(stderr, `run "h2kit bench -h" for usage`)
-		return exitUsage
+		return usageError(stderr, "bench", err)
 	}
 	plan, err := newBenchPlan(o)
 	if err != nil {

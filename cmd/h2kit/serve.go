@@ -157,8 +157,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "h2kit serve: %v\nRun \"h2kit serve -h\" for usage.\n", err)
-		return exitUsage
+		return usageError(stderr, "serve", err)
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
