@@ -269,12 +269,8 @@ func (st *stream) queue(p []byte) error {
 // client that keeps its window shut, CVE-2019-9517, pins nothing), in a
 // buffer whose capacity the connection's budget covers.
 func (st *stream) room(n int) (int, error) {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+	var w pipe.Waiter
+	defer w.Stop()
 	for {
 		st.mu.Lock()
 		if st.err != nil {
@@ -298,25 +294,9 @@ func (st *stream) room(n int) (int, error) {
 		st.mu.Unlock()
 		// Woken by the owner when it takes queued bytes, when the budget
 		// frees up, or when the stream ends.
-		var expired <-chan time.Time
-		if d := st.writeDeadline; !d.IsZero() {
-			wait := time.Until(d)
-			if wait <= 0 {
-				st.resetForDeadline()
-				return 0, os.ErrDeadlineExceeded
-			}
-			if timer == nil {
-				timer = time.NewTimer(wait)
-			} else {
-				timer.Reset(wait)
-			}
-			expired = timer.C
-		}
-		select {
-		case <-st.wsig:
-		case <-expired:
+		if err := w.Wait(st.wsig, st.writeDeadline); err != nil {
 			st.resetForDeadline()
-			return 0, os.ErrDeadlineExceeded
+			return 0, err
 		}
 	}
 }

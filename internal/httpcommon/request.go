@@ -77,14 +77,11 @@ func DecodeRequest(fields []hpack.Field) (Request, error) {
 			r.Trailer = declareTrailers(r.Trailer, f.Value)
 			continue
 		case "content-length":
-			n, ok := httpsyntax.ParseContentLength(f.Value)
-			if !ok {
-				n = -1
-			}
-			if !ok || (r.ContentLength >= 0 && n != r.ContentLength) {
+			var bad bool
+			r.ContentLength, bad = addContentLength(r.ContentLength, f.Value)
+			if bad {
 				err = ErrBadContentLength
 			}
-			r.ContentLength = n
 		}
 		k := blk.name(f.Name)
 		vals = addValue(r.Header, vals, k, blk.str(f.Value))
@@ -166,6 +163,18 @@ func declareTrailers(t http.Header, v string) http.Header {
 		t[k] = nil
 	}
 	return t
+}
+
+// addContentLength takes one more content-length field value v into the
+// length known so far (cur, -1 for none): the new length (-1 when v is not
+// a number) and whether the message is malformed for it, v being invalid
+// or different from an earlier one (RFC 9110, Section 8.6).
+func addContentLength(cur int64, v string) (int64, bool) {
+	n, ok := httpsyntax.ParseContentLength(v)
+	if !ok {
+		return -1, true
+	}
+	return n, cur >= 0 && n != cur
 }
 
 // block copies the strings of a header section into one allocation.

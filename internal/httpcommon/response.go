@@ -99,14 +99,11 @@ func DecodeResponse(fields []hpack.Field) (Response, error) {
 			r.Trailer = declareTrailers(r.Trailer, f.Value)
 			continue
 		case "content-length":
-			n, ok := httpsyntax.ParseContentLength(f.Value)
-			if !ok {
-				n = -1
-			}
-			if !ok || (r.ContentLength >= 0 && n != r.ContentLength) {
+			var bad bool
+			r.ContentLength, bad = addContentLength(r.ContentLength, f.Value)
+			if bad {
 				err = ErrBadContentLength
 			}
-			r.ContentLength = n
 		}
 		k := blk.name(f.Name)
 		vals = addValue(r.Header, vals, k, blk.str(f.Value))

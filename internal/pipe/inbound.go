@@ -3,7 +3,6 @@ package pipe
 import (
 	"errors"
 	"io"
-	"os"
 	"sync"
 	"time"
 )
@@ -128,12 +127,8 @@ type Stream interface {
 // error), and os.ErrDeadlineExceeded once the stream's read deadline has
 // passed.
 func (in *Inbound) Read(mu *sync.Mutex, p []byte, st Stream) (int, error) {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+	var w Waiter
+	defer w.Stop()
 	for {
 		mu.Lock()
 		if err := in.closed; err != nil {
@@ -163,23 +158,8 @@ func (in *Inbound) Read(mu *sync.Mutex, p []byte, st Stream) (int, error) {
 		if len(p) == 0 {
 			return 0, nil
 		}
-		var expired <-chan time.Time
-		if !deadline.IsZero() {
-			wait := time.Until(deadline)
-			if wait <= 0 {
-				return 0, os.ErrDeadlineExceeded
-			}
-			if timer == nil {
-				timer = time.NewTimer(wait)
-			} else {
-				timer.Reset(wait)
-			}
-			expired = timer.C
-		}
-		select {
-		case <-in.sig:
-		case <-expired:
-			return 0, os.ErrDeadlineExceeded
+		if err := w.Wait(in.sig, deadline); err != nil {
+			return 0, err
 		}
 	}
 }

@@ -14,6 +14,11 @@
 // shared state, so one lock covers a stream's whole exchange.
 package pipe
 
+import (
+	"os"
+	"time"
+)
+
 // Signal wakes one waiting goroutine: a channel of capacity one, so that
 // a notification sent while nobody waits is kept for the next wait, and
 // notifications sent meanwhile merge into it.
@@ -35,6 +40,46 @@ func (s Signal) Clear() {
 	select {
 	case <-s:
 	default:
+	}
+}
+
+// Waiter waits for a Signal until a deadline, with one timer reused across
+// the waits of a call (a blocking Read or Write waits again after each
+// wake-up that did not let it go on). The zero value is ready; Stop it when
+// done.
+type Waiter struct {
+	timer *time.Timer
+}
+
+// Wait blocks until s is notified (nil) or the deadline passes
+// (os.ErrDeadlineExceeded, at once when it has passed already). A zero
+// deadline waits for s alone.
+func (w *Waiter) Wait(s Signal, deadline time.Time) error {
+	if deadline.IsZero() {
+		<-s
+		return nil
+	}
+	wait := time.Until(deadline)
+	if wait <= 0 {
+		return os.ErrDeadlineExceeded
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(wait)
+	} else {
+		w.timer.Reset(wait)
+	}
+	select {
+	case <-s:
+		return nil
+	case <-w.timer.C:
+		return os.ErrDeadlineExceeded
+	}
+}
+
+// Stop releases the timer.
+func (w *Waiter) Stop() {
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }
 

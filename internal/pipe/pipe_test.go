@@ -2,7 +2,10 @@ package pipe
 
 import (
 	"bytes"
+	"errors"
+	"os"
 	"testing"
+	"time"
 )
 
 func TestQueueFIFO(t *testing.T) {
@@ -110,5 +113,27 @@ func TestQueueSpaceCommit(t *testing.T) {
 	q.Move(make([]byte, 0, 64))
 	if q.Cap() != 64 || string(q.Bytes()) != "defg" {
 		t.Fatalf("after Move: Cap %d Bytes %q", q.Cap(), q.Bytes())
+	}
+}
+
+func TestWaiter(t *testing.T) {
+	var w Waiter
+	defer w.Stop()
+	s := NewSignal()
+	s.Notify()
+	if err := w.Wait(s, time.Time{}); err != nil {
+		t.Fatalf("notified, no deadline: %v", err)
+	}
+	if err := w.Wait(s, time.Now().Add(-time.Second)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("past deadline: %v", err)
+	}
+	if err := w.Wait(s, time.Now().Add(10*time.Millisecond)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("deadline passing while waiting: %v", err)
+	}
+	// The timer is reused: a later wait is woken by the signal, not by
+	// the timer of the wait before.
+	go s.Notify()
+	if err := w.Wait(s, time.Now().Add(5*time.Second)); err != nil {
+		t.Fatalf("notified before the deadline: %v", err)
 	}
 }
