@@ -71,25 +71,37 @@ type Conn struct {
 
 	hb headerBlock
 
-	goAwaySent     bool
-	goAwayLastID   uint32
-	shutdownPhase  uint8 // 0 none, 1 first GOAWAY sent, 2 final GOAWAY sent
-	shutdownPing   [8]byte
-	shutdownAt     time.Time
-	goAwayRecv     bool
-	goAwayRecvLast uint32
-	terminated     error
-	lastRecv       time.Time
-	lastActivity   time.Time
-	pings          []pingRec
-	pingSeq        uint64
-	bdp            bdpState
-	remoteResets   bucket
-	localResets    bucket
-	emptyFrames    bucket
-	pingBucket     bucket
-	settingsBucket bucket
-	sched          scheduler
+	goAway       goAwayState
+	terminated   error
+	lastRecv     time.Time
+	lastActivity time.Time
+	pings        []pingRec
+	pingSeq      uint64
+	bdp          bdpState
+	flood        floodBuckets
+	sched        scheduler
+}
+
+// goAwayState is what the connection sent and received of GOAWAY (RFC
+// 9113, Section 6.8), and where a graceful shutdown stands (goaway.go).
+type goAwayState struct {
+	sent          bool
+	lastID        uint32 // the last stream id we sent
+	shutdownPhase uint8  // 0 none, 1 first GOAWAY sent, 2 final GOAWAY sent
+	shutdownPing  [8]byte
+	shutdownAt    time.Time
+	recv          bool
+	recvLast      uint32 // the last stream id the peer sent
+}
+
+// floodBuckets are the token buckets of Config.Limits' rates (RFC 9113,
+// Section 10.5): each kind of frame a peer could flood with takes a token.
+type floodBuckets struct {
+	remoteResets bucket // streams the peer reset
+	localResets  bucket // streams we reset for the peer's errors
+	emptyFrames  bucket // frames that carry no progress
+	pings        bucket
+	settings     bucket
 }
 
 // peerSettings are the settings the peer advertised, with RFC defaults.
@@ -141,11 +153,11 @@ func NewConn(cfg Config, now time.Time) *Conn {
 	// (Huffman: at most 8/5).
 	c.dec.SetMaxStringLength(2 * cfg.Limits.MaxHeaderBlockSize)
 	c.parser.MaxFrameSize = cfg.Settings.MaxFrameSize
-	c.remoteResets.init(cfg.Limits.RemoteResets, now)
-	c.localResets.init(cfg.Limits.LocalResets, now)
-	c.emptyFrames.init(cfg.Limits.EmptyFrames, now)
-	c.pingBucket.init(cfg.Limits.Pings, now)
-	c.settingsBucket.init(cfg.Limits.Settings, now)
+	c.flood.remoteResets.init(cfg.Limits.RemoteResets, now)
+	c.flood.localResets.init(cfg.Limits.LocalResets, now)
+	c.flood.emptyFrames.init(cfg.Limits.EmptyFrames, now)
+	c.flood.pings.init(cfg.Limits.Pings, now)
+	c.flood.settings.init(cfg.Limits.Settings, now)
 	c.sched.init(cfg.Limits.MaxPriorityNodes)
 	if c.role == Client {
 		c.nextID = 1
@@ -291,7 +303,7 @@ func streamErr(id uint32, code frame.ErrCode, reason string) *StreamError {
 // streamError resets stream id because the peer broke a rule
 // (RFC 9113, Section 5.4.2), counting it against Limits.LocalResets.
 func (c *Conn) streamError(id uint32, code frame.ErrCode, reason string) {
-	if !c.localResets.take(c.now) {
+	if !c.flood.localResets.take(c.now) {
 		// MadeYouReset (CVE-2025-8671): a peer that makes us reset
 		// streams faster than allowed is cut off.
 		c.fail(connErr(frame.ErrCodeEnhanceYourCalm, "too many stream errors"))
@@ -322,10 +334,10 @@ func (c *Conn) fail(err *ConnError) {
 	}
 	if err.Initiator == Local || err.Initiator == User {
 		last := c.lastPeerID
-		if c.goAwaySent && last > c.goAwayLastID {
+		if c.goAway.sent && last > c.goAway.lastID {
 			// RFC 9113, Section 6.8: the last stream id never grows
 			// from one GOAWAY to the next (streams above it were ignored).
-			last = c.goAwayLastID
+			last = c.goAway.lastID
 		}
 		c.queueGoAway(last, err.Code, err.Reason)
 	}
@@ -349,10 +361,10 @@ func (c *Conn) Done() bool {
 	if len(c.streams) > 0 {
 		return false
 	}
-	if c.goAwayRecv {
+	if c.goAway.recv {
 		return true
 	}
-	return c.goAwaySent && (c.role == Client || c.shutdownPhase != 1)
+	return c.goAway.sent && (c.role == Client || c.goAway.shutdownPhase != 1)
 }
 
 // WantWrite reports whether AppendOutgoing has something to return.
@@ -402,7 +414,7 @@ func (c *Conn) handle(f frame.Frame) error {
 		return c.onPriorityUpdate(f)
 	}
 	// RFC 9113, Section 5.5: unknown frame types are ignored.
-	if !c.emptyFrames.take(c.now) {
+	if !c.flood.emptyFrames.take(c.now) {
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many frames without progress")
 	}
 	return nil

@@ -9,11 +9,11 @@ import (
 // onGoAway handles GOAWAY (RFC 9113, Section 6.8): no new streams; ours
 // above the last stream id were not processed and may be retried.
 func (c *Conn) onGoAway(g *frame.GoAway) error {
-	if c.goAwayRecv && g.LastStreamID > c.goAwayRecvLast {
+	if c.goAway.recv && g.LastStreamID > c.goAway.recvLast {
 		return connErr(frame.ErrCodeProtocol, "GOAWAY raised the last stream id")
 	}
-	c.goAwayRecv = true
-	c.goAwayRecvLast = g.LastStreamID
+	c.goAway.recv = true
+	c.goAway.recvLast = g.LastStreamID
 	c.pushEvent(eventRec{kind: evGoAway, id2: g.LastStreamID, code: g.Code, data: g.DebugData})
 	// Streams we opened above the last stream id were not processed and
 	// can be retried (Section 6.8); reported in id order.
@@ -46,22 +46,22 @@ func (c *Conn) onGoAway(g *frame.GoAway) error {
 // will process (RFC 9113, Section 6.8); streams in flight complete. A
 // client sends one GOAWAY. Done turns true when all streams are over.
 func (c *Conn) Shutdown() {
-	if c.terminated != nil || c.shutdownPhase != 0 {
+	if c.terminated != nil || c.goAway.shutdownPhase != 0 {
 		return
 	}
 	if c.role == Client {
 		c.queueGoAway(c.lastPeerID, frame.ErrCodeNo, "")
-		c.shutdownPhase = 2
+		c.goAway.shutdownPhase = 2
 		return
 	}
 	c.queueGoAway(frame.MaxWindowSize, frame.ErrCodeNo, "")
-	c.shutdownPhase = 1
-	c.shutdownPing = c.sendPing(false)
-	c.shutdownAt = c.now.Add(c.cfg.ShutdownTimeout)
+	c.goAway.shutdownPhase = 1
+	c.goAway.shutdownPing = c.sendPing(false)
+	c.goAway.shutdownAt = c.now.Add(c.cfg.ShutdownTimeout)
 }
 
 func (c *Conn) finishShutdown() {
-	c.shutdownPhase = 2
+	c.goAway.shutdownPhase = 2
 	c.queueGoAway(c.lastPeerID, frame.ErrCodeNo, "")
 }
 

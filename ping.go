@@ -45,7 +45,7 @@ func (c *Conn) onPing(p *frame.Ping) error {
 		// MaxQueuedControlFrames (RFC 9113, Section 10.5).
 		if c.dataSincePing {
 			c.dataSincePing = false
-		} else if !c.pingBucket.take(c.now) {
+		} else if !c.flood.pings.take(c.now) {
 			return connErr(frame.ErrCodeEnhanceYourCalm, "too many PINGs")
 		}
 		c.queuePing(p.Data, true) // Section 6.7: same payload, ACK set
@@ -60,7 +60,7 @@ func (c *Conn) onPing(p *frame.Ping) error {
 		if r.bdp {
 			c.onBDPAck(rtt)
 		}
-		if c.shutdownPhase == 1 && p.Data == c.shutdownPing {
+		if c.goAway.shutdownPhase == 1 && p.Data == c.goAway.shutdownPing {
 			c.finishShutdown()
 		}
 		c.pushEvent(eventRec{kind: evPingAck, ping: p.Data, rtt: rtt})

@@ -10,7 +10,7 @@ func (c *Conn) onPriority(p *frame.Priority) error {
 		// Section 5.3.1: a stream cannot depend on itself.
 		return streamErr(p.StreamID, frame.ErrCodeProtocol, "stream depends on itself")
 	}
-	if !c.emptyFrames.take(c.now) {
+	if !c.flood.emptyFrames.take(c.now) {
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many PRIORITY frames")
 	}
 	c.setTreePriority(p.StreamID, p.PriorityParam)
@@ -32,7 +32,7 @@ func (c *Conn) onPriorityUpdate(u *frame.PriorityUpdate) error {
 	if c.role == Client {
 		return connErr(frame.ErrCodeProtocol, "PRIORITY_UPDATE from a server")
 	}
-	if !c.emptyFrames.take(c.now) {
+	if !c.flood.emptyFrames.take(c.now) {
 		// Like PRIORITY, it makes no progress: a flood of them is cut off
 		// (CVE-2019-9518).
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many PRIORITY_UPDATE frames")

@@ -14,7 +14,7 @@ func (c *Conn) onRSTStream(r *frame.RSTStream) error {
 		}
 		return nil // closed: in flight, ignored
 	}
-	if !c.remoteResets.take(c.now) {
+	if !c.flood.remoteResets.take(c.now) {
 		// Rapid reset (CVE-2023-44487) and reset floods (CVE-2019-9514).
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many streams reset")
 	}

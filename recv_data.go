@@ -59,7 +59,7 @@ func (c *Conn) onData(d *frame.Data) error {
 		c.creditConn(flen)
 		return streamErr(id, frame.ErrCodeProtocol, "DATA before HEADERS")
 	}
-	if len(d.Data) == 0 && !d.EndStream && !c.emptyFrames.take(c.now) {
+	if len(d.Data) == 0 && !d.EndStream && !c.flood.emptyFrames.take(c.now) {
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many empty DATA frames")
 	}
 	if pad := flen - int64(len(d.Data)); pad > 0 {

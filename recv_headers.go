@@ -73,7 +73,7 @@ func (c *Conn) onContinuation(k *frame.Continuation) error {
 	if len(c.hb.buf)+len(k.BlockFragment) > c.cfg.Limits.MaxHeaderBlockSize {
 		return connErr(frame.ErrCodeEnhanceYourCalm, "header block too large")
 	}
-	if len(k.BlockFragment) == 0 && !k.EndHeaders && !c.emptyFrames.take(c.now) {
+	if len(k.BlockFragment) == 0 && !k.EndHeaders && !c.flood.emptyFrames.take(c.now) {
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many empty CONTINUATION frames")
 	}
 	c.hb.buf = append(c.hb.buf, k.BlockFragment...)
@@ -169,7 +169,7 @@ func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 			// Section 5.1.1: a stream id of the wrong parity; a server
 			// opens streams only with PUSH_PROMISE (Section 8.4).
 			return connErr(frame.ErrCodeProtocol, "HEADERS opening a stream with an invalid id")
-		case c.goAwaySent && id > c.goAwayLastID:
+		case c.goAway.sent && id > c.goAway.lastID:
 			c.usePeerID(id)
 			return nil // Section 6.8: streams above our GOAWAY are ignored
 		}

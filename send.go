@@ -19,7 +19,7 @@ func (c *Conn) SendRequest(fields []hpack.Field, endStream bool) (uint32, error)
 	if c.terminated != nil {
 		return 0, ErrConnClosed
 	}
-	if c.goAwayRecv || c.goAwaySent || c.nextID > frame.MaxWindowSize {
+	if c.goAway.recv || c.goAway.sent || c.nextID > frame.MaxWindowSize {
 		// Section 5.1.1: ids cannot be reused; a new connection is needed.
 		return 0, ErrStreamsExhausted
 	}
@@ -403,7 +403,7 @@ func (c *Conn) PushPromise(assocID uint32, request []hpack.Field) (uint32, error
 	if c.role != Server {
 		return 0, ErrWrongRole
 	}
-	if c.terminated != nil || c.goAwaySent || c.goAwayRecv {
+	if c.terminated != nil || c.goAway.sent || c.goAway.recv {
 		return 0, ErrConnClosed
 	}
 	if !c.peer.enablePush {
@@ -570,8 +570,8 @@ func (c *Conn) queuePing(data [8]byte, ack bool) {
 func (c *Conn) queueGoAway(last uint32, code frame.ErrCode, reason string) {
 	f := frame.GoAway{LastStreamID: last, Code: code, DebugData: []byte(reason)}
 	c.queueControl(&f, false)
-	if !c.goAwaySent || last < c.goAwayLastID {
-		c.goAwayLastID = last
+	if !c.goAway.sent || last < c.goAway.lastID {
+		c.goAway.lastID = last
 	}
-	c.goAwaySent = true
+	c.goAway.sent = true
 }

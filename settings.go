@@ -123,7 +123,7 @@ func (c *Conn) onSettings(st *frame.Settings) error {
 		c.pushEvent(eventRec{kind: evSettingsAck})
 		return nil
 	}
-	if !c.settingsBucket.take(c.now) {
+	if !c.flood.settings.take(c.now) {
 		return connErr(frame.ErrCodeEnhanceYourCalm, "too many SETTINGS frames")
 	}
 	if len(c.events) == 0 {

@@ -87,7 +87,7 @@ func (c *Conn) closeStream(s *stream) {
 // above the last stream id of a GOAWAY we sent: its frames are ignored
 // (RFC 9113, Section 6.8).
 func (c *Conn) ignoredAfterGoAway(id uint32) bool {
-	return c.goAwaySent && c.peerInitiated(id) && id > c.goAwayLastID
+	return c.goAway.sent && c.peerInitiated(id) && id > c.goAway.lastID
 }
 
 // State returns the state of stream id as this engine sees it.

@@ -19,13 +19,13 @@ func (c *Conn) Deadline() time.Time {
 	}
 	add(c.settingsDeadline())
 	add(c.pingDeadline())
-	if c.shutdownPhase == 1 {
-		add(c.shutdownAt)
+	if c.goAway.shutdownPhase == 1 {
+		add(c.goAway.shutdownAt)
 	}
 	if c.cfg.KeepAlive > 0 && len(c.pings) == 0 {
 		add(c.lastRecv.Add(c.cfg.KeepAlive))
 	}
-	if c.cfg.IdleTimeout > 0 && len(c.streams) == 0 && c.shutdownPhase == 0 {
+	if c.cfg.IdleTimeout > 0 && len(c.streams) == 0 && c.goAway.shutdownPhase == 0 {
 		add(c.lastActivity.Add(c.cfg.IdleTimeout))
 	}
 	return d
@@ -47,13 +47,13 @@ func (c *Conn) Advance(now time.Time) {
 		c.fail(connErr(frame.ErrCodeNo, "PING not acknowledged in time"))
 		return
 	}
-	if c.shutdownPhase == 1 && !now.Before(c.shutdownAt) {
+	if c.goAway.shutdownPhase == 1 && !now.Before(c.goAway.shutdownAt) {
 		c.finishShutdown()
 	}
 	if c.cfg.KeepAlive > 0 && len(c.pings) == 0 && !now.Before(c.lastRecv.Add(c.cfg.KeepAlive)) {
 		c.sendPing(false)
 	}
-	if c.cfg.IdleTimeout > 0 && len(c.streams) == 0 && c.shutdownPhase == 0 && !now.Before(c.lastActivity.Add(c.cfg.IdleTimeout)) {
+	if c.cfg.IdleTimeout > 0 && len(c.streams) == 0 && c.goAway.shutdownPhase == 0 && !now.Before(c.lastActivity.Add(c.cfg.IdleTimeout)) {
 		c.Shutdown()
 	}
 }
