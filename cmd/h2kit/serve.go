@@ -173,7 +173,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // it down. Output goes to out.
 func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	start := time.Now()
-	handler, err := newServeHandler(o)
+	tracked := newConnTracker()
+	handler, err := newServeHandlerDiary(o, tracked.diary)
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,6 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	defer aw.Close()
 	out = aw
 	logger := slog.New(slog.NewTextHandler(out, nil))
-	tracked := newConnTracker()
 	var trace *traceOutput
 	if o.verbose {
 		trace = newTraceOutput(out, start)

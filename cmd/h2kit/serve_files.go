@@ -70,28 +70,6 @@ func checkPushPath(s string) error {
 	return nil
 }
 
-// withPush wraps h to push the assets of rules before answering a GET or
-// HEAD request for their path, when the connection allows push (HTTP/2
-// with SETTINGS_ENABLE_PUSH on; pushed requests cannot push).
-func withPush(h http.Handler, rules pushRules) http.Handler {
-	if len(rules) == 0 {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		assets := rules[r.URL.Path]
-		if len(assets) > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.ProtoMajor == 2 {
-			if p, ok := w.(http.Pusher); ok {
-				for _, a := range assets {
-					if err := p.Push(a, nil); err != nil {
-						break // push disabled, or the connection is going away
-					}
-				}
-			}
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 // rootHandler serves the files under a directory: GET and HEAD only,
 // index.html for a directory, no directory listing, and nothing outside
 // the directory, symbolic links included (os.Root).

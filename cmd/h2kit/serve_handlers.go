@@ -43,7 +43,15 @@ var demoPush = []string{"/style.css", "/app.js", "/logo.svg"}
 
 // newServeHandler returns the handler of o: the files of o.root or the
 // demo site and test endpoints, with the push rules, and a Server field.
+// Pushes are not recorded per connection (see newServeHandlerDiary).
 func newServeHandler(o *serveOptions) (http.Handler, error) {
+	return newServeHandlerDiary(o, nil)
+}
+
+// newServeHandlerDiary is newServeHandler with the push diaries of the
+// connections: diaryOf returns the diary of a request's connection from
+// its RemoteAddr (see withPush).
+func newServeHandlerDiary(o *serveOptions, diaryOf func(remote string) *pushDiary) (http.Handler, error) {
 	rules := pushRules{}
 	var h http.Handler
 	if o.root != "" {
@@ -70,7 +78,7 @@ func newServeHandler(o *serveOptions) (http.Handler, error) {
 			}
 		}
 	}
-	h = withPush(h, rules)
+	h = withPush(h, rules, diaryOf)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", "h2kit")
 		h.ServeHTTP(w, r)

@@ -216,6 +216,18 @@ func (ct *connTracker) wrap(l net.Listener) net.Listener {
 	return &trackedListener{Listener: l, ct: ct}
 }
 
+// diary returns the push diary of the open connection whose remote
+// address is remote (a request's RemoteAddr), or nil.
+func (ct *connTracker) diary(remote string) *pushDiary {
+	ct.mu.Lock()
+	tc := ct.conns[remote]
+	ct.mu.Unlock()
+	if tc == nil {
+		return nil
+	}
+	return &tc.pushes
+}
+
 // lookup returns the tracked connection of c, or nil.
 func (ct *connTracker) lookup(c net.Conn) *trackedConn {
 	ct.mu.Lock()
@@ -283,6 +295,7 @@ type trackedConn struct {
 	id     int64
 	key    string
 	tracer atomic.Pointer[frameTracer] // set when the connection speaks HTTP/2 with -v
+	pushes pushDiary                   // what was promised on the connection
 	once   sync.Once
 }
 
