@@ -32,7 +32,8 @@ func init() {
 }
 
 const serveUsage = `usage: h2kit serve [--addr HOST:PORT] [--h2c] [--cert FILE --key FILE]
-                   [--root DIR] [--push PATH=ASSET[,ASSET...]]... [--no-push] [-v] [DIR]
+                   [--root DIR] [--push PATH=ASSET[,ASSET...]]... [--no-push]
+                   [-v] [--log FILE | --no-access-log] [DIR]
 
 Serves HTTP/2 (and HTTP/1.1) on one port, like nghttpd.
 
@@ -70,10 +71,13 @@ options:
                            in flight before closing (default 10s)
   -v, --verbose            print every frame sent and received, in the
                            format of nghttpd -v, instead of the access log
+      --log FILE           append the access log to FILE instead of
+                           standard output (all requests, also with -v)
+      --no-access-log      write no access log
   -h, --help               print this help
 
 Output: the URL to open, then one access-log line per request (or the
-frames with -v) on standard output. SIGINT or SIGTERM shuts down
+frames with -v) on standard output; pushed=true marks a pushed response. SIGINT or SIGTERM shuts down
 gracefully (GOAWAY, then the streams in flight finish); a second signal
 closes at once.
 
@@ -100,6 +104,8 @@ type serveOptions struct {
 	push            pushRules
 	noPush          bool
 	verbose         bool
+	noAccessLog     bool   // --no-access-log
+	logFile         string // --log FILE: the access log goes there
 	shutdownTimeout time.Duration
 }
 
@@ -117,6 +123,8 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	fs.value(o.push, "p", "push")
 	boolVar(&o.noPush, "", "no-push")
 	boolVar(&o.verbose, "v", "verbose")
+	boolVar(&o.noAccessLog, "", "no-access-log")
+	strVar(&o.logFile, "", "log")
 	fs.Var(durationFlag{&o.shutdownTimeout}, "shutdown-timeout", "")
 
 	rest, _, err := fs.parse(args)
@@ -130,6 +138,9 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 		return nil, errors.New("give the directory as --root DIR or as DIR, not both")
 	case len(rest) == 1:
 		o.root = rest[0]
+	}
+	if o.noAccessLog && o.logFile != "" {
+		return nil, errors.New("--no-access-log and --log FILE: choose one")
 	}
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, errors.New("--cert and --key go together")
@@ -186,7 +197,21 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	if o.verbose {
 		trace = newTraceOutput(out, start)
 	}
-	handler = textAccessLog(handler, out, o.verbose) // as accessLog with logger, cheaper
+	switch {
+	case o.noAccessLog:
+	case o.logFile != "":
+		// Every request, -v or not: the frames go to standard output.
+		f, err := os.OpenFile(o.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("--log: %w", err)
+		}
+		defer f.Close()
+		lw := newAsyncWriter(f)
+		defer lw.Close() // before f.Close: writes what is left
+		handler = textAccessLog(handler, lw, false)
+	default:
+		handler = textAccessLog(handler, out, o.verbose) // as accessLog with logger, cheaper
+	}
 
 	srv := &h2server.Server{Handler: handler, Logger: logger}
 	if trace != nil {

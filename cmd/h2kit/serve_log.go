@@ -25,19 +25,28 @@ import (
 )
 
 // accessLog wraps h to log one line per request: method, path, status,
-// bytes, duration, proto, remote. With verbose (-v, where the frames
-// show the HTTP/2 requests), only requests of other protocols are logged.
+// bytes, duration, proto, remote, and for HTTP/2 the stream id (when the
+// server tells it, see streamIDOf) and whether the response was pushed.
+// With verbose (-v, where the frames show the HTTP/2 requests), only
+// requests of other protocols are logged.
 func accessLog(h http.Handler, logger *slog.Logger, verbose bool) http.Handler {
-	return accessLogFunc(h, verbose, func(r *http.Request, status int, bytes int64, start time.Time) {
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	return accessLogFunc(h, verbose, func(r *http.Request, rec *logWriter, start time.Time) {
+		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.RequestURI()),
-			slog.Int("status", status),
-			slog.Int64("bytes", bytes),
+			slog.Int("status", rec.finalStatus()),
+			slog.Int64("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("proto", r.Proto),
 			slog.String("remote", r.RemoteAddr),
-		)
+		}
+		if rec.stream != 0 {
+			attrs = append(attrs, slog.Uint64("stream", uint64(rec.stream)))
+		}
+		if rec.pushed {
+			attrs = append(attrs, slog.Bool("pushed", true))
+		}
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 
@@ -45,21 +54,35 @@ func accessLog(h http.Handler, logger *slog.Logger, verbose bool) http.Handler {
 // nil)), its lines formatted here, at a fraction of the cost: the same
 // text, written to out in one Write per line as the handler does.
 func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
-	return accessLogFunc(h, verbose, func(r *http.Request, status int, bytes int64, start time.Time) {
+	return accessLogFunc(h, verbose, func(r *http.Request, rec *logWriter, start time.Time) {
 		now := time.Now()
 		p := linePool.Get().(*[]byte)
-		b := appendAccessLine((*p)[:0], now, r.Method, r.URL.RequestURI(), status, bytes, now.Sub(start), r.Proto, r.RemoteAddr)
+		b := appendAccessLine((*p)[:0], now, accessEntry{
+			method: r.Method, path: r.URL.RequestURI(), status: rec.finalStatus(), bytes: rec.bytes,
+			duration: now.Sub(start), proto: r.Proto, remote: r.RemoteAddr, stream: rec.stream, pushed: rec.pushed,
+		})
 		out.Write(b)
 		*p = b
 		linePool.Put(p)
 	})
 }
 
+// accessEntry is what an access-log line says of a request.
+type accessEntry struct {
+	method, path  string
+	status        int
+	bytes         int64
+	duration      time.Duration
+	proto, remote string
+	stream        uint32 // HTTP/2 stream id; 0: unknown or not HTTP/2
+	pushed        bool   // a pushed response
+}
+
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // appendAccessLine appends the access-log line of a request as slog's
 // TextHandler (default options) writes it for the record of accessLog.
-func appendAccessLine(b []byte, t time.Time, method, path string, status int, bytes int64, d time.Duration, proto, remote string) []byte {
+func appendAccessLine(b []byte, t time.Time, e accessEntry) []byte {
 	// The time as slog writes it: RFC 3339, milliseconds, no monotonic
 	// reading.
 	const prefixLen = len("2006-01-02T15:04:05.000")
@@ -69,19 +92,26 @@ func appendAccessLine(b []byte, t time.Time, method, path string, status int, by
 	b = t.Round(0).Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
 	b = append(b[:n+prefixLen], b[n+prefixLen+1:]...)
 	b = append(b, " level=INFO msg=request method="...)
-	b = appendLogString(b, method)
+	b = appendLogString(b, e.method)
 	b = append(b, " path="...)
-	b = appendLogString(b, path)
+	b = appendLogString(b, e.path)
 	b = append(b, " status="...)
-	b = strconv.AppendInt(b, int64(status), 10)
+	b = strconv.AppendInt(b, int64(e.status), 10)
 	b = append(b, " bytes="...)
-	b = strconv.AppendInt(b, bytes, 10)
+	b = strconv.AppendInt(b, e.bytes, 10)
 	b = append(b, " duration="...)
-	b = append(b, d.String()...)
+	b = append(b, e.duration.String()...)
 	b = append(b, " proto="...)
-	b = appendLogString(b, proto)
+	b = appendLogString(b, e.proto)
 	b = append(b, " remote="...)
-	b = appendLogString(b, remote)
+	b = appendLogString(b, e.remote)
+	if e.stream != 0 {
+		b = append(b, " stream="...)
+		b = strconv.AppendUint(b, uint64(e.stream), 10)
+	}
+	if e.pushed {
+		b = append(b, " pushed=true"...)
+	}
 	return append(b, '\n')
 }
 
@@ -117,9 +147,10 @@ func logNeedsQuoting(s string) bool {
 	return false
 }
 
-// accessLogFunc wraps h to call log after each request with its status,
-// the body bytes written and when it started.
-func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, status int, bytes int64, start time.Time)) http.Handler {
+// accessLogFunc wraps h to call log after each request with what its
+// logWriter recorded (status, body bytes, stream id, pushed) and when it
+// started.
+func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, rec *logWriter, start time.Time)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if verbose && r.ProtoMajor == 2 {
 			h.ServeHTTP(w, r)
@@ -127,24 +158,57 @@ func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, statu
 		}
 		start := time.Now()
 		lw := &logWriter{ResponseWriter: w}
-		defer func() {
-			status := lw.status
-			if status == 0 {
-				status = http.StatusOK // nothing written: net/http sends 200
-			}
-			log(r, status, lw.bytes, start)
-		}()
+		if r.ProtoMajor == 2 {
+			lw.stream = streamIDOf(w)
+		}
+		defer func() { log(r, lw, start) }()
 		h.ServeHTTP(lw, r)
 	})
+}
+
+// streamIDer is a ResponseWriter that tells the HTTP/2 stream id of its
+// response.
+type streamIDer interface{ StreamID() uint32 }
+
+// streamIDOf returns the stream id of w's response when w, or a writer
+// it wraps (Unwrap, as http.ResponseController follows), tells it, else
+// 0. (h2server's writer does not tell it yet: the access log shows the
+// stream ids once it does.)
+func streamIDOf(w http.ResponseWriter) uint32 {
+	for range 8 { // a bound against a writer that unwraps to itself
+		if s, ok := w.(streamIDer); ok {
+			return s.StreamID()
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return 0
+		}
+		w = u.Unwrap()
+	}
+	return 0
 }
 
 // logWriter counts what a handler writes. It passes on Flush, Push,
 // Hijack and (through Unwrap, for http.ResponseController) the rest.
 type logWriter struct {
 	http.ResponseWriter
-	status int   // the final status; 0 until written
-	bytes  int64 // body bytes written
+	status int    // the final status; 0 until written
+	bytes  int64  // body bytes written
+	stream uint32 // the HTTP/2 stream id, 0 when unknown
+	pushed bool   // the response is a pushed one (withPush tells it)
 }
+
+// finalStatus is the status sent: 200 when the handler wrote nothing, as
+// net/http sends.
+func (w *logWriter) finalStatus() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// markPushed records that the response is a pushed one (pushMarker).
+func (w *logWriter) markPushed() { w.pushed = true }
 
 func (w *logWriter) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {

@@ -35,10 +35,21 @@ func TestAppendAccessLine(t *testing.T) {
 			slog.String("proto", "HTTP/2.0"),
 			slog.String("remote", "[::1]:1234"),
 		)
+		// The stream id and the push mark, on some lines.
+		stream, pushed := uint32(i%3*2), i%2 == 1
+		if stream != 0 {
+			rec.AddAttrs(slog.Uint64("stream", uint64(stream)))
+		}
+		if pushed {
+			rec.AddAttrs(slog.Bool("pushed", true))
+		}
 		if err := h.Handle(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
-		got := appendAccessLine(nil, tm, "GET", p, 200+i, int64(i*1000), d, "HTTP/2.0", "[::1]:1234")
+		got := appendAccessLine(nil, tm, accessEntry{
+			method: "GET", path: p, status: 200 + i, bytes: int64(i * 1000), duration: d,
+			proto: "HTTP/2.0", remote: "[::1]:1234", stream: stream, pushed: pushed,
+		})
 		if string(got) != want.String() {
 			t.Errorf("path %q:\n got %q\nwant %q", p, got, want.String())
 		}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestParseServeLogFlags: --no-access-log, --log FILE, not both.
+func TestParseServeLogFlags(t *testing.T) {
+	o, err := parseServeArgs([]string{"--no-access-log"})
+	if err != nil || !o.noAccessLog || o.logFile != "" {
+		t.Errorf("--no-access-log: %+v %v", o, err)
+	}
+	o, err = parseServeArgs([]string{"--log", "access.log"})
+	if err != nil || o.noAccessLog || o.logFile != "access.log" {
+		t.Errorf("--log: %+v %v", o, err)
+	}
+	if _, err := parseServeArgs([]string{"--log", "a.log", "--no-access-log"}); err == nil || !strings.Contains(err.Error(), "choose one") {
+		t.Errorf("both: %v", err)
+	}
+}
+
+// streamWriter is an HTTP/2 ResponseWriter that tells its stream id and
+// takes pushes, as a server that exposes the id would.
+type streamWriter struct {
+	*httptest.ResponseRecorder
+	id     uint32
+	pushed []string
+}
+
+func (w *streamWriter) StreamID() uint32 { return w.id }
+
+func (w *streamWriter) Push(target string, _ *http.PushOptions) error {
+	w.pushed = append(w.pushed, target)
+	return nil
+}
+
+// unwrapWriter hides the writer it wraps but for Unwrap.
+type unwrapWriter struct{ http.ResponseWriter }
+
+func (w unwrapWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// TestServeAccessLogMarks: the access log shows the stream id a writer
+// tells (also through Unwrap) and marks the pushed responses; both
+// loggers (slog and the hand-formatted one) write the same.
+func TestServeAccessLogMarks(t *testing.T) {
+	for _, kind := range []string{"text", "slog"} {
+		var buf bytes.Buffer
+		var diary pushDiary
+		h, err := newServeHandlerDiary(&serveOptions{}, func(string) *pushDiary { return &diary })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind == "text" {
+			h = textAccessLog(h, &buf, false)
+		} else {
+			h = accessLog(h, slogTextLogger(&buf), false)
+		}
+		req := httptest.NewRequest("GET", "/", nil)
+		req.ProtoMajor, req.Proto = 2, "HTTP/2.0"
+		req.Header.Set("User-Agent", "test")
+		page := &streamWriter{ResponseRecorder: httptest.NewRecorder(), id: 1}
+		h.ServeHTTP(page, req)
+		if len(page.pushed) != len(demoPush) {
+			t.Fatalf("%s: pushed %v", kind, page.pushed)
+		}
+		// The pushed request, as h2server serves it: no header fields.
+		preq := httptest.NewRequest("GET", page.pushed[0], nil)
+		preq.ProtoMajor, preq.Proto, preq.Header = 2, "HTTP/2.0", http.Header{}
+		h.ServeHTTP(unwrapWriter{&streamWriter{ResponseRecorder: httptest.NewRecorder(), id: 2}}, preq)
+		// HTTP/1.1: no stream, not pushed.
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/status/204", nil))
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("%s: %d lines:\n%s", kind, len(lines), buf.String())
+		}
+		if !strings.HasSuffix(lines[0], " stream=1") || !strings.Contains(lines[0], "path=/ ") {
+			t.Errorf("%s: page line %q", kind, lines[0])
+		}
+		if !strings.HasSuffix(lines[1], " stream=2 pushed=true") || !strings.Contains(lines[1], "path="+demoPush[0]+" ") {
+			t.Errorf("%s: pushed line %q", kind, lines[1])
+		}
+		if strings.Contains(lines[2], "stream=") || strings.Contains(lines[2], "pushed") {
+			t.Errorf("%s: HTTP/1.1 line %q", kind, lines[2])
+		}
+	}
+}
