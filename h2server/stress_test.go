@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	h2kit "github.com/h2kit/h2kit"
 )
 
 // TestStressCancel mixes complete exchanges with requests the client
@@ -64,49 +62,4 @@ func TestStressCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-}
-
-// TestAllocsPerRequest bounds the allocations of one GET, client engine
-// included (the server's part is about a dozen: the Request, its Header,
-// context, handler goroutine, ResponseWriter, response Header map, ...).
-func TestAllocsPerRequest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
-	body := []byte("hello")
-	addr := startH2C(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write(body)
-	}), nil)
-	c := h2cRaw(t, addr, h2kit.Config{})
-	fields := reqFields("GET", addr, "/")
-	roundTrip := func() {
-		id, err := c.eng.SendRequest(fields, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.flush()
-		for done := false; !done; {
-			n, err := c.nc.Read(c.in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.eng.Receive(c.in[:n], time.Now())
-			for ev := c.eng.NextEvent(); ev != nil; ev = c.eng.NextEvent() {
-				if d, ok := ev.(*h2kit.DataReceived); ok && d.StreamID == id {
-					c.eng.ConsumeData(id, len(d.Data))
-					done = done || d.EndStream
-				}
-			}
-			c.flush()
-		}
-	}
-	c.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
-	for range 50 {
-		roundTrip() // warm the pools
-	}
-	n := testing.AllocsPerRun(200, roundTrip)
-	t.Logf("%.1f allocations per request (client engine and server)", n)
-	if n > 20 {
-		t.Errorf("%.1f allocations per request, want at most 20", n)
-	}
 }

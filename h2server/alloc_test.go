@@ -1,0 +1,164 @@
+package h2server
+
+import (
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	h2kit "github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/hpack"
+)
+
+// leanClient sends requests one at a time on one connection straight from
+// an engine and reads the responses without copying them: it allocates
+// nothing per request, so what testing.AllocsPerRun counts around
+// get is the server's.
+type leanClient struct {
+	tb     testing.TB
+	nc     net.Conn
+	eng    *h2kit.Conn
+	fields []hpack.Field
+	out    []byte
+	in     []byte
+}
+
+func newLeanClient(tb testing.TB, addr string, extra ...string) *leanClient {
+	c := &leanClient{
+		tb:     tb,
+		nc:     dial(tb, addr),
+		eng:    h2kit.NewConn(h2kit.Config{Role: h2kit.Client}, time.Now()),
+		fields: reqFields("GET", addr, "/", extra...),
+		in:     make([]byte, 64<<10),
+	}
+	tb.Cleanup(func() { c.nc.Close() })
+	return c
+}
+
+// get sends one request and reads its response to the end; it reports
+// the response's body length.
+func (c *leanClient) get() int {
+	id, err := c.eng.SendRequest(c.fields, true)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	n := 0
+	for {
+		if c.eng.WantWrite() {
+			c.out = c.eng.AppendOutgoing(c.out[:0])
+			if _, err := c.nc.Write(c.out); err != nil {
+				c.tb.Fatal(err)
+			}
+		}
+		k, err := c.nc.Read(c.in)
+		if err != nil {
+			c.tb.Fatal(err)
+		}
+		c.eng.Receive(c.in[:k], time.Time{})
+		done := false
+		for ev := c.eng.NextEvent(); ev != nil; ev = c.eng.NextEvent() {
+			switch e := ev.(type) {
+			case *h2kit.ResponseReceived:
+				done = done || (e.StreamID == id && e.EndStream)
+			case *h2kit.DataReceived:
+				c.eng.ConsumeData(e.StreamID, len(e.Data))
+				if e.StreamID == id {
+					n += len(e.Data)
+					done = done || e.EndStream
+				}
+			case *h2kit.StreamReset, *h2kit.ConnectionTerminated:
+				c.tb.Fatalf("stream %d: %T", id, ev)
+			}
+		}
+		if done {
+			return n
+		}
+	}
+}
+
+var helloBody = []byte("hello, world\n")
+
+// helloHandler answers as scripts/twin's "/" does: 13 bytes.
+var helloHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write(helloBody)
+})
+
+// maxAllocsPerRequest is what a small GET costs the server in the steady
+// state (request, header map, context; see TestAllocsPerRequest). Lower
+// it when the server allocates less; never raise it without a reason.
+const maxAllocsPerRequest = 10
+
+// TestAllocsPerRequest pins the server's allocations per request on a
+// warmed connection: a small GET answered with 13 bytes.
+func TestAllocsPerRequest(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	addr := startH2C(t, helloHandler, nil)
+	c := newLeanClient(t, addr)
+	for range 200 {
+		c.get()
+	}
+	n := testing.AllocsPerRun(500, func() {
+		if c.get() != len(helloBody) {
+			t.Fatal("short body")
+		}
+	})
+	t.Logf("%.1f allocations per request", n)
+	if n > maxAllocsPerRequest {
+		t.Errorf("%.1f allocations per request, want at most %d", n, maxAllocsPerRequest)
+	}
+}
+
+// BenchmarkServerRoundTrip: one small GET after another on one
+// connection, from a client that allocates nothing: the server's cost per
+// request (allocs/op is the server's), round trip over loopback included.
+// browser adds shape D's 16 header fields and a 500-byte cookie.
+func BenchmarkServerRoundTrip(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		extra []string
+	}{
+		{"small", nil},
+		{"browser", browserFields()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			addr := startH2C(b, helloHandler, nil)
+			c := newLeanClient(b, addr, bc.extra...)
+			c.get()
+			b.ReportAllocs()
+			for b.Loop() {
+				c.get()
+			}
+		})
+	}
+}
+
+// browserFields is what a browser sends with a request (shape D of
+// scripts/h2load-compare).
+func browserFields() []string {
+	cookie := make([]byte, 480)
+	for i := range cookie {
+		cookie[i] = 'c'
+	}
+	return []string{
+		"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+		"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+		"accept-language", "en-US,en;q=0.9,de;q=0.8",
+		"accept-encoding", "gzip, deflate, br, zstd",
+		"cache-control", "no-cache",
+		"pragma", "no-cache",
+		"referer", "https://www.example.com/index.html",
+		"sec-ch-ua", `"Chromium";v="126", "Not.A/Brand";v="24"`,
+		"sec-ch-ua-mobile", "?0",
+		"sec-ch-ua-platform", `"Linux"`,
+		"sec-fetch-dest", "document",
+		"sec-fetch-mode", "navigate",
+		"sec-fetch-site", "same-origin",
+		"sec-fetch-user", "?1",
+		"upgrade-insecure-requests", "1",
+		"priority", "u=0, i",
+		"cookie", "session=" + string(cookie) + "; theme=dark",
+	}
+}
