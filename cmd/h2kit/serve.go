@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -132,6 +133,9 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 		return nil, err
 	}
 	switch {
+	case slices.ContainsFunc(rest, looksLikePushRule):
+		// "-p /=/a.css /=/b.js": the second rule without its flag.
+		return nil, fmt.Errorf("%q looks like a push rule without its --push: give each rule its own --push, or list the assets of a path with commas (--push PATH=ASSET,ASSET)", rest[slices.IndexFunc(rest, looksLikePushRule)])
 	case len(rest) > 1:
 		return nil, fmt.Errorf("unexpected arguments %q: at most one DIR", rest)
 	case len(rest) == 1 && o.root != "":
@@ -160,12 +164,22 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	return o, nil
 }
 
+// looksLikePushRule reports whether an operand looks like a --push rule
+// (/PATH=/ASSET) rather than a directory.
+func looksLikePushRule(s string) bool {
+	p, a, ok := strings.Cut(s, "=")
+	return ok && strings.HasPrefix(p, "/") && strings.HasPrefix(a, "/")
+}
+
 // runServe is the run function of the serve command.
 func runServe(args []string, stdout, stderr io.Writer) int {
 	o, err := parseServeArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, serveUsage)
 		return exitOK
+	}
+	if err == nil {
+		err = checkPushAssets(o)
 	}
 	if err != nil {
 		return usageError(stderr, "serve", err)

@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // pushRules maps a request path to the assets pushed with it (--push,
@@ -54,8 +56,10 @@ func (p pushRules) Set(s string) error {
 	return nil
 }
 
-// checkPushPath accepts a path that starts with "/" and has no spaces or
-// control characters (a query is allowed for assets).
+// checkPushPath accepts a path that starts with "/", has no spaces or
+// control characters, and no "." or ".." segment or doubled slash (an
+// asset named so would be served under another path, or looks meant to
+// leave the root). A query is allowed for assets.
 func checkPushPath(s string) error {
 	if s == "" {
 		return errors.New("empty path")
@@ -68,7 +72,84 @@ func checkPushPath(s string) error {
 			return fmt.Errorf("%q: invalid character", s)
 		}
 	}
+	p, _, _ := strings.Cut(s, "?")
+	if clean := path.Clean(p); clean != p && clean+"/" != p {
+		return fmt.Errorf("%q has . or .. segments or doubled slashes: name the asset as it is served, %q", s, clean)
+	}
 	return nil
+}
+
+// checkPushAssets checks, before serving, that every asset of the --push
+// rules of o is served: a HEAD request for it, run through the files of
+// o.root (or the demo site), must answer 200. An asset that is missing,
+// outside the root (a symbolic link out of it) or not a file would
+// otherwise be promised and answered 404 on every push. A --root that
+// cannot be opened is left for serve to report.
+func checkPushAssets(o *serveOptions) error {
+	if len(o.push) == 0 {
+		return nil
+	}
+	var h http.Handler
+	where, hint := "the demo site", "name a path of the demo site"
+	if o.root != "" {
+		rh, err := newRootHandler(o.root)
+		if err != nil {
+			return nil
+		}
+		h, where, hint = rh, o.root, "name a file inside the root (symbolic links out of it are not followed)"
+	} else {
+		mux, err := demoMux()
+		if err != nil {
+			return err
+		}
+		h = mux
+	}
+	for _, p := range slices.Sorted(maps.Keys(o.push)) {
+		for _, a := range o.push[p] {
+			code := probeStatus(h, a)
+			if code != http.StatusOK {
+				return fmt.Errorf("--push %s=%s: %s is not served by %s (HEAD %s answers %d %s): %s",
+					p, a, a, where, a, code, http.StatusText(code), hint)
+			}
+		}
+	}
+	return nil
+}
+
+// probeStatus returns the status h answers to a HEAD request for target
+// (at most 2 seconds: /delay/MS of the demo site waits).
+func probeStatus(h http.Handler, target string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "http://localhost"+target, nil)
+	if err != nil {
+		return http.StatusBadRequest
+	}
+	w := &statusRecorder{header: http.Header{}}
+	h.ServeHTTP(w, req)
+	if w.code == 0 {
+		return http.StatusOK // nothing written: net/http sends 200
+	}
+	return w.code
+}
+
+// statusRecorder is a ResponseWriter that keeps only the final status.
+type statusRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (w *statusRecorder) Header() http.Header { return w.header }
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.code == 0 && code >= 200 {
+		w.code = code
+	}
+}
+
+func (w *statusRecorder) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
 }
 
 // rootHandler serves the files under a directory: GET and HEAD only,
