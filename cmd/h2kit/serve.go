@@ -34,6 +34,7 @@ func init() {
 
 const serveUsage = `usage: h2kit serve [--addr HOST:PORT] [--h2c] [--cert FILE --key FILE]
                    [--root DIR] [--push PATH=ASSET[,ASSET...]]... [--no-push]
+                   [--max-concurrent-streams N] [-w BITS] [-W BITS]
                    [-v] [--log FILE | --no-access-log] [DIR]
 
 Serves HTTP/2 (and HTTP/1.1) on one port, like nghttpd.
@@ -65,8 +66,22 @@ options:
   -d, --root DIR           serve the files of DIR instead of the demo site
   -p, --push PATH=ASSET[,ASSET...]
                            when PATH is requested, push ASSETs (paths
-                           starting with /); repeatable
+                           starting with /); repeatable, all apply. Each
+                           ASSET must be served (checked at start): a
+                           file inside the root, or a demo site path.
+                           An asset is pushed once per connection.
       --no-push            do not push the demo page's assets
+      --max-concurrent-streams N
+                           SETTINGS_MAX_CONCURRENT_STREAMS: requests in
+                           flight per connection, 1 to 2147483647
+                           (default 250)
+  -w, --window-bits BITS   stream receive window (request bodies):
+                           2**BITS-1 bytes, 0 to 30 (default 1 MiB;
+                           0 gives 1 byte, the least h2server takes)
+  -W, --connection-window-bits BITS
+                           connection receive window: 2**BITS-1 bytes,
+                           0 to 30 (default 1 MiB; below 16, the
+                           protocol's initial 65535)
       --shutdown-timeout DURATION
                            on SIGINT/SIGTERM, how long to wait for streams
                            in flight before closing (default 10s)
@@ -78,12 +93,13 @@ options:
   -h, --help               print this help
 
 Output: the URL to open, then one access-log line per request (or the
-frames with -v) on standard output; pushed=true marks a pushed response. SIGINT or SIGTERM shuts down
-gracefully (GOAWAY, then the streams in flight finish); a second signal
-closes at once.
+frames with -v) on standard output; pushed=true marks a pushed response.
+SIGINT or SIGTERM shuts down gracefully (GOAWAY, then the streams in
+flight finish); a second signal closes at once.
 
 Exit status: 0 after a graceful shutdown, 1 when serving failed (port in
-use, unreadable certificate, shutdown timed out), 2 for a usage error.
+use, unreadable certificate or --log file, shutdown timed out), 2 for a
+usage error (a --push asset that is not served included).
 `
 
 // Defaults and caps of serve.
@@ -93,6 +109,7 @@ const (
 	serveDefaultShutdown   = 10 * time.Second
 	serveReadHeaderTimeout = 10 * time.Second
 	serveIdleTimeout       = 2 * time.Minute
+	serveMaxStreams        = 1<<31 - 1 // --max-concurrent-streams
 )
 
 // serveOptions is the parsed command line of h2kit serve.
@@ -108,6 +125,12 @@ type serveOptions struct {
 	noAccessLog     bool   // --no-access-log
 	logFile         string // --log FILE: the access log goes there
 	shutdownTimeout time.Duration
+
+	maxStreams     int  // --max-concurrent-streams; 0: h2server's default
+	windowBits     int  // -w
+	windowSet      bool // -w given
+	connWindowBits int  // -W
+	connWindowSet  bool // -W given
 }
 
 // parseServeArgs parses the arguments of h2kit serve. It returns
@@ -127,10 +150,16 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	boolVar(&o.noAccessLog, "", "no-access-log")
 	strVar(&o.logFile, "", "log")
 	fs.Var(durationFlag{&o.shutdownTimeout}, "shutdown-timeout", "")
+	fs.integer(&o.maxStreams, "", "max-concurrent-streams", 0)
+	fs.value(windowFlag{&o.windowBits, &o.windowSet}, "w", "window-bits")
+	fs.value(windowFlag{&o.connWindowBits, &o.connWindowSet}, "W", "connection-window-bits")
 
-	rest, _, err := fs.parse(args)
+	rest, given, err := fs.parse(args)
 	if err != nil {
 		return nil, err
+	}
+	if given["max-concurrent-streams"] && (o.maxStreams < 1 || o.maxStreams > serveMaxStreams) {
+		return nil, fmt.Errorf("--max-concurrent-streams %d: want 1 to %d", o.maxStreams, serveMaxStreams)
 	}
 	switch {
 	case slices.ContainsFunc(rest, looksLikePushRule):
@@ -228,6 +257,7 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	}
 
 	srv := &h2server.Server{Handler: handler, Logger: logger}
+	applyServeSettings(srv, o)
 	if trace != nil {
 		srv.NewTracer = tracked.tracerFunc(trace)
 	}
@@ -299,6 +329,23 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	// Let the last connections print "closed" (-v) before exiting.
 	tracked.waitClosed(250 * time.Millisecond)
 	return err
+}
+
+// applyServeSettings sets the SETTINGS and windows of the command line
+// on srv; what was not given keeps h2server's defaults. h2server reads 0
+// as its default, so -w 0 gives a window of 1 byte (the least it can
+// have), and -W below 16 the connection's initial 65,535 bytes (a
+// connection window cannot start smaller).
+func applyServeSettings(srv *h2server.Server, o *serveOptions) {
+	if o.maxStreams > 0 {
+		srv.MaxConcurrentStreams = uint32(o.maxStreams)
+	}
+	if o.windowSet {
+		srv.InitialWindowSize = max(windowSize(o.windowBits), 1)
+	}
+	if o.connWindowSet {
+		srv.ConnectionWindow = max(windowSize(o.connWindowBits), 65535)
+	}
 }
 
 // serveShutdown stops srv and hs gracefully: the two-phase GOAWAY on every

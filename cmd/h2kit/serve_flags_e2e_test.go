@@ -98,3 +98,23 @@ func TestServeE2ELogFile(t *testing.T) {
 		t.Errorf("unopenable log: exit %d, %q", code, errs)
 	}
 }
+
+// TestServeE2EStreamFlags: --max-concurrent-streams, -w and -W reach
+// the wire: the server's SETTINGS and its connection WINDOW_UPDATE, as
+// its -v trace shows them; requests are served.
+func TestServeE2EStreamFlags(t *testing.T) {
+	p := startServe(t, "--h2c", "-v", "--max-concurrent-streams", "7", "-w", "18", "-W", "20")
+	c := h2Client(true)
+	if res, body := fetch(t, c, "POST", p.url+"/echo", strings.NewReader(strings.Repeat("x", 300000))); res.StatusCode != 200 || len(body) != 300000 {
+		t.Errorf("/echo: %d, %d bytes", res.StatusCode, len(body))
+	}
+	c.CloseIdleConnections()
+	p.waitOutput(t,
+		"[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):7]",
+		"[SETTINGS_INITIAL_WINDOW_SIZE(0x04):262143]",
+		"send WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=0>\n          (window_size_increment=983040)",
+	)
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/h2kit/h2kit/h2server"
 )
 
 // TestParseServeLogFlags: --no-access-log, --log FILE, not both.
@@ -86,5 +88,59 @@ func TestServeAccessLogMarks(t *testing.T) {
 		if strings.Contains(lines[2], "stream=") || strings.Contains(lines[2], "pushed") {
 			t.Errorf("%s: HTTP/1.1 line %q", kind, lines[2])
 		}
+	}
+}
+
+// TestParseServeStreamFlags: --max-concurrent-streams, -w and -W parsed,
+// checked and applied to the h2server.Server; not given, h2server's
+// defaults stay.
+func TestParseServeStreamFlags(t *testing.T) {
+	o, err := parseServeArgs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srv h2server.Server
+	applyServeSettings(&srv, o)
+	if srv.MaxConcurrentStreams != 0 || srv.InitialWindowSize != 0 || srv.ConnectionWindow != 0 {
+		t.Errorf("defaults changed: %d %d %d", srv.MaxConcurrentStreams, srv.InitialWindowSize, srv.ConnectionWindow)
+	}
+	for _, c := range []struct {
+		args               []string
+		streams, win, conn uint32
+	}{
+		{[]string{"--max-concurrent-streams", "7", "-w", "16", "-W", "20"}, 7, 65535, 1<<20 - 1},
+		{[]string{"--max-concurrent-streams=2147483647", "--window-bits", "30", "--connection-window-bits", "30"}, 1<<31 - 1, 1<<30 - 1, 1<<30 - 1},
+		{[]string{"-w", "0", "-W", "0"}, 0, 1, 65535},
+		{[]string{"-W", "15"}, 0, 0, 65535},
+		{[]string{"-W", "17"}, 0, 0, 1<<17 - 1},
+	} {
+		o, err := parseServeArgs(c.args)
+		if err != nil {
+			t.Errorf("%q: %v", c.args, err)
+			continue
+		}
+		var srv h2server.Server
+		applyServeSettings(&srv, o)
+		if srv.MaxConcurrentStreams != c.streams || srv.InitialWindowSize != c.win || srv.ConnectionWindow != c.conn {
+			t.Errorf("%q: streams %d, window %d, connection window %d; want %d %d %d", c.args,
+				srv.MaxConcurrentStreams, srv.InitialWindowSize, srv.ConnectionWindow, c.streams, c.win, c.conn)
+		}
+	}
+	for _, args := range [][]string{
+		{"--max-concurrent-streams", "0"},
+		{"--max-concurrent-streams", "-1"},
+		{"--max-concurrent-streams", "2147483648"},
+		{"--max-concurrent-streams", "many"},
+		{"-w", "31"},
+		{"-W", "-1"},
+		{"-w", "x"},
+	} {
+		if _, err := parseServeArgs(args); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := runServe([]string{"--max-concurrent-streams", "0"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "--max-concurrent-streams 0: want 1 to 2147483647") {
+		t.Errorf("exit %d, %q", code, errb.String())
 	}
 }
