@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -142,5 +144,52 @@ func TestParseServeStreamFlags(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := runServe([]string{"--max-concurrent-streams", "0"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "--max-concurrent-streams 0: want 1 to 2147483647") {
 		t.Errorf("exit %d, %q", code, errb.String())
+	}
+}
+
+// TestServeFlagsDocumented: every flag of serve is in its -h, is
+// accepted by both its names, and the flags of issue 14 are in the
+// README.
+func TestServeFlagsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		short, long string
+		readme      bool // documented in the README's tools section
+	}{
+		{"-a", "--addr", true}, {"", "--h2c", true}, {"", "--cert", false}, {"", "--key", false},
+		{"-d", "--root", true}, {"-p", "--push", true}, {"", "--no-push", true},
+		{"", "--shutdown-timeout", false}, {"-v", "--verbose", true}, {"", "--log", true},
+		{"", "--no-access-log", true}, {"", "--max-concurrent-streams", true},
+		{"-w", "--window-bits", true}, {"-W", "--connection-window-bits", true}, {"-h", "--help", false},
+	} {
+		line := "  " + f.short + ", " + f.long + " "
+		if f.short == "" {
+			line = "      " + f.long + " "
+		}
+		if !strings.Contains(serveUsage, line) && !strings.Contains(serveUsage, strings.TrimSuffix(line, " ")+"\n") {
+			t.Errorf("serve -h lacks %q", line)
+		}
+		for _, name := range []string{f.short, f.long} {
+			if name == "" || name == "-h" || name == "--help" {
+				continue
+			}
+			if _, err := parseServeArgs([]string{name + "=1"}); err != nil && strings.Contains(err.Error(), "not defined") {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if !f.readme {
+			continue
+		}
+		name := f.long
+		if f.short != "" && f.long != "--root" && f.long != "--addr" {
+			name = f.short
+		}
+		// `-w`, [-w BITS] or [--log FILE | ...], not -w inside another word.
+		if !regexp.MustCompile("[`\\[|] ?" + regexp.QuoteMeta(name) + "[` \\]=]").Match(readme) {
+			t.Errorf("README lacks serve's %s", name)
+		}
 	}
 }
