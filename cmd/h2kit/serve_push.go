@@ -105,19 +105,21 @@ func withPush(h http.Handler, rules pushRules, diaryOf func(remote string) *push
 			h.ServeHTTP(w, r)
 			return
 		}
+		// The diary is looked up (a lock on the table of connections)
+		// only for a request that pushes or may be a pushed one: a
+		// pushed request carries the header of PushOptions, none here,
+		// where a client's request has some.
+		assets := rules[r.URL.Path]
 		var diary *pushDiary
-		if diaryOf != nil {
+		if diaryOf != nil && (len(assets) > 0 || len(r.Header) == 0) {
 			diary = diaryOf(r.RemoteAddr)
 		}
-		// A pushed request carries the header of PushOptions, none
-		// here, where a client's request has some: only those are
-		// looked up in the diary.
 		if diary != nil && len(r.Header) == 0 && diary.takePromised(pushKey(r.Host, r.URL.RequestURI())) {
 			if m, ok := w.(pushMarker); ok {
 				m.markPushed()
 			}
 		}
-		if assets := rules[r.URL.Path]; len(assets) > 0 {
+		if len(assets) > 0 {
 			if p, ok := w.(http.Pusher); ok {
 				pushAssets(p, r.Host, assets, diary)
 			}
