@@ -1,0 +1,543 @@
+//go:build h2kit_openssl && cgo
+
+package tlsossl
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testPKI is a CA, a server certificate for localhost and 127.0.0.1, and a
+// client certificate, all made for the test.
+type testPKI struct {
+	ca     *x509.Certificate
+	pool   *x509.CertPool
+	server tls.Certificate
+	client tls.Certificate
+}
+
+func newPKI(t *testing.T, name string) *testPKI {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name + " CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage) tls.Certificate {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial),
+			Subject:      pkix.Name{CommonName: cn},
+			NotBefore:    time.Now().Add(-time.Hour),
+			NotAfter:     time.Now().Add(time.Hour),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		}
+		if usage == x509.ExtKeyUsageServerAuth {
+			tmpl.DNSNames = []string{"localhost"}
+			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}
+	}
+	p := &testPKI{ca: ca, pool: x509.NewCertPool()}
+	p.pool.AddCert(ca)
+	p.server = leaf(2, "localhost", x509.ExtKeyUsageServerAuth)
+	p.client = leaf(3, name+" client", x509.ExtKeyUsageClientAuth)
+	return p
+}
+
+// pair returns the two ends of a loopback TCP connection.
+func pair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ch := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		ch <- c
+	}()
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-ch
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	client.SetDeadline(deadline)
+	server.SetDeadline(deadline)
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// serverConn wraps the server end in a tlsossl Server.
+func serverConn(t *testing.T, nc net.Conn, pki *testPKI, maxVersion uint16) *Conn {
+	t.Helper()
+	sc, err := Server(nc, &Config{
+		Certificates: []tls.Certificate{pki.server},
+		ClientCAs:    pki.pool,
+		NextProtos:   []string{"h2", "http/1.1"},
+		MaxVersion:   maxVersion,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	return sc
+}
+
+// TestServerGoClient: a Go crypto/tls client against the tlsossl server,
+// TLS 1.2 and 1.3, ALPN h2 chosen over http/1.1; both sides see the same
+// version, cipher suite, protocol and tls-unique, and data flows both ways.
+func TestServerGoClient(t *testing.T) {
+	pki := newPKI(t, "srv")
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			cnc, snc := pair(t)
+			sc := serverConn(t, snc, pki, v)
+			gc := tls.Client(cnc, &tls.Config{
+				RootCAs:    pki.pool,
+				ServerName: "localhost",
+				NextProtos: []string{"http/1.1", "h2"}, // the server's preference wins
+			})
+			defer gc.Close()
+			errc := make(chan error, 1)
+			go func() { errc <- gc.HandshakeContext(testCtx(t)) }()
+			if err := sc.Handshake(testCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			got, want := sc.ConnectionState(), gc.ConnectionState()
+			if got.Version != v || want.Version != v {
+				t.Errorf("version: server %x, client %x, want %x", got.Version, want.Version, v)
+			}
+			if got.CipherSuite != want.CipherSuite {
+				t.Errorf("cipher suite: server %s, client %s", tls.CipherSuiteName(got.CipherSuite), tls.CipherSuiteName(want.CipherSuite))
+			}
+			if got.NegotiatedProtocol != "h2" || want.NegotiatedProtocol != "h2" {
+				t.Errorf("ALPN: server %q, client %q, want h2", got.NegotiatedProtocol, want.NegotiatedProtocol)
+			}
+			if !got.HandshakeComplete || got.ServerName != "localhost" || len(got.PeerCertificates) != 0 {
+				t.Errorf("server state: complete %v, server name %q, %d peer certificates", got.HandshakeComplete, got.ServerName, len(got.PeerCertificates))
+			}
+			if !bytes.Equal(got.TLSUnique, want.TLSUnique) {
+				t.Errorf("tls-unique: server %x, client %x", got.TLSUnique, want.TLSUnique)
+			}
+			echo(t, gc, sc)
+		})
+	}
+}
+
+// echo sends a message each way between a and b.
+func echo(t *testing.T, a, b net.Conn) {
+	t.Helper()
+	for _, d := range []struct{ from, to net.Conn }{{a, b}, {b, a}} {
+		msg := []byte("hello " + d.from.LocalAddr().String())
+		go d.from.Write(msg)
+		buf := make([]byte, len(msg))
+		if _, err := io.ReadFull(d.to, buf); err != nil || !bytes.Equal(buf, msg) {
+			t.Fatalf("read %q, %v; want %q", buf, err, msg)
+		}
+	}
+}
+
+// TestClientGoServer: the tlsossl client against a Go crypto/tls server
+// that requires a client certificate, TLS 1.2 and 1.3.
+func TestClientGoServer(t *testing.T) {
+	pki := newPKI(t, "cli")
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			cnc, snc := pair(t)
+			gs := tls.Server(snc, &tls.Config{
+				Certificates: []tls.Certificate{pki.server},
+				ClientCAs:    pki.pool,
+				ClientAuth:   tls.RequireAndVerifyClientCert,
+				NextProtos:   []string{"h2", "http/1.1"},
+				MaxVersion:   v,
+			})
+			defer gs.Close()
+			cc, err := Client(cnc, &Config{
+				Certificates: []tls.Certificate{pki.client},
+				RootCAs:      pki.pool,
+				ServerName:   "localhost",
+				NextProtos:   []string{"h2", "http/1.1"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cc.Close()
+			errc := make(chan error, 1)
+			go func() { errc <- gs.HandshakeContext(testCtx(t)) }()
+			if err := cc.Handshake(testCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			got, want := cc.ConnectionState(), gs.ConnectionState()
+			if got.Version != want.Version || got.CipherSuite != want.CipherSuite || got.NegotiatedProtocol != "h2" || want.NegotiatedProtocol != "h2" {
+				t.Errorf("client sees %x %s %q, server %x %s %q", got.Version, tls.CipherSuiteName(got.CipherSuite), got.NegotiatedProtocol,
+					want.Version, tls.CipherSuiteName(want.CipherSuite), want.NegotiatedProtocol)
+			}
+			if len(got.PeerCertificates) != 2 || !bytes.Equal(got.PeerCertificates[0].Raw, pki.server.Certificate[0]) {
+				t.Errorf("client's peer certificates: %d", len(got.PeerCertificates))
+			}
+			if len(got.VerifiedChains) == 0 || !got.VerifiedChains[0][len(got.VerifiedChains[0])-1].Equal(pki.ca) {
+				t.Errorf("verified chains: %v", got.VerifiedChains)
+			}
+			if pc := want.PeerCertificates; len(pc) == 0 || !bytes.Equal(pc[0].Raw, pki.client.Certificate[0]) {
+				t.Errorf("the Go server did not get the client certificate")
+			}
+			if !bytes.Equal(got.TLSUnique, want.TLSUnique) {
+				t.Errorf("tls-unique: client %x, server %x", got.TLSUnique, want.TLSUnique)
+			}
+			echo(t, cc, gs)
+		})
+	}
+}
+
+// TestClientRejectsUntrustedServer: the server's certificate is checked
+// with crypto/x509 against RootCAs and ServerName.
+func TestClientRejectsUntrustedServer(t *testing.T) {
+	pki, other := newPKI(t, "a"), newPKI(t, "b")
+	cnc, snc := pair(t)
+	gs := tls.Server(snc, &tls.Config{Certificates: []tls.Certificate{pki.server}})
+	go gs.HandshakeContext(testCtx(t))
+	defer gs.Close()
+	cc, err := Client(cnc, &Config{RootCAs: other.pool, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	err = cc.Handshake(testCtx(t))
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &ua) {
+		t.Fatalf("handshake: %v, want an x509.UnknownAuthorityError", err)
+	}
+}
+
+// goRenegClient is the client h2kit's h2client uses: Go's crypto/tls on
+// TLS 1.2 accepting one server-initiated renegotiation, presenting cert
+// (none when nil) when asked.
+func goRenegClient(nc net.Conn, pki *testPKI, cert *tls.Certificate) *tls.Conn {
+	return tls.Client(nc, &tls.Config{
+		RootCAs:       pki.pool,
+		ServerName:    "localhost",
+		NextProtos:    []string{"h2"},
+		MaxVersion:    tls.VersionTLS12,
+		Renegotiation: tls.RenegotiateOnceAsClient,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			if cert == nil {
+				return &tls.Certificate{}, nil
+			}
+			return cert, nil
+		},
+	})
+}
+
+// TestRenegotiateGoClient is the seed's TLS exchange (MS-HTTP2E §4): after
+// the first handshake, without a client certificate, the server
+// renegotiates requiring one; the Go client presents it, the server sees
+// it verified, and application data sent around the renegotiation arrives
+// in order. Once with a concurrent server Read (which then receives the
+// handshake), once with Renegotiate reading the network itself.
+func TestRenegotiateGoClient(t *testing.T) {
+	pki := newPKI(t, "reneg")
+	for _, concurrentRead := range []bool{true, false} {
+		name := "Renegotiate reads"
+		if concurrentRead {
+			name = "concurrent Read"
+		}
+		t.Run(name, func(t *testing.T) {
+			cnc, snc := pair(t)
+			sc := serverConn(t, snc, pki, 0)
+			gc := goRenegClient(cnc, pki, &pki.client)
+			defer gc.Close()
+			go gc.HandshakeContext(testCtx(t))
+			if err := sc.Handshake(testCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			before := sc.ConnectionState()
+			if len(before.PeerCertificates) != 0 || before.Version != tls.VersionTLS12 {
+				t.Fatalf("before: %d peer certificates, version %x", len(before.PeerCertificates), before.Version)
+			}
+			// The client sends a request and then waits for the answer
+			// (its Read runs the renegotiation).
+			clientGot := make(chan string, 1)
+			go func() {
+				gc.Write([]byte("GET /protected_resource\n"))
+				line, err := bufio.NewReader(gc).ReadString('\n')
+				if err != nil {
+					line = "error: " + err.Error()
+				}
+				clientGot <- line
+			}()
+			br := bufio.NewReader(sc)
+			var serverGot chan string
+			if concurrentRead {
+				if line, err := br.ReadString('\n'); err != nil || line != "GET /protected_resource\n" {
+					t.Fatalf("server read %q, %v", line, err)
+				}
+				serverGot = make(chan string, 1)
+				go func() {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						line = "error: " + err.Error()
+					}
+					serverGot <- line
+				}()
+				time.Sleep(10 * time.Millisecond) // let the Read block
+			}
+			if err := sc.Renegotiate(testCtx(t), true); err != nil {
+				t.Fatal(err)
+			}
+			after := sc.ConnectionState()
+			if len(after.PeerCertificates) == 0 || !bytes.Equal(after.PeerCertificates[0].Raw, pki.client.Certificate[0]) {
+				t.Fatalf("after: %d peer certificates", len(after.PeerCertificates))
+			}
+			if len(after.VerifiedChains) == 0 || after.VerifiedChains[0][0].Subject.CommonName != "reneg client" {
+				t.Errorf("verified chains: %v", after.VerifiedChains)
+			}
+			if bytes.Equal(before.TLSUnique, after.TLSUnique) {
+				t.Errorf("tls-unique unchanged (%x) after the renegotiation", after.TLSUnique)
+			}
+			if after.NegotiatedProtocol != "h2" {
+				t.Errorf("ALPN %q after the renegotiation", after.NegotiatedProtocol)
+			}
+			if !concurrentRead {
+				// The request arrived before or during the handshake: buffered.
+				if line, err := br.ReadString('\n'); err != nil || line != "GET /protected_resource\n" {
+					t.Fatalf("server read %q, %v", line, err)
+				}
+			}
+			if _, err := sc.Write([]byte("200 OK\n")); err != nil {
+				t.Fatal(err)
+			}
+			if got := <-clientGot; got != "200 OK\n" {
+				t.Fatalf("client got %q", got)
+			}
+			if cs := gc.ConnectionState(); !bytes.Equal(cs.TLSUnique, after.TLSUnique) {
+				t.Errorf("tls-unique: client %x, server %x", cs.TLSUnique, after.TLSUnique)
+			}
+			gc.Write([]byte("next\n"))
+			if concurrentRead {
+				if got := <-serverGot; got != "next\n" {
+					t.Fatalf("server's concurrent Read got %q", got)
+				}
+			} else if line, err := br.ReadString('\n'); err != nil || line != "next\n" {
+				t.Fatalf("server read %q, %v", line, err)
+			}
+		})
+	}
+}
+
+// TestRenegotiateNoClientCert: a client without a certificate when one is
+// required fails the handshake; Renegotiate says why and the connection is
+// over on both sides. When the certificate is only requested, the
+// renegotiation completes without one.
+func TestRenegotiateNoClientCert(t *testing.T) {
+	pki := newPKI(t, "nocert")
+	for _, require := range []bool{true, false} {
+		t.Run(map[bool]string{true: "required", false: "requested"}[require], func(t *testing.T) {
+			cnc, snc := pair(t)
+			sc := serverConn(t, snc, pki, 0)
+			gc := goRenegClient(cnc, pki, nil)
+			defer gc.Close()
+			go gc.HandshakeContext(testCtx(t))
+			if err := sc.Handshake(testCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			clientErr := make(chan error, 1)
+			go func() {
+				_, err := gc.Read(make([]byte, 1))
+				clientErr <- err
+			}()
+			err := sc.Renegotiate(testCtx(t), require)
+			if !require {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := len(sc.ConnectionState().PeerCertificates); n != 0 {
+					t.Fatalf("%d peer certificates", n)
+				}
+				sc.Write([]byte("x"))
+				if err := <-clientErr; err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "peer did not return a certificate") {
+				t.Fatalf("Renegotiate: %v, want an error saying the peer sent no certificate", err)
+			}
+			if _, err := sc.Write([]byte("x")); err == nil {
+				t.Error("Write after a failed renegotiation succeeded")
+			}
+			if err := <-clientErr; err == nil {
+				t.Error("the client's Read succeeded")
+			}
+		})
+	}
+}
+
+// TestRenegotiateUntrustedClientCert: a client certificate from another CA
+// fails the renegotiation with crypto/x509's reason.
+func TestRenegotiateUntrustedClientCert(t *testing.T) {
+	pki, other := newPKI(t, "a"), newPKI(t, "b")
+	cnc, snc := pair(t)
+	sc := serverConn(t, snc, pki, 0)
+	gc := goRenegClient(cnc, pki, &other.client)
+	defer gc.Close()
+	go gc.HandshakeContext(testCtx(t))
+	go gc.Read(make([]byte, 1))
+	err := sc.Renegotiate(testCtx(t), true)
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &ua) {
+		t.Fatalf("Renegotiate: %v, want an x509.UnknownAuthorityError", err)
+	}
+}
+
+// TestRenegotiateTLS13: TLS 1.3 has no renegotiation; Renegotiate refuses
+// without touching the connection, which goes on working.
+func TestRenegotiateTLS13(t *testing.T) {
+	pki := newPKI(t, "tls13")
+	cnc, snc := pair(t)
+	sc := serverConn(t, snc, pki, 0)
+	gc := tls.Client(cnc, &tls.Config{RootCAs: pki.pool, ServerName: "localhost", NextProtos: []string{"h2"}})
+	defer gc.Close()
+	go gc.HandshakeContext(testCtx(t))
+	err := sc.Renegotiate(testCtx(t), true)
+	if !errors.Is(err, ErrRenegotiationUnsupported) {
+		t.Fatalf("Renegotiate on TLS 1.3: %v", err)
+	}
+	echo(t, gc, sc)
+}
+
+// TestRenegotiateClientSide: a Client cannot start a renegotiation.
+func TestRenegotiateClientSide(t *testing.T) {
+	cnc, _ := pair(t)
+	cc, err := Client(cnc, &Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if err := cc.Renegotiate(testCtx(t), false); !errors.Is(err, ErrRenegotiationUnsupported) {
+		t.Fatalf("Renegotiate on a client: %v", err)
+	}
+}
+
+// writePEM writes a certificate chain and key for openssl(1).
+func writePEM(t *testing.T, dir, name string, c tls.Certificate) (certFile, keyFile string) {
+	t.Helper()
+	var cb bytes.Buffer
+	for _, d := range c.Certificate {
+		pem.Encode(&cb, &pem.Block{Type: "CERTIFICATE", Bytes: d})
+	}
+	kd, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
+	os.WriteFile(certFile, cb.Bytes(), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600)
+	return certFile, keyFile
+}
+
+// TestRenegotiateOpenSSLClient: openssl s_client over TLS 1.2 with ALPN h2
+// and a client certificate; the server renegotiates and gets it.
+func TestRenegotiateOpenSSLClient(t *testing.T) {
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed")
+	}
+	pki := newPKI(t, "s_client")
+	certFile, keyFile := writePEM(t, t.TempDir(), "client", pki.client)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := testCtx(t)
+	cmd := exec.CommandContext(ctx, bin, "s_client", "-connect", l.Addr().String(), "-tls1_2", "-alpn", "h2",
+		"-cert", certFile, "-key", keyFile, "-quiet")
+	stdin, _ := cmd.StdinPipe()
+	defer stdin.Close()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() }()
+	snc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snc.SetDeadline(time.Now().Add(20 * time.Second))
+	sc := serverConn(t, snc, pki, 0)
+	if err := sc.Handshake(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cs := sc.ConnectionState(); cs.NegotiatedProtocol != "h2" || cs.Version != tls.VersionTLS12 {
+		t.Fatalf("ALPN %q, version %x", cs.NegotiatedProtocol, cs.Version)
+	}
+	if err := sc.Renegotiate(ctx, true); err != nil {
+		t.Fatalf("%v; s_client: %s", err, stderr.String())
+	}
+	pc := sc.ConnectionState().PeerCertificates
+	if len(pc) == 0 || !bytes.Equal(pc[0].Raw, pki.client.Certificate[0]) {
+		t.Fatalf("%d peer certificates after the renegotiation", len(pc))
+	}
+	sc.Write([]byte("after renegotiation\n"))
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "after renegotiation\n" {
+		t.Fatalf("s_client printed %q, %v; stderr: %s", line, err, stderr.String())
+	}
+	stdin.Write([]byte("from s_client\n"))
+	if line, err := bufio.NewReader(sc).ReadString('\n'); err != nil || line != "from s_client\n" {
+		t.Fatalf("server read %q, %v", line, err)
+	}
+}
