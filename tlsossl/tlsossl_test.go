@@ -541,3 +541,51 @@ func TestRenegotiateOpenSSLClient(t *testing.T) {
 		t.Fatalf("server read %q, %v", line, err)
 	}
 }
+
+// TestClientInitiatedRenegotiationRefused: a client that renegotiates on
+// its own (openssl s_client's R command) is refused, as MS-HTTP2E wants
+// when the server did not send bit 0x01: libssl answers no_renegotiation
+// (OpenSSL 3 without SSL_OP_ALLOW_CLIENT_RENEGOTIATION), the client gives
+// up the connection and the server's Read reports it; no certificate was
+// exchanged.
+func TestClientInitiatedRenegotiationRefused(t *testing.T) {
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed")
+	}
+	pki := newPKI(t, "client-reneg")
+	certFile, keyFile := writePEM(t, t.TempDir(), "client", pki.client)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := testCtx(t)
+	cmd := exec.CommandContext(ctx, bin, "s_client", "-connect", l.Addr().String(), "-tls1_2", "-alpn", "h2",
+		"-cert", certFile, "-key", keyFile)
+	stdin, _ := cmd.StdinPipe()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() }()
+	snc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snc.SetDeadline(time.Now().Add(20 * time.Second))
+	sc := serverConn(t, snc, pki, 0)
+	if err := sc.Handshake(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stdin.Write([]byte("R\n"))
+	n, err := sc.Read(make([]byte, 100))
+	if err == nil {
+		t.Fatalf("server read %d bytes, want an error; s_client: %s", n, out.String())
+	}
+	t.Logf("server's Read: %v", err)
+	if pc := sc.ConnectionState().PeerCertificates; len(pc) != 0 {
+		t.Errorf("%d peer certificates after a refused renegotiation", len(pc))
+	}
+}
