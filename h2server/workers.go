@@ -2,7 +2,7 @@ package h2server
 
 import (
 	"runtime"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -39,10 +39,23 @@ const (
 	idlePad = 5 << 10
 )
 
-var (
-	workerCh    = make(chan *stream) // unbuffered: a send finds a waiting worker or fails
-	idleWorkers atomic.Int32
-)
+// The idle workers, most recently idle last: goServe takes the last, so
+// busy periods reuse the same few (warm) workers and the ones at the
+// bottom are the ones idle longest, which one timer for all of them
+// (reap) ends once they have waited workerIdle. A worker waits on its own
+// channel, with no timer or select per request.
+var pool struct {
+	mu    sync.Mutex
+	idle  []*worker
+	timer *time.Timer // runs reap while idle is not empty
+	armed bool
+}
+
+// worker is a handler goroutine waiting for a request.
+type worker struct {
+	ch    chan *stream // capacity 1: a request, or nil to leave
+	since time.Time    // idle since (pool.mu)
+}
 
 // maxIdleWorkers bounds the idle workers. Idle workers are never more
 // than the handlers that ran at once during the last workerIdle; the
@@ -50,38 +63,77 @@ var (
 // connection's owner starts its batch of handlers before any runs) finds
 // workers waiting instead of starting goroutines: with 64 per core, most
 // of 1000 concurrent small requests started a new goroutine.
-func maxIdleWorkers() int32 { return int32(1024 * runtime.GOMAXPROCS(0)) }
+func maxIdleWorkers() int { return 1024 * runtime.GOMAXPROCS(0) }
 
 // goServe runs st.serve on an idle worker, or on a new goroutine.
 func goServe(st *stream) {
-	select {
-	case workerCh <- st:
-	default:
-		go serveWorker(st)
+	pool.mu.Lock()
+	if n := len(pool.idle); n > 0 {
+		w := pool.idle[n-1]
+		pool.idle[n-1] = nil
+		pool.idle = pool.idle[:n-1]
+		pool.mu.Unlock()
+		w.ch <- st // never blocks: w waits, and only we took it
+		return
 	}
+	pool.mu.Unlock()
+	go serveWorker(st)
 }
 
 // serveWorker serves st, then the requests handed to it until it has
 // been idle for workerIdle (or there are enough idle workers).
 func serveWorker(st *stream) {
 	growStack()
-	var t *time.Timer
-	for {
+	w := &worker{ch: make(chan *stream, 1)}
+	for st != nil {
 		st.serve()
-		st = nil
-		if idleWorkers.Add(1) > maxIdleWorkers() {
-			idleWorkers.Add(-1)
+		if !w.park() {
 			return
 		}
-		if t == nil {
-			t = time.NewTimer(workerIdle)
+		st = idleWait(w)
+	}
+}
+
+// park puts w on the idle list, unless it is full.
+func (w *worker) park() bool {
+	now := time.Now()
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	if len(pool.idle) >= maxIdleWorkers() {
+		return false
+	}
+	w.since = now
+	pool.idle = append(pool.idle, w)
+	if !pool.armed {
+		pool.armed = true
+		if pool.timer == nil {
+			pool.timer = time.AfterFunc(workerIdle, reap)
 		} else {
-			t.Reset(workerIdle)
-		}
-		if st = idleWait(t); st == nil {
-			return
+			pool.timer.Reset(workerIdle)
 		}
 	}
+	return true
+}
+
+// reap ends the workers idle for workerIdle or longer, and runs again
+// when the oldest of the others will have been.
+func reap() {
+	now := time.Now()
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	n := 0
+	for n < len(pool.idle) && now.Sub(pool.idle[n].since) >= workerIdle {
+		pool.idle[n].ch <- nil
+		n++
+	}
+	k := copy(pool.idle, pool.idle[n:])
+	clear(pool.idle[k:])
+	pool.idle = pool.idle[:k]
+	if k == 0 {
+		pool.armed = false
+		return
+	}
+	pool.timer.Reset(max(workerIdle-now.Sub(pool.idle[0].since), 10*time.Millisecond))
 }
 
 // growStack makes the stack at least workerStack bytes, in one copy
@@ -93,21 +145,14 @@ func growStack() {
 	touch(pad[:])
 }
 
-// idleWait waits for a request (nil after workerIdle) with idlePad bytes
-// of stack in use.
+// idleWait waits for w's next request (nil: leave) with idlePad bytes of
+// stack in use.
 //
 //go:noinline
-func idleWait(t *time.Timer) *stream {
+func idleWait(w *worker) *stream {
 	var pad [idlePad]byte
 	touch(pad[:])
-	select {
-	case st := <-workerCh:
-		idleWorkers.Add(-1)
-		return st
-	case <-t.C:
-		idleWorkers.Add(-1)
-		return nil
-	}
+	return <-w.ch
 }
 
 // touch keeps its argument's frame from being optimized away.
