@@ -650,9 +650,8 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.window = sc.eng.SendFlowWindow(id)
 	ctx, cancel := context.WithCancel(sc.baseCtx)
 	st.cancel = cancel
-	st.start = time.Now()
 	if sc.writeTimeout > 0 {
-		st.writeDeadline = st.start.Add(sc.writeTimeout)
+		st.writeDeadline = time.Now().Add(sc.writeTimeout)
 	}
 	if endStream {
 		req.Body = http.NoBody

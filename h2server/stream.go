@@ -38,7 +38,6 @@ type stream struct {
 	isHead    bool
 	pushed    bool
 	expect100 atomic.Bool // cleared by the first body Read, which asks for 100 (Continue)
-	start     time.Time
 	trailer   http.Header // req.Trailer, filled by the owner before EOF
 
 	// Handler-only (the response writer's state).

@@ -42,19 +42,21 @@ const (
 // The idle workers, most recently idle last: goServe takes the last, so
 // busy periods reuse the same few (warm) workers and the ones at the
 // bottom are the ones idle longest, which one timer for all of them
-// (reap) ends once they have waited workerIdle. A worker waits on its own
-// channel, with no timer or select per request.
+// (reap, every workerIdle) ends once they have been idle through a whole
+// period (between workerIdle and twice that). A worker waits on its own
+// channel, with no timer, select or clock reading per request.
 var pool struct {
 	mu    sync.Mutex
 	idle  []*worker
 	timer *time.Timer // runs reap while idle is not empty
 	armed bool
+	epoch int // reap's runs
 }
 
 // worker is a handler goroutine waiting for a request.
 type worker struct {
 	ch    chan *stream // capacity 1: a request, or nil to leave
-	since time.Time    // idle since (pool.mu)
+	epoch int          // pool.epoch when it went idle (pool.mu)
 }
 
 // maxIdleWorkers bounds the idle workers. Idle workers are never more
@@ -96,13 +98,12 @@ func serveWorker(st *stream) {
 
 // park puts w on the idle list, unless it is full.
 func (w *worker) park() bool {
-	now := time.Now()
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
 	if len(pool.idle) >= maxIdleWorkers() {
 		return false
 	}
-	w.since = now
+	w.epoch = pool.epoch
 	pool.idle = append(pool.idle, w)
 	if !pool.armed {
 		pool.armed = true
@@ -115,17 +116,17 @@ func (w *worker) park() bool {
 	return true
 }
 
-// reap ends the workers idle for workerIdle or longer, and runs again
-// when the oldest of the others will have been.
+// reap ends the workers idle since before its last run, and runs again
+// after workerIdle while some are idle.
 func reap() {
-	now := time.Now()
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
 	n := 0
-	for n < len(pool.idle) && now.Sub(pool.idle[n].since) >= workerIdle {
+	for n < len(pool.idle) && pool.idle[n].epoch < pool.epoch {
 		pool.idle[n].ch <- nil
 		n++
 	}
+	pool.epoch++
 	k := copy(pool.idle, pool.idle[n:])
 	clear(pool.idle[k:])
 	pool.idle = pool.idle[:k]
@@ -133,7 +134,7 @@ func reap() {
 		pool.armed = false
 		return
 	}
-	pool.timer.Reset(max(workerIdle-now.Sub(pool.idle[0].since), 10*time.Millisecond))
+	pool.timer.Reset(workerIdle)
 }
 
 // growStack makes the stack at least workerStack bytes, in one copy
