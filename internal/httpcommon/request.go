@@ -180,11 +180,14 @@ func addContentLength(cur int64, v string) (int64, bool) {
 // block copies the strings of a header section into one allocation.
 type block struct{ b []byte }
 
+// newBlock sizes the block for every value and every regular field's
+// name: a common name (canonicalOf) takes no room, but looking each one up
+// here as well as in name cost more than the few bytes it saves.
 func newBlock(fields []hpack.Field) block {
 	n := 0
 	for i := range fields {
 		n += len(fields[i].Value)
-		if _, ok := canonicalOf[fields[i].Name]; !ok {
+		if !fields[i].IsPseudo() {
 			n += len(fields[i].Name)
 		}
 	}
