@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -590,7 +591,8 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 		return
 	}
 	var req http.Request // copied by WithContext in startStream: stays on the stack
-	err = sc.newRequest(&req, &h, endStream)
+	x := new(requestAlloc)
+	err = sc.newRequest(&req, &x.url, &h, endStream)
 	if err != nil {
 		// A :path that is no request target (RFC 9110, Section 15.5.1),
 		// answered without a handler. Not a reset: those the client
@@ -602,15 +604,23 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 		}
 		return
 	}
-	sc.startStream(id, &req, endStream, false)
+	sc.startStream(id, &req, endStream, false, &x.rw)
+}
+
+// requestAlloc is what a request needs besides its http.Request (which
+// WithContext allocates): its URL and its ResponseWriter, in one
+// allocation. Never reused: a handler may keep them.
+type requestAlloc struct {
+	url url.URL
+	rw  responseWriter
 }
 
 var badRequestFields = []hpack.Field{{Name: ":status", Value: "400"}, {Name: "content-length", Value: "0"}}
 
 // newRequest builds in req the http.Request of a request head (owner).
-func (sc *serverConn) newRequest(req *http.Request, h *httpcommon.Request, endStream bool) error {
+func (sc *serverConn) newRequest(req *http.Request, u *url.URL, h *httpcommon.Request, endStream bool) error {
 	sc.loop.AssertOwner()
-	if err := h.HTTPRequest(req); err != nil {
+	if err := h.HTTPRequestURL(req, u); err != nil {
 		return err
 	}
 	req.RemoteAddr = sc.remote
@@ -633,12 +643,15 @@ func (sc *serverConn) newRequest(req *http.Request, h *httpcommon.Request, endSt
 }
 
 // startStream creates the stream record and runs the handler (owner).
-func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushed bool) *stream {
+//
+// rw is the request's ResponseWriter, or nil to have one allocated.
+func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushed bool, rw *responseWriter) *stream {
 	sc.loop.AssertOwner()
 	st := getStream()
 	st.sc = sc
 	st.id = id
 	st.refs.Store(2) // the owner's and the handler's
+	st.rw = rw
 	st.isHead = req.Method == http.MethodHead
 	st.pushed = pushed
 	if endStream {
@@ -757,7 +770,7 @@ func (sc *serverConn) promise(p *pushRequest) error {
 	case err != nil:
 		return err
 	}
-	p.st.holdPush(sc.startStream(id, p.req, true, true))
+	p.st.holdPush(sc.startStream(id, p.req, true, true, nil))
 	return nil
 }
 

@@ -409,8 +409,12 @@ func (st *stream) releaseHeld() {
 
 // serve runs the handler (the stream's own goroutine).
 func (st *stream) serve() {
-	rw := &responseWriter{st: st}
-	st.rw = rw
+	rw := st.rw // onRequest's requestAlloc
+	if rw == nil {
+		rw = new(responseWriter) // a pushed request
+		st.rw = rw
+	}
+	rw.st = st
 	st.header = make(http.Header)
 	defer func() {
 		if e := recover(); e != nil {

@@ -237,3 +237,28 @@ func TestHTTPRequest(t *testing.T) {
 		t.Error("a :path that is no request target gave no error")
 	}
 }
+
+// TestParsePlainPath: the fast path of HTTPRequestURL gives what
+// url.ParseRequestURI gives, and leaves to it what it cannot.
+func TestParsePlainPath(t *testing.T) {
+	for _, p := range []string{
+		"/", "/a", "/a/b.html", "//x", "/a?", "/a?b", "/a?b?", "/a??", "/a?b=c&d=e", "/a?%zz", "/a?b#c",
+		"/a#b", "/a%20b", "/a%zz", "/a b", "/a\x7f", "/é", "/a?é", "/a?b c", "*", "", "a", "http://x/y",
+		"/$&+,:;=@-_.~", "/a!b", "/a'b", "/a(b)", "/a*b", "/a[b]", "/a\"b", "/a|b", "/a\\b", "/a^b", "/a`b", "/a{b}",
+	} {
+		var u url.URL
+		ok := parsePlainPath(&u, p)
+		want, err := url.ParseRequestURI(p)
+		switch {
+		case ok && err != nil:
+			t.Errorf("%q: fast path took it, ParseRequestURI: %v", p, err)
+		case ok && !reflect.DeepEqual(u, *want):
+			t.Errorf("%q: fast path %#v, ParseRequestURI %#v", p, u, *want)
+		}
+	}
+	for _, p := range []string{"/", "/index.html", "/a/b?c=d&e=f", "/a?"} {
+		if !parsePlainPath(new(url.URL), p) {
+			t.Errorf("%q: not on the fast path", p)
+		}
+	}
+}

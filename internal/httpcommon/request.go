@@ -99,14 +99,20 @@ func DecodeRequest(fields []hpack.Field) (Request, error) {
 // alone), HTTP/2.0, the header and the host. The caller sets what its
 // role adds (RequestURI, RemoteAddr, TLS, Body, ContentLength, ...).
 func (r *Request) HTTPRequest(req *http.Request) error {
-	var u *url.URL
+	return r.HTTPRequestURL(req, new(url.URL))
+}
+
+// HTTPRequestURL is HTTPRequest with req.URL in u, which the caller
+// provides (a server allocates it with other per-request state).
+func (r *Request) HTTPRequestURL(req *http.Request, u *url.URL) error {
 	if r.Method == http.MethodConnect && r.Protocol == "" {
-		u = &url.URL{Host: r.Authority}
-	} else {
-		var err error
-		if u, err = url.ParseRequestURI(r.Path); err != nil {
+		*u = url.URL{Host: r.Authority}
+	} else if !parsePlainPath(u, r.Path) {
+		p, err := url.ParseRequestURI(r.Path)
+		if err != nil {
 			return err
 		}
+		*u = *p
 	}
 	*req = http.Request{
 		Method:     r.Method,
@@ -117,6 +123,48 @@ func (r *Request) HTTPRequest(req *http.Request) error {
 		Host:       r.Authority,
 	}
 	return nil
+}
+
+// parsePlainPath fills u as url.ParseRequestURI(p) would, for the common
+// origin-form target whose path needs no unescaping or escaping and whose
+// query is printable ASCII; false leaves other targets to
+// url.ParseRequestURI (TestParsePlainPath compares the two).
+func parsePlainPath(u *url.URL, p string) bool {
+	if len(p) == 0 || p[0] != '/' {
+		return false
+	}
+	path, query, hasQuery := p, "", false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '?' {
+			path, query, hasQuery = p[:i], p[i+1:], true
+			break
+		}
+		if !plainPathByte(c) {
+			return false
+		}
+	}
+	for i := 0; i < len(query); i++ {
+		if c := query[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	*u = url.URL{Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	return true
+}
+
+// plainPathByte reports whether c stands for itself in a URL path: the
+// characters url.URL.EscapedPath leaves as they are, '%' excepted.
+func plainPathByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '_', '.', '~', '$', '&', '+', ',', '/', ':', ';', '=', '@':
+		return true
+	}
+	return false
 }
 
 // addValue adds v under k, taking the first value's one-element slice
