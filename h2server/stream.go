@@ -99,6 +99,7 @@ type stream struct {
 	held     []*stream
 	pushOpen bool
 	bodySent int64
+	engIdx   int // 1 + its entry in sc.inEngine, 0 if none
 }
 
 var streamPool = sync.Pool{New: func() any {
@@ -307,7 +308,7 @@ func (st *stream) flushLocked() bool {
 		if n > 0 {
 			// Still counted in the budget until the engine writes them
 			// (reconcile).
-			st.sc.inEngine[st.id] += n
+			st.sc.addInEngine(st, n)
 			st.sc.fillLeft -= n
 			st.sc.budget.take(n)
 			if st.out.Len() == 0 && !st.out.Filling() {
