@@ -28,6 +28,16 @@ type responseWriter struct {
 	st *stream
 }
 
+// StreamID returns the HTTP/2 stream id of the request, for access logs
+// and traces; 0 once the handler has returned. Reach it through an
+// interface: w.(interface{ StreamID() uint32 }).
+func (w *responseWriter) StreamID() uint32 {
+	if st := w.st; st != nil {
+		return st.id
+	}
+	return 0
+}
+
 var (
 	_ http.ResponseWriter = (*responseWriter)(nil)
 	_ http.Flusher        = (*responseWriter)(nil)

@@ -171,9 +171,8 @@ func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, rec *
 type streamIDer interface{ StreamID() uint32 }
 
 // streamIDOf returns the stream id of w's response when w, or a writer
-// it wraps (Unwrap, as http.ResponseController follows), tells it, else
-// 0. (h2server's writer does not tell it yet: the access log shows the
-// stream ids once it does.)
+// it wraps (Unwrap, as http.ResponseController follows), tells it (as
+// h2server's does), else 0.
 func streamIDOf(w http.ResponseWriter) uint32 {
 	for range 8 { // a bound against a writer that unwraps to itself
 		if s, ok := w.(streamIDer); ok {
