@@ -693,8 +693,8 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.trailer = req.Trailer
 	st.credit = sc.eng.SendWindow(id)
 	st.window = sc.eng.SendFlowWindow(id)
-	ctx, cancel := context.WithCancel(sc.baseCtx)
-	st.cancel = cancel
+	ctx, rc, cancel := newReqCtx(sc.baseCtx)
+	st.ctx, st.cancelStd = rc, cancel
 	if sc.writeTimeout > 0 {
 		st.writeDeadline = time.Now().Add(sc.writeTimeout)
 	}

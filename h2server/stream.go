@@ -34,7 +34,8 @@ type stream struct {
 	// Set by the owner before the handler starts, read-only after.
 	req       *http.Request
 	body      *requestBody
-	cancel    context.CancelFunc
+	ctx       *reqCtx            // the request's context, cancelled by cancel
+	cancelStd context.CancelFunc // or this, when ctx is nil (newReqCtx)
 	isHead    bool
 	pushed    bool
 	expect100 atomic.Bool // cleared by the first body Read, which asks for 100 (Continue)
@@ -128,6 +129,15 @@ func (st *stream) release() {
 	*st = stream{in: in, buf: buf, fields: fields[:0], wsig: wsig}
 	clear(fields[:cap(fields)])
 	streamPool.Put(st)
+}
+
+// cancel cancels the request's context.
+func (st *stream) cancel() {
+	if st.ctx != nil {
+		st.ctx.cancel()
+	} else {
+		st.cancelStd()
+	}
 }
 
 // DirtyLink returns st's link in its connection's dirty stack (pipe.Stack).
