@@ -509,30 +509,9 @@ func TestBenchE2EGoAwayReconnect(t *testing.T) {
 // answers.
 func TestBenchE2ETimeout(t *testing.T) {
 	h2kitBinary(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		l.Close()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				io.Copy(io.Discard, c) // until bench closes
-			})
-		}
-	})
+	addr := silentListener(t)
 	start := time.Now()
-	v, code, errs := benchJSONRun(t, "-T", "200ms", "-n", "3", "-m", "3", "http://"+l.Addr().String()+"/")
+	v, code, errs := benchJSONRun(t, "-T", "200ms", "-n", "3", "-m", "3", "http://"+addr+"/")
 	if code != 1 || v.Errored != 3 || v.Timeout != 3 || !strings.Contains(errs, "no data from the server for 200ms") {
 		t.Errorf("exit %d, result %+v, stderr %s", code, v, errs)
 	}

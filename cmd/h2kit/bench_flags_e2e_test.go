@@ -473,29 +473,8 @@ func TestBenchE2EWindowBits(t *testing.T) {
 // connection).
 func TestBenchE2ERequestTimeoutSilentServer(t *testing.T) {
 	h2kitBinary(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		l.Close()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				io.Copy(io.Discard, c) // until bench closes
-			})
-		}
-	})
-	url := "http://" + l.Addr().String() + "/"
+	addr := silentListener(t)
+	url := "http://" + addr + "/"
 	v, code, errs := benchJSONRun(t, "-t", "200ms", "-n", "3", "-m", "3", url)
 	if code != 1 || v.Started != 3 || v.Errored != 3 || v.Timeout != 3 || len(v.Errors) != 0 {
 		t.Errorf("prior knowledge: exit %d, result %+v, stderr %s", code, v, errs)
