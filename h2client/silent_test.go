@@ -117,23 +117,7 @@ func TestSilentServerSettingsTimeout(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	req, _ := http.NewRequest("GET", "http://"+s.addr()+"/", nil)
 	err := waitErr(t, roundTripAsync(tr, req), 10*time.Second)
-	t.Logf("error: %v", err)
-	msg := err.Error()
-	for _, want := range []string{"stopped answering", s.addr(), "no SETTINGS within 300ms"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q lacks %q", msg, want)
-		}
-	}
-	if strings.Contains(msg, "NO_ERROR") {
-		t.Errorf("error %q reads NO_ERROR", msg)
-	}
-	if !errors.Is(err, ErrServerSilent) {
-		t.Errorf("error %v is not ErrServerSilent", err)
-	}
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		t.Errorf("error %v is not a net.Error timeout", err)
-	}
+	wantSilentErr(t, err, true, s.addr(), "no SETTINGS within 300ms")
 }
 
 // TestSilentServerPing: with ReadIdleTimeout, a server that stays silent
@@ -145,19 +129,7 @@ func TestSilentServerPing(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	req, _ := http.NewRequest("GET", "http://"+s.addr()+"/", nil)
 	err := waitErr(t, roundTripAsync(tr, req), 10*time.Second)
-	t.Logf("error: %v", err)
-	msg := err.Error()
-	for _, want := range []string{"stopped answering", s.addr(), "PING not acknowledged within 200ms"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q lacks %q", msg, want)
-		}
-	}
-	if strings.Contains(msg, "NO_ERROR") {
-		t.Errorf("error %q reads NO_ERROR", msg)
-	}
-	if !errors.Is(err, ErrServerSilent) {
-		t.Errorf("error %v is not ErrServerSilent", err)
-	}
+	wantSilentErr(t, err, false, s.addr(), "PING not acknowledged within 200ms")
 }
 
 // TestSilentServerTLSHandshake: a TLS server that accepts and never
@@ -168,14 +140,33 @@ func TestSilentServerTLSHandshake(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	req, _ := http.NewRequest("GET", "https://"+s.addr()+"/", nil)
 	err := waitErr(t, roundTripAsync(tr, req), 10*time.Second)
+	wantSilentErr(t, err, false, s.addr(), "TLS handshake")
+}
+
+// wantSilentErr checks that err is ErrServerSilent, says "stopped
+// answering" and each of wants, and does not read NO_ERROR; with timeout,
+// that it is also a net.Error timeout.
+func wantSilentErr(t *testing.T, err error, timeout bool, wants ...string) {
+	t.Helper()
 	t.Logf("error: %v", err)
-	for _, want := range []string{"stopped answering", s.addr(), "TLS handshake"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
+	msg := err.Error()
+	for _, want := range append([]string{"stopped answering"}, wants...) {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
 		}
+	}
+	if strings.Contains(msg, "NO_ERROR") {
+		t.Errorf("error %q reads NO_ERROR", msg)
 	}
 	if !errors.Is(err, ErrServerSilent) {
 		t.Errorf("error %v is not ErrServerSilent", err)
+	}
+	if !timeout {
+		return
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("error %v is not a net.Error timeout", err)
 	}
 }
 
