@@ -380,16 +380,7 @@ func TestWorkerAllocsLogFile(t *testing.T) {
 	w, srv := newMemWorker(t, "-n", "1000000", "-m", "4", "--log-file", filepath.Join(t.TempDir(), "log"))
 	now := time.Now()
 	w.pump(now)
-	round := func() {
-		w.out = w.out[:0]
-		for i := range w.slots {
-			if s := &w.slots[i]; s.active {
-				w.conn.Receive(srv.respond(s.id, status200), now)
-				w.pump(now)
-				break
-			}
-		}
-	}
+	round := answerOne(w, srv, now)
 	for range 2000 {
 		round() // warm up, past a few log flushes
 	}

@@ -207,16 +207,7 @@ func TestWorkerAllocs(t *testing.T) {
 		w, srv := newMemWorker(t, "-n", "100000", "-m", strconv.Itoa(m))
 		now := time.Now()
 		w.pump(now)
-		round := func() {
-			w.out = w.out[:0]
-			for i := range w.slots {
-				if s := &w.slots[i]; s.active {
-					w.conn.Receive(srv.respond(s.id, status200), now)
-					w.pump(now)
-					break
-				}
-			}
-		}
+		round := answerOne(w, srv, now)
 		for range 200 {
 			round() // warm up: pools, maps and buffers reach their size
 		}
@@ -282,6 +273,22 @@ func TestNoDataAfterEndStream(t *testing.T) {
 		buf = buf[n:]
 		if d, ok := f.(*frame.Data); ok {
 			t.Errorf("DATA (len %d, END_STREAM %v) sent after END_STREAM", len(d.Data), d.EndStream)
+		}
+	}
+}
+
+// answerOne returns a function that answers one request in flight with
+// 200 and lets the worker go on (a new request takes its slot): one round
+// of the allocation tests.
+func answerOne(w *worker, srv *memServer, now time.Time) func() {
+	return func() {
+		w.out = w.out[:0]
+		for i := range w.slots {
+			if s := &w.slots[i]; s.active {
+				w.conn.Receive(srv.respond(s.id, status200), now)
+				w.pump(now)
+				break
+			}
 		}
 	}
 }
