@@ -208,6 +208,7 @@ func (c *Conn) fill(ctx context.Context) error {
 		return net.ErrClosed
 	}
 	c.cc.feed(c.raw[:n])
+	unread := -1
 	for c.readErr == nil {
 		if cap(c.plain)-len(c.plain) < 16<<10 {
 			c.plain = append(c.plain, make([]byte, 16<<10)...)[:len(c.plain)]
@@ -221,6 +222,15 @@ func (c *Conn) fill(ctx context.Context) error {
 		switch {
 		case err == nil:
 		case errors.As(err, &se) && se.code == errWantRead:
+			// Without SSL_MODE_AUTO_RETRY, SSL_read stops with WANT_READ
+			// after a record that carried no application data (a TLS 1.3
+			// NewSessionTicket, a renegotiation message) even when more
+			// records wait in the read BIO. Go on while libssl still
+			// takes bytes in; stop when it wants more from the network.
+			if u := c.cc.unread(); u > 0 && u != unread {
+				unread = u
+				continue
+			}
 		case errors.As(err, &se) && se.code == errZeroReturn:
 			c.readErr = io.EOF
 		default:

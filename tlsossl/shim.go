@@ -254,6 +254,7 @@ static int h2k_renegotiate(h2k_conn *c, int require, int *err, char *msg, int ms
 
 static int h2k_feed(h2k_conn *c, const void *p, int n) { return BIO_write(c->rbio, p, n); }
 static int h2k_pending(h2k_conn *c) { return (int)BIO_ctrl_pending(c->wbio); }
+static int h2k_unread(h2k_conn *c) { return (int)BIO_ctrl_pending(c->rbio); }
 static int h2k_take(h2k_conn *c, void *p, int n) { return BIO_read(c->wbio, p, n); }
 static int h2k_reneg_pending(h2k_conn *c) { return SSL_renegotiate_pending(c->ssl); }
 static int h2k_secure_reneg(h2k_conn *c) { return (int)SSL_get_secure_renegotiation_support(c->ssl); }
@@ -462,6 +463,9 @@ func (cc *cConn) take(out []byte) []byte {
 		out = out[:l+r]
 	}
 }
+
+// unread is how many bytes fed to libssl it has not yet taken in.
+func (cc *cConn) unread() int { return int(C.h2k_unread(cc.p)) }
 
 func (cc *cConn) renegPending() bool { return C.h2k_reneg_pending(cc.p) != 0 }
 func (cc *cConn) secureReneg() bool  { return C.h2k_secure_reneg(cc.p) != 0 }

@@ -597,3 +597,55 @@ func opensslBin(t *testing.T) string {
 	}
 	return bin
 }
+
+// lazyConn sleeps before each Read so that records the peer sends in a
+// burst arrive in one read of the socket.
+type lazyConn struct{ net.Conn }
+
+func (c lazyConn) Read(p []byte) (int, error) {
+	time.Sleep(30 * time.Millisecond)
+	return c.Conn.Read(p)
+}
+
+// TestClientReadsDataAfterTicket: a Go TLS 1.3 server sends its
+// NewSessionTicket and the first application data back to back. When both
+// arrive in one read, libssl (without SSL_MODE_AUTO_RETRY) stops after the
+// ticket with WANT_READ; the data still in the read BIO must be delivered,
+// not left waiting for more bytes from the network.
+func TestClientReadsDataAfterTicket(t *testing.T) {
+	pki := newPKI(t, "ticket")
+	cnc, snc := pair(t)
+	gs := tls.Server(snc, &tls.Config{
+		Certificates: []tls.Certificate{pki.server},
+		ClientCAs:    pki.pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		NextProtos:   []string{"h2"},
+	})
+	defer gs.Close()
+	cc, err := Client(lazyConn{cnc}, &Config{
+		Certificates: []tls.Certificate{pki.client},
+		RootCAs:      pki.pool,
+		ServerName:   "localhost",
+		NextProtos:   []string{"h2"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	go func() {
+		if gs.HandshakeContext(testCtx(t)) == nil {
+			gs.Write([]byte("x"))
+		}
+	}()
+	if err := cc.Handshake(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if v := cc.ConnectionState().Version; v != tls.VersionTLS13 {
+		t.Fatalf("version %x, want TLS 1.3", v)
+	}
+	cc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(cc, b); err != nil || b[0] != 'x' {
+		t.Fatalf("read %q, %v; want \"x\"", b, err)
+	}
+}
