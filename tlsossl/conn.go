@@ -89,6 +89,12 @@ type Conn struct {
 	hsDone   bool          // the first handshake completed
 	alpn     string        // the protocol the first handshake chose
 	sentEnd  bool          // close_notify sent
+	// renegotiating is set while Renegotiate runs, from before the
+	// HelloRequest to the end of the handshake: Write waits meanwhile.
+	// libssl itself would write application data between the
+	// HelloRequest and the client's ClientHello, which clients such as
+	// Go's crypto/tls take as an unexpected message.
+	renegotiating bool
 
 	dmu          sync.Mutex
 	readDeadline time.Time
@@ -304,6 +310,10 @@ func (c *Conn) wait(ctx context.Context, prog chan struct{}, deadline time.Time)
 	}
 }
 
+// HandshakeContext is Handshake, named as crypto/tls's, so that a *Conn
+// and a *tls.Conn satisfy the same interface (h2server.TLSConn).
+func (c *Conn) HandshakeContext(ctx context.Context) error { return c.Handshake(ctx) }
+
 // Handshake runs the TLS handshake if it has not run; ctx bounds it.
 func (c *Conn) Handshake(ctx context.Context) error {
 	for {
@@ -395,8 +405,10 @@ func (c *Conn) Read(p []byte) (int, error) {
 // maxChunk is the most handed to one SSL_write: one TLS record.
 const maxChunk = 16 << 10
 
-// Write writes application data. While a renegotiation handshake is in
-// progress libssl cannot write; Write then waits for it to end.
+// Write writes application data. While Renegotiate runs (from before
+// its HelloRequest until the handshake is over) Write waits for it to
+// end, without reading the network itself: the renegotiation, or a
+// concurrent Read, does. Writes already queued by libssl leave first.
 func (c *Conn) Write(p []byte) (int, error) {
 	if err := c.Handshake(context.Background()); err != nil {
 		return 0, err
@@ -420,6 +432,11 @@ func (c *Conn) Write(p []byte) (int, error) {
 			err := c.readErr
 			c.mu.Unlock()
 			return n, err
+		case c.renegotiating:
+			prog := c.progress
+			c.mu.Unlock()
+			<-prog // Renegotiate broadcasts when it ends (so does Close)
+			continue
 		}
 		r, err := c.cc.op(opWrite, chunk)
 		prog := c.progress
@@ -580,9 +597,9 @@ func (c *Conn) ConnectionState() tls.ConnectionState {
 // ErrRenegotiationUnsupported. The connection goes on being read while the
 // handshake runs: application data received meanwhile is buffered for Read
 // (a concurrent Read may be the goroutine that receives the handshake
-// messages). Writes wait until the handshake ends; the caller should not
-// write meanwhile anyway, since clients such as Go's crypto/tls fail on
-// application data interleaved with the handshake. A client that ignores
+// messages). Write waits from before the HelloRequest until Renegotiate
+// returns, since clients such as Go's crypto/tls fail on application
+// data interleaved with the handshake. A client that ignores
 // the HelloRequest makes Renegotiate wait until ctx ends. A failed
 // handshake ends the connection: Read and Write then return its error.
 func (c *Conn) Renegotiate(ctx context.Context, requireClientCert bool) error {
@@ -612,6 +629,13 @@ func (c *Conn) Renegotiate(ctx context.Context, requireClientCert bool) error {
 		return errors.New("tlsossl: Renegotiate needs Config.ClientCAs")
 	}
 	c.v.peer, c.v.chains, c.v.err = nil, nil, nil
+	c.renegotiating = true
+	defer func() {
+		c.mu.Lock()
+		c.renegotiating = false
+		c.broadcastLocked()
+		c.mu.Unlock()
+	}()
 	if err := c.cc.renegotiate(requireClientCert); err != nil {
 		c.readErr = c.tlsError(err)
 		err := c.readErr

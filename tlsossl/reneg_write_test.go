@@ -1,0 +1,58 @@
+//go:build h2kit_openssl && cgo
+
+package tlsossl
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+// TestWriteWaitsForRenegotiation: a Write made while Renegotiate runs,
+// before the client has even answered the HelloRequest, waits until the
+// handshake is over. libssl alone would send the data right after the
+// HelloRequest, and Go's client, which reads the ServerHello next, would
+// fail with "unexpected message".
+func TestWriteWaitsForRenegotiation(t *testing.T) {
+	pki := newPKI(t, "wait")
+	cnc, snc := pair(t)
+	sc := serverConn(t, snc, pki, 0)
+	gc := goRenegClient(cnc, pki, &pki.client)
+	defer gc.Close()
+	go gc.HandshakeContext(testCtx(t))
+	if err := sc.Handshake(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	renegDone := make(chan error, 1)
+	go func() { renegDone <- sc.Renegotiate(testCtx(t), true) }()
+	// Renegotiate has queued its HelloRequest once it waits for the
+	// client; the client does not read yet, so the handshake cannot end.
+	time.Sleep(50 * time.Millisecond)
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := sc.Write([]byte("after the handshake"))
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		t.Fatalf("Write returned (%v) while the renegotiation had not started on the client", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	// The client's Read runs the renegotiation, then returns the data.
+	got := make([]byte, len("after the handshake"))
+	if _, err := io.ReadFull(gc, got); err != nil {
+		t.Fatalf("client read: %v", err)
+	}
+	if string(got) != "after the handshake" {
+		t.Fatalf("client read %q", got)
+	}
+	if err := <-renegDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sc.ConnectionState().PeerCertificates); n == 0 {
+		t.Fatal("no client certificate after the renegotiation")
+	}
+}
