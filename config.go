@@ -41,7 +41,11 @@ type Settings struct {
 	MaxFrameSize uint32
 	// MaxHeaderListSize is SETTINGS_MAX_HEADER_LIST_SIZE. Default 64 KiB.
 	MaxHeaderListSize uint32
-	// EnableConnectProtocol sends SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441).
+	// EnableConnectProtocol sends SETTINGS_ENABLE_CONNECT_PROTOCOL = 1
+	// (RFC 8441, Section 3): the peer may then send extended CONNECT
+	// requests (a :protocol pseudo-header field, as WebSockets over
+	// HTTP/2 do); without it such a request is reset with PROTOCOL_ERROR.
+	// Once sent it cannot be withdrawn.
 	EnableConnectProtocol bool
 	// NoRFC7540Priorities sends SETTINGS_NO_RFC7540_PRIORITIES = 1 (RFC 9218).
 	NoRFC7540Priorities bool
@@ -70,7 +74,9 @@ type Limits struct {
 	// CVE-2023-44487; reset flood, CVE-2019-9514). Default 1000 burst, 200/s.
 	RemoteResets Rate
 	// LocalResets bounds streams this endpoint resets because of peer errors
-	// (MadeYouReset, CVE-2025-8671). Default 1000 burst, 200/s.
+	// (MadeYouReset, CVE-2025-8671), and requests refused because their
+	// header list exceeds MaxHeaderListSize (RequestHeadersTooLarge).
+	// Default 1000 burst, 200/s.
 	LocalResets Rate
 	// MaxQueuedControlFrames bounds control frames (SETTINGS ACK, PING ACK,
 	// RST_STREAM, WINDOW_UPDATE) and a server's header sections produced

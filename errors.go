@@ -124,6 +124,15 @@ var (
 	ErrPushDisabled = errors.New("h2kit: push disabled by the peer")
 	// ErrWrongRole: the call does not exist for this connection's role.
 	ErrWrongRole = errors.New("h2kit: not allowed for this role")
+	// ErrExtendedConnectDisabled: SendRequest was given an extended
+	// CONNECT (a :protocol pseudo-header field, RFC 8441) but the peer has
+	// not sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, or its SETTINGS have
+	// not arrived yet (see PeerSettingsReceived). RFC 8441, Section 3.
+	ErrExtendedConnectDisabled = errors.New("h2kit: extended CONNECT not enabled by the peer (no SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441)")
+	// ErrMalformedRequest: SendRequest was given a request the peer would
+	// have to reset as malformed; the returned error wraps it with the
+	// reason. Checked for extended CONNECT requests (RFC 8441, Section 4).
+	ErrMalformedRequest = errors.New("h2kit: malformed request")
 	// ErrHTTP1 is the reason reported when a server receives an HTTP/1.x
 	// request instead of the HTTP/2 connection preface.
 	ErrHTTP1 = errors.New("h2kit: HTTP/1.x request received on an HTTP/2 connection")

@@ -23,6 +23,18 @@ type RequestReceived struct {
 	Priority Priority
 }
 
+// RequestHeadersTooLarge: a server got a request whose header list is
+// larger than its SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113, Section 6.5.2
+// and 10.5.1). The block was decoded to the end, so the HPACK state stays
+// in sync, but its fields were dropped; the stream is open as for a
+// request, with its initial window for a body that may follow. Answer
+// it, typically with 431 Request Header Fields Too Large (RFC 6585,
+// Section 5) and END_STREAM, or reset it.
+type RequestHeadersTooLarge struct {
+	StreamID  uint32
+	EndStream bool // no body follows
+}
+
 // ResponseReceived: a client got the final response header block for
 // one of its requests or for a pushed stream.
 type ResponseReceived struct {
@@ -120,6 +132,7 @@ type ConnectionTerminated struct {
 }
 
 func (*RequestReceived) event()               {}
+func (*RequestHeadersTooLarge) event()        {}
 func (*ResponseReceived) event()              {}
 func (*InformationalResponseReceived) event() {}
 func (*TrailersReceived) event()              {}
@@ -152,6 +165,7 @@ const (
 	evWindow
 	evPriority
 	evTerminated
+	evRequestTooLarge
 )
 
 // eventRec is one queued event: a tagged union, so queuing allocates
@@ -191,6 +205,7 @@ type eventStore struct {
 	window        WindowUpdated
 	priority      PriorityUpdated
 	terminated    ConnectionTerminated
+	tooLarge      RequestHeadersTooLarge
 }
 
 // NextEvent returns the next event, or nil when there is none. The event
@@ -243,6 +258,9 @@ func (c *Conn) NextEvent() Event {
 	case evPriority:
 		s.priority = PriorityUpdated{StreamID: r.streamID, Priority: r.prio}
 		return &s.priority
+	case evRequestTooLarge:
+		s.tooLarge = RequestHeadersTooLarge{StreamID: r.streamID, EndStream: r.endStream}
+		return &s.tooLarge
 	case evTerminated:
 		s.terminated = ConnectionTerminated{Err: r.err}
 		return &s.terminated

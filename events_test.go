@@ -49,6 +49,7 @@ func TestEventsEveryKind(t *testing.T) {
 		{eventRec{kind: evWindow, streamID: 11}, &WindowUpdated{StreamID: 11}},
 		{eventRec{kind: evPriority, streamID: 13, prio: prio}, &PriorityUpdated{StreamID: 13, Priority: prio}},
 		{eventRec{kind: evTerminated, err: boom}, &ConnectionTerminated{Err: boom}},
+		{eventRec{kind: evRequestTooLarge, streamID: 5, endStream: true}, &RequestHeadersTooLarge{StreamID: 5, EndStream: true}},
 	}
 	for _, c2 := range cases {
 		c.pushEvent(c2.rec)

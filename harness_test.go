@@ -171,6 +171,9 @@ func copyEvent(ev Event) Event {
 	case *ConnectionTerminated:
 		x := *e
 		return &x
+	case *RequestHeadersTooLarge:
+		x := *e
+		return &x
 	}
 	panic(fmt.Sprintf("unknown event %T", ev))
 }

@@ -126,9 +126,24 @@ func checkRequest(fields []hpack.Field, m *messageInfo, extendedConnect bool) st
 		return "missing :method"
 	}
 	if seen&sProtocol != 0 {
-		// RFC 8441, Section 4: only with CONNECT, once we allowed it.
-		if !extendedConnect || method != "CONNECT" || protocol == "" {
-			return "invalid :protocol"
+		// RFC 8441, Section 3 and 4: :protocol only once we advertised
+		// SETTINGS_ENABLE_CONNECT_PROTOCOL (without it the field is an
+		// unknown pseudo-header, Section 8.3 of RFC 9113), only with
+		// CONNECT, and never empty.
+		if !extendedConnect {
+			return ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL"
+		}
+		if method != "CONNECT" {
+			return ":protocol on a " + method + " request"
+		}
+		if protocol == "" {
+			return "empty :protocol"
+		}
+		// RFC 8441, Section 4: an extended CONNECT carries :scheme and
+		// :path (checked below like any request's) and :authority, which
+		// names the server as in any other request, not a tunnel's end.
+		if seen&sAuthority == 0 || authority == "" {
+			return "extended CONNECT without :authority"
 		}
 	} else if method == "CONNECT" {
 		// Section 8.5: CONNECT has only :method and :authority.

@@ -206,6 +206,9 @@ func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 		c.setTreePriority(id, c.hb.prio)
 	}
 	if tooLarge {
+		if c.role == Server && s.recvPhase == phaseHeaders {
+			return c.onRequestTooLarge(s, in)
+		}
 		return streamErr(id, frame.ErrCodeProtocol, "header list larger than SETTINGS_MAX_HEADER_LIST_SIZE")
 	}
 	if s.recvPhase == phaseBody {
@@ -248,6 +251,30 @@ func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error 
 	c.endStream(s, in)
 	c.openRecvWindow(s) // a request body may follow
 	c.pushEvent(eventRec{kind: evRequest, streamID: s.id, fields: fields, endStream: in == inRecvHeadersEnd, prio: s.prio})
+	return nil
+}
+
+// onRequestTooLarge reports a request whose header list exceeded our
+// SETTINGS_MAX_HEADER_LIST_SIZE. The limit is advisory (RFC 9113,
+// Section 6.5.2: a peer "can" exceed it) and the block kept HPACK in
+// sync, so the connection goes on and the server may answer the stream
+// with 431 (RFC 6585, Section 5) rather than a bare RST_STREAM. The
+// receive window is not opened beyond its initial size: the server is
+// not going to read the body.
+func (c *Conn) onRequestTooLarge(s *stream, in streamInput) error {
+	if !c.flood.localResets.take(c.now) {
+		// Refused like a malformed request, so counted the same way
+		// (Limits.LocalResets): a peer that sends header lists past the
+		// limit over and over (an HPACK bomb, CVE-2016-6581) is cut off.
+		return connErr(frame.ErrCodeEnhanceYourCalm, "too many requests with oversized header lists")
+	}
+	s.contentLength = -1
+	s.recvPhase = phaseBody
+	if in == inRecvHeadersEnd {
+		s.recvPhase = phaseDone
+	}
+	c.endStream(s, in)
+	c.pushEvent(eventRec{kind: evRequestTooLarge, streamID: s.id, endStream: in == inRecvHeadersEnd})
 	return nil
 }
 

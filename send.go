@@ -11,7 +11,10 @@ import (
 // only) and returns its id. With endStream the request has no body.
 // ErrTooManyStreams means the peer's SETTINGS_MAX_CONCURRENT_STREAMS is
 // reached (wait for a stream to end); ErrStreamsExhausted means this
-// connection can open no more streams (use a new one).
+// connection can open no more streams (use a new one). An extended
+// CONNECT (fields with :protocol, RFC 8441) gets ErrExtendedConnectDisabled
+// until the peer's SETTINGS enabled it, and ErrMalformedRequest without
+// :scheme, :path or :authority.
 func (c *Conn) SendRequest(fields []hpack.Field, endStream bool) (uint32, error) {
 	if c.role != Client {
 		return 0, ErrWrongRole
@@ -22,6 +25,11 @@ func (c *Conn) SendRequest(fields []hpack.Field, endStream bool) (uint32, error)
 	if c.goAway.recv || c.goAway.sent || c.nextID > frame.MaxWindowSize {
 		// Section 5.1.1: ids cannot be reused; a new connection is needed.
 		return 0, ErrStreamsExhausted
+	}
+	if hasProtocol(fields) {
+		if err := c.checkExtendedConnect(fields); err != nil {
+			return 0, err
+		}
 	}
 	if c.localActive >= int(c.peer.maxConcurrentStreams) {
 		return 0, ErrTooManyStreams

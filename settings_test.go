@@ -294,7 +294,8 @@ func TestSettingsLocalHeaderTableSize(t *testing.T) {
 }
 
 // TestSettingsMaxHeaderListSize: SETTINGS_MAX_HEADER_LIST_SIZE is
-// advertised, and a larger header list is refused as a stream error, the
+// advertised, and a larger request header list is reported as
+// RequestHeadersTooLarge (for a 431 answer, RFC 6585, Section 5), the
 // connection going on with the HPACK state intact (RFC 9113, Section 6.5.2
 // and 10.5.1).
 func TestSettingsMaxHeaderListSize(t *testing.T) {
@@ -307,8 +308,19 @@ func TestSettingsMaxHeaderListSize(t *testing.T) {
 	}
 	p.headers(1, true, ":method", "GET", ":scheme", "https", ":authority", "example.com", ":path", "/",
 		"x-indexed", "small", "x-big", strings.Repeat("x", 2000))
-	p.wantRST(1, frame.ErrCodeProtocol)
-	wantEvent[*StreamReset](p)
+	if ev := wantEvent[*RequestHeadersTooLarge](p); ev.StreamID != 1 || !ev.EndStream {
+		t.Fatalf("event %+v", ev)
+	}
+	p.wantNoFrame()
+	if err := p.c.SendHeaders(1, fields(":status", "431"), true); err != nil {
+		t.Fatal(err)
+	}
+	if fs := p.wantHeaders(1, true); fieldValue(fs, ":status") != "431" {
+		t.Fatalf("response %v", fs)
+	}
+	if st := p.c.State(1); st != StateClosed {
+		t.Fatalf("stream 1 %v after the 431", st)
+	}
 	// The dynamic table still matches: x-indexed is referenced by index now.
 	p.headers(3, true, ":method", "GET", ":scheme", "https", ":authority", "example.com", ":path", "/", "x-indexed", "small")
 	ev := wantEvent[*RequestReceived](p)
@@ -455,4 +467,29 @@ func TestSettingsFirstFrame(t *testing.T) {
 	if w, ok := tr.sent[1].f.(*frame.WindowUpdate); !ok || w.StreamID != 0 || w.Increment != 1<<20-65535 {
 		t.Errorf("second frame %+v", tr.sent[1].f)
 	}
+}
+
+// TestSettingsMaxHeaderListSizeBodyAndTrailers: a too-large request that
+// has a body is reported with EndStream false and its DATA still flows
+// (the stream is open, RFC 9113, Section 5.1), while too-large trailers
+// remain a stream error PROTOCOL_ERROR (there is no request left to
+// answer; Section 8.1.1).
+func TestSettingsMaxHeaderListSizeBodyAndTrailers(t *testing.T) {
+	p := newPeer(t, Config{Role: Server, Settings: Settings{MaxHeaderListSize: 1000}})
+	big := strings.Repeat("x", 2000)
+	p.headers(1, false, ":method", "POST", ":scheme", "https", ":authority", "example.com", ":path", "/", "x-big", big)
+	if ev := wantEvent[*RequestHeadersTooLarge](p); ev.StreamID != 1 || ev.EndStream {
+		t.Fatalf("event %+v", ev)
+	}
+	p.write(&frame.Data{StreamID: 1, Data: []byte("body"), EndStream: true})
+	if ev := wantEvent[*DataReceived](p); string(ev.Data) != "body" || !ev.EndStream {
+		t.Fatalf("data %+v", ev)
+	}
+	if p.c.Err() != nil {
+		t.Fatal(p.c.Err())
+	}
+	p.headers(3, false, ":method", "POST", ":scheme", "https", ":authority", "example.com", ":path", "/")
+	wantEvent[*RequestReceived](p)
+	p.headers(3, true, "x-big", big)
+	p.wantRST(3, frame.ErrCodeProtocol)
 }

@@ -291,6 +291,8 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 	switch e := ev.(type) {
 	case *h2kit.RequestReceived:
 		sc.onRequest(e.StreamID, e.Fields, e.EndStream)
+	case *h2kit.RequestHeadersTooLarge:
+		sc.onRequestTooLarge(e.StreamID, e.EndStream)
 	case *h2kit.DataReceived:
 		sc.onData(e)
 	case *h2kit.TrailersReceived:
@@ -648,6 +650,22 @@ type requestAlloc struct {
 }
 
 var badRequestFields = []hpack.Field{{Name: ":status", Value: "400"}, {Name: "content-length", Value: "0"}}
+
+// onRequestTooLarge answers, without a handler, a request whose header
+// list exceeded SETTINGS_MAX_HEADER_LIST_SIZE: 431 Request Header Fields
+// Too Large (RFC 6585, Section 5), as net/http answers such an HTTP/1.1
+// request, rather than a bare RST_STREAM; the connection and its HPACK
+// state go on (RFC 9113, Section 10.5.1). A body that follows is not
+// read: RST_STREAM NO_ERROR once the 431 is out (Section 8.1) (owner).
+func (sc *serverConn) onRequestTooLarge(id uint32, endStream bool) {
+	sc.loop.AssertOwner()
+	sc.sawRequest = true
+	if sc.eng.SendHeaders(id, tooLargeFields, true) == nil && !endStream {
+		sc.resets = append(sc.resets, id)
+	}
+}
+
+var tooLargeFields = []hpack.Field{{Name: ":status", Value: "431"}, {Name: "content-length", Value: "0"}}
 
 // newRequest builds in req the http.Request of a request head (owner).
 func (sc *serverConn) newRequest(req *http.Request, u *url.URL, h *httpcommon.Request, endStream bool) error {
