@@ -135,16 +135,18 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 		}
 	case *h2kit.DataReceived:
 		st := cc.streams[e.StreamID]
+		if st != nil && e.EndStream {
+			// The stream is done before its reader hears of it: the pool
+			// slot is free by the time the reader's next request asks.
+			st.recvEnded()
+		}
 		if st == nil || !st.onData(e.Data, e.EndStream) {
 			cc.eng.ConsumeData(e.StreamID, len(e.Data))
 		}
-		if st != nil && e.EndStream {
-			st.recvEnded()
-		}
 	case *h2kit.TrailersReceived:
 		if st := cc.streams[e.StreamID]; st != nil {
+			st.recvEnded() // before the reader wakes, as for DATA
 			st.onTrailers(e.Fields)
-			st.recvEnded()
 		}
 	case *h2kit.InformationalResponseReceived:
 		if st := cc.streams[e.StreamID]; st != nil {
