@@ -33,6 +33,7 @@ type serverConn struct {
 	loop    *connloop.Loop
 	baseCtx context.Context
 	tls     *tls.ConnectionState
+	reneg   *connTLS // a connection that can renegotiate (reneg.go), else nil
 	remote  string
 	start   time.Time
 
@@ -227,8 +228,12 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 	}
 	sc.baseCtx = context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr())
 	c.SetDeadline(time.Time{})
+	if !sc.startTLS(c) {
+		return nil
+	}
 
 	cfg := s.engineConfig(c)
+	cfg.Settings.TLSRenegPermitted = sc.renegSetting()
 	sc.readHeaderTimeout, sc.writeTimeout = s.ReadHeaderTimeout, s.WriteTimeout
 	if hs := sc.hs; hs != nil {
 		if cfg.IdleTimeout == 0 {
@@ -247,16 +252,8 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 		sc.drainTime = s.drainTimeout
 	}
 	sc.maxHandlers = int32(min(cfg.Settings.MaxConcurrentStreams, math.MaxInt32))
-	if tc, ok := c.(*tls.Conn); ok {
-		st := tc.ConnectionState()
-		if !st.HandshakeComplete {
-			if !s.handshake(tc) {
-				return nil
-			}
-			st = tc.ConnectionState()
-		}
-		sc.tls = &st
-		if reason := s.inadequateSecurity(&st); reason != "" {
+	if sc.tls != nil {
+		if reason := s.inadequateSecurity(sc.tls); reason != "" {
 			// RFC 9113, Section 9.2.1 and 9.2.2: a connection error of type
 			// INADEQUATE_SECURITY (after our SETTINGS).
 			sc.eng.Close(frame.ErrCodeInadequateSecurity, reason)
@@ -322,6 +319,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 		}
 	case *h2kit.SettingsReceived:
 		sc.pushEnabled.Store(!sc.eng.PeerSettings().DisablePush)
+		sc.renegSettings()
 	case *h2kit.ConnectionTerminated:
 		sc.closeStreams(e.Err)
 	}
@@ -675,7 +673,7 @@ func (sc *serverConn) newRequest(req *http.Request, u *url.URL, h *httpcommon.Re
 	}
 	req.RemoteAddr = sc.remote
 	req.RequestURI = h.Path
-	req.TLS = sc.tls
+	req.TLS = sc.tlsState()
 	req.Trailer = h.Trailer
 	if h.Method == http.MethodConnect && h.Protocol == "" {
 		req.RequestURI = h.Authority

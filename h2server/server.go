@@ -32,7 +32,6 @@ package h2server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -208,7 +207,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	defer s.trackListener(&l, false)
 	return s.acceptLoop(l, func(c net.Conn) {
-		if tc, ok := c.(*tls.Conn); ok {
+		if tc, ok := c.(TLSConn); ok {
 			if !s.handshake(tc) {
 				return
 			}
@@ -247,17 +246,8 @@ func (s *Server) acceptLoop(l net.Listener, serve func(net.Conn)) error {
 }
 
 // handshake completes a TLS handshake, bounded by ReadHeaderTimeout.
-func (s *Server) handshake(tc *tls.Conn) bool {
-	if s.ReadHeaderTimeout > 0 {
-		tc.SetDeadline(time.Now().Add(s.ReadHeaderTimeout))
-	}
-	if err := tc.Handshake(); err != nil {
-		s.logger().Debug("h2server: TLS handshake failed", "remote", tc.RemoteAddr(), "err", err)
-		tc.Close()
-		return false
-	}
-	tc.SetDeadline(time.Time{})
-	return true
+func (s *Server) handshake(tc TLSConn) bool {
+	return s.handshakeTimeout(tc, s.ReadHeaderTimeout)
 }
 
 func (s *Server) trackListener(l *net.Listener, add bool) bool {
