@@ -29,7 +29,9 @@ const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: valu
                  [-d DATA | -d @FILE] [-X METHOD] [-m N] [-w BITS] [-W BITS]
                  [-k] [--cacert FILE] [--cert FILE --key FILE] [--keylog FILE]
                  [--no-push | --push-dir DIR] [-i] [-D FILE] [--stat] [--fail]
+                 [--timeline FILE.html]
                  [-t DURATION] [--connect-timeout DURATION] URL...
+       h2kit get --ws [-v] [-k] [--cacert FILE] [-H 'name: value']... URL
 
 Fetches URLs over HTTP/2, like nghttp. http:// URLs use cleartext HTTP/2 with
 prior knowledge, or an HTTP/1.1 Upgrade to h2c with -u; https:// URLs use TLS
@@ -85,6 +87,14 @@ options:
                            prints them; -D - writes them to standard output
                            around the body, as -i
       --stat               print a timing table of every request at the end
+      --timeline FILE      write FILE, an HTML page (self-contained: open it
+                           offline) that draws each connection as it
+                           happened: a row per stream (requests and
+                           pushes), every frame a mark at its time (DATA
+                           sized by its length, WINDOW_UPDATE, PUSH_PROMISE,
+                           priorities, RST_STREAM, GOAWAY), flow-control
+                           stalls shaded; pointing at a frame shows it as
+                           -v prints it
       --fail               a status other than 2xx is an error (exit status 1)
   -t, --timeout DURATION   give up on a request not done after DURATION (10s,
                            1m, or seconds; default: no limit)
@@ -95,6 +105,17 @@ options:
                            connected, a server silent for 30s is sent a
                            PING, which it must answer within DURATION too.
                            Either failure is reported as "stopped answering"
+      --ws                 open a WebSocket over HTTP/2 (RFC 8441: an
+                           extended CONNECT with :protocol websocket) to
+                           the one URL (ws:// and wss:// are http:// and
+                           https://); each line of standard input is sent
+                           as a text message, each message received is
+                           printed followed by a newline; at the end of
+                           the input the WebSocket is closed (1000). With
+                           -v, the CONNECT's HEADERS and the DATA frames
+                           that carry the WebSocket frames. A server that
+                           did not enable extended CONNECT, or answers
+                           other than 2xx, is an error
   -h, --help               print this help
 
 Short options without a value may be grouped: -nva is -n -v -a.
@@ -110,7 +131,9 @@ last_stream_id, debug data) and the failure of the new try.
 
 Exit status: 0 when every request completed; 1 on a connection, protocol or
 stream error, an unusable file, or (with --fail) a non-2xx status; 2 for a
-usage error.
+usage error. With --ws: 0 when the WebSocket closed with 1000 (normal
+closure), 1 when it could not open or ended otherwise (the error line says
+how: the close code, a reset stream).
 `
 
 // Limits of get's options.
@@ -148,9 +171,11 @@ type getOptions struct {
 	include                    bool   // -i
 	dumpHeader                 string // -D
 	stat                       bool
+	timeline                   string // --timeline FILE
 	fail                       bool
 	timeout                    time.Duration
 	connectTimeout             time.Duration // --connect-timeout
+	ws                         bool          // --ws: a WebSocket (get_ws.go)
 	urls                       []*url.URL
 }
 
@@ -176,8 +201,8 @@ var getFlags = []getFlag{
 	{"k", "insecure", false}, {"", "cacert", true}, {"", "cert", true},
 	{"", "key", true}, {"", "keylog", true}, {"", "no-push", false},
 	{"", "push-dir", true}, {"i", "include", false}, {"D", "dump-header", true},
-	{"", "stat", false}, {"", "fail", false}, {"t", "timeout", true},
-	{"", "connect-timeout", true}, {"h", "help", false},
+	{"", "stat", false}, {"", "fail", false}, {"", "timeline", true}, {"t", "timeout", true},
+	{"", "connect-timeout", true}, {"", "ws", false}, {"h", "help", false},
 }
 
 // expandShortFlags turns getopt-style groups of short options into
@@ -327,9 +352,11 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	boolVar(&o.include, "i", "include")
 	strVar(&o.dumpHeader, "D", "dump-header")
 	boolVar(&o.stat, "", "stat")
+	strVar(&o.timeline, "", "timeline")
 	boolVar(&o.fail, "", "fail")
 	varBoth(durationFlag{&o.timeout}, "t", "timeout")
 	varBoth(durationFlag{&o.connectTimeout}, "", "connect-timeout")
+	boolVar(&o.ws, "", "ws")
 
 	args = expandShortFlags(args)
 	rawURLs, set, err := fs.parse(args)
@@ -341,6 +368,9 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 		return nil, errors.New("no URL given")
 	}
 	for _, raw := range rawURLs {
+		if o.ws {
+			raw = wsURL(raw)
+		}
 		u, err := parseTargetURL(raw)
 		if err != nil {
 			return nil, err
@@ -376,6 +406,11 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	}
 	if err := checkGetHeaders(o); err != nil {
 		return nil, err
+	}
+	if o.ws {
+		if err := checkWSOptions(o, set); err != nil {
+			return nil, err
+		}
 	}
 	if set["d"] || set["data"] {
 		b, err := readData(data, stdin)
@@ -449,7 +484,13 @@ func runGet(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "h2kit get: %v\n", err)
 		return exitFailure
 	}
-	if !g.run() {
+	ok := false
+	if o.ws {
+		ok = g.runWS(os.Stdin)
+	} else {
+		ok = g.run()
+	}
+	if !ok {
 		return exitFailure
 	}
 	return exitOK

@@ -44,6 +44,7 @@ type getter struct {
 	tr     *h2client.Transport
 	trace  *traceOutput // nil without -v
 	wire   *wireHeaders // the header blocks as they arrived; nil without -i or -D
+	tl     *getTimeline // --timeline's record, or nil
 	dialer *getDialer
 
 	outSeq  *outSeq // standard output: bodies (unless -n or -o) and -i
@@ -176,7 +177,21 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 	if o.include || o.dumpHeader != "" {
 		g.wire = newWireHeaders()
 	}
-	if g.trace != nil || g.wire != nil {
+	if o.timeline != "" {
+		// Made now, so that a file that cannot be written stops the run
+		// before it starts; written at the end.
+		f, err := os.Create(o.timeline)
+		if err != nil {
+			return nil, fmt.Errorf("--timeline: %w", err)
+		}
+		f.Close()
+		var urls []string
+		for _, u := range o.urls {
+			urls = append(urls, u.String())
+		}
+		g.tl = &getTimeline{path: o.timeline, start: start, doc: newTimelineDoc(timelineTitle(urls), start)}
+	}
+	if g.trace != nil || g.wire != nil || g.tl != nil {
 		g.tr.NewTracer = g.newTracer
 	}
 	return g, nil
@@ -219,6 +234,17 @@ func (g *getter) newTracer(nc net.Conn) h2kit.Tracer {
 	var t h2kit.Tracer
 	if g.trace != nil {
 		t = g.frameTracer(nc)
+	}
+	if g.tl != nil {
+		scheme, under := "http://", nc
+		if tc, ok := nc.(*tls.Conn); ok {
+			scheme, under = "https://", tc.NetConn()
+		}
+		label := scheme + nc.RemoteAddr().String()
+		if gc, ok := under.(*getConn); ok {
+			label = scheme + gc.addr
+		}
+		t = teeTracers(t, g.tl.tracer(label))
 	}
 	if g.wire == nil {
 		return t
@@ -395,6 +421,11 @@ func (g *getter) run() bool {
 	for _, e := range connErrs {
 		if !g.reported(e.msg) { // not already the error of a request
 			g.failf("connection to %s: %s", e.addr, e.msg)
+		}
+	}
+	if g.tl != nil {
+		if err := g.tl.write(); err != nil {
+			g.failf("%v", err)
 		}
 	}
 	if o.stat {
