@@ -90,8 +90,8 @@ func TestAllocsPerRequest(t *testing.T) {
 	}
 	n := testing.AllocsPerRun(200, func() { roundTripOnce(t, tr, req, buf) })
 	t.Logf("%.1f allocations per GET round trip", n)
-	if n > 12 {
-		t.Fatalf("%.1f allocations per request, want at most 12", n)
+	if n > 8 {
+		t.Fatalf("%.1f allocations per request, want at most 8", n)
 	}
 }
 

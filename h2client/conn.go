@@ -332,6 +332,13 @@ func (cc *clientConn) failAll(err error) {
 	}
 	for _, st := range cc.pendingOpen {
 		st.pending = false
+		if st.waitSettings {
+			// The server never said whether it takes extended CONNECT:
+			// its connection's error, not a retry on a new one.
+			st.fail(err, false)
+			st.release()
+			continue
+		}
 		st.notSent()
 	}
 	cc.pendingOpen = nil
@@ -369,6 +376,9 @@ func (cc *clientConn) open(st *clientStream) bool {
 			cc.pendingOpen = append(cc.pendingOpen, st)
 		}
 		return false
+	case errors.Is(err, h2kit.ErrExtendedConnectDisabled):
+		cc.holdExtendedConnect(st) // connect.go
+		return false
 	case errors.Is(err, h2kit.ErrStreamsExhausted), errors.Is(err, h2kit.ErrConnClosed):
 		cc.p.markClosing(cc)
 		st.pending = false
@@ -380,6 +390,7 @@ func (cc *clientConn) open(st *clientStream) bool {
 		st.release()
 		return false
 	}
+	st.recycleFields()
 	st.mu.Lock()
 	st.id = id
 	st.opened = true

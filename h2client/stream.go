@@ -30,6 +30,7 @@ type clientStream struct {
 	req           *http.Request // as given to RoundTrip: resp.Request
 	trace         *httptrace.ClientTrace
 	fields        []hpack.Field
+	fieldsBuf     *[]hpack.Field // from fieldBufs; fields' array until the HEADERS are encoded
 	endOnHeaders  bool
 	body          interface{ Read([]byte) (int, error) } // the request body, nil without one
 	closer        interface{ Close() error }
@@ -68,12 +69,17 @@ type clientStream struct {
 	cancelReq   bool  // the owner must reset the stream (CANCEL)
 	// Response body, owner to reader (responseBody).
 	in pipe.Inbound
+	// rbody is the response's Body, kept here to save an allocation.
+	rbody responseBody
 	// Priority update (UpdatePriority, PriorityHandle).
 	newPrio    h2kit.Priority
 	hasNewPrio bool
 
 	// Owner-only.
 	pending   bool // in cc.pendingOpen
+	// waitSettings: an extended CONNECT in cc.pendingOpen until the
+	// server's SETTINGS tell whether it may be sent (RFC 8441, Section 3).
+	waitSettings bool
 	recvDone  bool
 	recvBytes int64 // response body bytes received
 }
@@ -101,7 +107,8 @@ func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) 
 	if host == "" {
 		host = req.URL.Host
 	}
-	f := httpcommon.AppendRequest(make([]hpack.Field, 0, 6+len(req.Header)), req, host, cl)
+	st.fieldsBuf = fieldBufs.Get().(*[]hpack.Field)
+	f := httpcommon.AppendRequest((*st.fieldsBuf)[:0], req, host, cl)
 	if _, ok := req.Header["User-Agent"]; !ok {
 		f = append(f, hpack.Field{Name: "user-agent", Value: userAgent})
 	}
@@ -236,6 +243,22 @@ func (st *clientStream) cancelled() bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.err != nil
+}
+
+// fieldBufs recycles the arrays request header sections are built in:
+// the engine encodes them when the stream opens and keeps no reference.
+var fieldBufs = sync.Pool{New: func() any { return new([]hpack.Field) }}
+
+// recycleFields gives the request's field array back once the engine has
+// encoded it (owner).
+func (st *clientStream) recycleFields() {
+	if st.fieldsBuf == nil {
+		return
+	}
+	clear(st.fields) // drop the references to the request's strings
+	*st.fieldsBuf = st.fields[:0]
+	fieldBufs.Put(st.fieldsBuf)
+	st.fields, st.fieldsBuf = nil, nil
 }
 
 // release frees the stream's slot in the pool, once.
@@ -411,7 +434,8 @@ func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Respo
 		resp.Body = http.NoBody
 		resp.ContentLength = 0
 	default:
-		resp.Body = &responseBody{st: st}
+		st.rbody.st = st
+		resp.Body = &st.rbody
 	}
 	return resp, nil
 }
