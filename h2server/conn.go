@@ -701,6 +701,7 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.refs.Store(2) // the owner's and the handler's
 	st.rw = rw
 	st.isHead = req.Method == http.MethodHead
+	st.isConnect = req.Method == http.MethodConnect
 	st.pushed = pushed
 	if endStream {
 		st.in.End()

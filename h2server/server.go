@@ -28,6 +28,48 @@
 // which (or at once, when the declared content-length says more is left)
 // RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113,
 // Section 8.1).
+//
+// # Extended CONNECT and WebSockets over HTTP/2
+//
+// With Server.EnableConnectProtocol the server advertises RFC 8441's
+// SETTINGS_ENABLE_CONNECT_PROTOCOL, and clients (browsers among them)
+// open WebSockets as streams of the HTTP/2 connection. The handler of
+// such a request sees:
+//
+//   - r.Method == "CONNECT" and r.Proto == "HTTP/2.0";
+//   - the protocol in r.Header.Get(":protocol") ("websocket"): this
+//     pseudo-header entry is the one place it is given, as in the proposal
+//     for Go's own server (golang/go#53208); a plain CONNECT (RFC 9113,
+//     Section 8.5) has none;
+//   - r.URL.Path and r.URL.RawQuery from :path, r.Host from :authority,
+//     and the other header fields (sec-websocket-version, origin, ...) in
+//     r.Header.
+//
+// The stream is then full duplex for as long as the handler wants: it
+// answers with WriteHeader(200) and Flush (http.Flusher or
+// http.ResponseController), which sends the HEADERS at once, without
+// END_STREAM and without Content-Length; it then reads r.Body while it
+// writes to w and flushes, in the same or in different goroutines. No
+// Hijack is needed (nor possible). The stream ends as RFC 8441, Section 5
+// maps a TCP connection's end:
+//
+//   - the client's END_STREAM (its orderly close) is io.EOF from r.Body;
+//     its RST_STREAM (CANCEL, the abortive close) fails Read and Write and
+//     cancels r.Context();
+//   - the handler's return is the server's orderly close: END_STREAM
+//     after what it wrote. If the client has not ended its side by then,
+//     the rest it sends is read and discarded as for any request body
+//     (above): up to 256 KiB or a second, then RST_STREAM NO_ERROR
+//     (RFC 9113, Section 8.1);
+//   - r.Body.Close stops reading only (later bytes are discarded, their
+//     window given back); the handler may go on writing;
+//   - a handler that panics, or whose request context is cancelled by
+//     the server closing, resets the stream (INTERNAL_ERROR, CANCEL).
+//
+// A request with :protocol is reset with PROTOCOL_ERROR when the setting
+// is off, as is one with :protocol on another method, or an extended
+// CONNECT without :scheme, :path or :authority (RFC 8441, Section 4;
+// RFC 9113, Section 8.1.1); the handler never sees those.
 package h2server
 
 import (
@@ -71,6 +113,15 @@ type Server struct {
 	InitialWindowSize uint32
 	// ConnectionWindow is the connection's receive window. Default 1 MiB.
 	ConnectionWindow uint32
+	// EnableConnectProtocol advertises SETTINGS_ENABLE_CONNECT_PROTOCOL
+	// (RFC 8441): clients may then send extended CONNECT requests, which
+	// is how WebSockets run over HTTP/2 (see the package documentation).
+	// Off by default: browsers take the setting as a promise that
+	// WebSockets work on this connection, and open theirs there instead
+	// of a new HTTP/1.1 connection; a server whose handlers do not answer
+	// extended CONNECT would break every WebSocket of its pages.
+	EnableConnectProtocol bool
+
 	// Limits bound what a client may make the server do (flood and reset
 	// limits, CONTINUATION count, ...). Zero fields get the engine's defaults.
 	Limits h2kit.Limits
@@ -155,6 +206,8 @@ func (s *Server) engineConfig(nc net.Conn) h2kit.Config {
 			InitialWindowSize:    s.InitialWindowSize,
 			MaxFrameSize:         s.MaxFrameSize,
 			MaxHeaderListSize:    s.MaxHeaderListSize,
+
+			EnableConnectProtocol: s.EnableConnectProtocol,
 		},
 		Limits:           s.Limits,
 		ConnectionWindow: s.ConnectionWindow,

@@ -37,6 +37,7 @@ type stream struct {
 	ctx       *reqCtx            // the request's context, cancelled by cancel
 	cancelStd context.CancelFunc // or this, when ctx is nil (newReqCtx)
 	isHead    bool
+	isConnect bool // a CONNECT request (RFC 9113, Section 8.5; RFC 8441)
 	pushed    bool
 	expect100 atomic.Bool // cleared by the first body Read, which asks for 100 (Continue)
 	trailer   http.Header // req.Trailer, filled by the owner before EOF

@@ -221,7 +221,11 @@ func (st *stream) commit(final bool) error {
 	}
 	st.committed = true
 	h := st.header
-	if bodyAllowed(st.status) {
+	// RFC 9110, Section 9.3.6: a 2xx response to CONNECT has no
+	// Content-Length (what follows is the tunnel's bytes, not content),
+	// and nothing to sniff a Content-Type from.
+	tunnel := st.isConnect && st.status >= 200 && st.status < 300
+	if bodyAllowed(st.status) && !tunnel {
 		if _, ok := h["Content-Type"]; !ok && len(st.buf) > 0 && !hasField(st.fields, "content-type") {
 			st.fields = append(st.fields, hpack.Field{Name: "content-type", Value: http.DetectContentType(st.buf)})
 		}
