@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,19 +159,33 @@ func TestGetE2EAssets(t *testing.T) {
 	if n := countSettings(errs); n != 1 {
 		t.Errorf("%d SETTINGS exchanges, want 1", n)
 	}
+	// The assets the demo page names, as htmlAssets finds them.
+	index, err := demoFiles.ReadFile("demo/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(srv.url + "/")
+	var want, notPushed []string
+	for _, u := range htmlAssets(index, base) {
+		want = append(want, u.Path)
+		if !slices.Contains(demoPush, u.Path) {
+			notPushed = append(notPushed, u.Path)
+		}
+	}
+	slices.Sort(want)
 	got := sentStreams(errs)
-	if got[1] != "/" || len(got) != 5 {
-		t.Fatalf("requests %v, want / on stream 1 and 4 assets", got)
+	if got[1] != "/" || len(got) != 1+len(want) || len(want) < 6 {
+		t.Fatalf("requests %v, want / on stream 1 and the %d assets %q", got, len(want), want)
 	}
 	var assets []string
-	for _, id := range []int{3, 5, 7, 9} {
+	for id := 3; id < 3+2*len(want); id += 2 {
 		assets = append(assets, got[id])
 	}
 	slices.Sort(assets)
-	if want := []string{"/app.js", "/frames.svg", "/logo.svg", "/style.css"}; !slices.Equal(assets, want) {
-		t.Errorf("streams 3, 5, 7, 9 requested %q, want %q", assets, want)
+	if !slices.Equal(assets, want) {
+		t.Errorf("streams 3... requested %q, want %q", assets, want)
 	}
-	mustContain(t, "--stat", out, "***** Statistics *****", " /style.css\n", " /app.js\n", " /logo.svg\n", " /frames.svg\n", " 200 ")
+	mustContain(t, "--stat", out, "***** Statistics *****", " /style.css\n", " /app.js\n", " /logo.svg\n", " /timeline.js\n", " 200 ")
 
 	// With push (the demo page pushes its stylesheet, script and logo),
 	// only what was not pushed is requested.
@@ -179,8 +194,12 @@ func TestGetE2EAssets(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("push: exit %d\nstderr:\n%s", code, errs)
 	}
-	if got := sentStreams(errs); !maps.Equal(got, map[int]string{1: "/", 3: "/frames.svg"}) {
-		t.Errorf("push: requests %v, want / and /frames.svg", got)
+	wantSent := map[int]string{1: "/"}
+	for i, p := range notPushed {
+		wantSent[3+2*i] = p
+	}
+	if got := sentStreams(errs); !maps.Equal(got, wantSent) {
+		t.Errorf("push: requests %v, want %v", got, wantSent)
 	}
 	for _, p := range []string{"/style.css", "/app.js", "/logo.svg"} {
 		if !regexp.MustCompile(`(?m)^ +\*\+\S+ .* 200 .* ` + regexp.QuoteMeta(p) + `$`).MatchString(out) {

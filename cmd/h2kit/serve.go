@@ -236,6 +236,10 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	defer aw.Close()
 	out = aw
 	logger := slog.New(slog.NewTextHandler(out, nil))
+	var h1 *h1Origin // the demo's HTTP/1.1 origin (serve_h1.go)
+	if o.root == "" {
+		handler = withDemoRoutes(handler, tracked, &h1)
+	}
 	var trace *traceOutput
 	if o.verbose {
 		trace = newTraceOutput(out, start)
@@ -258,9 +262,9 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 
 	srv := &h2server.Server{Handler: handler, Logger: logger}
 	applyServeSettings(srv, o)
-	if trace != nil {
-		srv.NewTracer = tracked.tracerFunc(trace)
-	}
+	// The demo page draws its own connection: record the frames of each
+	// (serve_frames.go).
+	srv.NewTracer = tracked.serveTracers(trace, o.root == "")
 	hs := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: serveReadHeaderTimeout,
@@ -283,6 +287,13 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 		hs.Handler = h2server.H2C(handler, srv) // ServeH2C keeps it; set before any Serve
 	}
 
+	if o.root == "" {
+		if h1, err = startH1Origin(o.addr, handler, hs.TLSConfig, hs.ErrorLog); err != nil {
+			return err
+		}
+		defer h1.close()
+		banner = append(banner, "HTTP/1.1 only, for the demo page's comparison: "+h1.url(o.addr)+"/")
+	}
 	listeners, err := serveListen(o.addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("%w (another server has the port: choose one with --addr HOST:PORT)", err)

@@ -182,7 +182,7 @@ func TestServeE2ETLS(t *testing.T) {
 	if res.StatusCode != 200 || res.Proto != "HTTP/2.0" || !strings.Contains(page, "HTTP/2 at work") {
 		t.Fatalf("/: %d %s\n%.200s", res.StatusCode, res.Proto, page)
 	}
-	for _, asset := range []string{"/style.css", "/app.js", "/logo.svg", "/frames.svg"} {
+	for _, asset := range []string{"/style.css", "/app.js", "/logo.svg", "/timeline.js", "/connection.js", "/multiplex.js"} {
 		if res, body := fetch(t, c, "GET", p.url+asset, nil); res.StatusCode != 200 || body == "" {
 			t.Errorf("%s: %d", asset, res.StatusCode)
 		}

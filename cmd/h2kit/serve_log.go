@@ -357,8 +357,9 @@ type trackedConn struct {
 	ct     *connTracker
 	id     int64
 	key    string
-	tracer atomic.Pointer[frameTracer] // set when the connection speaks HTTP/2 with -v
-	pushes pushDiary                   // what was promised on the connection
+	tracer atomic.Pointer[frameTracer]      // set when the connection speaks HTTP/2 with -v
+	pushes pushDiary                        // what was promised on the connection
+	frames atomic.Pointer[timelineRecorder] // its frames, for the demo page (serve_frames.go)
 	once   sync.Once
 }
 

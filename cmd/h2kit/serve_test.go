@@ -274,7 +274,7 @@ func TestDemoSite(t *testing.T) {
 		t.Fatalf("/: %d %v", res.StatusCode, res.Header)
 	}
 	// The page uses its pushed assets, and every asset it names exists.
-	for _, asset := range append(slices.Clone(demoPush), "/frames.svg") {
+	for _, asset := range append(slices.Clone(demoPush), "/timeline.js", "/connection.js", "/multiplex.js") {
 		if !strings.Contains(page, `"`+asset+`"`) {
 			t.Errorf("the page does not use %s", asset)
 		}

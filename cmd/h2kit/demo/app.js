@@ -1,5 +1,7 @@
 // The demo page's script: shows the protocol of the page, the request's
-// header fields (from /headers), and runs the multiplexing demo.
+// header fields (from /headers). The multiplexing demo is in
+// multiplex.js, the drawing of the page's own connection in
+// connection.js.
 "use strict";
 
 function text(el, s) { el.textContent = s; return el; }
@@ -33,36 +35,7 @@ async function showFields() {
   }
 }
 
-async function burst() {
-  const n = 24, delay = 300;
-  const lanes = document.getElementById("lanes");
-  const result = document.getElementById("burst-result");
-  lanes.replaceChildren();
-  const bars = [];
-  for (let i = 0; i < n; i++) {
-    const lane = lanes.appendChild(document.createElement("div"));
-    lane.className = "lane";
-    bars.push(lane.appendChild(document.createElement("span")));
-  }
-  const t0 = performance.now();
-  const times = await Promise.all(bars.map(async (bar, i) => {
-    const start = performance.now() - t0;
-    const res = await fetch("/delay/" + delay + "?n=" + i, { cache: "no-store" });
-    await res.text();
-    return [start, performance.now() - t0];
-  }));
-  const total = Math.max(...times.map(t => t[1]));
-  times.forEach(([s, e], i) => {
-    bars[i].style.left = (100 * s / total) + "%";
-    bars[i].style.width = Math.max(1, 100 * (e - s) / total) + "%";
-  });
-  const entries = performance.getEntriesByType("resource").filter(e => e.name.includes("/delay/"));
-  const proto = entries.length ? entries[entries.length - 1].nextHopProtocol : "?";
-  text(result, n + " requests of " + delay + " ms each took " + Math.round(total) + " ms in all (protocol: " + proto + ").");
-}
-
 document.addEventListener("DOMContentLoaded", () => {
   showProtocol();
   showFields();
-  document.getElementById("burst").addEventListener("click", burst);
 });
