@@ -69,11 +69,22 @@ func (ct *connTracker) frames(remote string) *timelineRecorder {
 	return tc.frames.Load()
 }
 
-// withFrameRecord serves serveFramesPath from ct's records, and the rest
-// with h.
-func withFrameRecord(h http.Handler, ct *connTracker) http.Handler {
+// withDemoRoutes serves serveFramesPath from ct's records, serveH1Path
+// from *h1 (the HTTP/1.1 origin, once started; see serve_h1.go), and the
+// rest with h.
+func withDemoRoutes(h http.Handler, ct *connTracker, h1 **h1Origin) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != serveFramesPath {
+		switch r.URL.Path {
+		case serveFramesPath:
+		case serveH1Path:
+			w.Header().Set("Server", "h2kit")
+			if *h1 == nil {
+				http.NotFound(w, r)
+				return
+			}
+			(*h1).serveWhere(w, r)
+			return
+		default:
 			h.ServeHTTP(w, r)
 			return
 		}
