@@ -76,12 +76,12 @@ type clientStream struct {
 	hasNewPrio bool
 
 	// Owner-only.
-	pending   bool // in cc.pendingOpen
+	pending bool // in cc.pendingOpen
 	// waitSettings: an extended CONNECT in cc.pendingOpen until the
 	// server's SETTINGS tell whether it may be sent (RFC 8441, Section 3).
 	waitSettings bool
-	recvDone  bool
-	recvBytes int64 // response body bytes received
+	recvDone     bool
+	recvBytes    int64 // response body bytes received
 }
 
 // newStream prepares the stream of req (request goroutine).

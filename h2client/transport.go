@@ -231,6 +231,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, errors.New("h2client: invalid method " + strconv.Quote(req.Method))
 	}
+	extConnect := isExtendedConnect(req)
 	var mode int
 	switch req.URL.Scheme {
 	case "https":
@@ -239,6 +240,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch {
 		case t.AllowHTTP:
 			mode = modePrior
+		case extConnect:
+			// Neither HTTP/1.1 nor an h2c Upgrade (whose first request
+			// is sent over HTTP/1.1) can carry :protocol.
+			closeBody(req)
+			return nil, extendedConnectOverH1(req.URL.Scheme + "://" + req.URL.Host)
 		case t.UpgradeH2C:
 			mode = modeUpgrade
 		case t.DisableHTTP1:
@@ -273,6 +279,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		switch route {
 		case routeH1:
+			if extConnect {
+				closeBody(req)
+				return nil, extendedConnectOverH1(key.String())
+			}
 			return t.h1Transport().RoundTrip(req)
 		case routeUpgrade:
 			return t.upgrade(ctx, req, key, addr)

@@ -262,3 +262,23 @@ func TestParsePlainPath(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendRequestConnect: a plain CONNECT has :method and :authority
+// only (RFC 9113, Section 8.5); with the ":protocol" header it is an
+// extended CONNECT with :protocol, :scheme, :authority and :path (RFC
+// 8441, Section 4), and ":protocol" is not sent as a regular field.
+func TestAppendRequestConnect(t *testing.T) {
+	u, _ := url.Parse("https://a.example/chat?room=1")
+	req := &http.Request{Method: "CONNECT", URL: u, Header: http.Header{}}
+	if got := AppendRequest(nil, req, "a.example", -1); !reflect.DeepEqual(got, fields(":method", "CONNECT", ":authority", "a.example")) {
+		t.Fatalf("plain CONNECT %v", got)
+	}
+	req.Header.Set(":protocol", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	got := AppendRequest(nil, req, "a.example", -1)
+	want := fields(":method", "CONNECT", ":protocol", "websocket", ":scheme", "https", ":authority", "a.example", ":path", "/chat?room=1",
+		"sec-websocket-version", "13")
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("extended CONNECT %v", got)
+	}
+}

@@ -268,7 +268,9 @@ func (k *block) name(lower string) string {
 }
 
 // AppendRequest appends the fields of a request: the pseudo-header fields
-// (:method, :scheme, :authority, :path) then the regular ones from
+// (:method, :scheme, :authority, :path; for CONNECT, :authority alone, or
+// with req.Header[":protocol"] set, :protocol and all four, RFC 8441
+// Section 4) then the regular ones from
 // req.Header, lowercased, without connection-specific fields. host is the
 // :authority value (req.Host or req.URL.Host, chosen by the caller);
 // contentLength >= 0 adds a content-length field when req.Header has none.
@@ -280,7 +282,17 @@ func AppendRequest(dst []hpack.Field, req *http.Request, host string, contentLen
 		method = http.MethodGet
 	}
 	dst = append(dst, hpack.Field{Name: ":method", Value: method})
-	if method != http.MethodConnect {
+	protocol := ""
+	if method == http.MethodConnect {
+		// RFC 8441, Section 4: an extended CONNECT names its protocol in
+		// :protocol (given as the ":protocol" header, where servers show
+		// it too) and has :scheme and :path like other requests.
+		if v := req.Header[":protocol"]; len(v) > 0 {
+			protocol = v[0]
+			dst = append(dst, hpack.Field{Name: ":protocol", Value: protocol})
+		}
+	}
+	if method != http.MethodConnect || protocol != "" {
 		scheme := req.URL.Scheme
 		if scheme == "" {
 			scheme = "https"
