@@ -34,9 +34,9 @@ type TLSConn interface {
 // for crypto/tls. The handshake is bounded by ReadHeaderTimeout (the
 // Server's, else hs's). Connections that are not TLSConns are closed.
 //
-// HTTP/1.1 requests get http.Request.TLS filled from their connection
-// (net/http fills it only for *tls.Conn), and RequestClientCert works
-// on them: ServeTLSConns wraps hs.Handler and hs.ConnContext for that,
+// HTTP/1.1 requests get http.Request.TLS from their connection's current
+// state (net/http takes a snapshot when the connection starts, stale
+// after a renegotiation), and RequestClientCert works on them: ServeTLSConns wraps hs.Handler and hs.ConnContext for that,
 // the first time it is given hs (it may be called with the same hs for
 // several listeners). HTTP/2 requests go to s.Handler, or hs's Handler
 // when that is nil. ServeTLSConns returns ErrServerClosed after
@@ -112,16 +112,17 @@ func configureTLSConns(hs *http.Server, s *Server) http.Handler {
 	return http.DefaultServeMux
 }
 
-// h1TLSHandler is hs.Handler under ServeTLSConns: it fills the
-// http.Request.TLS of HTTP/1.1 requests from their connection.
+// h1TLSHandler is hs.Handler under ServeTLSConns: it sets the
+// http.Request.TLS of HTTP/1.1 requests to their connection's current
+// state.
 type h1TLSHandler struct {
 	h   http.Handler // nil: http.DefaultServeMux
 	srv *Server
 }
 
 func (h *h1TLSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if ct, ok := r.Context().Value(connTLSKey{}).(*connTLS); ok && r.TLS == nil {
-		r.TLS = ct.state.Load()
+	if ct, ok := r.Context().Value(connTLSKey{}).(*connTLS); ok {
+		r.TLS = ct.state.Load() // the current state, after a renegotiation too
 	}
 	hh := h.h
 	if hh == nil {

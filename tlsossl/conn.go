@@ -530,7 +530,17 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	c.dmu.Lock()
 	c.readDeadline = t
 	c.dmu.Unlock()
-	return c.nc.SetDeadline(t)
+	err := c.nc.SetDeadline(t)
+	c.wakeReaders()
+	return err
+}
+
+// wakeReaders makes the Reads that wait for another goroutine's progress
+// look at their deadline again (it changed).
+func (c *Conn) wakeReaders() {
+	c.mu.Lock()
+	c.broadcastLocked()
+	c.mu.Unlock()
 }
 
 // SetReadDeadline sets the read deadline of the underlying connection; a
@@ -540,7 +550,9 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.dmu.Lock()
 	c.readDeadline = t
 	c.dmu.Unlock()
-	return c.nc.SetReadDeadline(t)
+	err := c.nc.SetReadDeadline(t)
+	c.wakeReaders()
+	return err
 }
 
 // SetWriteDeadline sets the write deadline of the underlying connection.
@@ -650,13 +662,16 @@ func (c *Conn) Renegotiate(ctx context.Context, requireClientCert bool) error {
 	for {
 		c.mu.Lock()
 		switch {
-		case c.cc == nil:
-			c.mu.Unlock()
-			return net.ErrClosed
 		case c.readErr != nil:
+			// Before the closed check: a failed handshake may make the
+			// connection's reader close it at once, and its reason is
+			// this error, not the close.
 			err := c.readErr
 			c.mu.Unlock()
 			return fmt.Errorf("tlsossl: renegotiation: %w", err)
+		case c.cc == nil:
+			c.mu.Unlock()
+			return net.ErrClosed
 		case !c.cc.renegPending() && c.cc.initFinished():
 			c.mu.Unlock()
 			return nil

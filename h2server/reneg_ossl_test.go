@@ -1,0 +1,595 @@
+//go:build h2kit_openssl && cgo
+
+package h2server
+
+// MS-HTTP2E end to end on the OpenSSL backend (tlsossl): h2server
+// renegotiates TLS 1.2 for a client certificate. Run with
+//
+//	go test -tags h2kit_openssl -run Reneg ./h2server
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	h2kit "github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/h2client"
+	"github.com/h2kit/h2kit/tlsossl"
+)
+
+// renegPKI is a CA, a server certificate for 127.0.0.1 and localhost, and
+// a client certificate, made for one test.
+type renegPKI struct {
+	pool   *x509.CertPool
+	server tls.Certificate
+	client tls.Certificate
+}
+
+func newRenegPKI(t *testing.T, name string) *renegPKI {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage) tls.Certificate {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn, Organization: []string{"h2kit tests"}},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		}
+		if usage == x509.ExtKeyUsageServerAuth {
+			tmpl.DNSNames = []string{"localhost"}
+			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}
+	}
+	p := &renegPKI{pool: x509.NewCertPool()}
+	p.pool.AddCert(ca)
+	p.server = leaf(2, "localhost", x509.ExtKeyUsageServerAuth)
+	p.client = leaf(3, name+" client", x509.ExtKeyUsageClientAuth)
+	return p
+}
+
+// osslListener wraps each accepted connection in a tlsossl server.
+type osslListener struct {
+	net.Listener
+	cfg *tlsossl.Config
+}
+
+func (l osslListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc, err := tlsossl.Server(c, l.cfg)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// osslServer is h2server on the OpenSSL backend (ServeTLSConns, HTTP/2
+// and HTTP/1.1), with a frame recorder per connection and a log.
+type osslServer struct {
+	addr string
+	recs *recorders
+	log  *testLogger
+	errs chan error // RequestClientCert's results (protectedHandler)
+}
+
+// startOSSL serves mux plus /protected_resource (protectedHandler) on
+// the OpenSSL backend; maxVersion 0 allows TLS 1.3.
+func startOSSL(t *testing.T, pki *renegPKI, maxVersion uint16, mux *http.ServeMux) *osslServer {
+	t.Helper()
+	os := &osslServer{recs: newRecorders(), log: new(testLogger), errs: make(chan error, 16)}
+	if mux == nil {
+		mux = http.NewServeMux()
+	}
+	mux.Handle("/protected_resource", protectedHandler(os.errs))
+	s := &Server{NewTracer: os.recs.tracer, Logger: os.log.logger()}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	l := listen(t)
+	os.addr = l.Addr().String()
+	ol := osslListener{l, &tlsossl.Config{
+		Certificates: []tls.Certificate{pki.server},
+		ClientCAs:    pki.pool,
+		NextProtos:   []string{"h2", "http/1.1"},
+		MaxVersion:   maxVersion,
+	}}
+	go s.ServeTLSConns(ol, hs)
+	t.Cleanup(func() { s.Close(); hs.Close() })
+	return os
+}
+
+// renegClient is h2client with AllowRenegotiation on TLS 1.2, presenting
+// cert when asked (nil: none, but it still advertises 0x02).
+func renegClient(t *testing.T, pki *renegPKI, cert *tls.Certificate, rec *frameRec) *h2client.Transport {
+	cfg := &tls.Config{RootCAs: pki.pool, MaxVersion: tls.VersionTLS12}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	} else {
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return new(tls.Certificate), nil
+		}
+	}
+	tr := &h2client.Transport{TLSClientConfig: cfg, AllowRenegotiation: true}
+	if rec != nil {
+		tr.NewTracer = func(net.Conn) h2kit.Tracer { return rec }
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+func get(t *testing.T, rt http.RoundTripper, url string, header ...string) (*http.Response, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return nil, "", err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(body), err
+}
+
+// seedRow is one frame of the seed's table (MS-HTTP2E section 4): its
+// type, flags and stream.
+type seedRow struct {
+	typ    frame.Type
+	flags  frame.Flags
+	stream uint32
+}
+
+// The seed's exchange, one direction at a time (the connection preface
+// is not a frame): each side's frames are in this order on the wire,
+// while the two directions interleave as timing has it. WINDOW_UPDATE
+// frames, which the seed leaves out and both implementations send, are
+// not compared; the server's final GOAWAY is optional in the seed.
+var (
+	seedFromClient = []seedRow{
+		{frame.TypeSettings, 0, 0}, // TLS_RENEG_PERMITTED 0x02
+		{frame.TypeHeaders, frame.FlagEndStream | frame.FlagEndHeaders, 1}, // GET /protected_resource
+		{frame.TypeSettings, frame.FlagAck, 0},                             // ACK of the server's
+		{frame.TypeGoAway, 0, 0},                                           // NO_ERROR, last stream 0
+	}
+	seedFromServer = []seedRow{
+		{frame.TypeSettings, 0, 0},                   // TLS_RENEG_PERMITTED 0x02
+		{frame.TypeSettings, frame.FlagAck, 0},       // ACK of the client's
+		{frame.TypeHeaders, frame.FlagEndHeaders, 1}, // :status 200, after the renegotiation
+		{frame.TypeData, frame.FlagEndStream, 1},     // the resource
+		{frame.TypeGoAway, 0, 0},                     // optional: NO_ERROR, last stream 1
+	}
+)
+
+// compareSeed checks one direction of a trace against the seed's rows;
+// the last row may be missing when optional.
+func compareSeed(t *testing.T, who string, got []recFrame, rows []seedRow, lastOptional bool, dump string) {
+	t.Helper()
+	if len(got) != len(rows) && !(lastOptional && len(got) == len(rows)-1) {
+		t.Fatalf("%d frames from the %s (without WINDOW_UPDATE), the seed has %d:%s", len(got), who, len(rows), dump)
+	}
+	for i, f := range got {
+		row := rows[i]
+		if f.typ != row.typ || f.flags&^frame.FlagPadded != row.flags || f.stream != row.stream {
+			t.Fatalf("frame %d from the %s: %v, the seed has %v flags=%#x stream=%d:%s", i, who, f, row.typ, uint8(row.flags), row.stream, dump)
+		}
+	}
+}
+
+// TestRenegotiationSeedExchange is MS-HTTP2E's protocol example (section
+// 4) end to end: h2client with a client certificate and
+// AllowRenegotiation against h2server on the OpenSSL backend. Both
+// SETTINGS carry TLS_RENEG_PERMITTED = 0x02, the handler gets the
+// verified certificate after the renegotiation, the response comes on
+// stream 1, and the frames follow the seed's table.
+func TestRenegotiationSeedExchange(t *testing.T) {
+	pki := newRenegPKI(t, "seed")
+	srv := startOSSL(t, pki, 0, nil)
+	crec := new(frameRec)
+	tr := renegClient(t, pki, &pki.client, crec)
+	resp, body, err := get(t, tr, "https://"+srv.addr+"/protected_resource", "Accept", "image/jpeg")
+	if err != nil {
+		t.Fatalf("%v; server log: %s", err, srv.log)
+	}
+	if resp.StatusCode != 200 || !strings.Contains(body, "CN=seed client") || strings.Contains(body, "already verified") {
+		t.Fatalf("%s: %q", resp.Status, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/octet-stream" || resp.ContentLength != int64(len(body)) {
+		t.Errorf("content-type %q, content-length %d", ct, resp.ContentLength)
+	}
+	if err := <-srv.errs; err != nil {
+		t.Fatalf("RequestClientCert: %v", err)
+	}
+	tr.CloseIdleConnections() // the client's GOAWAY
+	rec := <-srv.recs.ch
+	var fromClient, fromServer []recFrame
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		fromClient, fromServer = fromClient[:0], fromServer[:0]
+		for _, f := range rec.snapshot() {
+			switch {
+			case f.typ == frame.TypeWindowUpdate:
+			case f.sent:
+				fromServer = append(fromServer, f)
+			default:
+				fromClient = append(fromClient, f)
+			}
+		}
+		if len(fromClient) >= len(seedFromClient) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var dump strings.Builder
+	for _, f := range rec.snapshot() {
+		dump.WriteString("\n  " + f.String())
+	}
+	t.Logf("the exchange as the server saw it:%s", dump.String())
+	compareSeed(t, "client", fromClient, seedFromClient, false, dump.String())
+	compareSeed(t, "server", fromServer, seedFromServer, true, dump.String())
+	for _, f := range []recFrame{fromClient[0], fromServer[0]} {
+		if v, ok := renegSettingOf(f.settings); !ok || v != 0x2 {
+			t.Errorf("%v: TLS_RENEG_PERMITTED = %#x, present %v; want 0x2", f, v, ok)
+		}
+	}
+	req := fromClient[1].fields
+	for name, want := range map[string]string{":method": "GET", ":scheme": "https", ":path": "/protected_resource", "accept": "image/jpeg"} {
+		if v := field(req, name); v != want {
+			t.Errorf("request %s = %q, want %q", name, v, want)
+		}
+	}
+	if h := fromServer[2].fields; field(h, ":status") != "200" || field(h, "content-type") != "application/octet-stream" ||
+		field(h, "content-length") != fmt.Sprint(len(body)) {
+		t.Errorf("response fields %v", h)
+	}
+	if g := fromClient[3]; g.code != frame.ErrCodeNo || g.last != 0 {
+		t.Errorf("client GOAWAY %v, want NO_ERROR, last stream 0", g)
+	}
+	if len(fromServer) == len(seedFromServer) {
+		if g := fromServer[4]; g.code != frame.ErrCodeNo || g.last != 1 {
+			t.Errorf("server GOAWAY %v, want NO_ERROR, last stream 1", g)
+		}
+	}
+	// The client's side of the same exchange: it saw 0x02 from the server.
+	if s, _ := crec.firstSettings(false); func() bool { v, _ := renegSettingOf(s); return v != 0x2 }() {
+		t.Errorf("client received server SETTINGS %v", s)
+	}
+}
+
+// TestRenegotiationOtherStreams: streams in flight while the server
+// renegotiates for another one complete: a response whose handler
+// writes during the handshake (its frames wait, then go out), and
+// requests that arrive during the handshake (reads go on). A second
+// request for the protected resource on the same connection gets the
+// certificate without a second renegotiation.
+func TestRenegotiationOtherStreams(t *testing.T) {
+	pki := newRenegPKI(t, "streams")
+	mux := http.NewServeMux()
+	release := make(chan struct{})
+	mux.HandleFunc("/hold", func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, strings.Repeat("h", 100<<10))
+	})
+	mux.HandleFunc("/small/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.URL.Path)
+	})
+	srv := startOSSL(t, pki, 0, mux)
+	tr := renegClient(t, pki, &pki.client, nil)
+	base := "https://" + srv.addr
+	// The connection first, and one request in flight on it.
+	if resp, _, err := get(t, tr, base+"/small/first"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("first request: %v", err)
+	}
+	var wg sync.WaitGroup
+	fail := make(chan string, 32)
+	wg.Go(func() {
+		resp, body, err := get(t, tr, base+"/hold")
+		if err != nil || resp.StatusCode != 200 || len(body) != 100<<10 {
+			fail <- fmt.Sprintf("/hold: %v", err)
+		}
+	})
+	time.Sleep(20 * time.Millisecond)
+	wg.Go(func() {
+		resp, body, err := get(t, tr, base+"/protected_resource")
+		if err != nil || resp.StatusCode != 200 || !strings.Contains(body, "CN=streams client") {
+			fail <- fmt.Sprintf("/protected_resource: %v %q", err, body)
+		}
+	})
+	// Requests while the renegotiation runs, and /hold's response.
+	time.Sleep(5 * time.Millisecond)
+	close(release)
+	for i := range 8 {
+		wg.Go(func() {
+			path := fmt.Sprintf("/small/%d", i)
+			resp, body, err := get(t, tr, base+path)
+			if err != nil || resp.StatusCode != 200 || body != path {
+				fail <- fmt.Sprintf("%s: %v %q", path, err, body)
+			}
+		})
+	}
+	wg.Wait()
+	close(fail)
+	for f := range fail {
+		t.Error(f)
+	}
+	if t.Failed() {
+		t.Fatalf("server log: %s", srv.log)
+	}
+	resp, body, err := get(t, tr, base+"/protected_resource")
+	if err != nil || resp.StatusCode != 200 || !strings.Contains(body, "already verified") {
+		t.Fatalf("second request: %v %q", err, body)
+	}
+	if n := len(srv.recs.ch); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestRenegotiationNoClientCert: a client that advertises 0x02 but has no
+// certificate to give completes the renegotiation without one; the
+// handler answers 403 and the connection goes on (another request on it
+// succeeds, and is not renegotiated again).
+func TestRenegotiationNoClientCert(t *testing.T) {
+	pki := newRenegPKI(t, "nocert")
+	mux := http.NewServeMux()
+	mux.HandleFunc("/small", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	srv := startOSSL(t, pki, 0, mux)
+	tr := renegClient(t, pki, nil, nil)
+	resp, body, err := get(t, tr, "https://"+srv.addr+"/protected_resource")
+	if err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("%v %v %q", err, resp, body)
+	}
+	if err := <-srv.errs; !errors.Is(err, ErrNoClientCertificate) {
+		t.Fatalf("RequestClientCert: %v", err)
+	}
+	if resp, body, err := get(t, tr, "https://"+srv.addr+"/small"); err != nil || body != "ok" {
+		t.Fatalf("after the 403: %v %v %q", err, resp, body)
+	}
+	if resp, _, err := get(t, tr, "https://"+srv.addr+"/protected_resource"); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("second try: %v %v", err, resp)
+	}
+	if err := <-srv.errs; !errors.Is(err, ErrNoClientCertificate) {
+		t.Fatalf("second RequestClientCert: %v", err)
+	}
+	if n := len(srv.recs.ch); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestRenegotiationUntrustedCert: a certificate from another CA fails the
+// handshake: the handler gets x509's reason, the log says it, and the
+// connection is over (the client's requests fail; none hangs).
+func TestRenegotiationUntrustedCert(t *testing.T) {
+	pki, other := newRenegPKI(t, "trusted"), newRenegPKI(t, "other")
+	mux := http.NewServeMux()
+	started := make(chan struct{})
+	mux.HandleFunc("/hold", func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done() // the connection ends under it
+	})
+	srv := startOSSL(t, pki, 0, mux)
+	tr := renegClient(t, pki, &other.client, nil)
+	if _, _, err := get(t, tr, "https://"+srv.addr+"/small"); err != nil {
+		t.Fatal(err)
+	}
+	holdErr := make(chan error, 1)
+	go func() {
+		_, _, err := get(t, tr, "https://"+srv.addr+"/hold")
+		holdErr <- err
+	}()
+	<-started
+	if _, _, err := get(t, tr, "https://"+srv.addr+"/protected_resource"); err == nil {
+		t.Fatal("the request succeeded with an untrusted certificate")
+	}
+	err := <-srv.errs
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &ua) || !strings.Contains(err.Error(), "connection closed") {
+		t.Fatalf("RequestClientCert: %v", err)
+	}
+	if err := <-holdErr; err == nil {
+		t.Error("the stream in flight succeeded on a connection that failed")
+	}
+	if !strings.Contains(srv.log.String(), "TLS renegotiation failed") {
+		t.Errorf("log: %s", srv.log)
+	}
+}
+
+// TestRenegotiationTLS13: on TLS 1.3 the server advertises no
+// TLS_RENEG_PERMITTED (0) and does not try to renegotiate: the handler
+// gets ErrRenegotiationNotPermitted and the client HTTP_1_1_REQUIRED.
+func TestRenegotiationTLS13(t *testing.T) {
+	pki := newRenegPKI(t, "tls13")
+	srv := startOSSL(t, pki, 0, nil)
+	tr := renegClient(t, pki, &pki.client, nil)
+	tr.TLSClientConfig.MaxVersion = 0
+	_, _, err := get(t, tr, "https://"+srv.addr+"/protected_resource")
+	var se *h2kit.StreamError
+	if !errors.As(err, &se) || se.Code != frame.ErrCodeHTTP11Required {
+		t.Fatalf("%v, want a stream error HTTP_1_1_REQUIRED", err)
+	}
+	if err := <-srv.errs; !errors.Is(err, ErrRenegotiationNotPermitted) || !strings.Contains(err.Error(), "TLS 1.3") {
+		t.Fatalf("RequestClientCert: %v", err)
+	}
+	rec := <-srv.recs.ch
+	for _, sent := range []bool{true, false} {
+		s, _ := rec.firstSettings(sent)
+		if v, ok := renegSettingOf(s); ok {
+			t.Errorf("SETTINGS (server sent: %v) carry TLS_RENEG_PERMITTED = %#x on TLS 1.3", sent, v)
+		}
+	}
+}
+
+// TestRenegotiationHTTP11Retry is RFC 9113, Section 9.2.1's way out, with
+// Go's clients: a client that does not send TLS_RENEG_PERMITTED (x/net's
+// HTTP/2 client) gets HTTP_1_1_REQUIRED; over HTTP/1.1 on the same
+// backend the server renegotiates for the request and answers 200, with
+// the certificate in r.TLS.
+func TestRenegotiationHTTP11Retry(t *testing.T) {
+	pki := newRenegPKI(t, "retry")
+	srv := startOSSL(t, pki, 0, nil)
+	cfg := &tls.Config{RootCAs: pki.pool, MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.client},
+		Renegotiation: tls.RenegotiateOnceAsClient}
+	h2 := &h2client.Transport{TLSClientConfig: cfg} // no AllowRenegotiation: no 0x02
+	defer h2.CloseIdleConnections()
+	_, _, err := get(t, h2, "https://"+srv.addr+"/protected_resource")
+	var se *h2kit.StreamError
+	if !errors.As(err, &se) || se.Code != frame.ErrCodeHTTP11Required {
+		t.Fatalf("HTTP/2: %v, want HTTP_1_1_REQUIRED", err)
+	}
+	if err := <-srv.errs; !errors.Is(err, ErrRenegotiationNotPermitted) || !strings.Contains(err.Error(), "TLS_RENEG_PERMITTED") {
+		t.Fatalf("RequestClientCert over HTTP/2: %v", err)
+	}
+	h1cfg := cfg.Clone()
+	h1cfg.NextProtos = []string{"http/1.1"}
+	h1 := &http.Transport{TLSClientConfig: h1cfg}
+	defer h1.CloseIdleConnections()
+	resp, body, err := get(t, h1, "https://"+srv.addr+"/protected_resource")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ProtoMajor != 1 || resp.StatusCode != 200 || !strings.Contains(body, "CN=retry client") {
+		t.Fatalf("HTTP/1.1: %s %s %q; log: %s", resp.Proto, resp.Status, body, srv.log)
+	}
+	if err := <-srv.errs; err != nil {
+		t.Fatalf("RequestClientCert over HTTP/1.1: %v", err)
+	}
+	// The next request on the connection has the certificate already.
+	resp, body, err = get(t, h1, "https://"+srv.addr+"/protected_resource")
+	if err != nil || resp.StatusCode != 200 || !strings.Contains(body, "already verified") {
+		t.Fatalf("second HTTP/1.1 request: %v %q", err, body)
+	}
+}
+
+// rawTLSClient is a raw HTTP/2 client (rawClient) over Go's TLS 1.2
+// client configured by renegotiation, sending TLS_RENEG_PERMITTED = 0x02.
+func rawTLSClient(t *testing.T, pki *renegPKI, addr string, reneg tls.RenegotiationSupport) (*rawClient, *tls.Conn) {
+	tc := tls.Client(dial(t, addr), &tls.Config{RootCAs: pki.pool, ServerName: "localhost", NextProtos: []string{"h2"},
+		MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.client}, Renegotiation: reneg})
+	tc.SetDeadline(time.Now().Add(20 * time.Second))
+	return newRawClient(t, tc, h2kit.Config{Settings: h2kit.Settings{TLSRenegPermitted: 0x2}}), tc
+}
+
+// TestRenegotiationRefusedHelloRequest: a client that advertises 0x02
+// but then refuses the HelloRequest (Go's RenegotiateNever: a
+// no_renegotiation alert) fails the handshake: the handler gets the
+// error, the log says it, the connection is closed.
+func TestRenegotiationRefusedHelloRequest(t *testing.T) {
+	pki := newRenegPKI(t, "refuse")
+	srv := startOSSL(t, pki, 0, nil)
+	c, _ := rawTLSClient(t, pki, srv.addr, tls.RenegotiateNever)
+	if _, err := c.eng.SendRequest(reqFields("GET", srv.addr, "/protected_resource"), true); err != nil {
+		t.Fatal(err)
+	}
+	for ev := c.next(); ev.kind != "eof" && ev.kind != "terminated"; ev = c.next() {
+		if ev.kind == "response" {
+			t.Fatalf("a response (%v) after a refused renegotiation", ev.fields)
+		}
+	}
+	err := <-srv.errs
+	if err == nil || errors.Is(err, ErrRenegotiationNotPermitted) || !strings.Contains(err.Error(), "connection closed") {
+		t.Fatalf("RequestClientCert: %v", err)
+	}
+	t.Logf("RequestClientCert: %v", err)
+	if !strings.Contains(srv.log.String(), "TLS renegotiation failed") {
+		t.Errorf("log: %s", srv.log)
+	}
+}
+
+// TestRenegotiationDataDuringHandshake: the client goes on sending frames
+// (PINGs, another request, WINDOW_UPDATEs) after the HelloRequest left
+// the server and before its ClientHello arrives; the server reads them
+// on, buffered through the handshake, and answers everything after it:
+// the PING ACKs, the other request, the protected resource.
+func TestRenegotiationDataDuringHandshake(t *testing.T) {
+	pki := newRenegPKI(t, "interleave")
+	mux := http.NewServeMux()
+	mux.HandleFunc("/small", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "small") })
+	srv := startOSSL(t, pki, 0, mux)
+	c, tc := rawTLSClient(t, pki, srv.addr, tls.RenegotiateOnceAsClient)
+	id, err := c.eng.SendRequest(reqFields("GET", srv.addr, "/protected_resource"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.flush()
+	// The handler starts the renegotiation; the client, not reading yet,
+	// sends more meanwhile.
+	time.Sleep(50 * time.Millisecond)
+	for range 10 {
+		if _, err := c.eng.Ping(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id2, err := c.eng.SendRequest(reqFields("GET", srv.addr, "/small"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.flush()
+	body := map[uint32]string{}
+	status := map[uint32]string{}
+	ended := map[uint32]bool{}
+	for !ended[id] || !ended[id2] {
+		ev := c.next()
+		switch ev.kind {
+		case "response":
+			status[ev.id] = field(ev.fields, ":status")
+		case "data":
+			body[ev.id] += string(ev.data)
+		case "reset", "eof", "terminated", "goaway":
+			t.Fatalf("%s %v on stream %d; log: %s", ev.kind, ev.code, ev.id, srv.log)
+		}
+		if ev.end {
+			ended[ev.id] = true
+		}
+	}
+	if status[id] != "200" || !strings.Contains(body[id], "CN=interleave client") {
+		t.Errorf("protected: %s %q", status[id], body[id])
+	}
+	if status[id2] != "200" || body[id2] != "small" {
+		t.Errorf("/small: %s %q", status[id2], body[id2])
+	}
+	if cs := tc.ConnectionState(); len(cs.PeerCertificates) == 0 {
+		t.Error("no server certificate")
+	}
+	rec := <-srv.recs.ch
+	pings := 0
+	for _, f := range rec.snapshot() {
+		if f.sent && f.typ == frame.TypePing && f.flags&frame.FlagAck != 0 {
+			pings++
+		}
+	}
+	if pings != 10 {
+		t.Errorf("%d PING ACKs sent, want 10", pings)
+	}
+}
