@@ -111,7 +111,8 @@ options:
                            https://); each line of standard input is sent
                            as a text message, each message received is
                            printed followed by a newline; at the end of
-                           the input the WebSocket is closed (1000). With
+                           the input, once nothing has arrived for 0.5 s,
+                           the WebSocket is closed (1000). With
                            -v, the CONNECT's HEADERS and the DATA frames
                            that carry the WebSocket frames. A server that
                            did not enable extended CONNECT, or answers

@@ -53,6 +53,10 @@ its stylesheet, script and logo), and test endpoints:
   /trailers      a body followed by trailer fields
   /delay/MS      answers after MS milliseconds (at most 30000)
   /status/CODE   a response with status CODE (200 to 599)
+  /ws            a WebSocket echo: over HTTP/2 (RFC 8441 extended CONNECT,
+                 advertised with SETTINGS_ENABLE_CONNECT_PROTOCOL) and
+                 over HTTP/1.1 (Upgrade: websocket); its first message
+                 names the protocol that carries it
 With --root DIR (or DIR as argument): the files of DIR, index.html for a
 directory, no directory listings, nothing outside DIR.
 
@@ -131,6 +135,11 @@ type serveOptions struct {
 	windowSet      bool // -w given
 	connWindowBits int  // -W
 	connWindowSet  bool // -W given
+
+	// Set by serve, not by flags: closed when the server shuts down (the
+	// /ws WebSockets are then closed with 1001), and the log of /ws.
+	wsStopping <-chan struct{}
+	wsLogger   *slog.Logger
 }
 
 // parseServeArgs parses the arguments of h2kit serve. It returns
@@ -228,14 +237,16 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	start := time.Now()
 	tracked := newConnTracker()
-	handler, err := newServeHandlerDiary(o, tracked.diary)
-	if err != nil {
-		return err
-	}
 	aw := newAsyncWriter(out)
 	defer aw.Close()
 	out = aw
 	logger := slog.New(slog.NewTextHandler(out, nil))
+	stopping := make(chan struct{}) // closed at shutdown: ends the /ws WebSockets
+	o.wsStopping, o.wsLogger = stopping, logger
+	handler, err := newServeHandlerDiary(o, tracked.diary)
+	if err != nil {
+		return err
+	}
 	var h1 *h1Origin // the demo's HTTP/1.1 origin (serve_h1.go)
 	if o.root == "" {
 		handler = withDemoRoutes(handler, tracked, &h1)
@@ -260,7 +271,10 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 		handler = textAccessLog(handler, out, o.verbose) // as accessLog with logger, cheaper
 	}
 
-	srv := &h2server.Server{Handler: handler, Logger: logger}
+	// RFC 8441: SETTINGS_ENABLE_CONNECT_PROTOCOL only where /ws is (the
+	// demo site): browsers take the setting as a promise that WebSockets
+	// work on the connection.
+	srv := &h2server.Server{Handler: handler, Logger: logger, EnableConnectProtocol: o.root == ""}
 	applyServeSettings(srv, o)
 	// The demo page draws its own connection: record the frames of each
 	// (serve_frames.go).
@@ -336,6 +350,7 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	case sig := <-sigs:
 		fmt.Fprintf(out, "h2kit serve: %v: shutting down (GOAWAY; waiting up to %v for streams in flight)\n", sig, o.shutdownTimeout)
 	}
+	close(stopping)
 	err = serveShutdown(srv, hs, o.shutdownTimeout, sigs, out)
 	// Let the last connections print "closed" (-v) before exiting.
 	tracked.waitClosed(250 * time.Millisecond)

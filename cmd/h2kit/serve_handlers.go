@@ -2,7 +2,7 @@ package main
 
 // This file holds the handlers of serve: the embedded demo site and the
 // test endpoints (/headers, /echo, /bytes/N, /trailers, /delay/MS,
-// /status/CODE), and newServeHandler, which puts together what the
+// /status/CODE; /ws is in serve_ws.go), and newServeHandler, which puts together what the
 // command line asks for.
 
 import (
@@ -65,6 +65,7 @@ func newServeHandlerDiary(o *serveOptions, diaryOf func(remote string) *pushDiar
 		if err != nil {
 			return nil, err
 		}
+		mux.Handle("/ws", newWSEcho(o.wsStopping, o.wsLogger))
 		h = mux
 		if !o.noPush {
 			rules["/"] = demoPush

@@ -77,9 +77,24 @@
     send(msg);
   });
 
+  // holdLoad keeps the page's load event from firing until the self-test
+  // is over (for at most 10 s): a headless browser's --dump-dom waits for
+  // that event. Each image on /delay/100 delays it, and the next one is
+  // added before the previous one's load ends.
+  function holdLoad(n) {
+    const state = result.dataset.ws;
+    if (state === "ok" || state === "closed" || n >= 100) return;
+    const img = document.body.appendChild(document.createElement("img"));
+    img.hidden = true;
+    img.alt = "";
+    img.onload = img.onerror = () => { img.remove(); holdLoad(n + 1); };
+    img.src = "/delay/100?ws-selftest=" + n;
+  }
+
   if (location.hash === "#ws-selftest") {
     expect = "hello over " + location.protocol.replace(":", "") + " " + Date.now();
     report("waiting", "Self-test: waiting for the echo.");
     send(expect);
+    holdLoad(0);
   }
 })();
