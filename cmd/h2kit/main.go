@@ -57,7 +57,10 @@ func init() {
 }
 
 func main() {
-	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+	stop := startProfile() // profile.go: H2KIT_CPUPROFILE=FILE
+	code := dispatch(os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // dispatch runs the subcommand named by args[0] and returns the exit status.

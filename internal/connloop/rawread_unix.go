@@ -25,10 +25,10 @@ func (r *rawReader) ok() bool { return r.rc != nil }
 // newRawReader returns a rawReader for nc if the reader may read the
 // socket directly: only for the standard library's own socket types,
 // whose Read is the read system call (a wrapper that embeds one may
-// change Read).
+// change Read), possibly behind Passthrough wrappers.
 func newRawReader(nc net.Conn) rawReader {
 	var sc syscall.Conn
-	switch c := nc.(type) {
+	switch c := unwrapPassthrough(nc).(type) {
 	case *net.TCPConn:
 		sc = c
 	case *net.UnixConn:
