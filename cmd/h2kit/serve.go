@@ -33,6 +33,8 @@ func init() {
 }
 
 const serveUsage = `usage: h2kit serve [--addr HOST:PORT] [--h2c] [--cert FILE --key FILE]
+                   [--tls-backend go|openssl] [--client-ca FILE]
+                   [--client-cert-path PREFIX]
                    [--root DIR] [--push PATH=ASSET[,ASSET...]]... [--no-push]
                    [--max-concurrent-streams N] [-w BITS] [-W BITS]
                    [-v] [--log FILE | --no-access-log] [DIR]
@@ -53,6 +55,9 @@ its stylesheet, script and logo), and test endpoints:
   /trailers      a body followed by trailer fields
   /delay/MS      answers after MS milliseconds (at most 30000)
   /status/CODE   a response with status CODE (200 to 599)
+  /protected_resource
+                 the verified client certificate's subject (see
+                 --client-cert-path; MS-HTTP2E's example)
   /ws            a WebSocket echo: over HTTP/2 (RFC 8441 extended CONNECT,
                  advertised with SETTINGS_ENABLE_CONNECT_PROTOCOL) and
                  over HTTP/1.1 (Upgrade: websocket); its first message
@@ -67,6 +72,22 @@ options:
       --h2c                serve cleartext HTTP/2 (h2c) and HTTP/1.1, no TLS
       --cert FILE          TLS certificate chain (PEM), with --key
       --key FILE           TLS private key (PEM), with --cert
+      --tls-backend NAME   go (crypto/tls, the default) or openssl (the
+                           system's libssl; only in a binary built with
+                           -tags h2kit_openssl), which can renegotiate
+                           TLS 1.2 to ask for a client certificate
+                           (MS-HTTP2E); with --client-ca it serves TLS 1.2
+      --client-ca FILE     CA certificates (PEM) that client certificates
+                           must chain to
+      --client-cert-path PREFIX
+                           requests under PREFIX need a verified client
+                           certificate (default /protected_resource; ""
+                           for none): asked by renegotiation over HTTP/2
+                           when the client sends TLS_RENEG_PERMITTED 0x02,
+                           else RST_STREAM HTTP_1_1_REQUIRED and a
+                           renegotiation over HTTP/1.1 (openssl backend);
+                           with the go backend, only a certificate given
+                           in the handshake counts. Without one: 403
   -d, --root DIR           serve the files of DIR instead of the demo site
   -p, --push PATH=ASSET[,ASSET...]
                            when PATH is requested, push ASSETs (paths
@@ -136,6 +157,8 @@ type serveOptions struct {
 	connWindowBits int  // -W
 	connWindowSet  bool // -W given
 
+	cc clientCertOptions // --tls-backend, --client-ca, --client-cert-path (serve_reneg.go)
+
 	// Set by serve, not by flags: closed when the server shuts down (the
 	// /ws WebSockets are then closed with 1001), and the log of /ws.
 	wsStopping <-chan struct{}
@@ -162,6 +185,7 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	fs.integer(&o.maxStreams, "", "max-concurrent-streams", 0)
 	fs.value(windowFlag{&o.windowBits, &o.windowSet}, "w", "window-bits")
 	fs.value(windowFlag{&o.connWindowBits, &o.connWindowSet}, "W", "connection-window-bits")
+	o.cc.register(fs)
 
 	rest, given, err := fs.parse(args)
 	if err != nil {
@@ -189,6 +213,9 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	}
 	if o.h2c && o.certFile != "" {
 		return nil, errors.New("--h2c serves cleartext: --cert and --key do not apply")
+	}
+	if err := o.cc.check(o.h2c, given); err != nil {
+		return nil, err
 	}
 	if o.addr == "" {
 		o.addr = serveDefaultTLSAddr
@@ -251,6 +278,7 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	if o.root == "" {
 		handler = withDemoRoutes(handler, tracked, &h1)
 	}
+	handler = o.cc.handler(handler, o.root == "")
 	var trace *traceOutput
 	if o.verbose {
 		trace = newTraceOutput(out, start)
@@ -287,16 +315,18 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	}
 
 	var banner []string
+	var osslWrap func(net.Listener) net.Listener // --tls-backend openssl
 	if !o.h2c {
 		cert, info, err := serveCertificate(o.certFile, o.keyFile, start)
 		if err != nil {
 			return err
 		}
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		if err := h2server.ConfigureServer(hs, srv); err != nil {
+		wrap, lines, err := o.cc.configureTLS(hs, srv, cert)
+		if err != nil {
 			return err
 		}
-		banner = append(banner, info...)
+		osslWrap = wrap
+		banner = append(append(banner, info...), lines...)
 	} else {
 		hs.Handler = h2server.H2C(handler, srv) // ServeH2C keeps it; set before any Serve
 	}
@@ -321,6 +351,8 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 		go func() {
 			if o.h2c {
 				errc <- srv.ServeH2C(l, hs)
+			} else if osslWrap != nil {
+				errc <- srv.ServeTLSConns(osslWrap(l), hs)
 			} else {
 				errc <- hs.Serve(tls.NewListener(l, hs.TLSConfig))
 			}
