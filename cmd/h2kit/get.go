@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/hpack"
 )
 
@@ -27,9 +28,10 @@ func init() {
 
 const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: value']...
                  [-d DATA | -d @FILE] [-X METHOD] [-m N] [-w BITS] [-W BITS]
-                 [-k] [--cacert FILE] [--cert FILE --key FILE] [--keylog FILE]
+                 [-k] [--cacert FILE] [--cert FILE --key FILE [--allow-renegotiation]] [--keylog FILE]
                  [--no-push | --push-dir DIR] [-i] [-D FILE] [--stat] [--fail]
-                 [--timeline FILE.html]
+                 [-s] [-r FILE.har] [--timeline FILE.html] [--hexdump]
+                 [--extpri PRI] [--extpri-update PRI]
                  [-t DURATION] [--connect-timeout DURATION] URL...
        h2kit get --ws [-v] [-k] [--cacert FILE] [-H 'name: value']... URL
 
@@ -70,6 +72,11 @@ options:
                            (PEM) instead of the system's
       --cert FILE          client certificate chain (PEM), with --key
       --key FILE           client private key (PEM), with --cert
+      --allow-renegotiation
+                           let the server renegotiate TLS to ask for the
+                           --cert certificate (MS-HTTP2E: sends
+                           TLS_RENEG_PERMITTED = 0x02); offers TLS 1.2
+                           only, since TLS 1.3 has no renegotiation
       --keylog FILE        append the TLS secrets to FILE (NSS key log format,
                            for Wireshark); default: $SSLKEYLOGFILE if set
       --no-push            refuse server push (SETTINGS_ENABLE_PUSH = 0)
@@ -86,7 +93,21 @@ options:
                            trailers, then an empty line, to FILE, as -i
                            prints them; -D - writes them to standard output
                            around the body, as -i
-      --stat               print a timing table of every request at the end
+  -s, --stat               print a timing table of every request at the end:
+                           times, status, size, stream id and origin
+  -r, --har FILE           write FILE, a HAR 1.2 archive of the requests and
+                           responses (header fields as on the wire, timings,
+                           sizes; _streamId, _pushed), like nghttp -r
+      --hexdump            print the bytes received, after TLS decryption,
+                           as hexdump -C does (offset, 16 bytes in hex,
+                           then as text), on standard error with -v's lines
+      --extpri PRI         send each request with the RFC 9218 priority PRI
+                           ("priority: u=N[, i]": urgency 0 to 7, i for
+                           incremental), as nghttp's --extpri
+      --extpri-update PRI  once a response's header section arrives,
+                           re-prioritize the rest of it with a
+                           PRIORITY_UPDATE frame carrying PRI (RFC 9218,
+                           Section 7.1)
       --timeline FILE      write FILE, an HTML page (self-contained: open it
                            offline) that draws each connection as it
                            happened: a row per stream (requests and
@@ -166,13 +187,18 @@ type getOptions struct {
 	insecure                   bool
 	caCert                     string
 	certFile, keyFile          string
+	allowReneg                 bool // --allow-renegotiation
 	keyLog                     string
 	noPush                     bool
 	pushDir                    string
 	include                    bool   // -i
 	dumpHeader                 string // -D
 	stat                       bool
-	timeline                   string // --timeline FILE
+	har                        string          // -r FILE
+	hexdump                    bool            // --hexdump
+	extpri                     string          // --extpri: the priority field value sent
+	extpriUpdate               *h2kit.Priority // --extpri-update, or nil
+	timeline                   string          // --timeline FILE
 	fail                       bool
 	timeout                    time.Duration
 	connectTimeout             time.Duration // --connect-timeout
@@ -200,9 +226,11 @@ var getFlags = []getFlag{
 	{"d", "data", true}, {"X", "method", true}, {"m", "multiply", true},
 	{"w", "window-bits", true}, {"W", "connection-window-bits", true},
 	{"k", "insecure", false}, {"", "cacert", true}, {"", "cert", true},
+	{"", "allow-renegotiation", false},
 	{"", "key", true}, {"", "keylog", true}, {"", "no-push", false},
 	{"", "push-dir", true}, {"i", "include", false}, {"D", "dump-header", true},
-	{"", "stat", false}, {"", "fail", false}, {"", "timeline", true}, {"t", "timeout", true},
+	{"s", "stat", false}, {"", "fail", false}, {"", "timeline", true},
+	{"r", "har", true}, {"", "hexdump", false}, {"", "extpri", true}, {"", "extpri-update", true}, {"t", "timeout", true},
 	{"", "connect-timeout", true}, {"", "ws", false}, {"h", "help", false},
 }
 
@@ -347,12 +375,18 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	strVar(&o.caCert, "", "cacert")
 	strVar(&o.certFile, "", "cert")
 	strVar(&o.keyFile, "", "key")
+	boolVar(&o.allowReneg, "", "allow-renegotiation")
 	strVar(&o.keyLog, "", "keylog")
 	boolVar(&o.noPush, "", "no-push")
 	strVar(&o.pushDir, "", "push-dir")
 	boolVar(&o.include, "i", "include")
 	strVar(&o.dumpHeader, "D", "dump-header")
-	boolVar(&o.stat, "", "stat")
+	boolVar(&o.stat, "s", "stat")
+	strVar(&o.har, "r", "har")
+	boolVar(&o.hexdump, "", "hexdump")
+	var extpri, extpriUpdate string
+	strVar(&extpri, "", "extpri")
+	strVar(&extpriUpdate, "", "extpri-update")
 	strVar(&o.timeline, "", "timeline")
 	boolVar(&o.fail, "", "fail")
 	varBoth(durationFlag{&o.timeout}, "t", "timeout")
@@ -397,6 +431,9 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, errors.New("--cert and --key go together")
 	}
+	if o.allowReneg && o.certFile == "" {
+		return nil, errors.New("--allow-renegotiation needs --cert and --key: the certificate the server renegotiates for")
+	}
 	if o.noPush && o.pushDir != "" {
 		return nil, errors.New("--no-push refuses pushes: --push-dir does not apply")
 	}
@@ -407,6 +444,20 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	}
 	if err := checkGetHeaders(o); err != nil {
 		return nil, err
+	}
+	if set["extpri"] {
+		p, err := parsePriorityFlag(extpri)
+		if err != nil {
+			return nil, fmt.Errorf("--extpri %q: %v", extpri, err)
+		}
+		o.extpri = p.String()
+	}
+	if set["extpri-update"] {
+		p, err := parsePriorityFlag(extpriUpdate)
+		if err != nil {
+			return nil, fmt.Errorf("--extpri-update %q: %v", extpriUpdate, err)
+		}
+		o.extpriUpdate = &p
 	}
 	if o.ws {
 		if err := checkWSOptions(o, set); err != nil {
