@@ -38,7 +38,14 @@ type serverConn struct {
 	start   time.Time
 
 	// Timeouts: the Server's, or the http.Server's when those are zero.
-	readHeaderTimeout, writeTimeout time.Duration
+	readHeaderTimeout, writeTimeout, readTimeout time.Duration
+
+	// The http.Server's ConnState, if any (connstate.go); stateActive is
+	// the last state reported (owner). reportClosed: StateClosed is ours
+	// to report at the end (net/http does not).
+	connState               func(net.Conn, http.ConnState)
+	stateActive             bool
+	reportNew, reportClosed bool // from ServeConnOpts
 
 	dirty       pipe.Stack[stream, *stream] // streams with output or consumed bytes; each holds a reference
 	pushEnabled atomic.Bool
@@ -209,6 +216,9 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 		streams: make(map[uint32]*stream),
 
 		fillLeft: maxWriteBatch,
+
+		reportNew:    opts.reportNew,
+		reportClosed: opts.reportClosed,
 	}
 	if sc.handler == nil {
 		sc.handler = s.Handler
@@ -234,10 +244,14 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 
 	cfg := s.engineConfig(c)
 	cfg.Settings.TLSRenegPermitted = sc.renegSetting()
-	sc.readHeaderTimeout, sc.writeTimeout = s.ReadHeaderTimeout, s.WriteTimeout
+	sc.readHeaderTimeout, sc.writeTimeout, sc.readTimeout = s.ReadHeaderTimeout, s.WriteTimeout, s.ReadTimeout
 	if hs := sc.hs; hs != nil {
+		sc.connState = hs.ConnState
 		if cfg.IdleTimeout == 0 {
 			cfg.IdleTimeout = hs.IdleTimeout
+		}
+		if sc.readTimeout == 0 {
+			sc.readTimeout = hs.ReadTimeout
 		}
 		if sc.readHeaderTimeout == 0 {
 			sc.readHeaderTimeout = hs.ReadHeaderTimeout
@@ -245,6 +259,9 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 		if sc.writeTimeout == 0 {
 			sc.writeTimeout = hs.WriteTimeout
 		}
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = sc.readTimeout // as net/http: IdleTimeout, else ReadTimeout
 	}
 	sc.eng = h2kit.NewConn(cfg, sc.start)
 	sc.drainTime = drainTimeout
@@ -276,7 +293,11 @@ func (sc *serverConn) run() {
 	// Before the loop starts, this goroutine may still use the engine: an
 	// Upgrade applied the client's HTTP2-Settings without an event.
 	sc.pushEnabled.Store(!sc.eng.PeerSettings().DisablePush)
+	sc.startConnState(sc.reportNew)
 	err := sc.loop.Run()
+	if sc.reportClosed {
+		sc.setConnState(http.StateClosed)
+	}
 	if err != nil && !errors.Is(err, connloop.ErrPeerClosed) && !errors.Is(err, errServerClosing) {
 		sc.srv.logger().Debug("h2server: connection ended", "remote", sc.remote, "err", err)
 	}
@@ -322,6 +343,9 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 		sc.renegSettings()
 	case *h2kit.ConnectionTerminated:
 		sc.closeStreams(e.Err)
+	}
+	if sc.connState != nil {
+		sc.noteConnState()
 	}
 }
 
@@ -451,6 +475,9 @@ func (sc *serverConn) Wake() {
 		p.done <- sc.promise(p)
 	}
 	sc.startPending()
+	if sc.connState != nil {
+		sc.noteConnState() // a handler's reset closes its stream at once
+	}
 }
 
 // Fill moves into the engine what streams queued while the socket writer
@@ -478,6 +505,9 @@ func (sc *serverConn) Fill() {
 func (sc *serverConn) Written() {
 	sc.loop.AssertOwner()
 	sc.reconcile()
+	if sc.connState != nil {
+		sc.noteConnState() // streams close as their last frames go out
+	}
 	if len(sc.resets) == 0 {
 		return
 	}
@@ -714,6 +744,12 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.ctx, st.cancelStd = rc, cancel
 	if sc.writeTimeout > 0 {
 		st.writeDeadline = time.Now().Add(sc.writeTimeout)
+	}
+	if sc.readTimeout > 0 && !endStream {
+		// http.Server.ReadTimeout, as net/http's HTTP/2 applies it: the
+		// body's reads fail with os.ErrDeadlineExceeded this long after
+		// the request arrived (ResponseController.SetReadDeadline moves it).
+		st.readDeadline = time.Now().Add(sc.readTimeout)
 	}
 	if endStream {
 		req.Body = http.NoBody

@@ -3,6 +3,7 @@ package h2server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -48,7 +49,8 @@ func (s *Server) ServeH2C(l net.Listener, hs *http.Server) error {
 	if timeout <= 0 {
 		timeout = hs.ReadHeaderTimeout
 	}
-	return s.acceptLoop(l, func(c net.Conn) { s.sniff(c, timeout, h2handler, hs, h1) })
+	base := listenerContext(hs, l)
+	return s.acceptLoop(l, func(c net.Conn) { s.sniff(c, timeout, h2handler, hs, h1, base) })
 }
 
 // sniff reads the first bytes of c and hands it to HTTP/2 or HTTP/1.1.
@@ -56,7 +58,7 @@ func (s *Server) ServeH2C(l net.Listener, hs *http.Server) error {
 // request line; "PRI " (the preface; no HTTP/1.1 method is PRI, RFC 9113,
 // Section 3.4) and anything else go to the engine, which answers a bad
 // preface with GOAWAY PROTOCOL_ERROR.
-func (s *Server) sniff(c net.Conn, timeout time.Duration, h http.Handler, hs *http.Server, h1 *chanListener) {
+func (s *Server) sniff(c net.Conn, timeout time.Duration, h http.Handler, hs *http.Server, h1 *chanListener, base context.Context) {
 	if timeout > 0 {
 		c.SetReadDeadline(time.Now().Add(timeout))
 	}
@@ -77,7 +79,10 @@ func (s *Server) sniff(c net.Conn, timeout time.Duration, h http.Handler, hs *ht
 	}
 	c.SetReadDeadline(time.Time{})
 	if h2 {
-		s.ServeConn(c, &ServeConnOpts{Handler: h, BaseConfig: hs, Prefix: buf[:n]})
+		// An HTTP/2 connection of this listener's: the hooks net/http
+		// would call for it (connstate.go).
+		s.ServeConn(c, &ServeConnOpts{Handler: h, BaseConfig: hs, Prefix: buf[:n],
+			Context: connContext(hs, base, c), reportNew: true, reportClosed: true})
 		return
 	}
 	pc := &prefixConn{Conn: c, prefix: buf[:n]}
@@ -212,7 +217,8 @@ func (hh *h2cHandler) priorKnowledge(w http.ResponseWriter, r *http.Request) {
 	}
 	prefix := []byte("PRI * HTTP/2.0\r\n\r\n")
 	prefix = appendBuffered(prefix, rw.Reader)
-	hh.s.ServeConn(c, &ServeConnOpts{Handler: hh.h2Handler(), BaseConfig: baseServer(r), Prefix: prefix})
+	hh.s.ServeConn(c, &ServeConnOpts{Handler: hh.h2Handler(), BaseConfig: baseServer(r), Prefix: prefix,
+		Context: context.WithoutCancel(r.Context()), reportClosed: true})
 }
 
 func appendBuffered(dst []byte, br *bufio.Reader) []byte {
@@ -284,7 +290,8 @@ func (hh *h2cHandler) upgrade(w http.ResponseWriter, r *http.Request, settings s
 		http.Error(w, "cannot switch to HTTP/2", http.StatusInternalServerError)
 		return
 	}
-	opts := &ServeConnOpts{Handler: hh.h2Handler(), BaseConfig: baseServer(r)}
+	opts := &ServeConnOpts{Handler: hh.h2Handler(), BaseConfig: baseServer(r),
+		Context: context.WithoutCancel(r.Context()), reportClosed: true}
 	opts.Prefix = appendBuffered(nil, rw.Reader)
 	sc := hh.s.newConn(c, opts)
 	if sc == nil {

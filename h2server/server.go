@@ -128,9 +128,18 @@ type Server struct {
 
 	// IdleTimeout closes (gracefully) a connection without a stream for
 	// this long. Zero: the http.Server's IdleTimeout when there is one
-	// (ConfigureServer, ServeH2C, ServeConnOpts.BaseConfig), else none.
-	// The same fallback applies to ReadHeaderTimeout and WriteTimeout.
+	// (ConfigureServer, ServeH2C, ServeConnOpts.BaseConfig), else
+	// ReadTimeout (as net/http), else none. The same fallback to the
+	// http.Server applies to ReadTimeout, ReadHeaderTimeout and
+	// WriteTimeout.
 	IdleTimeout time.Duration
+	// ReadTimeout bounds reading a request's body, counted from the
+	// request's arrival: past it, reads of r.Body fail with an error
+	// wrapping os.ErrDeadlineExceeded (as net/http's HTTP/2 applies
+	// http.Server.ReadTimeout; ResponseController.SetReadDeadline moves
+	// it). With IdleTimeout zero it is also the idle timeout, as in
+	// net/http. Zero: the http.Server's ReadTimeout, else none.
+	ReadTimeout time.Duration
 	// ReadHeaderTimeout closes a connection whose first request's headers
 	// did not arrive this long after it was accepted. Zero: none.
 	ReadHeaderTimeout time.Duration
@@ -184,6 +193,10 @@ type ServeConnOpts struct {
 	Handler http.Handler
 	// Prefix holds bytes already read from the connection.
 	Prefix []byte
+
+	// reportNew, reportClosed: the http.Server's ConnState gets
+	// StateNew, StateClosed from h2server (connstate.go).
+	reportNew, reportClosed bool
 }
 
 // ErrServerClosed is returned by Serve and ServeH2C after Shutdown or Close.

@@ -33,7 +33,13 @@ func ConfigureServer(hs *http.Server, conf *Server) error {
 		hs.TLSNextProto = make(map[string]func(*http.Server, *tls.Conn, http.Handler))
 	}
 	hs.TLSNextProto[NextProtoTLS] = func(hs *http.Server, c *tls.Conn, h http.Handler) {
-		conf.ServeConn(c, &ServeConnOpts{BaseConfig: hs, Handler: h})
+		opts := &ServeConnOpts{BaseConfig: hs, Handler: h}
+		if bc, ok := h.(baseContexter); ok {
+			// The connection's context, from hs.BaseContext and
+			// hs.ConnContext, as net/http made it (connstate.go).
+			opts.Context = bc.BaseContext()
+		}
+		conf.ServeConn(c, opts)
 	}
 	hs.RegisterOnShutdown(conf.shutdownConns)
 	return nil
