@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"mime"
 	"net/http"
 	"os"
 	"path"
@@ -170,6 +171,66 @@ type rootHandler struct {
 type cachedFile struct {
 	st   fs.FileInfo
 	data []byte
+	// The response header values of a plain GET or HEAD, made once (see
+	// serveCached); each slice has len == cap, so an append copies.
+	etag, lastModified, contentType, contentLength []string
+}
+
+// newCachedFile caches data, read from a file of stat st, with its
+// response header values as http.ServeContent would make them.
+func newCachedFile(name string, st fs.FileInfo, data []byte) *cachedFile {
+	c := &cachedFile{st: st, data: data}
+	one := func(v string) []string { return []string{v} }
+	c.etag = one(fileETag(st))
+	if mt := st.ModTime(); !mt.IsZero() && !mt.Equal(time.Unix(0, 0)) {
+		c.lastModified = one(mt.UTC().Format(http.TimeFormat))
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = http.DetectContentType(data[:min(len(data), 512)])
+	}
+	c.contentType = one(ctype)
+	c.contentLength = one(strconv.Itoa(len(data)))
+	return c
+}
+
+// acceptRanges is the Accept-Ranges value of every file response.
+var acceptRanges = []string{"bytes"}
+
+// conditionalHeaders are the request fields that make a file response
+// other than a plain 200 (RFC 9110, Sections 13.1 and 14.2).
+var conditionalHeaders = [...]string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"}
+
+// serveCached answers a GET or HEAD of a cached file that carries no
+// conditional or range field with the 200 http.ServeContent would give,
+// without its per-request work (header canonicalization, formatting the
+// date and the tag, the type lookup). It reports false, having written
+// nothing, when the request needs ServeContent.
+func serveCached(w http.ResponseWriter, r *http.Request, c *cachedFile) bool {
+	for _, k := range conditionalHeaders {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
+	}
+	h := w.Header()
+	if _, ok := h["Content-Type"]; ok {
+		return false
+	}
+	if _, ok := h["Content-Encoding"]; ok {
+		return false
+	}
+	h["Etag"] = c.etag
+	if c.lastModified != nil {
+		h["Last-Modified"] = c.lastModified
+	}
+	h["Content-Type"] = c.contentType
+	h["Accept-Ranges"] = acceptRanges
+	h["Content-Length"] = c.contentLength
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(c.data)
+	}
+	return true
 }
 
 // Bounds of the file cache.
@@ -182,6 +243,7 @@ const (
 type memFile struct {
 	*bytes.Reader
 	st fs.FileInfo
+	c  *cachedFile
 }
 
 func (f *memFile) Stat() (fs.FileInfo, error) { return f.st, nil }
@@ -273,6 +335,9 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // that http.ServeContent answers If-None-Match (304) and If-Range.
 func (h *rootHandler) serveFile(w http.ResponseWriter, r *http.Request, f fs.File, st fs.FileInfo) {
 	defer f.Close()
+	if mf, ok := f.(*memFile); ok && serveCached(w, r, mf.c) {
+		return
+	}
 	rs, ok := f.(io.ReadSeeker)
 	if !ok {
 		http.Error(w, "500 internal server error", http.StatusInternalServerError)
@@ -303,7 +368,7 @@ func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
 	h.mu.RUnlock()
 	if c != nil {
 		if st, err := fs.Stat(h.fsys, name); err == nil && sameFile(st, c.st) {
-			return &memFile{bytes.NewReader(c.data), c.st}, c.st, nil
+			return &memFile{bytes.NewReader(c.data), c.st, c}, c.st, nil
 		}
 	}
 	f, err := h.fsys.Open(name)
@@ -340,9 +405,10 @@ func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
 			break
 		}
 	}
-	h.cache[name] = &cachedFile{st: st, data: data}
+	c = newCachedFile(name, st, data)
+	h.cache[name] = c
 	h.mu.Unlock()
-	return &memFile{bytes.NewReader(data), st}, st, nil
+	return &memFile{bytes.NewReader(data), st, c}, st, nil
 }
 
 // fail answers an open error: 403 for a permission error, else 404

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestServeCachedMatchesServeContent: a small file served from the cache
+// (serveCached, no conditional or range field) gets the same status,
+// header fields and body as http.ServeContent gives for it, for GET and
+// HEAD, for a known extension and a sniffed type; with a Range field it
+// still goes through ServeContent (206).
+func TestServeCachedMatchesServeContent(t *testing.T) {
+	root := t.TempDir()
+	files := map[string][]byte{
+		"a.css":      []byte("p { color: red }"),
+		"noext":      []byte("<html><body>sniffed</body></html>"),
+		"index.html": []byte("<p>hi</p>"),
+	}
+	mtime := time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC)
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, mtime, mtime)
+	}
+	h, err := newServeHandler(&serveOptions{root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, target string, hdr ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, target, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	for name, data := range files {
+		st, err := os.Stat(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, method := range []string{"GET", "HEAD"} {
+			do(method, "/"+name) // the first request fills the cache
+			got := do(method, "/"+name)
+			want := httptest.NewRecorder()
+			want.Header().Set("ETag", fileETag(st))
+			http.ServeContent(want, httptest.NewRequest(method, "/"+name, nil), st.Name(), st.ModTime(), bytes.NewReader(data))
+			if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+				t.Errorf("%s /%s: %d %q, want %d %q", method, name, got.Code, got.Body, want.Code, want.Body)
+			}
+			gh, wh := got.Header(), want.Header()
+			delete(gh, "Server") // serve's own, on every response
+			if !maps.EqualFunc(gh, wh, slices.Equal) {
+				t.Errorf("%s /%s: header\n%v\nwant\n%v", method, name, gh, wh)
+			}
+		}
+	}
+	if rec := do("GET", "/a.css", "Range", "bytes=0-0"); rec.Code != http.StatusPartialContent || rec.Body.String() != "p" {
+		t.Errorf("Range: %d %q, want 206 \"p\"", rec.Code, rec.Body)
+	}
+}
