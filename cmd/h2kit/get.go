@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/hpack"
 )
 
@@ -29,7 +30,8 @@ const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: valu
                  [-d DATA | -d @FILE] [-X METHOD] [-m N] [-w BITS] [-W BITS]
                  [-k] [--cacert FILE] [--cert FILE --key FILE [--allow-renegotiation]] [--keylog FILE]
                  [--no-push | --push-dir DIR] [-i] [-D FILE] [--stat] [--fail]
-                 [--timeline FILE.html]
+                 [-s] [-r FILE.har] [--timeline FILE.html] [--hexdump]
+                 [--extpri PRI] [--extpri-update PRI]
                  [-t DURATION] [--connect-timeout DURATION] URL...
        h2kit get --ws [-v] [-k] [--cacert FILE] [-H 'name: value']... URL
 
@@ -91,7 +93,21 @@ options:
                            trailers, then an empty line, to FILE, as -i
                            prints them; -D - writes them to standard output
                            around the body, as -i
-      --stat               print a timing table of every request at the end
+  -s, --stat               print a timing table of every request at the end:
+                           times, status, size, stream id and origin
+  -r, --har FILE           write FILE, a HAR 1.2 archive of the requests and
+                           responses (header fields as on the wire, timings,
+                           sizes; _streamId, _pushed), like nghttp -r
+      --hexdump            print the bytes received, after TLS decryption,
+                           as hexdump -C does (offset, 16 bytes in hex,
+                           then as text), on standard error with -v's lines
+      --extpri PRI         send each request with the RFC 9218 priority PRI
+                           ("priority: u=N[, i]": urgency 0 to 7, i for
+                           incremental), as nghttp's --extpri
+      --extpri-update PRI  once a response's header section arrives,
+                           re-prioritize the rest of it with a
+                           PRIORITY_UPDATE frame carrying PRI (RFC 9218,
+                           Section 7.1)
       --timeline FILE      write FILE, an HTML page (self-contained: open it
                            offline) that draws each connection as it
                            happened: a row per stream (requests and
@@ -178,7 +194,11 @@ type getOptions struct {
 	include                    bool   // -i
 	dumpHeader                 string // -D
 	stat                       bool
-	timeline                   string // --timeline FILE
+	har                        string          // -r FILE
+	hexdump                    bool            // --hexdump
+	extpri                     string          // --extpri: the priority field value sent
+	extpriUpdate               *h2kit.Priority // --extpri-update, or nil
+	timeline                   string          // --timeline FILE
 	fail                       bool
 	timeout                    time.Duration
 	connectTimeout             time.Duration // --connect-timeout
@@ -209,7 +229,8 @@ var getFlags = []getFlag{
 	{"", "allow-renegotiation", false},
 	{"", "key", true}, {"", "keylog", true}, {"", "no-push", false},
 	{"", "push-dir", true}, {"i", "include", false}, {"D", "dump-header", true},
-	{"", "stat", false}, {"", "fail", false}, {"", "timeline", true}, {"t", "timeout", true},
+	{"s", "stat", false}, {"", "fail", false}, {"", "timeline", true},
+	{"r", "har", true}, {"", "hexdump", false}, {"", "extpri", true}, {"", "extpri-update", true}, {"t", "timeout", true},
 	{"", "connect-timeout", true}, {"", "ws", false}, {"h", "help", false},
 }
 
@@ -360,7 +381,12 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	strVar(&o.pushDir, "", "push-dir")
 	boolVar(&o.include, "i", "include")
 	strVar(&o.dumpHeader, "D", "dump-header")
-	boolVar(&o.stat, "", "stat")
+	boolVar(&o.stat, "s", "stat")
+	strVar(&o.har, "r", "har")
+	boolVar(&o.hexdump, "", "hexdump")
+	var extpri, extpriUpdate string
+	strVar(&extpri, "", "extpri")
+	strVar(&extpriUpdate, "", "extpri-update")
 	strVar(&o.timeline, "", "timeline")
 	boolVar(&o.fail, "", "fail")
 	varBoth(durationFlag{&o.timeout}, "t", "timeout")
@@ -418,6 +444,20 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	}
 	if err := checkGetHeaders(o); err != nil {
 		return nil, err
+	}
+	if set["extpri"] {
+		p, err := parsePriorityFlag(extpri)
+		if err != nil {
+			return nil, fmt.Errorf("--extpri %q: %v", extpri, err)
+		}
+		o.extpri = p.String()
+	}
+	if set["extpri-update"] {
+		p, err := parsePriorityFlag(extpriUpdate)
+		if err != nil {
+			return nil, fmt.Errorf("--extpri-update %q: %v", extpriUpdate, err)
+		}
+		o.extpriUpdate = &p
 	}
 	if o.ws {
 		if err := checkWSOptions(o, set); err != nil {

@@ -27,6 +27,7 @@ type getDialer struct {
 	traceW  io.Writer     // trace's writer, safe for concurrent use
 	upgrade bool          // -u: show the Upgrade exchange (with -v)
 	timeout time.Duration // --connect-timeout: bounds the TCP connect
+	hex     *hexDumper    // --hexdump: dumps the bytes read; nil without it
 
 	mu   sync.Mutex
 	open int
@@ -47,8 +48,15 @@ func (d *getDialer) firstBytes(addr string) ([]byte, bool) {
 	return c.first.get(), true
 }
 
-// DialContext connects to addr (h2client.Transport.DialContext).
+// DialContext connects to addr (h2client.Transport.DialContext). With
+// --hexdump, h2client dials its TLS connections with dialTLS
+// (get_hexdump.go), so this is cleartext: the bytes read are dumped.
 func (d *getDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return d.dial(ctx, network, addr, d.hex != nil)
+}
+
+// dial connects to addr; dump asks for the bytes read to be dumped.
+func (d *getDialer) dial(ctx context.Context, network, addr string, dump bool) (net.Conn, error) {
 	nd := net.Dialer{Timeout: d.timeout}
 	c, err := nd.DialContext(ctx, network, addr)
 	if err != nil {
@@ -61,6 +69,9 @@ func (d *getDialer) DialContext(ctx context.Context, network, addr string) (net.
 		d.trace.Event("", "Connected")
 	}
 	gc := &getConn{Conn: c, d: d, addr: addr}
+	if dump {
+		gc.hex = d.hex
+	}
 	d.mu.Lock()
 	d.open++
 	if d.last == nil {
@@ -113,6 +124,7 @@ type getConn struct {
 	d     *getDialer
 	addr  string          // the address dialed (host:port)
 	sniff *upgradeSniffer // nil unless -v -u
+	hex   *hexDumper      // --hexdump of a cleartext connection, or nil
 	first firstBytes      // the first bytes read
 	once  sync.Once
 }
@@ -124,6 +136,9 @@ func (c *getConn) Read(p []byte) (int, error) {
 	}
 	if c.sniff != nil && n > 0 {
 		c.sniff.read(p[:n])
+	}
+	if c.hex != nil {
+		c.hex.dump(p[:n])
 	}
 	return n, err
 }

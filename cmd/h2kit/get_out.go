@@ -279,6 +279,9 @@ type statRow struct {
 	size    int64
 	path    string
 	failed  bool
+	stream  uint32       // the stream id; 0: not known (not sent)
+	origin  string       // scheme://host:port
+	har     *harExchange // the exchange, for --har; nil without it
 }
 
 const statHeader = `***** Statistics *****
@@ -291,6 +294,8 @@ Request timing, relative to the start of h2kit get:
   process: end - start
      code: HTTP status code ('-': no response)
      size: response body bytes received
+       id: the stream id ('-': the request was not sent)
+   origin: scheme://host:port of the connection
      path: the request's path; '!' marks a request that failed
 
 sorted by end
@@ -316,7 +321,7 @@ func writeStat(w io.Writer, rows []statRow) error {
 	})
 	var b []byte
 	b = append(b, statHeader...)
-	b = fmt.Appendf(b, "%10s %10s %10s %9s %4s %5s %s\n", "start", "headers", "end", "process", "code", "size", "path")
+	b = fmt.Appendf(b, "%10s %10s %10s %9s %4s %5s %5s %s %s\n", "start", "headers", "end", "process", "code", "size", "id", "origin", "path")
 	for _, r := range rows {
 		start := "+" + statDuration(r.start)
 		if r.pushed {
@@ -337,7 +342,11 @@ func writeStat(w io.Writer, rows []statRow) error {
 		if r.failed {
 			p = "! " + p
 		}
-		b = fmt.Appendf(b, "%10s %10s %10s %9s %4s %5s %s\n", start, headers, end, process, code, statSize(r.size), sanitizeLine(p))
+		id := "-"
+		if r.stream != 0 {
+			id = strconv.FormatUint(uint64(r.stream), 10)
+		}
+		b = fmt.Appendf(b, "%10s %10s %10s %9s %4s %5s %5s %s %s\n", start, headers, end, process, code, statSize(r.size), id, sanitizeLine(r.origin), sanitizeLine(p))
 	}
 	_, err := w.Write(b)
 	return err

@@ -139,6 +139,13 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 		return nil, err
 	}
 	g.dialer = &getDialer{trace: g.trace, traceW: g.stderr, upgrade: o.upgrade, timeout: o.connectTimeout}
+	if o.hexdump {
+		w := g.stderr
+		if g.trace == nil {
+			w = &syncWriter{w: stderr} // the connections dump at once
+		}
+		g.dialer.hex = &hexDumper{w: w}
+	}
 	g.tr = &h2client.Transport{
 		TLSClientConfig:            tlsConfig,
 		AllowRenegotiation:         o.allowReneg, // MS-HTTP2E, with --cert
@@ -155,6 +162,9 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 		SettingsTimeout:     o.connectTimeout,
 		ReadIdleTimeout:     getReadIdle,
 		PingTimeout:         o.connectTimeout,
+	}
+	if o.hexdump {
+		g.tr.DialTLSContext = g.dialer.dialTLS // the bytes after decryption
 	}
 	if o.windowSet {
 		w := windowSize(o.windowBits)
@@ -175,8 +185,17 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 		g.tr.AcceptPush = g.acceptPush
 		g.tr.PushHandler = g.onPush
 	}
-	if o.include || o.dumpHeader != "" {
-		g.wire = newWireHeaders()
+	if o.har != "" {
+		// Made now, so that a file that cannot be written stops the run
+		// before it starts; written at the end.
+		f, err := os.Create(o.har)
+		if err != nil {
+			return nil, fmt.Errorf("--har: %w", err)
+		}
+		f.Close()
+	}
+	if o.include || o.dumpHeader != "" || o.stat || o.har != "" {
+		g.wire = newWireHeaders() // the header blocks, and the stream ids
 	}
 	if o.timeline != "" {
 		// Made now, so that a file that cannot be written stops the run
@@ -241,7 +260,7 @@ func (g *getter) newTracer(nc net.Conn) h2kit.Tracer {
 	}
 	if g.tl != nil {
 		scheme, under := "http://", nc
-		if tc, ok := nc.(*tls.Conn); ok {
+		if tc := tlsConnOf(nc); tc != nil {
 			scheme, under = "https://", tc.NetConn()
 		}
 		label := scheme + nc.RemoteAddr().String()
@@ -262,7 +281,7 @@ func (g *getter) newTracer(nc net.Conn) h2kit.Tracer {
 
 // frameTracer returns the -v tracer of a connection.
 func (g *getter) frameTracer(nc net.Conn) *frameTracer {
-	if tc, ok := nc.(*tls.Conn); ok {
+	if tc := tlsConnOf(nc); tc != nil {
 		st := tc.ConnectionState()
 		g.trace.Println("The negotiated protocol: " + st.NegotiatedProtocol)
 	}
@@ -432,6 +451,12 @@ func (g *getter) run() bool {
 			g.failf("%v", err)
 		}
 	}
+	g.pushStreams(rows)
+	if o.har != "" {
+		if err := writeHAR(o.har, rows, g.start); err != nil {
+			g.failf("%v", err)
+		}
+	}
 	if o.stat {
 		if err := writeStat(g.stdout, rows); err != nil {
 			g.failf("writing the output: %v", err)
@@ -454,7 +479,10 @@ func (g *getter) closeFiles() {
 // right after the slots of after.
 func (g *getter) newFetch(u *url.URL, method string, data []byte, asset bool, after *getFetch) *getFetch {
 	f := &getFetch{url: u, method: method, data: data, asset: asset, body: io.Discard}
-	f.row = &statRow{path: u.RequestURI()}
+	f.row = &statRow{path: u.RequestURI(), origin: originOf(u)}
+	if g.o.har != "" {
+		f.row.har = &harExchange{method: method, url: u.String(), reqBody: data}
+	}
 	g.mu.Lock()
 	g.rows = append(g.rows, f.row)
 	g.mu.Unlock()
@@ -559,10 +587,24 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 		claim = nil
 	}
 	turn()
+	if claim != nil {
+		sent := g.wire.requestFields(claim)
+		g.setRow(f.row, func(r *statRow) {
+			r.stream = claim.id
+			if r.har != nil {
+				r.har.reqFields = sent
+			}
+		})
+	}
 	if err != nil {
 		g.setRow(f.row, func(r *statRow) { r.failed = true })
 		first, connected := g.dialer.firstBytes(h2Addr(f.url))
 		msg := requestError(f.url, g.o.upgrade, describeErr(ctx, err), connected, first)
+		g.setRow(f.row, func(r *statRow) {
+			if r.har != nil {
+				r.har.err = msg
+			}
+		})
 		switch {
 		case attempts > 1:
 			g.failf("%s %s: %s; sent again, it failed: %s", req.Method, f.url, g.notProcessed(conns), msg)
@@ -591,6 +633,18 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 			}
 			defer g.wire.done(claim)
 		}
+	}
+	if wired != nil {
+		g.setRow(f.row, func(r *statRow) { r.stream = wired.id })
+	}
+	if f.row.har != nil {
+		g.noteResponse(f.row, wired, resp)
+	}
+	if p := g.o.extpriUpdate; p != nil {
+		// RFC 9218, Section 7.1: the rest of the response at priority p.
+		// A response whose body has already all arrived is not in flight
+		// any more: nothing to send.
+		h2client.UpdatePriority(resp, *p)
 	}
 	if g.o.include {
 		f.out.Write(g.headerSection(wired, resp))
@@ -706,6 +760,9 @@ func (g *getter) newRequest(ctx context.Context, f *getFetch) (*http.Request, er
 	if _, ok := req.Header["Accept"]; !ok {
 		req.Header.Set("Accept", "*/*")
 	}
+	if _, ok := req.Header["Priority"]; !ok && g.o.extpri != "" {
+		req.Header.Set("Priority", g.o.extpri) // RFC 9218, Section 5
+	}
 	return req, nil
 }
 
@@ -742,8 +799,7 @@ func (g *getter) acceptPush(req *http.Request) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.promised[urlKey(req.URL)] = true
-	row := &statRow{pushed: true, start: g.since(), path: req.URL.RequestURI()}
-	g.rows = append(g.rows, row)
+	row := g.pushRow(req)
 	g.pushes[req] = row
 	g.pushPromised++
 	g.notePush()
@@ -758,14 +814,16 @@ func (g *getter) onPush(req *http.Request, resp *http.Response) {
 	row := g.pushes[req]
 	delete(g.pushes, req)
 	if row == nil { // not seen by acceptPush (cannot happen): count it anyway
-		row = &statRow{pushed: true, start: g.since(), path: req.URL.RequestURI()}
-		g.rows = append(g.rows, row)
+		row = g.pushRow(req)
 	} else {
 		g.pushPromised--
 	}
 	g.pushActive++
 	g.notePush()
 	row.headers, row.status = g.since(), resp.StatusCode
+	if row.har != nil {
+		noteHARResponse(row.har, nil, resp)
+	}
 	g.mu.Unlock()
 	defer func() {
 		g.mu.Lock()

@@ -157,6 +157,9 @@ func TestParseGetArgs(t *testing.T) {
 func TestExpandShortFlags(t *testing.T) {
 	tests := []struct{ in, want []string }{
 		{[]string{"-nv", "URL"}, []string{"-n", "-v", "URL"}},
+		{[]string{"-nas", "URL"}, []string{"-n", "-a", "-s", "URL"}}, // nghttp's
+		{[]string{"-nvr", "f.har"}, []string{"-n", "-v", "-r", "f.har"}},
+		{[]string{"-sr.har"}, []string{"-s", "-r", ".har"}},
 		{[]string{"-vm3"}, []string{"-v", "-m", "3"}},
 		{[]string{"-vH", "a: b"}, []string{"-v", "-H", "a: b"}},
 		{[]string{"-H", "-nv"}, []string{"-H", "-nv"}},             // a value, not flags
@@ -304,10 +307,10 @@ func TestDumpHeaders(t *testing.T) {
 func TestWriteStat(t *testing.T) {
 	ms := time.Millisecond
 	rows := []statRow{
-		{start: 80 * time.Microsecond, headers: 4 * ms, end: 5 * ms, status: 200, size: 3241, path: "/"},
-		{pushed: true, start: 2 * ms, headers: 3 * ms, end: 3500 * time.Microsecond, status: 200, size: 500, path: "/style.css"},
-		{start: 1 * ms, failed: true, path: "/gone\n"},
-		{start: 1 * ms, headers: 2 * ms, end: 2500 * ms, status: 404, size: 5 << 20, path: "/big"},
+		{start: 80 * time.Microsecond, headers: 4 * ms, end: 5 * ms, status: 200, size: 3241, path: "/", stream: 1, origin: "https://h:8443"},
+		{pushed: true, start: 2 * ms, headers: 3 * ms, end: 3500 * time.Microsecond, status: 200, size: 500, path: "/style.css", stream: 2, origin: "https://h:8443"},
+		{start: 1 * ms, failed: true, path: "/gone\n", origin: "http://g:80"},
+		{start: 1 * ms, headers: 2 * ms, end: 2500 * ms, status: 404, size: 5 << 20, path: "/big", stream: 131, origin: "http://g:80"},
 	}
 	var b bytes.Buffer
 	if err := writeStat(&b, rows); err != nil {
@@ -322,11 +325,11 @@ func TestWriteStat(t *testing.T) {
 		t.Fatalf("no table:\n%s", out)
 	}
 	want := "" +
-		"     start    headers        end   process code  size path\n" +
-		"  *+2.00ms    +3.00ms    +3.50ms    1.50ms  200   500 /style.css\n" +
-		"     +80us    +4.00ms    +5.00ms    4.92ms  200  3.2K /\n" +
-		"   +1.00ms    +2.00ms     +2.50s     2.50s  404  5.0M /big\n" +
-		"   +1.00ms          -          -         -    -     0 ! /gone?\n"
+		"     start    headers        end   process code  size    id origin path\n" +
+		"  *+2.00ms    +3.00ms    +3.50ms    1.50ms  200   500     2 https://h:8443 /style.css\n" +
+		"     +80us    +4.00ms    +5.00ms    4.92ms  200  3.2K     1 https://h:8443 /\n" +
+		"   +1.00ms    +2.00ms     +2.50s     2.50s  404  5.0M   131 http://g:80 /big\n" +
+		"   +1.00ms          -          -         -    -     0     - http://g:80 ! /gone?\n"
 	if table != want {
 		t.Errorf("table:\n%s\nwant:\n%s", table, want)
 	}

@@ -32,7 +32,21 @@ import (
 type wireHeaders struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]*wireConn
-	upgrades []*wireClaim // stream 1 of upgraded connections, not taken yet
+	upgrades []*wireClaim  // stream 1 of upgraded connections, not taken yet
+	promises []wirePromise // the PUSH_PROMISEs received, in order
+}
+
+// wireMaxPromises bounds the promises kept for --stat and --har (a
+// server pushing without end gets the first ones named).
+const wireMaxPromises = 10000
+
+// wirePromise is a PUSH_PROMISE received: the promised stream and the
+// promised request's header fields (for --stat and --har).
+type wirePromise struct {
+	id     uint32
+	path   string
+	fields []hpack.Field
+	taken  bool
 }
 
 // wireConn is the record of one connection (under wireHeaders.mu).
@@ -41,6 +55,7 @@ type wireConn struct {
 	streams    map[uint32]*wireClaim // the claimed streams
 	lastOpened uint32                // the highest stream ID opened
 	promise    bool                  // the header block being received is a PUSH_PROMISE's
+	promisedID uint32                // the stream that PUSH_PROMISE reserves
 }
 
 // wireClaim is one request's record: its stream and the header blocks
@@ -49,8 +64,9 @@ type wireClaim struct {
 	method, path string // of the request, as sent
 	addr         string // the dial address, for an Upgrade's stream 1
 	conn         *wireConn
-	id           uint32 // 0 until the request's HEADERS frame is sent
-	opened       func() // called once the HEADERS frame is sent
+	id           uint32        // 0 until the request's HEADERS frame is sent
+	opened       func()        // called once the HEADERS frame is sent
+	sent         []hpack.Field // the request's header fields, as sent
 	blocks       [][]hpack.Field
 }
 
@@ -197,6 +213,7 @@ func (w *wireHeaders) sent(c *wireConn, id uint32, fields []hpack.Field) func() 
 	cl := c.pending[i]
 	c.pending = append(c.pending[:i], c.pending[i+1:]...)
 	cl.id = id
+	cl.sent = cloneFields(fields)
 	c.streams[id] = cl
 	return cl.opened
 }
@@ -205,25 +222,63 @@ func (w *wireHeaders) sent(c *wireConn, id uint32, fields []hpack.Field) func() 
 func (w *wireHeaders) received(c *wireConn, f frame.Frame, id uint32, fields []hpack.Field) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	switch f.(type) {
+	switch f := f.(type) {
 	case *frame.Headers:
 		c.promise = false
 	case *frame.PushPromise:
-		c.promise = true
+		c.promise, c.promisedID = true, f.PromisedID
 	}
-	if fields == nil || c.promise {
-		return // not the end of the block, or a promised request
+	if fields == nil {
+		return // not the end of the block
+	}
+	if c.promise {
+		p := wirePromise{id: c.promisedID, fields: cloneFields(fields)}
+		for _, fl := range p.fields {
+			if fl.Name == ":path" {
+				p.path = fl.Value
+			}
+		}
+		if len(w.promises) < wireMaxPromises {
+			w.promises = append(w.promises, p)
+		}
+		return
 	}
 	cl := c.streams[id]
 	if cl == nil {
 		return
 	}
-	// The engine's strings live in a buffer it reuses: copy them.
+	cl.blocks = append(cl.blocks, cloneFields(fields))
+}
+
+// cloneFields copies header fields out of the engine's buffer, which it
+// reuses.
+func cloneFields(fields []hpack.Field) []hpack.Field {
 	b := make([]hpack.Field, len(fields))
 	for i, fl := range fields {
 		b[i] = hpack.Field{Name: strings.Clone(fl.Name), Value: strings.Clone(fl.Value), Sensitive: fl.Sensitive}
 	}
-	cl.blocks = append(cl.blocks, b)
+	return b
+}
+
+// takePromise returns the oldest promise of path not taken yet, and
+// takes it (ok false: none).
+func (w *wireHeaders) takePromise(path string) (wirePromise, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range w.promises {
+		if p := &w.promises[i]; !p.taken && p.path == path {
+			p.taken = true
+			return *p, true
+		}
+	}
+	return wirePromise{}, false
+}
+
+// requestFields returns the header fields cl's request was sent with.
+func (w *wireHeaders) requestFields(cl *wireClaim) []hpack.Field {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return cl.sent
 }
 
 // wireTracer is the h2kit.Tracer of one connection: it feeds wireHeaders
