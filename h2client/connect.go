@@ -6,27 +6,8 @@ import (
 	"net/http"
 )
 
-// Extended CONNECT (RFC 8441): a request with Method "CONNECT" and the
-// ":protocol" header set, such as
-//
-//	pr, pw := io.Pipe()
-//	req, _ := http.NewRequestWithContext(ctx, "CONNECT", "https://example.org/chat", pr)
-//	req.Header.Set(":protocol", "websocket")
-//	req.Header.Set("Sec-WebSocket-Version", "13")
-//	resp, err := transport.RoundTrip(req)
-//
-// is sent with :protocol, :scheme and :path from req.URL and :authority
-// from req.Host (else req.URL.Host), on an HTTP/2 connection whose server
-// advertised SETTINGS_ENABLE_CONNECT_PROTOCOL = 1: a new connection
-// first waits for the server's SETTINGS (bounded by SettingsTimeout and
-// the request's context). RoundTrip returns as soon as the response's
-// header section arrives, without waiting for the request body to end:
-// the stream is then full duplex, what is written to pw goes out as DATA
-// while resp.Body is read, both under flow control. Closing pw (or the
-// request body reaching io.EOF) sends END_STREAM, the orderly close of
-// RFC 8441, Section 5; closing resp.Body before the server ended its side,
-// or cancelling the context, resets the stream with CANCEL, the abortive
-// one.
+// Extended CONNECT (RFC 8441): see the package documentation for how a
+// request asks for it and how the stream behaves.
 
 // ErrExtendedConnectDisabled is wrapped by the error of an extended
 // CONNECT request whose server did not enable the protocol: its SETTINGS

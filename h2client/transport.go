@@ -30,6 +30,30 @@
 // a body, a writer goroutine feeds it under flow control; the response
 // body is read from a per-stream buffer whose window reopens only as the
 // caller reads it.
+//
+// # Extended CONNECT and WebSockets over HTTP/2
+//
+// A request with Method "CONNECT" and the ":protocol" header set (the
+// place h2server shows it to handlers) is an extended CONNECT (RFC 8441),
+// the way WebSockets run over HTTP/2:
+//
+//	pr, pw := io.Pipe()
+//	req, _ := http.NewRequestWithContext(ctx, "CONNECT", "https://example.org/chat", pr)
+//	req.Header.Set(":protocol", "websocket")
+//	req.Header.Set("Sec-WebSocket-Version", "13")
+//	resp, err := transport.RoundTrip(req)
+//
+// :scheme, :path and :authority come from the URL (and req.Host). On a new
+// connection the request waits for the server's SETTINGS (bounded by
+// SettingsTimeout and the request's context); a server that did not send
+// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, or an origin served over
+// HTTP/1.1, fails it with an error wrapping ErrExtendedConnectDisabled.
+// RoundTrip returns when the response's header section arrives, without
+// waiting for the request body: the stream is then full duplex, what is
+// written to pw is sent while resp.Body is read, both under flow
+// control. Closing pw ends the client's side (END_STREAM, the orderly
+// close of RFC 8441, Section 5); closing resp.Body before the server ended
+// its side, or cancelling the context, resets the stream with CANCEL.
 package h2client
 
 import (
