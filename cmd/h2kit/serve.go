@@ -62,6 +62,12 @@ its stylesheet, script and logo), and test endpoints:
                  advertised with SETTINGS_ENABLE_CONNECT_PROTOCOL) and
                  over HTTP/1.1 (Upgrade: websocket); its first message
                  names the protocol that carries it
+  /.h2kit/frames the frames of the request's own HTTP/2 connection, as
+                 JSON: each demo connection keeps a record (at most
+                 4000 frames, 1 MiB), which the page draws
+  /.h2kit/h1     {"origin": URL} of the demo's HTTP/1.1-only origin: a
+                 second port the system picks (printed at start), for
+                 the page's HTTP/2 and HTTP/1.1 comparison
 With --root DIR (or DIR as argument): the files of DIR, index.html for a
 directory, no directory listings, nothing outside DIR.
 
