@@ -36,7 +36,7 @@ func renderChromium(t *testing.T, url string, extra ...string) string {
 	bin := chromiumBin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
 		"--user-data-dir=" + t.TempDir(), "--dump-dom"}, extra...)
 	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
 	var out, errb bytes.Buffer
