@@ -12,7 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -76,9 +76,11 @@ func (e *wsEcho) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer c.CloseNow()
 	c.SetReadLimit(wsMaxMessage)
 
-	var once sync.Once
+	var closing atomic.Bool // we closed it (shutdown): its end is no news
 	end := func(code websocket.StatusCode, reason string) {
-		once.Do(func() { go c.Close(code, reason) })
+		if !closing.Swap(true) {
+			go c.Close(code, reason)
+		}
 	}
 	if e.stopping != nil {
 		done := make(chan struct{})
@@ -95,9 +97,9 @@ func (e *wsEcho) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err = e.echo(c, carrier)
 	var ce websocket.CloseError
 	switch {
-	case errors.As(err, &ce):
+	case errors.As(err, &ce), closing.Load():
 		// A close frame: the client closed (its code is in ce), or we
-		// did and it answered.
+		// did and it answered; or we closed it at shutdown.
 	case e.logger != nil:
 		// The client reset the stream or dropped the connection
 		// mid-message, stopped reading (write timeout), or sent a

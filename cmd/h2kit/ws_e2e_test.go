@@ -14,10 +14,12 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/h2kit/h2kit/h2client"
 )
 
 // getWS runs `h2kit get --ws` with stdin as its standard input.
@@ -207,5 +209,50 @@ func TestWSE2EGetErrors(t *testing.T) {
 		if code, _, errs := getWS(t, "", args...); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (usage)\n%s", args, code, errs)
 		}
+	}
+}
+
+// SIGTERM while WebSockets are open, one over HTTP/2 and one over
+// HTTP/1.1: serve closes both with 1001 (going away, RFC 6455 Section
+// 7.4.1) instead of waiting for them, and exits 0 well within its
+// shutdown timeout.
+func TestWSE2EServeShutdown(t *testing.T) {
+	srv := startServe(t, "--shutdown-timeout", "20s")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tr := &h2client.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	defer tr.CloseIdleConnections()
+	h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}}}
+	var conns []*websocket.Conn
+	for _, hc := range []*http.Client{{Transport: &wsH2Transport{rt: tr}}, h1} {
+		c, _, err := websocket.Dial(ctx, srv.url+"/ws", &websocket.DialOptions{HTTPClient: hc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		if _, first, err := c.Read(ctx); err != nil {
+			t.Fatalf("carrier line: %v", err)
+		} else {
+			t.Logf("open: %s", first)
+		}
+		conns = append(conns, c)
+	}
+	start := time.Now()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range conns {
+		_, _, err := c.Read(ctx)
+		if code := websocket.CloseStatus(err); code != websocket.StatusGoingAway {
+			t.Errorf("WebSocket %d: read %v, want a close with 1001", i, err)
+		}
+	}
+	select {
+	case <-srv.done:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("serve did not exit\n%s", srv.out)
+	}
+	if srv.status != 0 || time.Since(start) > 10*time.Second {
+		t.Errorf("serve exited with %d after %v\n%s", srv.status, time.Since(start), srv.out)
 	}
 }
