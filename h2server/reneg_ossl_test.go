@@ -15,12 +15,16 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -109,15 +113,15 @@ type osslServer struct {
 // the OpenSSL backend; maxVersion 0 allows TLS 1.3.
 func startOSSL(t *testing.T, pki *renegPKI, maxVersion uint16, mux *http.ServeMux) *osslServer {
 	t.Helper()
-	os := &osslServer{recs: newRecorders(), log: new(testLogger), errs: make(chan error, 16)}
+	o := &osslServer{recs: newRecorders(), log: new(testLogger), errs: make(chan error, 16)}
 	if mux == nil {
 		mux = http.NewServeMux()
 	}
-	mux.Handle("/protected_resource", protectedHandler(os.errs))
-	s := &Server{NewTracer: os.recs.tracer, Logger: os.log.logger()}
+	mux.Handle("/protected_resource", protectedHandler(o.errs))
+	s := &Server{NewTracer: o.recs.tracer, Logger: o.log.logger()}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	l := listen(t)
-	os.addr = l.Addr().String()
+	o.addr = l.Addr().String()
 	ol := osslListener{l, &tlsossl.Config{
 		Certificates: []tls.Certificate{pki.server},
 		ClientCAs:    pki.pool,
@@ -126,7 +130,7 @@ func startOSSL(t *testing.T, pki *renegPKI, maxVersion uint16, mux *http.ServeMu
 	}}
 	go s.ServeTLSConns(ol, hs)
 	t.Cleanup(func() { s.Close(); hs.Close() })
-	return os
+	return o
 }
 
 // renegClient is h2client with AllowRenegotiation on TLS 1.2, presenting
@@ -592,4 +596,92 @@ func TestRenegotiationDataDuringHandshake(t *testing.T) {
 	if pings != 10 {
 		t.Errorf("%d PING ACKs sent, want 10", pings)
 	}
+}
+
+// TestRenegotiationClientInitiatedRefused: a client that renegotiates on
+// its own (openssl s_client's R command) is refused: the server sent
+// TLS_RENEG_PERMITTED 0x02 only, without bit 0x01 (client-initiated,
+// MS-HTTP2E), and its backend answers no_renegotiation; the connection
+// ends without a certificate having been taken.
+func TestRenegotiationClientInitiatedRefused(t *testing.T) {
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		if requirePeers() {
+			t.Fatal("openssl not installed and H2KIT_REQUIRE_PEERS=1")
+		}
+		t.Skip("openssl not installed")
+	}
+	pki := newRenegPKI(t, "s_client")
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for i, d := range pki.client.Certificate {
+		files["cert"] = append(files["cert"], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})...)
+		if i == len(pki.client.Certificate)-1 {
+			files["ca"] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})
+		}
+	}
+	kd, _ := x509.MarshalPKCS8PrivateKey(pki.client.PrivateKey)
+	files["key"] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name+".pem"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := startOSSL(t, pki, 0, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "s_client", "-connect", srv.addr, "-tls1_2", "-alpn", "h2",
+		"-cert", filepath.Join(dir, "cert.pem"), "-key", filepath.Join(dir, "key.pem"), "-CAfile", filepath.Join(dir, "ca.pem"))
+	stdin, _ := cmd.StdinPipe()
+	var out lockedOutput
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rec := <-srv.recs.ch
+	// Wait for the server's SETTINGS to be sent, then renegotiate.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, ok := rec.firstSettings(true); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no SETTINGS from the server; s_client: %s", out.String())
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	stdin.Write([]byte("R\n"))
+	err = cmd.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("s_client did not end: the connection went on after a refused renegotiation\n%s", out.String())
+	}
+	if err == nil || !strings.Contains(out.String(), "no renegotiation") {
+		t.Fatalf("s_client: %v\n%s", err, out.String())
+	}
+	settings, _ := rec.firstSettings(true)
+	if v, ok := renegSettingOf(settings); !ok || v != 0x2 {
+		t.Errorf("server's TLS_RENEG_PERMITTED = %#x (present %v), want 0x2 (server-initiated only)", v, ok)
+	}
+	for _, f := range rec.snapshot() {
+		if f.sent && f.typ != frame.TypeSettings && f.typ != frame.TypeWindowUpdate && f.typ != frame.TypeGoAway {
+			t.Errorf("the server sent %v", f)
+		}
+	}
+}
+
+// lockedOutput collects a process's output.
+type lockedOutput struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (o *lockedOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *lockedOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
