@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/h2kit/h2kit"
@@ -26,6 +27,10 @@ import (
 const (
 	serveFramesMax   = 4000
 	serveFramesBytes = 1 << 20
+	// serveFramesTotal bounds the records of all the connections
+	// together: past it (many connections at once), new frames are
+	// counted, not kept, until closed connections give theirs back.
+	serveFramesTotal = 64 << 20
 )
 
 // serveFramesPath is where a connection's record is served.
@@ -35,6 +40,7 @@ const serveFramesPath = "/.h2kit/frames"
 // (trace non-nil) and, with record, the frame record of each connection;
 // nil when neither is wanted.
 func (ct *connTracker) serveTracers(trace *traceOutput, record bool) func(net.Conn) h2kit.Tracer {
+	var total atomic.Int64 // the bytes all the records hold
 	var verbose func(net.Conn) h2kit.Tracer
 	if trace != nil {
 		verbose = ct.tracerFunc(trace)
@@ -52,7 +58,8 @@ func (ct *connTracker) serveTracers(trace *traceOutput, record bool) func(net.Co
 			return t // not from our listeners: nowhere to keep a record
 		}
 		r := newTimelineRecorder(h2kit.Server, c.RemoteAddr().String(), time.Now(), serveFramesMax, serveFramesBytes)
-		tc.frames.Store(r)
+		r.shared, r.sharedMax = &total, serveFramesTotal
+		tc.frames.Store(r) // released by tc.Close
 		return teeTracers(t, r)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,6 +110,28 @@ func TestTimelineRecorderCaps(t *testing.T) {
 	}
 	if c := r.snapshot(); len(c.Events) >= 50 || c.Dropped == 0 || c.Events[0].Inc != 100 {
 		t.Errorf("byte cap: %d events, %d dropped", len(c.Events), c.Dropped)
+	}
+
+	// A budget shared by two recorders: the second keeps nothing while
+	// the first holds it all, and keeps again once the first is released.
+	var total atomic.Int64
+	a := newTimelineRecorder(h2kit.Server, "a", time.Now(), 1000, 1<<20)
+	b := newTimelineRecorder(h2kit.Server, "b", time.Now(), 1000, 1<<20)
+	a.shared, a.sharedMax = &total, 2000
+	b.shared, b.sharedMax = &total, 2000
+	ping := &frame.Ping{}
+	for range 20 {
+		a.FrameSent(frame.Header{}, ping, nil)
+	}
+	b.FrameSent(frame.Header{}, ping, nil)
+	if na, nb := len(a.snapshot().Events), len(b.snapshot().Events); na == 0 || na == 20 || nb != 0 || total.Load() > 2000 {
+		t.Errorf("shared budget: a kept %d, b %d, total %d", na, nb, total.Load())
+	}
+	a.release()
+	a.FrameSent(frame.Header{}, ping, nil)
+	b.FrameSent(frame.Header{}, ping, nil)
+	if nb := len(b.snapshot().Events); nb != 1 || a.snapshot().Dropped == 0 {
+		t.Errorf("after release: b kept %d; a dropped %d", nb, a.snapshot().Dropped)
 	}
 }
 

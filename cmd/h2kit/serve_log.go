@@ -373,6 +373,9 @@ func (c *trackedConn) Close() error {
 			delete(c.ct.conns, c.key)
 		}
 		c.ct.mu.Unlock()
+		if r := c.frames.Load(); r != nil {
+			r.release() // its part of the frame records' budget
+		}
 		if t := c.tracer.Load(); t != nil {
 			t.Event("closed")
 		}

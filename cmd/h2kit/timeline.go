@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/h2kit/h2kit"
@@ -81,10 +82,20 @@ type timelineRecorder struct {
 	maxEvents int
 	maxBytes  int
 
-	mu    sync.Mutex
-	conn  tlConn
-	bytes int // text kept
+	// shared, if set, is a budget of bytes shared with other recorders
+	// (serve's, over all its connections), at most sharedMax; release
+	// gives this recorder's part back.
+	shared    *atomic.Int64
+	sharedMax int64
+
+	mu       sync.Mutex
+	conn     tlConn
+	bytes    int  // what the kept events cost (text, label, the event itself)
+	released bool // release was called: nothing more is kept
 }
+
+// tlEventCost is what an event costs beyond its strings.
+const tlEventCost = 160
 
 var _ h2kit.Tracer = (*timelineRecorder)(nil)
 
@@ -129,7 +140,7 @@ func (r *timelineRecorder) record(dir string, h frame.Header, f frame.Frame, fie
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.conn.Events) >= r.maxEvents || r.bytes >= r.maxBytes {
+	if len(r.conn.Events) >= r.maxEvents || r.bytes >= r.maxBytes || r.released {
 		r.conn.Dropped++
 		return
 	}
@@ -186,8 +197,25 @@ func (r *timelineRecorder) record(dir string, h frame.Header, f frame.Frame, fie
 		b = append(b[:tlMaxText], "..."...)
 	}
 	e.Text = strings.TrimSuffix(string(b), "\n")
-	r.bytes += len(e.Text) + len(e.Label) + 64
+	cost := len(e.Text) + len(e.Label) + tlEventCost
+	if r.shared != nil && r.shared.Add(int64(cost)) > r.sharedMax {
+		r.shared.Add(-int64(cost))
+		r.conn.Dropped++
+		return
+	}
+	r.bytes += cost
 	r.conn.Events = append(r.conn.Events, e)
+}
+
+// release gives the recorder's part of the shared budget back, once its
+// connection is closed; it keeps nothing more.
+func (r *timelineRecorder) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.shared != nil && !r.released {
+		r.shared.Add(-int64(r.bytes))
+	}
+	r.released = true
 }
 
 // prio7540 describes an RFC 7540 priority: "dep=3 weight=16" and
