@@ -168,6 +168,30 @@ func TestGetE2ETimelineChromium(t *testing.T) {
 	}
 }
 
+// The page draws RST_STREAM, GOAWAY and priorities: a request given up
+// (-t: RST_STREAM CANCEL), the GOAWAY at the end, the RFC 9218 priority
+// of --extpri in the rows' labels and --extpri-update's PRIORITY_UPDATE.
+func TestGetE2ETimelineResetAndPriority(t *testing.T) {
+	chromiumBin(t)
+	srv := startServe(t, "--h2c")
+	file := filepath.Join(t.TempDir(), "tl.html")
+	code, _, errs := getCmd(t, "-n", "-w", "14", "-t", "1", "--extpri", "u=1", "--extpri-update", "u=6",
+		"--timeline", file, srv.url+"/bytes/300000", srv.url+"/delay/5000")
+	if code != 1 || !strings.Contains(errs, "/delay/5000: timed out") {
+		t.Fatalf("exit %d, want 1 (a timeout)\n%s", code, errs)
+	}
+	dom := renderChromium(t, "file://"+file)
+	if !strings.Contains(dom, `id="tl-status" class="done">drew 3 rows<`) {
+		t.Errorf("status: %s", regexp.MustCompile(`id="tl-status"[^<]*<`).FindString(dom))
+	}
+	for _, typ := range []string{"RST_STREAM", "GOAWAY", "PRIORITY_UPDATE", "WINDOW_UPDATE", "HEADERS", "DATA", "SETTINGS"} {
+		if !strings.Contains(dom, `data-type="`+typ+`"`) {
+			t.Errorf("no %s mark", typ)
+		}
+	}
+	mustContain(t, "rows", dom, "1 GET /bytes/300000 → 200 [u=6]", "3 GET /delay/5000 [u=1]")
+}
+
 // A header value cannot end the page's script elements.
 func TestTimelinePageEscapes(t *testing.T) {
 	doc := newTimelineDoc("</title><script>x()</script>", time.Now())
