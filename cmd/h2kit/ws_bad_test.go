@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/h2kit/h2kit/h2client"
 	"github.com/h2kit/h2kit/h2server"
 )
@@ -217,4 +218,29 @@ func TestWSClientNeverReads(t *testing.T) {
 		<-writerDone
 	}
 	t.Logf("sent %d bytes before flow control stopped the client", sent.Load())
+}
+
+// The shutdown close comes from another goroutine than the echo's, which
+// is blocked reading: the close frame is written while the read waits
+// (run with -race), the client gets 1001, and the handler returns.
+func TestWSShutdownWhileReading(t *testing.T) {
+	stopping := make(chan struct{})
+	url, ended := wsTestServer(t, newWSEcho(stopping, nil), 0)
+	tr := &h2client.Transport{AllowHTTP: true}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: &http.Client{Transport: &wsH2Transport{rt: tr}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, _, err := c.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(stopping)
+	if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Errorf("read %v, want a close with 1001", err)
+	}
+	waitEnded(t, ended, 5*time.Second, "the shutdown close")
 }
