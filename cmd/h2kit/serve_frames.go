@@ -16,6 +16,8 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +78,17 @@ func (ct *connTracker) frames(remote string) *timelineRecorder {
 	return tc.frames.Load()
 }
 
+// connID returns the number of the open connection whose remote address
+// is remote, or 0.
+func (ct *connTracker) connID(remote string) int64 {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	if tc := ct.conns[remote]; tc != nil {
+		return tc.id
+	}
+	return 0
+}
+
 // withDemoRoutes serves serveFramesPath from ct's records, serveH1Path
 // from *h1 (the HTTP/1.1 origin, once started; see serve_h1.go), and the
 // rest with h.
@@ -92,6 +105,13 @@ func withDemoRoutes(h http.Handler, ct *connTracker, h1 **h1Origin) http.Handler
 			(*h1).serveWhere(w, r)
 			return
 		default:
+			if strings.HasPrefix(r.URL.Path, "/delay/") {
+				// The page's burst counts the connections its answers
+				// came on (as the HTTP/1.1 origin's, serve_h1.go).
+				if id := ct.connID(r.RemoteAddr); id != 0 {
+					w.Header().Set("h2kit-conn", strconv.FormatInt(id, 10))
+				}
+			}
 			h.ServeHTTP(w, r)
 			return
 		}

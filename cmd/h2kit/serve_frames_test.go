@@ -195,7 +195,7 @@ func TestServeE2EDemoChromium(t *testing.T) {
 	}
 	mustContain(t, "page", dom, "GET /style.css", "GET /timeline.js", "GET "+serveFramesPath)
 	result := regexp.MustCompile(`<p id="burst-result" class="small">([^<]*)<`).FindStringSubmatch(dom)
-	if result == nil || !strings.Contains(result[1], " over h2,") || !strings.Contains(result[1], " over http/1.1 (6 connections)") {
+	if result == nil || !strings.Contains(result[1], " over h2 (1 connection),") || !strings.Contains(result[1], " over http/1.1 (6 connections)") {
 		t.Errorf("burst: %q", result)
 	}
 	if n := strings.Count(dom, `class="burst-bar"`); n != 2*burstRequests {

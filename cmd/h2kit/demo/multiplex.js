@@ -73,8 +73,8 @@ async function burst() {
     } catch (e) {
       h1err = "no HTTP/1.1 origin: " + e;
     }
-    const runs = [["over HTTP/2", h2]];
-    if (h1) runs.push(["over HTTP/1.1", h1]);
+    const runs = [["this page's origin", h2]];
+    if (h1) runs.push(["the HTTP/1.1-only origin", h1]);
     const total = Math.max(...runs.map(([, r]) => Math.max(...r.runs.map(x => x.end))));
     const width = Math.max(out.clientWidth || 0, 600), gap = 24, colW = (width - gap * (runs.length - 1)) / runs.length;
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
@@ -82,8 +82,12 @@ async function burst() {
     svg.setAttribute("height", 40 + BURST_N * 9 + 24);
     out.replaceChildren(svg);
     const ends = runs.map(([title, r], i) => drawBurst(svg, i * (colW + gap), colW - 8, total, title, r));
-    let s = BURST_N + " requests of " + BURST_DELAY + " ms: " + Math.round(ends[0]) + " ms over " + h2.proto;
-    if (h1) s += ", " + Math.round(ends[1]) + " ms over " + h1.proto + " (" + new Set(h1.runs.map(r => r.conn)).size + " connections)";
+    const conns = r => {
+      const n = new Set(r.runs.map(x => x.conn)).size;
+      return n + (n === 1 ? " connection" : " connections");
+    };
+    let s = BURST_N + " requests of " + BURST_DELAY + " ms: " + Math.round(ends[0]) + " ms over " + h2.proto + " (" + conns(h2) + ")";
+    if (h1) s += ", " + Math.round(ends[1]) + " ms over " + h1.proto + " (" + conns(h1) + ")";
     result.textContent = s + "." + (h1err ? " " + h1err + "." : "");
     out.dataset.done = runs.length;
   } catch (e) {
