@@ -29,8 +29,8 @@ func init() {
 const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: value']...
                  [-d DATA | -d @FILE] [-X METHOD] [-m N] [-w BITS] [-W BITS]
                  [-k] [--cacert FILE] [--cert FILE --key FILE [--allow-renegotiation]] [--keylog FILE]
-                 [--no-push | --push-dir DIR] [-i] [-D FILE] [--stat] [--fail]
-                 [-s] [-r FILE.har] [--timeline FILE.html] [--hexdump]
+                 [--no-push | --push-dir DIR] [-i] [-D FILE] [-s] [--fail]
+                 [-r FILE.har] [--timeline FILE.html] [--hexdump]
                  [--extpri PRI] [--extpri-update PRI]
                  [-t DURATION] [--connect-timeout DURATION] URL...
        h2kit get --ws [-v] [-k] [--cacert FILE] [-H 'name: value']... URL
