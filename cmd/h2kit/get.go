@@ -133,11 +133,11 @@ options:
                            as a text message, each message received is
                            printed followed by a newline; at the end of
                            the input, once nothing has arrived for 0.5 s,
-                           the WebSocket is closed (1000). With
-                           -v, the CONNECT's HEADERS and the DATA frames
-                           that carry the WebSocket frames. A server that
-                           did not enable extended CONNECT, or answers
-                           other than 2xx, is an error
+                           the WebSocket is closed (1000). -v shows the
+                           CONNECT's HEADERS and the DATA frames that
+                           carry the WebSocket frames. A server that did
+                           not enable extended CONNECT, or answers other
+                           than 2xx, is an error
   -h, --help               print this help
 
 Short options without a value may be grouped: -nva is -n -v -a.
