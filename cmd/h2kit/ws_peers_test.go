@@ -277,3 +277,34 @@ func TestWSPeerChromium(t *testing.T) {
 		fmt.Fprintf(os.Stderr, "page:\n%s\n", dom)
 	}
 }
+
+// The same page from serve's HTTP/1.1-only origin (the demo's comparison
+// origin, ALPN http/1.1): the browser has no HTTP/2 connection there, so
+// its WebSocket is an HTTP/1.1 Upgrade on a connection of its own, and
+// the page says so.
+func TestWSPeerChromiumHTTP1(t *testing.T) {
+	chromiumBin(t)
+	srv := startServe(t)
+	m := regexp.MustCompile(`HTTP/1\.1 only, for the demo page's comparison: (https://\S+)/`).FindStringSubmatch(srv.out.String())
+	if m == nil {
+		t.Skipf("serve printed no HTTP/1.1 origin:\n%s", srv.out)
+	}
+	logFile := filepath.Join(t.TempDir(), "netlog.json")
+	dom := renderChromium(t, m[1]+"/#ws-selftest", "--ignore-certificate-errors", "--log-net-log="+logFile)
+	tag := wsResultTag.FindString(dom)
+	if state := attrValue(tag, "data-ws"); state != "ok" {
+		t.Fatalf("the page's self-test says %q, want ok:\n%s", state, dom)
+	}
+	if carrier := attrValue(tag, "data-carrier"); carrier != "HTTP/1.1 Upgrade, TLS" {
+		t.Errorf("carrier %q, want HTTP/1.1 Upgrade, TLS", carrier)
+	}
+	l := readNetLog(t, logFile)
+	for _, e := range l.headerEvents(t, "HTTP2_SESSION_SEND_HEADERS") {
+		if hasAll(e.headers, ":protocol: websocket") {
+			t.Errorf("net log: an extended CONNECT went out over HTTP/2 from the HTTP/1.1-only origin")
+		}
+	}
+	if n := l.count("WEBSOCKET_RECV_FRAME_HEADER", `"opcode":1`); n < 2 {
+		t.Errorf("net log: %d text frames received, want 2", n)
+	}
+}
