@@ -100,6 +100,10 @@ type Server struct {
 	// such handlers to return (rapid reset, CVE-2023-44487).
 	MaxConcurrentStreams uint32
 	// MaxHeaderListSize is SETTINGS_MAX_HEADER_LIST_SIZE. Default 64 KiB.
+	// A request whose header list is larger is answered 431 Request
+	// Header Fields Too Large (RFC 6585, Section 5) without reaching the
+	// handler; the connection goes on. Such requests count against
+	// Limits.LocalResets.
 	MaxHeaderListSize uint32
 	// HeaderTableSize is SETTINGS_HEADER_TABLE_SIZE, the HPACK dynamic
 	// table the client may use. Default 4096.

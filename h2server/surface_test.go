@@ -247,3 +247,43 @@ func TestRequestHeaderFieldsTooLarge(t *testing.T) {
 		}
 	})
 }
+
+// TestConnStateUpgrade: an h2c Upgrade (RFC 7540, Section 3.2) starts as
+// net/http's HTTP/1.1 connection (StateNew, StateActive, then
+// StateHijacked when h2server takes it over); h2server goes on with
+// StateActive while stream 1 is open, StateIdle after it, and reports
+// StateClosed at the end, which net/http does not for a hijacked
+// connection. The request's context keeps what BaseContext and
+// ConnContext put in the HTTP/1.1 request's.
+func TestConnStateUpgrade(t *testing.T) {
+	var cs connStates
+	values := make(chan string, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		values <- fmt.Sprintf("%v %v", r.Context().Value(hookKey("base")), r.Context().Value(hookKey("conn")) != nil)
+		io.WriteString(w, "ok")
+	})
+	hs := &http.Server{Handler: h, ConnState: cs.hook,
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.Background(), hookKey("base"), "base")
+		},
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, hookKey("conn"), c.RemoteAddr().String())
+		}}
+	s := &Server{}
+	l := listen(t)
+	go s.ServeH2C(l, hs)
+	t.Cleanup(func() { s.Close(); hs.Close() })
+
+	c, _, body := upgrade(t, l.Addr().String(), "GET", "")
+	if string(body) != "ok" {
+		t.Fatalf("body %q", body)
+	}
+	if v := <-values; v != "base true" {
+		t.Fatalf("request context: %s", v)
+	}
+	local := c.nc.LocalAddr().String()
+	want := []http.ConnState{http.StateNew, http.StateActive, http.StateHijacked, http.StateActive, http.StateIdle}
+	cs.wait(t, local, want)
+	c.nc.Close()
+	cs.wait(t, local, append(want, http.StateClosed))
+}
