@@ -419,20 +419,40 @@ func (st *stream) releaseHeld() {
 	}
 }
 
-// serve runs the handler (the stream's own goroutine).
-func (st *stream) serve() {
+// reuseHeaderMax is the most fields a response header map may have had
+// for its worker to keep it (a small map is one group of slots; a big
+// one would hold its larger table while the worker idles).
+const reuseHeaderMax = 8
+
+// serve runs the handler (the stream's own goroutine). spare is the
+// worker's emptied response header map, if it has one: the handler's
+// Header() is that map, and once the handler is done it goes back,
+// emptied, if it stayed small.
+func (st *stream) serve(spare *http.Header) {
 	rw := st.rw // onRequest's requestAlloc
 	if rw == nil {
 		rw = new(responseWriter) // a pushed request
 		st.rw = rw
 	}
 	rw.st = st
-	st.header = make(http.Header)
+	h := *spare
+	*spare = nil
+	if h == nil {
+		h = make(http.Header)
+	}
+	st.header = h
 	defer func() {
 		if e := recover(); e != nil {
 			st.abort(e)
 		}
-		st.done()
+		st.done() // st may be recycled from here on: only h is used
+		// Nothing reads the map past done: the ResponseWriter is
+		// detached from the stream, and the fields the owner encodes
+		// are strings of their own.
+		if len(h) <= reuseHeaderMax {
+			clear(h)
+			*spare = h
+		}
 	}()
 	st.sc.handler.ServeHTTP(rw, st.req)
 	st.finishResponse()

@@ -1,6 +1,7 @@
 package h2server
 
 import (
+	"net/http"
 	"runtime"
 	"sync"
 	"time"
@@ -57,6 +58,12 @@ var pool struct {
 type worker struct {
 	ch    chan *stream // capacity 1: a request, or nil to leave
 	epoch int          // pool.epoch when it went idle (pool.mu)
+	// header is the response header map of the worker's last request,
+	// emptied, for its next one (stream.serve): a small map keeps its
+	// storage through clear, which saves the allocation a handler's
+	// first Header().Set would make. net/http forbids using a
+	// ResponseWriter, its Header map included, after ServeHTTP returns.
+	header http.Header
 }
 
 // maxIdleWorkers bounds the idle workers. Idle workers are never more
@@ -88,7 +95,7 @@ func serveWorker(st *stream) {
 	growStack()
 	w := &worker{ch: make(chan *stream, 1)}
 	for st != nil {
-		st.serve()
+		st.serve(&w.header)
 		if !w.park() {
 			return
 		}
