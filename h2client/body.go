@@ -23,7 +23,7 @@ func (st *clientStream) writeBody() {
 	if !st.waitOpen() {
 		return // never opened: the body is left to RoundTrip (retry or close)
 	}
-	defer st.closer.Close()
+	defer st.closeBody()
 	if st.expect && !st.waitContinue() {
 		return
 	}
@@ -55,6 +55,29 @@ func (st *clientStream) writeBody() {
 			st.fail(fmt.Errorf("h2client: reading the request body: %w", rerr), true)
 			return
 		}
+	}
+}
+
+// closeBody closes the request body, once: the writer does when it is
+// done with it, and a stream that ends early does at once (dropBody).
+func (st *clientStream) closeBody() {
+	if st.bodyClosed.CompareAndSwap(false, true) {
+		st.closer.Close()
+	}
+}
+
+// dropBody closes the request body of a stream that ended early, if the
+// writer took it, as net/http's transport closes a cancelled request's
+// body: a writer blocked in the body's Read (an io.Pipe the application
+// no longer writes to, say) returns then, instead of waiting for the
+// next write. In a goroutine of its own, since a body's Close may block
+// and the owner, which calls this, must not (any goroutine).
+func (st *clientStream) dropBody() {
+	st.mu.Lock()
+	taken := st.bodyRead
+	st.mu.Unlock()
+	if taken && !st.bodyClosed.Load() {
+		go st.closeBody()
 	}
 }
 
@@ -202,6 +225,9 @@ func (b *responseBody) Close() error {
 	st.wsig.Notify()
 	if unread > 0 || reset {
 		st.cc.markDirty(st)
+	}
+	if reset {
+		st.dropBody()
 	}
 	return nil
 }

@@ -43,6 +43,8 @@ type clientStream struct {
 
 	dirty    pipe.Link[clientStream] // on cc.dirty
 	released atomic.Bool
+	// bodyClosed: the request body was closed (closeBody).
+	bodyClosed atomic.Bool
 
 	// The request goroutine (waiting for the response, then reading its
 	// body) waits on in's Signal; the request body writer on wsig (nil
@@ -194,6 +196,7 @@ func (st *clientStream) fail(err error, reset bool) {
 	if reset {
 		st.cc.markDirty(st)
 	}
+	st.dropBody()
 }
 
 // notSent fails a stream that never left this client: it is retried.
@@ -226,6 +229,7 @@ func (st *clientStream) connFailed(err error) {
 	st.mu.Unlock()
 	st.in.Wake()
 	st.wsig.Notify()
+	st.dropBody()
 	st.cc.forget(st)
 }
 
@@ -548,6 +552,7 @@ func (st *clientStream) onReset(e *h2kit.StreamReset) {
 	st.mu.Unlock()
 	st.in.Wake()
 	st.wsig.Notify()
+	st.dropBody() // the body will not be sent further
 	st.cc.forget(st)
 }
 
