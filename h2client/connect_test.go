@@ -2,11 +2,15 @@
 package h2client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +19,7 @@ import (
 
 	"github.com/h2kit/h2kit/h2server"
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
 )
 
 // Extended CONNECT (RFC 8441) between h2client and h2server, over real
@@ -386,4 +391,94 @@ type closeSignal struct {
 func (c *closeSignal) Close() error {
 	c.once.Do(func() { close(c.closed) })
 	return c.PipeReader.Close()
+}
+
+// TestExtendedConnectXNetServer: golang.org/x/net's server as the
+// reference peer. By default it does not advertise
+// SETTINGS_ENABLE_CONNECT_PROTOCOL (golang/go#71128), and h2client
+// refuses the request with ErrExtendedConnectDisabled; with
+// GODEBUG=http2xconnect=1 (read when x/net starts, so the server runs in
+// a child process: this test binary again, see xnetXConnectServer) it
+// does, and the echo goes through.
+func TestExtendedConnectXNetServer(t *testing.T) {
+	t.Run("default", func(t *testing.T) {
+		base := startXnetH2C(t, http.HandlerFunc(echoTunnel))
+		tr := &Transport{AllowHTTP: true}
+		defer tr.CloseIdleConnections()
+		if _, _, err := openTunnel(t, tr, base+"/ws"); !errors.Is(err, ErrExtendedConnectDisabled) {
+			t.Fatalf("err %v, want ErrExtendedConnectDisabled", err)
+		}
+	})
+	t.Run("http2xconnect=1", func(t *testing.T) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestXNetXConnectServerChild$")
+		cmd.Env = append(os.Environ(), "GODEBUG=http2xconnect=1", "H2KIT_XCONNECT_CHILD=1")
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			stdin.Close()
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+		}()
+		addr := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				if a, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
+					addr <- a
+				}
+			}
+		}()
+		var base string
+		select {
+		case a := <-addr:
+			base = "http://" + a
+		case <-time.After(10 * time.Second):
+			t.Fatal("the x/net server did not start")
+		}
+		tr := &Transport{AllowHTTP: true}
+		defer tr.CloseIdleConnections()
+		resp, pw, err := openTunnel(t, tr, base+"/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		for i := range 20 {
+			msg := []byte(strings.Repeat("y", 100*i+1))
+			pw.Write(msg)
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(resp.Body, got); err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("message %d: %v", i, err)
+			}
+		}
+		pw.Close()
+		if n, err := io.Copy(io.Discard, resp.Body); n != 0 || err != nil {
+			t.Fatalf("after END_STREAM: %d bytes, %v", n, err)
+		}
+	})
+}
+
+// TestXNetXConnectServerChild is the child process of
+// TestExtendedConnectXNetServer: an x/net h2c server with extended
+// CONNECT, serving echoTunnel until its stdin closes. It does nothing in
+// a normal test run.
+func TestXNetXConnectServerChild(t *testing.T) {
+	if os.Getenv("H2KIT_XCONNECT_CHILD") != "1" {
+		t.Skip("the child process of TestExtendedConnectXNetServer")
+	}
+	l := listen(t)
+	hs := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(echoTunnel), &http2.Server{})}
+	go hs.Serve(l)
+	defer hs.Close()
+	fmt.Println("listening " + l.Addr().String())
+	io.Copy(io.Discard, os.Stdin)
 }
