@@ -47,7 +47,9 @@
 // connection the request waits for the server's SETTINGS (bounded by
 // SettingsTimeout and the request's context); a server that did not send
 // SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, or an origin served over
-// HTTP/1.1, fails it with an error wrapping ErrExtendedConnectDisabled.
+// HTTP/1.1, fails it with an error wrapping ErrExtendedConnectDisabled;
+// so does an http URL without AllowHTTP (an h2c Upgrade starts with an
+// HTTP/1.1 request, which cannot carry :protocol).
 // RoundTrip returns when the response's header section arrives, without
 // waiting for the request body: the stream is then full duplex, what is
 // written to pw is sent while resp.Body is read, both under flow
