@@ -29,6 +29,21 @@
 // RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113,
 // Section 8.1).
 //
+// # What is taken from the http.Server
+//
+// With ConfigureServer, ServeH2C or ServeConnOpts.BaseConfig, the
+// http.Server's Handler, IdleTimeout, ReadTimeout, ReadHeaderTimeout and
+// WriteTimeout apply when the Server's own are zero; its ConnState,
+// BaseContext and ConnContext are called for HTTP/2 connections as
+// net/http calls them for its own: StateNew, StateActive and StateIdle as
+// streams open and close, StateClosed (net/http itself reports StateNew
+// and StateClosed of the TLS connections it hands over; h2server those
+// of the HTTP/2 connections ServeH2C accepts, and StateClosed of one
+// taken over by an h2c Upgrade, which net/http reported StateHijacked).
+// A request whose header list exceeds
+// MaxHeaderListSize gets 431 Request Header Fields Too Large, as
+// net/http answers one over HTTP/1.1.
+//
 // # Extended CONNECT and WebSockets over HTTP/2
 //
 // With Server.EnableConnectProtocol the server advertises RFC 8441's
