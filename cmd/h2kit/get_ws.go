@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -122,7 +121,6 @@ func (g *getter) runWS(in io.Reader) bool {
 	readErr := make(chan error, 1)
 	go func() { readErr <- g.wsPrint(ctx, c, &last) }()
 
-	var once sync.Once
 	closeNormally := func() {
 		// Wait until nothing arrived for wsLinger (see wsLinger).
 		for {
@@ -136,7 +134,7 @@ func (g *getter) runWS(in io.Reader) bool {
 				return
 			}
 		}
-		once.Do(func() { c.Close(websocket.StatusNormalClosure, "") })
+		c.Close(websocket.StatusNormalClosure, "")
 	}
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- wsSendLines(ctx, c, in, closeNormally) }()
