@@ -300,3 +300,36 @@ func TestConnectFullDuplex(t *testing.T) {
 		t.Fatal(p.client.Err(), p.srv.Err())
 	}
 }
+
+// TestConnectClientIgnoresContentLength: RFC 9110, Section 9.3.6 — a
+// client ignores Content-Length in a 2xx response to CONNECT: the tunnel's
+// DATA (RFC 8441, Section 5) is not held to it. In a response to another
+// method it still counts (RFC 9113, Section 8.1.1).
+func TestConnectClientIgnoresContentLength(t *testing.T) {
+	p := newPeer(t, Config{Role: Client})
+	p.settings(sConnect, 1)
+	id, err := p.c.SendRequest(fields(wsRequest...), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.wantHeaders(id, false)
+	p.headers(id, false, ":status", "200", "content-length", "0")
+	if ev := wantEvent[*ResponseReceived](p); ev.EndStream {
+		t.Fatalf("response %+v", ev)
+	}
+	p.write(&frame.Data{StreamID: id, Data: []byte("tunnel bytes")})
+	if ev := wantEvent[*DataReceived](p); string(ev.Data) != "tunnel bytes" {
+		t.Fatalf("data %+v", ev)
+	}
+	p.wantNoFrame()
+
+	id, err = p.c.SendRequest(fields(":method", "GET", ":scheme", "https", ":path", "/", ":authority", "a"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.wantHeaders(id, true)
+	p.headers(id, false, ":status", "200", "content-length", "0")
+	wantEvent[*ResponseReceived](p)
+	p.write(&frame.Data{StreamID: id, Data: []byte("more")})
+	p.wantRST(id, frame.ErrCodeProtocol)
+}

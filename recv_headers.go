@@ -303,6 +303,12 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 		}
 	}
 	s.contentLength = m.contentLength
+	if s.isConnect && status >= 200 && status < 300 {
+		// RFC 9110, Section 9.3.6: a client ignores Content-Length in a
+		// 2xx response to CONNECT; what follows is the tunnel's bytes
+		// (RFC 8441, Section 5), however many.
+		s.contentLength = -1
+	}
 	if s.isHead || status == 204 || status == 304 {
 		s.contentLength = 0 // no content, whatever content-length says
 		if c.cfg.DisableMessageRules {

@@ -38,8 +38,9 @@ func (c *Conn) SendRequest(fields []hpack.Field, endStream bool) (uint32, error)
 	c.nextID += 2
 	s := c.newStream(id)
 	for i := range fields {
-		if fields[i].Name == ":method" && fields[i].Value == "HEAD" {
-			s.isHead = true
+		if fields[i].Name == ":method" {
+			s.isHead = fields[i].Value == "HEAD"
+			s.isConnect = fields[i].Value == "CONNECT"
 		}
 		if fields[i].Name == "priority" {
 			s.prio = ParsePriority(fields[i].Value)

@@ -31,6 +31,7 @@ type stream struct {
 	contentLength int64 // -1: not declared
 	received      int64
 	isHead        bool // request method HEAD: the response has no body
+	isConnect     bool // request method CONNECT (client): a 2xx response opens a tunnel
 
 	pushed bool // a promised stream
 
