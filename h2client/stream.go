@@ -430,6 +430,11 @@ func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Respo
 	if st.push {
 		resp.Request = st.pushReq
 	}
+	if !st.push && st.req.Method == http.MethodConnect && h.Status >= 200 && h.Status < 300 {
+		// RFC 9110, Section 9.3.6: Content-Length means nothing in a 2xx
+		// response to CONNECT; the body is the tunnel (RFC 8441, Section 5).
+		resp.ContentLength = -1
+	}
 	switch {
 	case st.isHead:
 		resp.Body = http.NoBody

@@ -303,7 +303,8 @@ func TestConnectEnds(t *testing.T) {
 		if r.URL.Path == "/return" {
 			// Not flushed: the whole response is known when the handler
 			// returns, and still a 2xx to CONNECT gets no content-length
-			// (RFC 9110, Section 9.3.6).
+			// (RFC 9110, Section 9.3.6), not even the handler's own.
+			w.Header().Set("Content-Length", "1")
 			io.WriteString(w, "bye")
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +91,13 @@ func (w *responseWriter) WriteHeader(code int) {
 	st.wroteHeader = true
 	st.status = code
 	st.fields = httpcommon.AppendResponse(st.fields[:0], code, st.header)
+	tunnel := st.isConnect && code < 300
+	if tunnel {
+		// RFC 9110, Section 9.3.6: no Content-Length in a 2xx response
+		// to CONNECT, even one the handler set; the tunnel's bytes are
+		// not counted against it.
+		st.fields = slices.DeleteFunc(st.fields, func(f hpack.Field) bool { return f.Name == "content-length" })
+	}
 	for _, v := range st.header["Trailer"] {
 		for name := range strings.SplitSeq(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
@@ -97,7 +105,7 @@ func (w *responseWriter) WriteHeader(code int) {
 			}
 		}
 	}
-	if cl := st.header["Content-Length"]; len(cl) > 0 {
+	if cl := st.header["Content-Length"]; len(cl) > 0 && !tunnel {
 		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
 			st.contentLength = n
 		}
