@@ -83,14 +83,8 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b 
 // appendAccessLine appends the access-log line of a request as slog's
 // TextHandler (default options) writes it for the record of accessLog.
 func appendAccessLine(b []byte, t time.Time, e accessEntry) []byte {
-	// The time as slog writes it: RFC 3339, milliseconds, no monotonic
-	// reading.
-	const prefixLen = len("2006-01-02T15:04:05.000")
-	n := len(b)
 	b = append(b, "time="...)
-	n += len("time=")
-	b = t.Round(0).Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
-	b = append(b[:n+prefixLen], b[n+prefixLen+1:]...)
+	b = appendLogTime(b, t)
 	b = append(b, " level=INFO msg=request method="...)
 	b = appendLogString(b, e.method)
 	b = append(b, " path="...)
@@ -113,6 +107,35 @@ func appendAccessLine(b []byte, t time.Time, e accessEntry) []byte {
 		b = append(b, " pushed=true"...)
 	}
 	return append(b, '\n')
+}
+
+// logSecond is the formatted second of the last access-log line: the
+// text before the milliseconds and the zone after them.
+type logSecond struct {
+	sec  int64
+	loc  *time.Location
+	head []byte // "2006-01-02T15:04:05."
+	zone []byte // "Z" or "-07:00"
+}
+
+var lastLogSecond atomic.Pointer[logSecond]
+
+// appendLogTime appends t as slog writes a record's time: RFC 3339 with
+// milliseconds ("2006-01-02T15:04:05.000Z07:00"). The date, the time to
+// the second and the zone are formatted once per second.
+func appendLogTime(b []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	ls := lastLogSecond.Load()
+	if ls == nil || ls.sec != sec || ls.loc != loc {
+		ls = &logSecond{sec: sec, loc: loc}
+		ls.head = t.AppendFormat(nil, "2006-01-02T15:04:05.")
+		ls.zone = t.AppendFormat(nil, "Z07:00")
+		lastLogSecond.Store(ls)
+	}
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append(b, ls.head...)
+	b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, ls.zone...)
 }
 
 // appendLogString appends a string value as slog's TextHandler does:
@@ -157,14 +180,23 @@ func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, rec *
 			return
 		}
 		start := time.Now()
-		lw := &logWriter{ResponseWriter: w}
+		lw := logWriters.Get().(*logWriter)
+		lw.ResponseWriter = w
 		if r.ProtoMajor == 2 {
 			lw.stream = streamIDOf(w)
 		}
-		defer func() { log(r, lw, start) }()
+		defer func() {
+			log(r, lw, start)
+			// net/http forbids using a ResponseWriter after ServeHTTP
+			// returns: the wrapper is free for the next request.
+			*lw = logWriter{}
+			logWriters.Put(lw)
+		}()
 		h.ServeHTTP(lw, r)
 	})
 }
+
+var logWriters = sync.Pool{New: func() any { return new(logWriter) }}
 
 // streamIDer is a ResponseWriter that tells the HTTP/2 stream id of its
 // response.
