@@ -132,8 +132,9 @@ options:
                            https://); each line of standard input is sent
                            as a text message, each message received is
                            printed followed by a newline; at the end of
-                           the input, once nothing has arrived for 0.5 s,
-                           the WebSocket is closed (1000). -v shows the
+                           the input, once the pong of a ping is back and
+                           nothing has arrived for 0.25 s, the WebSocket
+                           is closed (1000). -v shows the
                            CONNECT's HEADERS and the DATA frames that
                            carry the WebSocket frames. A server that did
                            not enable extended CONNECT, or answers other

@@ -5,10 +5,13 @@ package main
 // (the CONNECT's HEADERS, then the WebSocket frames in DATA frames both
 // ways). Lines of standard input go out as text messages; every message
 // received is printed on standard output, followed by a newline. At the
-// end of the input the WebSocket is closed (1000) once nothing has
-// arrived for wsLinger: the library discards the messages that arrive
-// after its close frame is sent (RFC 6455, Section 7.1.1 lets it), so
-// answers still on their way would be lost by closing at once.
+// end of the input the WebSocket is not closed at once: the library
+// discards the messages that arrive after its close frame is sent (RFC
+// 6455, Section 7.1.1 lets it), so answers still on their way would be
+// lost. get first sends a ping and waits for its pong (a server that
+// answers in order, as an echo does, has then sent all its answers to
+// what came before), then until nothing has arrived for wsLinger, and
+// closes (1000).
 
 import (
 	"bufio"
@@ -30,9 +33,13 @@ import (
 // and the largest message get --ws takes from the server.
 const wsMaxLine = 1 << 20
 
-// wsLinger is how long get --ws waits, after the end of its input, for
-// nothing more to arrive before it closes the WebSocket.
-const wsLinger = 500 * time.Millisecond
+// At the end of its input get --ws waits at most wsPongWait for the pong
+// of its ping, then until nothing has arrived for wsLinger, before it
+// closes the WebSocket.
+const (
+	wsPongWait = 10 * time.Second
+	wsLinger   = 250 * time.Millisecond
+)
 
 // wsSchemes maps the WebSocket URL schemes to the HTTP ones RFC 8441
 // requests carry in :scheme (Section 5: "https" for wss, "http" for ws).
@@ -122,7 +129,13 @@ func (g *getter) runWS(in io.Reader) bool {
 	go func() { readErr <- g.wsPrint(ctx, c, &last) }()
 
 	closeNormally := func() {
-		// Wait until nothing arrived for wsLinger (see wsLinger).
+		// The pong comes after the answers to what was sent before the
+		// ping (RFC 6455, Section 5.5.3, from a server that answers in
+		// order); a server that does not answer pings costs wsPongWait.
+		pctx, cancel := context.WithTimeout(ctx, wsPongWait)
+		c.Ping(pctx)
+		cancel()
+		// Then until nothing arrived for wsLinger.
 		for {
 			quiet := time.Since(time.Unix(0, last.Load()))
 			if quiet >= wsLinger {
