@@ -244,3 +244,50 @@ func TestWSShutdownWhileReading(t *testing.T) {
 	}
 	waitEnded(t, ended, 5*time.Second, "the shutdown close")
 }
+
+// Requests to /ws over HTTP/2 that are not a WebSocket handshake get a
+// 400 that says why, and no stream is kept open: a GET (Upgrade cannot
+// be carried by HTTP/2, RFC 9113 Section 8.2.2; RFC 8441 Section 4
+// replaces it with CONNECT), an extended CONNECT for another protocol,
+// and one without Sec-WebSocket-Version (RFC 6455, Section 4.1, kept by
+// RFC 8441 Section 5).
+func TestWSBadHandshakeHTTP2(t *testing.T) {
+	url, ended := wsTestServer(t, newWSEcho(nil, nil), 0)
+	tr := &h2client.Transport{AllowHTTP: true}
+	defer tr.CloseIdleConnections()
+	for _, tc := range []struct {
+		name, method, protocol, version, want string
+	}{
+		{"GET", http.MethodGet, "", "13", ":protocol websocket"},
+		{"other protocol", http.MethodConnect, "chat", "13", ":protocol websocket"},
+		{"no version", http.MethodConnect, "websocket", "", "only 13 is supported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			req, err := http.NewRequestWithContext(ctx, tc.method, url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.method == http.MethodConnect {
+				req.Body = pr
+				req.Header.Set(":protocol", tc.protocol)
+			}
+			if tc.version != "" {
+				req.Header.Set("Sec-WebSocket-Version", tc.version)
+			}
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), tc.want) {
+				t.Errorf("answer %s %q, want 400 naming %s", resp.Status, body, tc.want)
+			}
+			waitEnded(t, ended, 5*time.Second, "the refusal")
+		})
+	}
+}
