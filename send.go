@@ -16,6 +16,12 @@ import (
 // until the peer's SETTINGS enabled it, and ErrMalformedRequest without
 // :scheme, :path or :authority.
 func (c *Conn) SendRequest(fields []hpack.Field, endStream bool) (uint32, error) {
+	return c.sendRequest(fields, endStream, nil)
+}
+
+// sendRequest is SendRequest, with RFC 7540 priority fields in the
+// HEADERS frame when prio is set (SendRequestPriority).
+func (c *Conn) sendRequest(fields []hpack.Field, endStream bool, prio *frame.PriorityParam) (uint32, error) {
 	if c.role != Client {
 		return 0, ErrWrongRole
 	}
@@ -47,7 +53,7 @@ func (c *Conn) SendRequest(fields []hpack.Field, endStream bool) (uint32, error)
 		}
 	}
 	s.recvPhase = phaseHeaders
-	err := c.sendHeaderBlock(s, fields, endStream)
+	err := c.sendHeaderBlock(s, fields, endStream, prio)
 	if err == nil {
 		// After the HEADERS: the stream was idle before them (RFC 9113,
 		// Section 5.1).
@@ -84,11 +90,12 @@ func (c *Conn) SendHeaders(id uint32, fields []hpack.Field, endStream bool) erro
 			return nil
 		}
 	}
-	return c.sendHeaderBlock(s, fields, endStream)
+	return c.sendHeaderBlock(s, fields, endStream, nil)
 }
 
-// sendHeaderBlock encodes and queues HEADERS (+ CONTINUATION) for s.
-func (c *Conn) sendHeaderBlock(s *stream, fields []hpack.Field, endStream bool) error {
+// sendHeaderBlock encodes and queues HEADERS (+ CONTINUATION) for s,
+// with the priority fields of prio if set.
+func (c *Conn) sendHeaderBlock(s *stream, fields []hpack.Field, endStream bool, prio *frame.PriorityParam) error {
 	informational := false
 	if c.role == Server && s.sendPhase == phaseHeaders {
 		if st := statusOf(fields); st >= 100 && st < 200 {
@@ -105,7 +112,7 @@ func (c *Conn) sendHeaderBlock(s *stream, fields []hpack.Field, endStream bool) 
 	if c.apply(s, inSendHeaders) != vOK {
 		return ErrStreamClosed
 	}
-	c.out = c.appendHeaderBlock(c.out, frame.TypeHeaders, s.id, 0, fields, endStream)
+	c.out = c.appendHeaderBlock(c.out, frame.TypeHeaders, s.id, 0, fields, endStream, prio)
 	if c.role == Server {
 		// A response without a body closes its stream at once, so
 		// SETTINGS_MAX_CONCURRENT_STREAMS does not bound how many wait
@@ -127,7 +134,8 @@ func (c *Conn) sendHeaderBlock(s *stream, fields []hpack.Field, endStream bool) 
 
 // appendHeaderBlock encodes fields and appends HEADERS or PUSH_PROMISE
 // plus CONTINUATION frames no larger than the peer's SETTINGS_MAX_FRAME_SIZE.
-func (c *Conn) appendHeaderBlock(dst []byte, typ frame.Type, id, promised uint32, fields []hpack.Field, endStream bool) []byte {
+// A HEADERS frame carries prio, if set, in its priority fields.
+func (c *Conn) appendHeaderBlock(dst []byte, typ frame.Type, id, promised uint32, fields []hpack.Field, endStream bool, prio *frame.PriorityParam) []byte {
 	c.scratch = c.enc.Encode(c.scratch[:0], fields)
 	block := c.scratch
 	max := int(c.peer.maxFrameSize)
@@ -136,6 +144,9 @@ func (c *Conn) appendHeaderBlock(dst []byte, typ frame.Type, id, promised uint32
 		room := max
 		if first && typ == frame.TypePushPromise {
 			room -= 4
+		}
+		if first && prio != nil {
+			room -= 5 // Exclusive, Stream Dependency, Weight (Section 6.2)
 		}
 		n := min(len(block), room)
 		frag := block[:n]
@@ -151,6 +162,9 @@ func (c *Conn) appendHeaderBlock(dst []byte, typ frame.Type, id, promised uint32
 		switch {
 		case first && typ == frame.TypeHeaders:
 			h := frame.Headers{StreamID: id, EndStream: endStream, EndHeaders: end, BlockFragment: frag}
+			if prio != nil {
+				h.HasPriority, h.Priority = true, *prio
+			}
 			dst = h.Append(dst)
 			if c.cfg.Tracer != nil {
 				t := h
@@ -446,7 +460,7 @@ func (c *Conn) PushPromise(assocID uint32, request []hpack.Field) (uint32, error
 		}
 	}
 	c.apply(s, inSendPushPromise) // idle: always allowed
-	c.out = c.appendHeaderBlock(c.out, frame.TypePushPromise, assocID, id, request, false)
+	c.out = c.appendHeaderBlock(c.out, frame.TypePushPromise, assocID, id, request, false, nil)
 	return id, nil
 }
 
@@ -505,7 +519,7 @@ func (c *Conn) AppendOutgoing(dst []byte) []byte {
 		}
 		switch {
 		case len(s.trailers) > 0:
-			dst = c.appendHeaderBlock(dst, frame.TypeHeaders, s.id, 0, s.trailers, true)
+			dst = c.appendHeaderBlock(dst, frame.TypeHeaders, s.id, 0, s.trailers, true, nil)
 			s.trailers = s.trailers[:0]
 			s.sendPhase = phaseDone
 			c.apply(s, inSendHeadersEnd) // allowed: SendHeaders checked the state
