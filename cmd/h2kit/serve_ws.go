@@ -67,28 +67,28 @@ func wsCarrier(w http.ResponseWriter, r *http.Request) string {
 	return "HTTP/1.1 Upgrade, " + security
 }
 
+// ServeHTTP accepts the WebSocket (over either protocol) and echoes on it
+// until it ends; an end other than a close handshake is logged.
 func (e *wsEcho) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	carrier := wsCarrier(w, r) // before Accept: the stream id is the writer's
 	c, err := acceptWebSocket(w, r, nil, e.writeTimeout)
 	if err != nil {
-		return // the answer (400, 403, 426) says why
+		return // the answer (400, 403, 426) says why, in its body
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(wsMaxMessage)
 
 	var closing atomic.Bool // we closed it (shutdown): its end is no news
-	end := func(code websocket.StatusCode, reason string) {
-		if !closing.Swap(true) {
-			go c.Close(code, reason)
-		}
-	}
 	if e.stopping != nil {
 		done := make(chan struct{})
 		defer close(done)
 		go func() {
 			select {
 			case <-e.stopping:
-				end(websocket.StatusGoingAway, "server shutting down")
+				// The close frame goes out while echo is blocked in
+				// a read, which then returns the client's answer.
+				closing.Store(true)
+				c.Close(websocket.StatusGoingAway, "server shutting down")
 			case <-done:
 			}
 		}()
