@@ -81,25 +81,6 @@ func newRenegPKI(t *testing.T, name string) *renegPKI {
 	return p
 }
 
-// osslListener wraps each accepted connection in a tlsossl server.
-type osslListener struct {
-	net.Listener
-	cfg *tlsossl.Config
-}
-
-func (l osslListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	tc, err := tlsossl.Server(c, l.cfg)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	return tc, nil
-}
-
 // osslServer is h2server on the OpenSSL backend (ServeTLSConns, HTTP/2
 // and HTTP/1.1), with a frame recorder per connection and a log.
 type osslServer struct {
@@ -122,12 +103,12 @@ func startOSSL(t *testing.T, pki *renegPKI, maxVersion uint16, mux *http.ServeMu
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	l := listen(t)
 	o.addr = l.Addr().String()
-	ol := osslListener{l, &tlsossl.Config{
+	ol := tlsossl.NewListener(l, &tlsossl.Config{
 		Certificates: []tls.Certificate{pki.server},
 		ClientCAs:    pki.pool,
 		NextProtos:   []string{"h2", "http/1.1"},
 		MaxVersion:   maxVersion,
-	}}
+	})
 	go s.ServeTLSConns(ol, hs)
 	t.Cleanup(func() { s.Close(); hs.Close() })
 	return o

@@ -9,6 +9,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 
 	"github.com/h2kit/h2kit/tlsossl"
@@ -29,35 +30,13 @@ func opensslListener(cert tls.Certificate, clientCAs *x509.CertPool) (func(net.L
 		cfg.MaxVersion = tls.VersionTLS12
 		banner = "TLS backend: OpenSSL (libssl), TLS 1.2 only (client certificates by renegotiation, which TLS 1.3 does not have)"
 	}
-	// A Config the backend refuses fails here, not at the first client.
+	// A certificate or key the backend refuses fails here, at start, not
+	// at the first client (the Conn is never used; a cleanup frees it).
 	if _, err := tlsossl.Server(nopConn{}, cfg); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("--tls-backend openssl: %w", err)
 	}
-	return func(l net.Listener) net.Listener { return osslListener{l, cfg} }, []string{banner}, nil
+	return func(l net.Listener) net.Listener { return tlsossl.NewListener(l, cfg) }, []string{banner}, nil
 }
 
-// osslListener makes each accepted connection an OpenSSL server
-// connection; the handshake runs later, in h2server.ServeTLSConns.
-type osslListener struct {
-	net.Listener
-	cfg *tlsossl.Config
-}
-
-func (l osslListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		tc, err := tlsossl.Server(c, l.cfg)
-		if err != nil { // checked at start: out of memory, say
-			c.Close()
-			continue
-		}
-		return tc, nil
-	}
-}
-
-// nopConn is a net.Conn that is never used: opensslListener's check of
-// the Config.
+// nopConn is the net.Conn of opensslListener's check, never used.
 type nopConn struct{ net.Conn }
