@@ -56,6 +56,8 @@ type clientConn struct {
 	idleSince   time.Time
 	termErr     error
 	batch       []*clientStream
+	anchors     []uint32 // the ids of Transport.PriorityAnchors (priority7540.go)
+	anchorErr   error    // why they could not all be sent
 }
 
 // newConn wraps a connection that speaks HTTP/2 (after ALPN, prior
@@ -84,6 +86,7 @@ func (t *Transport) newConn(key originKey, nc net.Conn, st *tls.ConnectionState,
 		eng = h2kit.NewConn(cfg, time.Now())
 	}
 	cc.eng = eng
+	cc.sendAnchors() // before the loop starts: right after the preface
 	if r == nil {
 		r = nc
 	}
@@ -360,7 +363,7 @@ func (cc *clientConn) drainGone() {
 // open starts stream st with its request header section (owner).
 func (cc *clientConn) open(st *clientStream) bool {
 	cc.loop.AssertOwner()
-	id, err := cc.eng.SendRequest(st.fields, st.endOnHeaders)
+	id, err := cc.sendRequest(st) // priority7540.go
 	switch {
 	case err == nil:
 	case errors.Is(err, h2kit.ErrTooManyStreams) && !cc.t.StrictMaxConcurrentStreams && !st.pending:

@@ -191,6 +191,12 @@ type Transport struct {
 	// connection as a PROTOCOL_ERROR.
 	AllowRenegotiation bool
 
+	// PriorityAnchors are idle streams sent as PRIORITY frames at the
+	// start of every new connection, for requests to depend on with
+	// WithStreamPriority (RFC 7540 priorities, deprecated by RFC 9113,
+	// Section 5.3.2: see Anchor).
+	PriorityAnchors []Anchor
+
 	// NewTracer, if set, returns a frame tracer for each new connection.
 	NewTracer func(net.Conn) h2kit.Tracer
 	// ConnEvent, if set, sees the connection-level events of every
