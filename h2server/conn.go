@@ -652,7 +652,7 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
 		return
 	}
-	var req http.Request // copied by WithContext in startStream: stays on the stack
+	var req http.Request // copied into x by startStream: stays on the stack
 	x := new(requestAlloc)
 	err = sc.newRequest(&req, &x.url, &h, endStream)
 	if err != nil {
@@ -666,13 +666,14 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 		}
 		return
 	}
-	sc.startStream(id, &req, endStream, false, &x.rw)
+	sc.startStream(id, &req, endStream, false, x)
 }
 
-// requestAlloc is what a request needs besides its http.Request (which
-// WithContext allocates): its URL and its ResponseWriter, in one
-// allocation. Never reused: a handler may keep them.
+// requestAlloc is what a request needs: its http.Request, its URL and
+// its ResponseWriter, in one allocation. Never reused: a handler may
+// keep them.
 type requestAlloc struct {
+	req http.Request
 	url url.URL
 	rw  responseWriter
 }
@@ -722,14 +723,18 @@ func (sc *serverConn) newRequest(req *http.Request, u *url.URL, h *httpcommon.Re
 
 // startStream creates the stream record and runs the handler (owner).
 //
-// rw is the request's ResponseWriter, or nil to have one allocated.
-func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushed bool, rw *responseWriter) *stream {
+// x holds the request's http.Request, URL and ResponseWriter (req is
+// copied into it, with its context), or is nil to have the request and
+// the ResponseWriter allocated.
+func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushed bool, x *requestAlloc) *stream {
 	sc.loop.AssertOwner()
 	st := getStream()
 	st.sc = sc
 	st.id = id
 	st.refs.Store(2) // the owner's and the handler's
-	st.rw = rw
+	if x != nil {
+		st.rw = &x.rw
+	}
 	st.isHead = req.Method == http.MethodHead
 	st.isConnect = req.Method == http.MethodConnect
 	st.pushed = pushed
@@ -760,7 +765,14 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 			st.expect100.Store(true)
 		}
 	}
-	st.req = req.WithContext(ctx) // a copy: req itself does not escape
+	if x != nil {
+		// WithContext is inlined: the copy it makes is on the stack, and
+		// the request lives in x, with no allocation of its own.
+		x.req = *req.WithContext(ctx)
+		st.req = &x.req
+	} else {
+		st.req = req.WithContext(ctx)
+	}
 	sc.streams[id] = st
 	if pushed {
 		sc.handlers.Add(1)
