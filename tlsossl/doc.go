@@ -12,7 +12,8 @@
 // Without the tag it holds this comment only, so the default build of the
 // module stays pure Go with no cgo.
 //
-// With the tag, [Server] and [Client] wrap a net.Conn in a *[Conn], a
+// With the tag, [Server] and [Client] wrap a net.Conn in a *[Conn]
+// ([NewListener] makes a listener of Servers, for h2server.ServeTLSConns), a
 // net.Conn whose ConnectionState fills a crypto/tls.ConnectionState
 // (version, IANA cipher suite id, ALPN, peer certificates parsed and
 // verified with crypto/x509). TLS 1.2 and 1.3 are supported, ALPN too
