@@ -133,9 +133,10 @@ func (cc *clientConn) sendRequest(st *clientStream) (uint32, error) {
 		dep = cc.anchors[sp.Anchor-1]
 	}
 	if h := sp.DependsOn; h != nil {
+		// Open on this connection (so opened by this goroutine, and still
+		// in its map), not ended.
 		if other := h.st.Load(); other != nil && other.cc == cc && other != st {
-			// On this connection, so opened by this goroutine if at all.
-			if id := h.StreamID(); id != 0 {
+			if id := h.StreamID(); id != 0 && cc.streams[id] == other {
 				dep = id
 			}
 		}
