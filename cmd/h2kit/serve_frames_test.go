@@ -28,19 +28,29 @@ func TestServeE2EFrameRecord(t *testing.T) {
 	if res, body := fetch(t, c, "GET", p.url+"/", nil); res.StatusCode != 200 || !strings.Contains(body, "HTTP/2 at work") {
 		t.Fatalf("/: %d", res.StatusCode)
 	}
-	res, body := fetch(t, c, "GET", p.url+serveFramesPath, nil)
-	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("%s: %d %v\n%s", serveFramesPath, res.StatusCode, res.Header, body)
+	// The pushed responses may still be on their way when the page's
+	// own response is complete: fetch the record (again, on the same
+	// connection) until every pushed stream has sent its DATA.
+	var doc timelineDoc
+	for try := 0; ; try++ {
+		res, body := fetch(t, c, "GET", p.url+serveFramesPath, nil)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("%s: %d %v\n%s", serveFramesPath, res.StatusCode, res.Header, body)
+		}
+		doc = timelineDoc{}
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Conns) != 1 || doc.Conns[0].Role != "server" {
+			t.Fatalf("record: %+v", doc.Conns)
+		}
+		if pushesDone(doc.Conns[0].Events) || try == 50 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if conns, _ := pc.take(); conns != 1 {
 		t.Fatalf("%d connections, want 1", conns)
-	}
-	var doc timelineDoc
-	if err := json.Unmarshal([]byte(body), &doc); err != nil {
-		t.Fatal(err)
-	}
-	if len(doc.Conns) != 1 || doc.Conns[0].Role != "server" {
-		t.Fatalf("record: %+v", doc.Conns)
 	}
 	var promised []uint32
 	firstData := map[uint32]int{}
@@ -88,10 +98,31 @@ func TestServeE2EFrameRecord(t *testing.T) {
 
 	// Over HTTP/1.1 there is no record.
 	h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second}
-	res, body = fetch(t, h1, "GET", p.url+serveFramesPath, nil)
+	res, body := fetch(t, h1, "GET", p.url+serveFramesPath, nil)
 	if res.StatusCode != 404 || res.Proto != "HTTP/1.1" || !strings.Contains(body, "HTTP/1.1") {
 		t.Errorf("over HTTP/1.1: %d %s %s", res.StatusCode, res.Proto, body)
 	}
+}
+
+// pushesDone reports whether every stream promised in events has sent a
+// DATA frame with END_STREAM.
+func pushesDone(events []tlEvent) bool {
+	ended := map[uint32]bool{}
+	var promised []uint32
+	for _, e := range events {
+		switch {
+		case e.Type == "PUSH_PROMISE":
+			promised = append(promised, e.Promised)
+		case e.Type == "DATA" && e.Dir == "send" && e.End:
+			ended[e.Stream] = true
+		}
+	}
+	for _, id := range promised {
+		if !ended[id] {
+			return false
+		}
+	}
+	return len(promised) > 0
 }
 
 // A recorder keeps at most its caps, and counts what it drops.

@@ -242,7 +242,9 @@ func (w *logWriter) finalStatus() int {
 func (w *logWriter) markPushed() { w.pushed = true }
 
 func (w *logWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
+	// 101 is the last status of an HTTP/1.1 Upgrade (a WebSocket): the
+	// connection is hijacked after it.
+	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)

@@ -161,6 +161,8 @@ func TestWSE2EServeHTTP1Upgrade(t *testing.T) {
 			if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
 				t.Errorf("close: %v", err)
 			}
+			// The access log gives the handshake's status, 101.
+			srv.waitOutput(t, "method=GET path=/ws status=101")
 		})
 	}
 }
