@@ -31,7 +31,7 @@ const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: valu
                  [-k] [--cacert FILE] [--cert FILE --key FILE [--allow-renegotiation]] [--keylog FILE]
                  [--no-push | --push-dir DIR] [-i] [-D FILE] [-s] [--fail]
                  [-r FILE.har] [--timeline FILE.html] [--hexdump]
-                 [--extpri PRI] [--extpri-update PRI]
+                 [--extpri PRI] [--extpri-update PRI] [-p WEIGHT]... [--dep-idle]
                  [-t DURATION] [--connect-timeout DURATION] URL...
        h2kit get --ws [-v] [-k] [--cacert FILE] [-H 'name: value']... URL
 
@@ -108,6 +108,26 @@ options:
                            re-prioritize the rest of it with a
                            PRIORITY_UPDATE frame carrying PRI (RFC 9218,
                            Section 7.1)
+  -p, --weight WEIGHT      the RFC 7540 weight (1 to 256) of the N-th URL,
+                           sent in its HEADERS frame (PRIORITY flag), as
+                           nghttp's -p: repeatable, the N-th -p for the
+                           N-th URL, the last one for the URLs after it;
+                           default 16. Each of -m's copies has its URL's
+                           weight; the assets of -a get theirs from
+                           --dep-idle (none without it)
+      --dep-idle           RFC 7540 dependencies on idle anchor streams, as
+                           nghttp makes them: at the start of each
+                           connection, PRIORITY frames create five idle
+                           streams (the first client ids: 1 to 9, 3 to 11
+                           with -u): leaders (weight 201), unblocked (101),
+                           background (1), speculative (1, under
+                           background), followers (1, under leaders). The
+                           URLs depend on followers (with -p's weight),
+                           -a's stylesheets and scripts on leaders (weight
+                           32), its images on followers (weight 12); no
+                           request is sent on an anchor. RFC 9113 deprecates
+                           these signals (Section 5.3.2); servers may
+                           ignore them (use --extpri for RFC 9218)
       --timeline FILE      write FILE, an HTML page (self-contained: open it
                            offline) that draws each connection as it
                            happened: a row per stream (requests and
@@ -199,6 +219,8 @@ type getOptions struct {
 	hexdump                    bool            // --hexdump
 	extpri                     string          // --extpri: the priority field value sent
 	extpriUpdate               *h2kit.Priority // --extpri-update, or nil
+	weights                    []int           // -p, one per URL (get_prio7540.go)
+	depIdle                    bool            // --dep-idle
 	timeline                   string          // --timeline FILE
 	fail                       bool
 	timeout                    time.Duration
@@ -231,7 +253,8 @@ var getFlags = []getFlag{
 	{"", "key", true}, {"", "keylog", true}, {"", "no-push", false},
 	{"", "push-dir", true}, {"i", "include", false}, {"D", "dump-header", true},
 	{"s", "stat", false}, {"", "fail", false}, {"", "timeline", true},
-	{"r", "har", true}, {"", "hexdump", false}, {"", "extpri", true}, {"", "extpri-update", true}, {"t", "timeout", true},
+	{"r", "har", true}, {"", "hexdump", false}, {"", "extpri", true}, {"", "extpri-update", true},
+	{"p", "weight", true}, {"", "dep-idle", false}, {"t", "timeout", true},
 	{"", "connect-timeout", true}, {"", "ws", false}, {"h", "help", false},
 }
 
@@ -388,6 +411,8 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 	var extpri, extpriUpdate string
 	strVar(&extpri, "", "extpri")
 	strVar(&extpriUpdate, "", "extpri-update")
+	varBoth(weightList{&o.weights}, "p", "weight")
+	boolVar(&o.depIdle, "", "dep-idle")
 	strVar(&o.timeline, "", "timeline")
 	boolVar(&o.fail, "", "fail")
 	varBoth(durationFlag{&o.timeout}, "t", "timeout")
@@ -459,6 +484,9 @@ func parseGetArgs(args []string, stdin io.Reader) (*getOptions, error) {
 			return nil, fmt.Errorf("--extpri-update %q: %v", extpriUpdate, err)
 		}
 		o.extpriUpdate = &p
+	}
+	if err := checkWeights(o); err != nil {
+		return nil, err
 	}
 	if o.ws {
 		if err := checkWSOptions(o, set); err != nil {

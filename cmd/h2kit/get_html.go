@@ -13,11 +13,41 @@ import (
 	"strings"
 )
 
+// assetKind is what an asset is to its page: a stylesheet, a script or
+// an image (get --dep-idle gives each kind its priority).
+type assetKind int
+
+const (
+	assetStylesheet assetKind = iota
+	assetScript
+	assetImage
+)
+
+// pageAsset is an asset of a page and its kind.
+type pageAsset struct {
+	url  *url.URL
+	kind assetKind
+}
+
 // htmlAssets returns the assets page links to that are on the origin of
 // pageURL, in the order they appear, without duplicates, without
 // fragments, and without the page itself.
 func htmlAssets(page []byte, pageURL *url.URL) []*url.URL {
-	var refs []string
+	var out []*url.URL
+	for _, a := range htmlAssetList(page, pageURL) {
+		out = append(out, a.url)
+	}
+	return out
+}
+
+// htmlAssetList is htmlAssets with the kind of each asset (the kind of
+// its first reference).
+func htmlAssetList(page []byte, pageURL *url.URL) []pageAsset {
+	type ref struct {
+		s    string
+		kind assetKind
+	}
+	var refs []ref
 	base := pageURL
 	baseSet := false
 	scanTags(page, func(name string, attrs map[string]string) {
@@ -31,19 +61,21 @@ func htmlAssets(page []byte, pageURL *url.URL) []*url.URL {
 			}
 		case "link":
 			if hasToken(attrs["rel"], "stylesheet") {
-				refs = append(refs, attrs["href"])
+				refs = append(refs, ref{attrs["href"], assetStylesheet})
 			}
-		case "script", "img":
-			refs = append(refs, attrs["src"])
+		case "script":
+			refs = append(refs, ref{attrs["src"], assetScript})
+		case "img":
+			refs = append(refs, ref{attrs["src"], assetImage})
 		}
 	})
 	seen := map[string]bool{pageURL.String(): true}
-	var out []*url.URL
+	var out []pageAsset
 	for _, r := range refs {
-		if r == "" {
+		if r.s == "" {
 			continue
 		}
-		ref, err := url.Parse(r)
+		ref, err := url.Parse(r.s)
 		if err != nil {
 			continue
 		}
@@ -54,7 +86,7 @@ func htmlAssets(page []byte, pageURL *url.URL) []*url.URL {
 		}
 		if s := u.String(); !seen[s] {
 			seen[s] = true
-			out = append(out, u)
+			out = append(out, pageAsset{u, r.kind})
 		}
 	}
 	return out

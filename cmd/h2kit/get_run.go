@@ -80,6 +80,7 @@ type getFetch struct {
 	data   []byte // nil: no body
 	asset  bool   // found by -a
 	row    *statRow
+	prio   *h2client.StreamPriority // RFC 7540 priority (-p, --dep-idle), or nil
 
 	out  *outSlot  // standard output (-i, and the body unless -n or -o), or nil
 	body io.Writer // where the body goes
@@ -156,6 +157,7 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 		StrictMaxConcurrentStreams: true, // one connection per origin
 		MaxConnsPerHost:            1,
 		ConnEvent:                  g.connEvent,
+		PriorityAnchors:            o.anchors(), // --dep-idle
 		// A server that stops answering is an error that says so, not a
 		// hang (--connect-timeout).
 		TLSHandshakeTimeout: o.connectTimeout,
@@ -398,10 +400,12 @@ func urlKey(u *url.URL) string {
 func (g *getter) run() bool {
 	o := g.o
 	var fetches []*getFetch
-	for _, u := range o.urls {
+	for i, u := range o.urls {
 		g.requested[urlKey(u)] = true
 		for range o.multiply {
-			fetches = append(fetches, g.newFetch(u, o.method, o.data, false, nil))
+			f := g.newFetch(u, o.method, o.data, false, nil)
+			f.prio = o.urlPriority(i)
+			fetches = append(fetches, f)
 		}
 	}
 	for _, f := range fetches {
@@ -743,6 +747,9 @@ func (g *getter) newRequest(ctx context.Context, f *getFetch) (*http.Request, er
 	if f.data != nil {
 		body = bytes.NewReader(f.data) // ContentLength and GetBody follow
 	}
+	if f.prio != nil {
+		ctx = h2client.WithStreamPriority(ctx, *f.prio) // RFC 7540 (get_prio7540.go)
+	}
 	req, err := http.NewRequestWithContext(ctx, f.method, f.url.String(), body)
 	if err != nil {
 		return nil, err
@@ -770,7 +777,8 @@ func (g *getter) newRequest(ctx context.Context, f *getFetch) (*http.Request, er
 // after it in the output: those not requested or pushed already.
 func (g *getter) launchAssets(page *getFetch, body []byte) {
 	prev := page
-	for _, u := range htmlAssets(body, page.url) {
+	for _, a := range htmlAssetList(body, page.url) {
+		u := a.url
 		k := urlKey(u)
 		g.mu.Lock()
 		skip := g.requested[k] || g.promised[k]
@@ -780,6 +788,7 @@ func (g *getter) launchAssets(page *getFetch, body []byte) {
 			continue
 		}
 		f := g.newFetch(u, http.MethodGet, nil, true, prev)
+		f.prio = g.o.assetPriority(a.kind)
 		prev = f
 		g.launch(f)
 	}
