@@ -34,17 +34,22 @@ import (
 // connection's Write must wait (clients such as Go's fail on application
 // data interleaved with the handshake) and its Read must go on returning
 // the data that arrives. A failed handshake leaves the connection broken.
+// CanRenegotiate reports, after the first handshake, whether Renegotiate
+// can run at all (TLS 1.2, the client's RFC 5746 support, CAs to verify
+// with): only then does the server advertise TLS_RENEG_PERMITTED 0x02.
 type Renegotiator interface {
 	TLSConn
+	CanRenegotiate() bool
 	Renegotiate(ctx context.Context, requireClientCert bool) error
 }
 
 // ErrRenegotiationNotPermitted is RequestClientCert's error when the
 // connection cannot renegotiate: the HTTP/2 client did not send
 // TLS_RENEG_PERMITTED with bit 0x02, the connection is TLS 1.3 (which has
-// no renegotiation), or its TLS backend cannot (crypto/tls). The returned
-// error wraps it with the reason. Over HTTP/2, answer with RequireHTTP11;
-// over HTTP/1.1 nothing more can be done (403, say).
+// no renegotiation), or its TLS backend cannot (crypto/tls, or a
+// Renegotiator whose CanRenegotiate said no). The returned error wraps it
+// with the reason. Over HTTP/2, answer with RequireHTTP11; over HTTP/1.1
+// nothing more can be done (403, say).
 var ErrRenegotiationNotPermitted = errors.New("h2server: TLS renegotiation not permitted on this connection")
 
 // ErrNoClientCertificate is RequestClientCert's error when the
@@ -165,7 +170,7 @@ func newConnTLS(tc TLSConn, h2 bool, srv *Server) *connTLS {
 	st := tc.ConnectionState()
 	ct := &connTLS{conn: tc, h2: h2, srv: srv}
 	ct.state.Store(&st)
-	if r, ok := tc.(Renegotiator); ok && st.Version == tls.VersionTLS12 {
+	if r, ok := tc.(Renegotiator); ok && st.Version == tls.VersionTLS12 && r.CanRenegotiate() {
 		ct.reneg = r
 	}
 	return ct
@@ -187,7 +192,7 @@ func (ct *connTLS) requestClientCert(ctx context.Context) (chains [][]*x509.Cert
 	case ct.reneg == nil && st.Version != tls.VersionTLS12:
 		return nil, nil, fmt.Errorf("%w: %s has no renegotiation", ErrRenegotiationNotPermitted, tls.VersionName(st.Version))
 	case ct.reneg == nil:
-		return nil, nil, fmt.Errorf("%w: the TLS backend cannot renegotiate", ErrRenegotiationNotPermitted)
+		return nil, nil, fmt.Errorf("%w: the connection cannot renegotiate (its TLS backend, the client's lack of RFC 5746 secure renegotiation, or no CAs to verify a certificate with)", ErrRenegotiationNotPermitted)
 	case ct.h2 && !ct.permitted.Load():
 		// MS-HTTP2E: a renegotiation the client did not permit is a
 		// connection error; RFC 9113, Section 9.2.1 gives the way out.
@@ -243,8 +248,8 @@ func (sc *serverConn) startTLS(c net.Conn) bool {
 }
 
 // renegSetting is the TLS_RENEG_PERMITTED value to send: 0x02 where the
-// server can honour it (a Renegotiator on TLS 1.2), else 0 (MS-HTTP2E;
-// TLS 1.3 has no renegotiation).
+// server can honour it (a Renegotiator that can, on TLS 1.2), else 0
+// (MS-HTTP2E; TLS 1.3 has no renegotiation).
 func (sc *serverConn) renegSetting() uint32 {
 	if sc.reneg != nil {
 		return uint32(h2kit.RenegServerInitiated)

@@ -94,6 +94,12 @@ type osslServer struct {
 // the OpenSSL backend; maxVersion 0 allows TLS 1.3.
 func startOSSL(t *testing.T, pki *renegPKI, maxVersion uint16, mux *http.ServeMux) *osslServer {
 	t.Helper()
+	return startOSSLConfig(t, pki, mux, func(cfg *tlsossl.Config) { cfg.MaxVersion = maxVersion })
+}
+
+// startOSSLConfig is startOSSL with the backend's Config changed by mod.
+func startOSSLConfig(t *testing.T, pki *renegPKI, mux *http.ServeMux, mod func(*tlsossl.Config)) *osslServer {
+	t.Helper()
 	o := &osslServer{recs: newRecorders(), log: new(testLogger), errs: make(chan error, 16)}
 	if mux == nil {
 		mux = http.NewServeMux()
@@ -103,12 +109,13 @@ func startOSSL(t *testing.T, pki *renegPKI, maxVersion uint16, mux *http.ServeMu
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	l := listen(t)
 	o.addr = l.Addr().String()
-	ol := tlsossl.NewListener(l, &tlsossl.Config{
+	cfg := &tlsossl.Config{
 		Certificates: []tls.Certificate{pki.server},
 		ClientCAs:    pki.pool,
 		NextProtos:   []string{"h2", "http/1.1"},
-		MaxVersion:   maxVersion,
-	})
+	}
+	mod(cfg)
+	ol := tlsossl.NewListener(l, cfg)
 	go s.ServeTLSConns(ol, hs)
 	t.Cleanup(func() { s.Close(); hs.Close() })
 	return o
@@ -433,6 +440,44 @@ func TestRenegotiationTLS13(t *testing.T) {
 		if v, ok := renegSettingOf(s); ok {
 			t.Errorf("SETTINGS (server sent: %v) carry TLS_RENEG_PERMITTED = %#x on TLS 1.3", sent, v)
 		}
+	}
+}
+
+// TestRenegotiationNoClientCAs: a backend that could renegotiate but has
+// no CAs to verify a certificate with cannot honour 0x02: the server
+// does not advertise it (MS-HTTP2E) and never starts a renegotiation; the
+// handler gets ErrRenegotiationNotPermitted, over HTTP/2 and HTTP/1.1,
+// and the connection goes on.
+func TestRenegotiationNoClientCAs(t *testing.T) {
+	pki := newRenegPKI(t, "nocas")
+	srv := startOSSLConfig(t, pki, nil, func(cfg *tlsossl.Config) { cfg.ClientCAs = nil })
+	tr := renegClient(t, pki, &pki.client, nil)
+	for range 2 {
+		_, _, err := get(t, tr, "https://"+srv.addr+"/protected_resource")
+		var se *h2kit.StreamError
+		if !errors.As(err, &se) || se.Code != frame.ErrCodeHTTP11Required {
+			t.Fatalf("%v, want HTTP_1_1_REQUIRED", err)
+		}
+		if err := <-srv.errs; !errors.Is(err, ErrRenegotiationNotPermitted) {
+			t.Fatalf("RequestClientCert: %v", err)
+		}
+	}
+	rec := <-srv.recs.ch
+	if s, _ := rec.firstSettings(true); func() bool { _, ok := renegSettingOf(s); return ok }() {
+		t.Errorf("the server advertised TLS_RENEG_PERMITTED without client CAs: %v", s)
+	}
+	if n := len(srv.recs.ch); n != 0 {
+		t.Errorf("%d more connections, want the same one", n)
+	}
+	h1 := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool, NextProtos: []string{"http/1.1"},
+		Certificates: []tls.Certificate{pki.client}, Renegotiation: tls.RenegotiateOnceAsClient}}
+	defer h1.CloseIdleConnections()
+	resp, _, err := get(t, h1, "https://"+srv.addr+"/protected_resource")
+	if err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("HTTP/1.1: %v %v", err, resp)
+	}
+	if err := <-srv.errs; !errors.Is(err, ErrRenegotiationNotPermitted) {
+		t.Fatalf("RequestClientCert over HTTP/1.1: %v", err)
 	}
 }
 

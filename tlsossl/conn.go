@@ -597,6 +597,18 @@ func (c *Conn) ConnectionState() tls.ConnectionState {
 	return cs
 }
 
+// CanRenegotiate reports whether Renegotiate can run on this connection
+// now: a server whose first handshake completed on TLS 1.2, with a client
+// that supports secure renegotiation (RFC 5746), Config.ClientCAs set, and
+// no failure so far. h2server advertises TLS_RENEG_PERMITTED 0x02 only
+// then (MS-HTTP2E: only where the server can honour it).
+func (c *Conn) CanRenegotiate() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.server && c.cc != nil && c.hsDone && c.readErr == nil && c.writeErr == nil &&
+		c.cc.version() == tls.VersionTLS12 && c.cc.secureReneg() && c.cfg.ClientCAs != nil
+}
+
 // Renegotiate runs a server-initiated renegotiation (a HelloRequest, RFC
 // 5246 §7.4.1.1; secure renegotiation, RFC 5746) that asks the client for
 // its certificate, for MS-HTTP2E's server-initiated renegotiation

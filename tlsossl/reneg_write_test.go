@@ -3,6 +3,7 @@
 package tlsossl
 
 import (
+	"crypto/tls"
 	"io"
 	"testing"
 	"time"
@@ -54,5 +55,54 @@ func TestWriteWaitsForRenegotiation(t *testing.T) {
 	}
 	if n := len(sc.ConnectionState().PeerCertificates); n == 0 {
 		t.Fatal("no client certificate after the renegotiation")
+	}
+}
+
+// TestCanRenegotiate: true only for a server after its first handshake on
+// TLS 1.2 with ClientCAs set; false before the handshake, on TLS 1.3,
+// without ClientCAs, and after a failure.
+func TestCanRenegotiate(t *testing.T) {
+	pki := newPKI(t, "can")
+	for _, c := range []struct {
+		name       string
+		maxVersion uint16
+		noCAs      bool
+		want       bool
+	}{
+		{"TLS 1.2", tls.VersionTLS12, false, true},
+		{"TLS 1.3", 0, false, false},
+		{"no ClientCAs", tls.VersionTLS12, true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cnc, snc := pair(t)
+			sc := serverConn(t, snc, pki, c.maxVersion)
+			if c.noCAs {
+				cfg := *sc.cfg
+				cfg.ClientCAs = nil
+				sc.cfg = &cfg
+			}
+			if sc.CanRenegotiate() {
+				t.Fatal("CanRenegotiate before the handshake")
+			}
+			gc := goRenegClient(cnc, pki, &pki.client) // TLS 1.2
+			if c.maxVersion == 0 {
+				gc = tls.Client(cnc, &tls.Config{RootCAs: pki.pool, ServerName: "localhost", NextProtos: []string{"h2"}})
+			}
+			defer gc.Close()
+			go gc.HandshakeContext(testCtx(t))
+			if err := sc.Handshake(testCtx(t)); err != nil {
+				t.Fatal(err)
+			}
+			if got := sc.CanRenegotiate(); got != c.want {
+				t.Fatalf("CanRenegotiate = %v", got)
+			}
+			if c.want {
+				gc.Close() // the next Read fails: no renegotiation after that
+				sc.Read(make([]byte, 1))
+				if sc.CanRenegotiate() {
+					t.Error("CanRenegotiate after the connection failed")
+				}
+			}
+		})
 	}
 }
