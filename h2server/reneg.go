@@ -166,14 +166,21 @@ type connTLS struct {
 	failed error      // a renegotiation failed: the connection is over
 }
 
-func newConnTLS(tc TLSConn, h2 bool, srv *Server) *connTLS {
-	st := tc.ConnectionState()
+// newConnTLS returns the connTLS of tc, whose state is st.
+func newConnTLS(tc TLSConn, st *tls.ConnectionState, h2 bool, srv *Server) *connTLS {
 	ct := &connTLS{conn: tc, h2: h2, srv: srv}
-	ct.state.Store(&st)
-	if r, ok := tc.(Renegotiator); ok && st.Version == tls.VersionTLS12 && r.CanRenegotiate() {
-		ct.reneg = r
-	}
+	ct.state.Store(st)
+	ct.reneg = renegotiator(tc, st)
 	return ct
+}
+
+// renegotiator returns tc as a Renegotiator if it can renegotiate (on
+// TLS 1.2, CanRenegotiate), else nil.
+func renegotiator(tc TLSConn, st *tls.ConnectionState) Renegotiator {
+	if r, ok := tc.(Renegotiator); ok && st.Version == tls.VersionTLS12 && r.CanRenegotiate() {
+		return r
+	}
+	return nil
 }
 
 // requestClientCert does RequestClientCert's work; st, when not nil, is
@@ -236,7 +243,8 @@ func (sc *serverConn) startTLS(c net.Conn) bool {
 		st = tc.ConnectionState()
 	}
 	sc.tls = &st
-	if ct := newConnTLS(tc, true, sc.srv); ct.reneg != nil {
+	if renegotiator(tc, &st) != nil {
+		ct := newConnTLS(tc, &st, true, sc.srv)
 		ct.writeTimeout = sc.srv.WriteTimeout
 		if ct.writeTimeout == 0 && sc.hs != nil {
 			ct.writeTimeout = sc.hs.WriteTimeout

@@ -98,7 +98,8 @@ func configureTLSConns(hs *http.Server, s *Server) http.Handler {
 				ctx = prev(ctx, c)
 			}
 			if tc, ok := c.(TLSConn); ok {
-				ctx = context.WithValue(ctx, connTLSKey{}, newConnTLS(tc, false, h.srv))
+				st := tc.ConnectionState()
+				ctx = context.WithValue(ctx, connTLSKey{}, newConnTLS(tc, &st, false, h.srv))
 			}
 			return ctx
 		}
