@@ -91,7 +91,7 @@ func RequestClientCert(ctx context.Context, r *http.Request) ([][]*x509.Certific
 		case r.TLS.Version != tls.VersionTLS12:
 			return nil, fmt.Errorf("%w: %s has no renegotiation", ErrRenegotiationNotPermitted, tls.VersionName(r.TLS.Version))
 		}
-		return nil, fmt.Errorf("%w: the TLS backend cannot renegotiate (crypto/tls)", ErrRenegotiationNotPermitted)
+		return nil, fmt.Errorf("%w: the connection's TLS backend cannot renegotiate (crypto/tls), or it was not served by ServeTLSConns", ErrRenegotiationNotPermitted)
 	}
 	chains, st, err := ct.requestClientCert(ctx)
 	if st != nil {

@@ -34,7 +34,9 @@
 // application data that Read returns. Application data that arrives while
 // a renegotiation runs is therefore buffered, not lost, and Read returns it
 // in order (SSL_MODE_AUTO_RETRY is cleared so that libssl returns from
-// SSL_read after each handshake record instead of blocking for more).
+// SSL_read after each handshake record instead of blocking for more);
+// Write waits until the renegotiation is over, so that no application
+// data is interleaved with its handshake.
 //
 // Certificates are verified in Go: libssl's certificate verification is
 // replaced (SSL_CTX_set_cert_verify_callback) by crypto/x509's Verify with
