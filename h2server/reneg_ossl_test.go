@@ -711,3 +711,32 @@ func (o *lockedOutput) String() string {
 	defer o.mu.Unlock()
 	return o.b.String()
 }
+
+// TestTLSBackendServe: Serve (HTTP/2 only) takes the connections of
+// another TLS backend as TLS (TLSConn): it completes their handshake,
+// requires ALPN h2, and requests see r.TLS; a client that offers only
+// http/1.1 is closed.
+func TestTLSBackendServe(t *testing.T) {
+	pki := newRenegPKI(t, "serve")
+	l := listen(t)
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || !r.TLS.HandshakeComplete || r.TLS.NegotiatedProtocol != "h2" {
+			http.Error(w, "no TLS state", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, tls.VersionName(r.TLS.Version))
+	}), Logger: discardLogger()}
+	go s.Serve(tlsossl.NewListener(l, &tlsossl.Config{Certificates: []tls.Certificate{pki.server}, NextProtos: []string{"h2"}}))
+	t.Cleanup(func() { s.Close() })
+	tr := &h2client.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}
+	defer tr.CloseIdleConnections()
+	resp, body, err := get(t, tr, "https://"+l.Addr().String()+"/")
+	if err != nil || resp.StatusCode != 200 || body != "TLS 1.3" {
+		t.Fatalf("%v %v %q", err, resp, body)
+	}
+	h1 := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool, NextProtos: []string{"http/1.1"}}}
+	defer h1.CloseIdleConnections()
+	if _, _, err := get(t, h1, "https://"+l.Addr().String()+"/"); err == nil {
+		t.Fatal("an HTTP/1.1-only client was served by Serve")
+	}
+}
