@@ -28,7 +28,8 @@ func init() {
 
 const getUsage = `usage: h2kit get [-v] [-n | -o FILE] [-a] [-u] [-H 'name: value']...
                  [-d DATA | -d @FILE] [-X METHOD] [-m N] [-w BITS] [-W BITS]
-                 [-k] [--cacert FILE] [--cert FILE --key FILE [--allow-renegotiation]] [--keylog FILE]
+                 [-k] [--cacert FILE] [--cert FILE --key FILE] [--keylog FILE]
+                 [--allow-renegotiation]
                  [--no-push | --push-dir DIR] [-i] [-D FILE] [-s] [--fail]
                  [-r FILE.har] [--timeline FILE.html] [--hexdump]
                  [--extpri PRI] [--extpri-update PRI] [-p WEIGHT]... [--dep-idle]
