@@ -740,3 +740,95 @@ func TestTLSBackendServe(t *testing.T) {
 		t.Fatal("an HTTP/1.1-only client was served by Serve")
 	}
 }
+
+// recordInjector is a TCP proxy between a TLS 1.2 client and the server
+// that, once the client has sent application data, follows the client's
+// next handshake record (the renegotiation's ClientHello) with a copy of
+// its last application data record: an application data record in the
+// middle of the handshake, and one that does not authenticate.
+type recordInjector struct {
+	l        net.Listener
+	target   string
+	injected chan struct{}
+}
+
+func newRecordInjector(t *testing.T, target string) *recordInjector {
+	ri := &recordInjector{l: listen(t), target: target, injected: make(chan struct{})}
+	go func() {
+		c, err := ri.l.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", target)
+		if err != nil {
+			c.Close()
+			return
+		}
+		go func() { io.Copy(c, s); c.Close() }()
+		ri.clientToServer(c, s)
+		s.Close()
+	}()
+	t.Cleanup(func() { ri.l.Close() })
+	return ri
+}
+
+// clientToServer copies records, parsing their 5-byte headers (RFC 5246,
+// Section 6.2.1).
+func (ri *recordInjector) clientToServer(c, s net.Conn) {
+	var lastApp []byte
+	sent := false
+	hdr := make([]byte, 5)
+	for {
+		if _, err := io.ReadFull(c, hdr); err != nil {
+			return
+		}
+		body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+		if _, err := io.ReadFull(c, body); err != nil {
+			return
+		}
+		rec := append(append([]byte(nil), hdr...), body...)
+		if _, err := s.Write(rec); err != nil {
+			return
+		}
+		switch {
+		case hdr[0] == 23: // application_data
+			lastApp = rec
+		case hdr[0] == 22 && lastApp != nil && !sent: // handshake, after data: the renegotiation
+			s.Write(lastApp)
+			sent = true
+			close(ri.injected)
+		}
+	}
+}
+
+// TestRenegotiationRecordMidHandshake: an application data record that
+// arrives in the middle of the renegotiation handshake (here a replayed
+// one, injected after the client's ClientHello) fails the handshake: the
+// handler gets the error, the log says it, the connection ends; no hang.
+func TestRenegotiationRecordMidHandshake(t *testing.T) {
+	pki := newRenegPKI(t, "inject")
+	srv := startOSSL(t, pki, 0, nil)
+	ri := newRecordInjector(t, srv.addr)
+	c, _ := rawTLSClient(t, pki, ri.l.Addr().String(), tls.RenegotiateOnceAsClient)
+	if _, err := c.eng.SendRequest(reqFields("GET", srv.addr, "/protected_resource"), true); err != nil {
+		t.Fatal(err)
+	}
+	for ev := c.next(); ev.kind != "eof" && ev.kind != "terminated"; ev = c.next() {
+		if ev.kind == "response" {
+			t.Fatalf("a response (%v) after a broken renegotiation", ev.fields)
+		}
+	}
+	select {
+	case <-ri.injected:
+	default:
+		t.Fatal("no record was injected: the renegotiation did not start")
+	}
+	err := <-srv.errs
+	if err == nil || errors.Is(err, ErrRenegotiationNotPermitted) || !strings.Contains(err.Error(), "connection closed") {
+		t.Fatalf("RequestClientCert: %v", err)
+	}
+	t.Logf("RequestClientCert: %v", err)
+	if !strings.Contains(srv.log.String(), "TLS renegotiation failed") {
+		t.Errorf("log: %s", srv.log)
+	}
+}
