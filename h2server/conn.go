@@ -341,6 +341,8 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 	case *h2kit.SettingsReceived:
 		sc.pushEnabled.Store(!sc.eng.PeerSettings().DisablePush)
 		sc.renegSettings()
+	case *h2kit.SettingsAcked:
+		sc.renegAcked()
 	case *h2kit.ConnectionTerminated:
 		sc.closeStreams(e.Err)
 	}

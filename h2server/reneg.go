@@ -66,8 +66,10 @@ var ErrNoClientCertificate = errors.New("h2server: the client sent no certificat
 //
 // Over HTTP/2 it renegotiates only when both endpoints sent
 // TLS_RENEG_PERMITTED with bit 0x02 (MS-HTTP2E) on a TLS 1.2 connection
-// of a Renegotiator; over HTTP/1.1, on a TLS 1.2 connection of a
-// Renegotiator served by ServeTLSConns. Otherwise it returns an error
+// of a Renegotiator, once the client acknowledged the server's SETTINGS
+// (which carry the permission: the HelloRequest must not overtake them);
+// over HTTP/1.1, on a TLS 1.2 connection of a Renegotiator served by
+// ServeTLSConns. Otherwise it returns an error
 // wrapping ErrRenegotiationNotPermitted, without touching the
 // connection. While the handshake runs, no frame is written on the
 // connection (the other streams' output waits, then resumes); frames
@@ -158,7 +160,12 @@ type connTLS struct {
 	state atomic.Pointer[tls.ConnectionState]
 	// permitted: both SETTINGS carried TLS_RENEG_PERMITTED bit 0x02
 	// (HTTP/2; stored by the owner, see renegSettings).
-	permitted    atomic.Bool
+	permitted atomic.Bool
+	// acked is closed once the client acknowledged our SETTINGS (HTTP/2;
+	// by the owner, see renegAcked): they are then on its side of the
+	// connection, before any HelloRequest.
+	acked        chan struct{}
+	ackOnce      sync.Once
 	writeTimeout time.Duration
 
 	mu     sync.Mutex // held by the one RequestClientCert that renegotiates
@@ -205,6 +212,17 @@ func (ct *connTLS) requestClientCert(ctx context.Context) (chains [][]*x509.Cert
 		// connection error; RFC 9113, Section 9.2.1 gives the way out.
 		return nil, nil, fmt.Errorf("%w: the client did not send TLS_RENEG_PERMITTED with 0x02 (MS-HTTP2E); RequireHTTP11 makes it retry over HTTP/1.1", ErrRenegotiationNotPermitted)
 	}
+	if ct.h2 {
+		// Our SETTINGS carry the 0x02 that permits the renegotiation: a
+		// HelloRequest that overtook them (they may still wait for the
+		// connection's writer) would reach a client that has not seen
+		// the permission yet. The client's ACK says they arrived.
+		select {
+		case <-ct.acked:
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("h2server: waiting for the client's SETTINGS ACK before renegotiating: %w", ctx.Err())
+		}
+	}
 	if ct.writeTimeout > 0 {
 		// Writes wait for the handshake, and WriteTimeout bounds them.
 		var cancel context.CancelFunc
@@ -245,6 +263,7 @@ func (sc *serverConn) startTLS(c net.Conn) bool {
 	sc.tls = &st
 	if renegotiator(tc, &st) != nil {
 		ct := newConnTLS(tc, &st, true, sc.srv)
+		ct.acked = make(chan struct{})
 		ct.writeTimeout = sc.srv.WriteTimeout
 		if ct.writeTimeout == 0 && sc.hs != nil {
 			ct.writeTimeout = sc.hs.WriteTimeout
@@ -270,6 +289,13 @@ func (sc *serverConn) renegSetting() uint32 {
 func (sc *serverConn) renegSettings() {
 	if sc.reneg != nil {
 		sc.reneg.permitted.Store(sc.eng.RenegotiationPermitted(h2kit.RenegServerInitiated))
+	}
+}
+
+// renegAcked records the client's ACK of our SETTINGS (owner).
+func (sc *serverConn) renegAcked() {
+	if ct := sc.reneg; ct != nil {
+		ct.ackOnce.Do(func() { close(ct.acked) })
 	}
 }
 
