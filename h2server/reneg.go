@@ -75,8 +75,8 @@ var ErrNoClientCertificate = errors.New("h2server: the client sent no certificat
 // connection (the other streams' output waits, then resumes); frames
 // that arrive are processed.
 //
-// ctx bounds the handshake, and so does the Server's WriteTimeout, if
-// any. A client that sends no certificate gives ErrNoClientCertificate
+// ctx bounds the handshake, and so do 30 seconds and the Server's
+// WriteTimeout, if any. A client that sends no certificate gives ErrNoClientCertificate
 // (the connection goes on). A handshake that fails (an untrusted
 // certificate, a client that refuses the HelloRequest, ctx done) ends the
 // connection: RequestClientCert returns why, and the Server's Logger
@@ -142,6 +142,10 @@ func (w *responseWriter) resetHTTP11() error {
 	st.sc.markDirty(st)
 	return err
 }
+
+// renegTimeout bounds a renegotiation when ctx does not end sooner
+// (a variable for tests).
+var renegTimeout = 30 * time.Second
 
 // connTLSKey is the context key of a connection's *connTLS: in the base
 // context of an HTTP/2 connection that can renegotiate, in the
@@ -212,24 +216,21 @@ func (ct *connTLS) requestClientCert(ctx context.Context) (chains [][]*x509.Cert
 		// connection error; RFC 9113, Section 9.2.1 gives the way out.
 		return nil, nil, fmt.Errorf("%w: the client did not send TLS_RENEG_PERMITTED with 0x02 (MS-HTTP2E); RequireHTTP11 makes it retry over HTTP/1.1", ErrRenegotiationNotPermitted)
 	}
-	if ct.h2 {
-		// Our SETTINGS carry the 0x02 that permits the renegotiation: a
-		// HelloRequest that overtook them (they may still wait for the
-		// connection's writer) would reach a client that has not seen
-		// the permission yet. The client's ACK says they arrived.
-		select {
-		case <-ct.acked:
-		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("h2server: waiting for the client's SETTINGS ACK before renegotiating: %w", ctx.Err())
-		}
-	}
+	// A client that never answers (the HelloRequest, or our SETTINGS)
+	// must not hold the connection (whose writes wait) for as long as
+	// the request lives.
+	timeout := renegTimeout
 	if ct.writeTimeout > 0 {
 		// Writes wait for the handshake, and WriteTimeout bounds them.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, ct.writeTimeout)
-		defer cancel()
+		timeout = min(timeout, ct.writeTimeout)
 	}
-	if err := ct.reneg.Renegotiate(ctx, false); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err = ct.waitAck(ctx)
+	if err == nil {
+		err = ct.reneg.Renegotiate(ctx, false)
+	}
+	if err != nil {
 		ct.failed = fmt.Errorf("h2server: TLS renegotiation for a client certificate failed, connection closed: %w", err)
 		ct.srv.logger().Warn("h2server: TLS renegotiation failed", "remote", ct.conn.RemoteAddr(), "err", err)
 		ct.conn.Close()
@@ -242,6 +243,23 @@ func (ct *connTLS) requestClientCert(ctx context.Context) (chains [][]*x509.Cert
 		return nil, &ns, ErrNoClientCertificate
 	}
 	return ns.VerifiedChains, &ns, nil
+}
+
+// waitAck waits, over HTTP/2, for the client's ACK of our SETTINGS: they
+// carry the 0x02 that permits the renegotiation, and a HelloRequest that
+// overtook them (they may still wait for the connection's writer, and
+// writes wait while the renegotiation runs) would reach a client that has
+// not seen the permission yet. The ACK says they arrived.
+func (ct *connTLS) waitAck(ctx context.Context) error {
+	if !ct.h2 {
+		return nil
+	}
+	select {
+	case <-ct.acked:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("no SETTINGS ACK from the client: %w", ctx.Err())
+	}
 }
 
 // startTLS completes the handshake of a TLS connection, if it is one,

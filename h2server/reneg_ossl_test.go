@@ -837,3 +837,47 @@ func TestRenegotiationRecordMidHandshake(t *testing.T) {
 		t.Errorf("log: %s", srv.log)
 	}
 }
+
+// TestRenegotiationClientSilent: a client that advertised 0x02 and then
+// stops reading holds the connection only until the renegotiation's time
+// limit, whether it never acknowledged the server's SETTINGS or it did
+// and then ignores the HelloRequest: the handler gets the error, the log
+// says it, and the connection is closed.
+func TestRenegotiationClientSilent(t *testing.T) {
+	defer func(d time.Duration) { renegTimeout = d }(renegTimeout)
+	renegTimeout = 300 * time.Millisecond
+	for _, ackFirst := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no SETTINGS ACK", true: "HelloRequest ignored"}[ackFirst], func(t *testing.T) {
+			pki := newRenegPKI(t, "silent")
+			srv := startOSSL(t, pki, 0, nil)
+			c, tc := rawTLSClient(t, pki, srv.addr, tls.RenegotiateOnceAsClient)
+			if ackFirst {
+				c.pumpFor(100 * time.Millisecond) // reads the server's SETTINGS, ACKs them
+			}
+			if _, err := c.eng.SendRequest(reqFields("GET", srv.addr, "/protected_resource"), true); err != nil {
+				t.Fatal(err)
+			}
+			c.flush() // and reads nothing more
+			var err error
+			select {
+			case err = <-srv.errs:
+			case <-time.After(10 * time.Second):
+				t.Fatal("RequestClientCert still waits for a silent client")
+			}
+			if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "connection closed") {
+				t.Fatalf("RequestClientCert: %v", err)
+			}
+			if ackFirst == strings.Contains(err.Error(), "no SETTINGS ACK") {
+				t.Errorf("RequestClientCert: %v", err)
+			}
+			if !strings.Contains(srv.log.String(), "TLS renegotiation failed") {
+				t.Errorf("log: %s", srv.log)
+			}
+			// The connection is over: the client reads to its end.
+			tc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadAll(tc); errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("the connection is still open: %v", err)
+			}
+		})
+	}
+}
