@@ -499,20 +499,37 @@ func (st *stream) finishResponse() {
 	if err := st.commit(true); err != nil {
 		return
 	}
-	if !st.isHead && len(st.buf) > 0 {
-		if err := st.queue(st.buf); err != nil {
-			return
-		}
-		st.buf = st.buf[:0]
-	}
 	var trailers []hpack.Field
+	var p []byte
 	if !st.isHead {
 		trailers = httpcommon.AppendTrailers(nil, st.header, st.declared)
+		p = st.buf
 	}
-	st.mu.Lock()
+	// The last bytes and the end reach the owner together (one lock,
+	// one wake-up), so that they leave as one DATA frame with
+	// END_STREAM: queued apart, the owner (on another core) could send
+	// the bytes at once, and the end after them in an empty DATA frame.
+	for {
+		if len(p) == 0 {
+			st.mu.Lock()
+			break
+		}
+		k, err := st.room(len(p)) // returns with st.mu held
+		if err != nil {
+			return
+		}
+		st.out.Write(p[:k])
+		p = p[k:]
+		if len(p) == 0 {
+			break
+		}
+		st.mu.Unlock()
+		st.sc.markDirty(st)
+	}
 	st.trailers = trailers
 	st.end = true
 	st.mu.Unlock()
+	st.buf = st.buf[:0]
 	st.sc.markDirty(st)
 }
 
