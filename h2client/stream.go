@@ -174,6 +174,11 @@ func (st *clientStream) wait() (*http.Response, error) {
 	if retry {
 		return nil, &retryError{err: err, bodyRead: bodyRead, guess: guess}
 	}
+	if se := (*h2kit.StreamError)(nil); errors.As(err, &se) && se.Code == frame.ErrCodeHTTP11Required && se.Initiator == h2kit.Remote {
+		// RoundTrip sends it again over HTTP/1.1: the body is left open
+		// if the writer never took it.
+		return nil, &http11RequiredError{err: err, bodyRead: bodyRead}
+	}
 	if st.closer != nil && !bodyRead {
 		st.closer.Close() // the writer never took it
 	}

@@ -23,7 +23,12 @@
 // (StrictMaxConcurrentStreams, MaxConnsPerHost). Requests the server never
 // processed (REFUSED_STREAM, above a GOAWAY's last stream id, or sent on a
 // connection that was no longer usable) are retried on another connection
-// when their body can be sent again.
+// when their body can be sent again. A request the server resets with
+// HTTP_1_1_REQUIRED (RFC 9113, Section 7; a server that must renegotiate
+// TLS for it, Section 9.2.1) is sent again over HTTP/1.1, alone, when its
+// body can be sent again, unless DisableHTTP1 is set; TLS renegotiation
+// there follows TLSClientConfig.Renegotiation (AllowRenegotiation allows
+// one).
 //
 // Each connection is driven by one goroutine that owns the engine
 // (internal/connloop). A request goroutine hands it the request and, for
@@ -62,6 +67,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -326,6 +332,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
+		if he := (*http11RequiredError)(nil); errors.As(err, &he) {
+			return t.retryHTTP11(req, he, extConnect)
+		}
 		var re *retryError
 		if !errors.As(err, &re) {
 			return nil, err
@@ -368,6 +377,39 @@ type retryError struct {
 
 func (e *retryError) Error() string { return e.err.Error() }
 func (e *retryError) Unwrap() error { return e.err }
+
+// http11RequiredError is the error of a request the server reset with
+// HTTP_1_1_REQUIRED before answering it.
+type http11RequiredError struct {
+	err      error
+	bodyRead bool // the body was read (at least partly): needs GetBody
+}
+
+func (e *http11RequiredError) Error() string { return e.err.Error() }
+func (e *http11RequiredError) Unwrap() error { return e.err }
+
+// retryHTTP11 sends req again over HTTP/1.1, on a connection of its own,
+// after the server reset it with HTTP_1_1_REQUIRED (RFC 9113, Section 7:
+// "the endpoint requires that HTTP/1.1 be used instead of HTTP/2"), as
+// curl and browsers do: a server asks for it when it must renegotiate TLS
+// for the request (a client certificate, MS-HTTP2E), which HTTP/2
+// forbids (Section 9.2.1). Only this request goes over HTTP/1.1; the
+// origin's other requests stay on HTTP/2. Not with DisableHTTP1, nor for
+// an extended CONNECT, nor for a body that was sent and has no GetBody:
+// the reset's error is returned then.
+func (t *Transport) retryHTTP11(req *http.Request, he *http11RequiredError, extConnect bool) (*http.Response, error) {
+	if t.DisableHTTP1 || extConnect {
+		if !he.bodyRead {
+			closeBody(req)
+		}
+		return nil, he.err
+	}
+	r2, err := rewind(req, he.bodyRead)
+	if err != nil {
+		return nil, fmt.Errorf("%w (not sent again over HTTP/1.1: %v)", he.err, err)
+	}
+	return t.h1Transport().RoundTrip(r2)
+}
 
 // rewind returns the request to send again: the same one when its body
 // was never read, else one with a fresh body from GetBody.

@@ -431,6 +431,7 @@ func TestRenegotiationTLS13(t *testing.T) {
 	srv := startOSSL(t, pki, 0, nil)
 	tr := renegClient(t, pki, &pki.client, nil)
 	tr.TLSClientConfig.MaxVersion = 0
+	tr.DisableHTTP1 = true // the reset itself, not h2client's retry over HTTP/1.1
 	_, _, err := get(t, tr, "https://"+srv.addr+"/protected_resource")
 	var se *h2kit.StreamError
 	if !errors.As(err, &se) || se.Code != frame.ErrCodeHTTP11Required {
@@ -457,6 +458,7 @@ func TestRenegotiationNoClientCAs(t *testing.T) {
 	pki := newRenegPKI(t, "nocas")
 	srv := startOSSLConfig(t, pki, nil, func(cfg *tlsossl.Config) { cfg.ClientCAs = nil })
 	tr := renegClient(t, pki, &pki.client, nil)
+	tr.DisableHTTP1 = true // the reset itself, not h2client's retry over HTTP/1.1
 	for range 2 {
 		_, _, err := get(t, tr, "https://"+srv.addr+"/protected_resource")
 		var se *h2kit.StreamError
@@ -496,7 +498,9 @@ func TestRenegotiationHTTP11Retry(t *testing.T) {
 	srv := startOSSL(t, pki, 0, nil)
 	cfg := &tls.Config{RootCAs: pki.pool, MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.client},
 		Renegotiation: tls.RenegotiateOnceAsClient}
-	h2 := &h2client.Transport{TLSClientConfig: cfg} // no AllowRenegotiation: no 0x02
+	// No AllowRenegotiation: no 0x02. DisableHTTP1 shows the reset
+	// itself; h2client's own retry over HTTP/1.1 comes at the end.
+	h2 := &h2client.Transport{TLSClientConfig: cfg, DisableHTTP1: true}
 	defer h2.CloseIdleConnections()
 	_, _, err := get(t, h2, "https://"+srv.addr+"/protected_resource")
 	var se *h2kit.StreamError
@@ -524,6 +528,24 @@ func TestRenegotiationHTTP11Retry(t *testing.T) {
 	resp, body, err = get(t, h1, "https://"+srv.addr+"/protected_resource")
 	if err != nil || resp.StatusCode != 200 || !strings.Contains(body, "already verified") {
 		t.Fatalf("second HTTP/1.1 request: %v %q", err, body)
+	}
+	if err := <-srv.errs; err != nil {
+		t.Fatalf("RequestClientCert, second HTTP/1.1 request: %v", err)
+	}
+
+	// h2client does both steps itself: HTTP_1_1_REQUIRED over HTTP/2,
+	// then the request again over HTTP/1.1, where the server
+	// renegotiates (the client's Renegotiation setting allows it there).
+	both := &h2client.Transport{TLSClientConfig: cfg}
+	defer both.CloseIdleConnections()
+	resp, body, err = get(t, both, "https://"+srv.addr+"/protected_resource")
+	if err != nil || resp.ProtoMajor != 1 || resp.StatusCode != 200 || !strings.Contains(body, "CN=retry client") {
+		t.Fatalf("h2client with its HTTP/1.1 retry: %v %v %q; log: %s", err, resp, body, srv.log)
+	}
+	for i := range 2 { // the HTTP/2 attempt's verdict, then HTTP/1.1's
+		if err := <-srv.errs; (i == 0) != errors.Is(err, ErrRenegotiationNotPermitted) {
+			t.Fatalf("RequestClientCert, attempt %d: %v", i+1, err)
+		}
 	}
 }
 
