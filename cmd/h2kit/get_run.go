@@ -196,9 +196,11 @@ func newGetter(o *getOptions, stdout, stderr io.Writer, start time.Time) (_ *get
 		}
 		f.Close()
 	}
-	if o.include || o.dumpHeader != "" || o.stat || o.har != "" {
-		g.wire = newWireHeaders() // the header blocks, and the stream ids
-	}
+	// The header blocks and the stream ids, always: the claims also
+	// make the requests to an origin open their streams in the order of
+	// the command line (stream 1, 3, 5, ... as nghttp numbers them), not
+	// in the order their goroutines happen to reach the connection.
+	g.wire = newWireHeaders()
 	if o.timeline != "" {
 		// Made now, so that a file that cannot be written stops the run
 		// before it starts; written at the end.
@@ -521,8 +523,8 @@ func (f *getFetch) closeSlots() {
 }
 
 // launch starts f. The requests to an origin go out in the order they
-// are launched: each waits until the one before it has its connection
-// (with -i or -D, until its HEADERS frame is sent: see get_wire.go).
+// are launched: each waits until the one before it has sent its HEADERS
+// frame (see get_wire.go), so their stream ids follow that order.
 func (g *getter) launch(f *getFetch) {
 	origin := f.url.Scheme + "://" + dialAddress(f.url)
 	mine := make(chan struct{})
@@ -551,9 +553,9 @@ func (g *getter) fetch(f *getFetch, turn func()) {
 		ctx, cancel = context.WithTimeout(ctx, g.o.timeout)
 		defer cancel()
 	}
-	// The next request to the origin may go once this one has its
-	// connection; with -i or -D, once its HEADERS frame is sent, so that
-	// the streams are opened in the order of the claims (see get_wire.go).
+	// The next request to the origin may go once this one's HEADERS
+	// frame is sent, so that the streams are opened in the order of the
+	// claims (see get_wire.go).
 	var claim *wireClaim
 	method, path := f.method, requestPath(f.url)
 	// h2client sends a request again, on another connection, when the

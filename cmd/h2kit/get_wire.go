@@ -1,7 +1,9 @@
 package main
 
-// This file keeps, for -i and -D, the header blocks of each response as
-// they arrived: every field, in the order of the wire. h2client hands get
+// This file keeps, for -i, -D, --stat and --har, the header blocks of
+// each response as they arrived: every field, in the order of the wire.
+// In every run it also tells which stream each request opened, and makes
+// them open in the order of the command line. h2client hands get
 // an http.Response whose Header is a map (no order) and which files the
 // "trailer" field under resp.Trailer's keys; the engine's tracer, though,
 // sees each received header block decoded, in order. get installs a
