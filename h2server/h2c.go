@@ -38,6 +38,18 @@ func (s *Server) ServeH2C(l net.Listener, hs *http.Server) error {
 	if _, ok := hs.Handler.(*h2cHandler); !ok {
 		hs.Handler = H2C(hs.Handler, s)
 	}
+	return s.serveWithH1(l, hs, func(l net.Listener, h1 *chanListener, timeout time.Duration) func(net.Conn) {
+		base := listenerContext(hs, l)
+		return func(c net.Conn) { s.sniff(c, timeout, h2handler, hs, h1, base) }
+	})
+}
+
+// serveWithH1 accepts l's connections (tracked for Shutdown and Close)
+// until l fails, with hs serving HTTP/1.1 on the connections handed to
+// h1. start, given the tracked listener, h1 and the deadline for a
+// connection's first bytes (ReadHeaderTimeout: the Server's, else hs's),
+// returns what each accepted connection is given to.
+func (s *Server) serveWithH1(l net.Listener, hs *http.Server, start func(l net.Listener, h1 *chanListener, timeout time.Duration) func(net.Conn)) error {
 	if !s.trackListener(&l, true) {
 		return ErrServerClosed
 	}
@@ -49,8 +61,7 @@ func (s *Server) ServeH2C(l net.Listener, hs *http.Server) error {
 	if timeout <= 0 {
 		timeout = hs.ReadHeaderTimeout
 	}
-	base := listenerContext(hs, l)
-	return s.acceptLoop(l, func(c net.Conn) { s.sniff(c, timeout, h2handler, hs, h1, base) })
+	return s.acceptLoop(l, start(l, h1, timeout))
 }
 
 // sniff reads the first bytes of c and hands it to HTTP/2 or HTTP/1.1.

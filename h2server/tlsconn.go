@@ -46,35 +46,26 @@ func (s *Server) ServeTLSConns(l net.Listener, hs *http.Server) error {
 		hs = new(http.Server)
 	}
 	h2handler := configureTLSConns(hs, s)
-	if !s.trackListener(&l, true) {
-		return ErrServerClosed
-	}
-	defer s.trackListener(&l, false)
-	h1 := &chanListener{addr: l.Addr(), ch: make(chan net.Conn), done: make(chan struct{})}
-	defer h1.Close()
-	go hs.Serve(h1)
-	timeout := s.ReadHeaderTimeout
-	if timeout <= 0 {
-		timeout = hs.ReadHeaderTimeout
-	}
-	return s.acceptLoop(l, func(c net.Conn) {
-		tc, ok := c.(TLSConn)
-		if !ok {
-			s.logger().Warn("h2server: ServeTLSConns: the listener gave a connection that is not TLS", "remote", c.RemoteAddr())
-			c.Close()
-			return
-		}
-		if !s.handshakeTimeout(tc, timeout) {
-			return
-		}
-		if tc.ConnectionState().NegotiatedProtocol == NextProtoTLS {
-			s.ServeConn(c, &ServeConnOpts{BaseConfig: hs, Handler: h2handler})
-			return
-		}
-		select {
-		case h1.ch <- c:
-		case <-h1.done:
-			c.Close()
+	return s.serveWithH1(l, hs, func(_ net.Listener, h1 *chanListener, timeout time.Duration) func(net.Conn) {
+		return func(c net.Conn) {
+			tc, ok := c.(TLSConn)
+			if !ok {
+				s.logger().Warn("h2server: ServeTLSConns: the listener gave a connection that is not TLS", "remote", c.RemoteAddr())
+				c.Close()
+				return
+			}
+			if !s.handshakeTimeout(tc, timeout) {
+				return
+			}
+			if tc.ConnectionState().NegotiatedProtocol == NextProtoTLS {
+				s.ServeConn(c, &ServeConnOpts{BaseConfig: hs, Handler: h2handler})
+				return
+			}
+			select {
+			case h1.ch <- c:
+			case <-h1.done:
+				c.Close()
+			}
 		}
 	})
 }
