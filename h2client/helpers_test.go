@@ -3,102 +3,39 @@
 package h2client
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/h2kit/h2kit/h2server"
+	"github.com/h2kit/h2kit/internal/testpki"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
 )
 
-var (
-	certOnce sync.Once
-	testCert tls.Certificate
-	testLeaf *x509.Certificate
-	certPEM  []byte
-	keyPEM   []byte
-)
-
-// selfSigned returns a certificate for 127.0.0.1 and localhost.
-func selfSigned(t testing.TB) tls.Certificate {
-	certOnce.Do(func() {
-		testCert, testLeaf, certPEM, keyPEM = makeCert("h2kit test", x509.ExtKeyUsageServerAuth)
-	})
-	return testCert
-}
-
-func makeCert(cn string, usage x509.ExtKeyUsage) (tls.Certificate, *x509.Certificate, []byte, []byte) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{usage},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		panic(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		panic(err)
-	}
-	cp := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	kp := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-	c, err := tls.X509KeyPair(cp, kp)
-	if err != nil {
-		panic(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	return c, leaf, cp, kp
-}
+// selfSigned returns the tests' certificate for 127.0.0.1 and localhost.
+func selfSigned(testing.TB) tls.Certificate { return testpki.Localhost().TLS }
 
 // certFiles writes the test certificate and key to dir, for external peers.
 func certFiles(t testing.TB, dir string) (certFile, keyFile string) {
-	selfSigned(t)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+	certFile, keyFile, err := testpki.Localhost().WriteFiles(dir, "cert")
+	if err != nil {
 		t.Fatal(err)
 	}
 	return certFile, keyFile
 }
 
-func clientTLSConfig(t testing.TB) *tls.Config {
-	selfSigned(t)
-	pool := x509.NewCertPool()
-	pool.AddCert(testLeaf)
-	return &tls.Config{RootCAs: pool}
+func clientTLSConfig(testing.TB) *tls.Config {
+	return &tls.Config{RootCAs: testpki.Localhost().Pool()}
 }
 
 func listen(t testing.TB) net.Listener {

@@ -18,6 +18,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpki"
 )
 
 // MS-HTTP2E against openssl s_server. s_server is no HTTP/2 server, but
@@ -152,9 +153,8 @@ func responseFrames(body string) []byte {
 
 // renegTransport returns a Transport with a client certificate.
 func renegTransport(t *testing.T, allow bool) *Transport {
-	cert, _, _, _ := makeCert("h2kit client", x509.ExtKeyUsageClientAuth)
 	tr := newTransport(t)
-	tr.TLSClientConfig.Certificates = []tls.Certificate{cert}
+	tr.TLSClientConfig.Certificates = []tls.Certificate{testpki.SelfSigned("h2kit client", x509.ExtKeyUsageClientAuth).TLS}
 	tr.AllowRenegotiation = allow
 	tr.DisableHTTP1 = true
 	return tr
