@@ -6,16 +6,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -27,53 +20,12 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpki"
 	"golang.org/x/net/http2"
 )
 
-var (
-	certOnce sync.Once
-	testCert tls.Certificate
-	certPEM  []byte
-	keyPEM   []byte
-)
-
-// selfSigned returns a certificate for 127.0.0.1 and localhost.
-func selfSigned(t testing.TB) tls.Certificate {
-	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1),
-			Subject:      pkix.Name{CommonName: "h2kit test"},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-			DNSNames:     []string{"localhost"},
-			IsCA:         true,
-
-			BasicConstraintsValid: true,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			panic(err)
-		}
-		kder, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			panic(err)
-		}
-		certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-		keyPEM = pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-		testCert, err = tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			panic(err)
-		}
-	})
-	return testCert
-}
+// selfSigned returns the tests' certificate for 127.0.0.1 and localhost.
+func selfSigned(testing.TB) tls.Certificate { return testpki.Localhost().TLS }
 
 func listen(t testing.TB) net.Listener {
 	t.Helper()
@@ -122,14 +74,9 @@ func startH2C(t testing.TB, h http.Handler, s *Server) string {
 	return l.Addr().String()
 }
 
+// clientTLSConfig trusts selfSigned's certificate and offers h2.
 func clientTLSConfig() *tls.Config {
-	pool := x509.NewCertPool()
-	pool.AddCert(testCert.Leaf)
-	if testCert.Leaf == nil {
-		c, _ := x509.ParseCertificate(testCert.Certificate[0])
-		pool.AddCert(c)
-	}
-	return &tls.Config{RootCAs: pool, NextProtos: []string{"h2"}}
+	return &tls.Config{RootCAs: testpki.Localhost().Pool(), NextProtos: []string{"h2"}}
 }
 
 // xnetTLS is golang.org/x/net's HTTP/2 client over TLS.

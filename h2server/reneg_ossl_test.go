@@ -9,22 +9,15 @@ package h2server
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -33,53 +26,9 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/h2client"
+	"github.com/h2kit/h2kit/internal/testpki"
 	"github.com/h2kit/h2kit/tlsossl"
 )
-
-// renegPKI is a CA, a server certificate for 127.0.0.1 and localhost, and
-// a client certificate, made for one test.
-type renegPKI struct {
-	pool   *x509.CertPool
-	server tls.Certificate
-	client tls.Certificate
-}
-
-func newRenegPKI(t *testing.T, name string) *renegPKI {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage) tls.Certificate {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn, Organization: []string{"h2kit tests"}},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		}
-		if usage == x509.ExtKeyUsageServerAuth {
-			tmpl.DNSNames = []string{"localhost"}
-			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}
-	}
-	p := &renegPKI{pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
-	p.server = leaf(2, "localhost", x509.ExtKeyUsageServerAuth)
-	p.client = leaf(3, name+" client", x509.ExtKeyUsageClientAuth)
-	return p
-}
 
 // osslServer is h2server on the OpenSSL backend (ServeTLSConns, HTTP/2
 // and HTTP/1.1), with a frame recorder per connection and a log.
@@ -92,13 +41,13 @@ type osslServer struct {
 
 // startOSSL serves mux plus /protected_resource (protectedHandler) on
 // the OpenSSL backend; maxVersion 0 allows TLS 1.3.
-func startOSSL(t *testing.T, pki *renegPKI, maxVersion uint16, mux *http.ServeMux) *osslServer {
+func startOSSL(t *testing.T, pki *testpki.PKI, maxVersion uint16, mux *http.ServeMux) *osslServer {
 	t.Helper()
 	return startOSSLConfig(t, pki, mux, func(cfg *tlsossl.Config) { cfg.MaxVersion = maxVersion })
 }
 
 // startOSSLConfig is startOSSL with the backend's Config changed by mod.
-func startOSSLConfig(t *testing.T, pki *renegPKI, mux *http.ServeMux, mod func(*tlsossl.Config)) *osslServer {
+func startOSSLConfig(t *testing.T, pki *testpki.PKI, mux *http.ServeMux, mod func(*tlsossl.Config)) *osslServer {
 	t.Helper()
 	o := &osslServer{recs: newRecorders(), log: new(testLogger), errs: make(chan error, 16)}
 	if mux == nil {
@@ -110,8 +59,8 @@ func startOSSLConfig(t *testing.T, pki *renegPKI, mux *http.ServeMux, mod func(*
 	l := listen(t)
 	o.addr = l.Addr().String()
 	cfg := &tlsossl.Config{
-		Certificates: []tls.Certificate{pki.server},
-		ClientCAs:    pki.pool,
+		Certificates: []tls.Certificate{pki.Server.TLS},
+		ClientCAs:    pki.CA.Pool(),
 		NextProtos:   []string{"h2", "http/1.1"},
 	}
 	mod(cfg)
@@ -123,8 +72,8 @@ func startOSSLConfig(t *testing.T, pki *renegPKI, mux *http.ServeMux, mod func(*
 
 // renegClient is h2client with AllowRenegotiation on TLS 1.2, presenting
 // cert when asked (nil: none, but it still advertises 0x02).
-func renegClient(t *testing.T, pki *renegPKI, cert *tls.Certificate, rec *frameRec) *h2client.Transport {
-	cfg := &tls.Config{RootCAs: pki.pool, MaxVersion: tls.VersionTLS12}
+func renegClient(t *testing.T, pki *testpki.PKI, cert *tls.Certificate, rec *frameRec) *h2client.Transport {
+	cfg := &tls.Config{RootCAs: pki.CA.Pool(), MaxVersion: tls.VersionTLS12}
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	} else {
@@ -208,10 +157,10 @@ func compareSeed(t *testing.T, who string, got []recFrame, rows []seedRow, lastO
 // verified certificate after the renegotiation, the response comes on
 // stream 1, and the frames follow the seed's table.
 func TestRenegotiationSeedExchange(t *testing.T) {
-	pki := newRenegPKI(t, "seed")
+	pki := testpki.NewPKI("seed")
 	srv := startOSSL(t, pki, 0, nil)
 	crec := new(frameRec)
-	tr := renegClient(t, pki, &pki.client, crec)
+	tr := renegClient(t, pki, &pki.Client.TLS, crec)
 	resp, body, err := get(t, tr, "https://"+srv.addr+"/protected_resource", "Accept", "image/jpeg")
 	if err != nil {
 		t.Fatalf("%v; server log: %s", err, srv.log)
@@ -293,7 +242,7 @@ func TestRenegotiationSeedExchange(t *testing.T) {
 // request for the protected resource on the same connection gets the
 // certificate without a second renegotiation.
 func TestRenegotiationOtherStreams(t *testing.T) {
-	pki := newRenegPKI(t, "streams")
+	pki := testpki.NewPKI("streams")
 	mux := http.NewServeMux()
 	release := make(chan struct{})
 	mux.HandleFunc("/hold", func(w http.ResponseWriter, r *http.Request) {
@@ -304,7 +253,7 @@ func TestRenegotiationOtherStreams(t *testing.T) {
 		io.WriteString(w, r.URL.Path)
 	})
 	srv := startOSSL(t, pki, 0, mux)
-	tr := renegClient(t, pki, &pki.client, nil)
+	tr := renegClient(t, pki, &pki.Client.TLS, nil)
 	base := "https://" + srv.addr
 	// The connection first, and one request in flight on it.
 	if resp, _, err := get(t, tr, base+"/small/first"); err != nil || resp.StatusCode != 200 {
@@ -359,7 +308,7 @@ func TestRenegotiationOtherStreams(t *testing.T) {
 // handler answers 403 and the connection goes on (another request on it
 // succeeds, and is not renegotiated again).
 func TestRenegotiationNoClientCert(t *testing.T) {
-	pki := newRenegPKI(t, "nocert")
+	pki := testpki.NewPKI("nocert")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/small", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	srv := startOSSL(t, pki, 0, mux)
@@ -389,7 +338,7 @@ func TestRenegotiationNoClientCert(t *testing.T) {
 // handshake: the handler gets x509's reason, the log says it, and the
 // connection is over (the client's requests fail; none hangs).
 func TestRenegotiationUntrustedCert(t *testing.T) {
-	pki, other := newRenegPKI(t, "trusted"), newRenegPKI(t, "other")
+	pki, other := testpki.NewPKI("trusted"), testpki.NewPKI("other")
 	mux := http.NewServeMux()
 	started := make(chan struct{})
 	mux.HandleFunc("/hold", func(w http.ResponseWriter, r *http.Request) {
@@ -397,7 +346,7 @@ func TestRenegotiationUntrustedCert(t *testing.T) {
 		<-r.Context().Done() // the connection ends under it
 	})
 	srv := startOSSL(t, pki, 0, mux)
-	tr := renegClient(t, pki, &other.client, nil)
+	tr := renegClient(t, pki, &other.Client.TLS, nil)
 	if _, _, err := get(t, tr, "https://"+srv.addr+"/small"); err != nil {
 		t.Fatal(err)
 	}
@@ -427,9 +376,9 @@ func TestRenegotiationUntrustedCert(t *testing.T) {
 // TLS_RENEG_PERMITTED (0) and does not try to renegotiate: the handler
 // gets ErrRenegotiationNotPermitted and the client HTTP_1_1_REQUIRED.
 func TestRenegotiationTLS13(t *testing.T) {
-	pki := newRenegPKI(t, "tls13")
+	pki := testpki.NewPKI("tls13")
 	srv := startOSSL(t, pki, 0, nil)
-	tr := renegClient(t, pki, &pki.client, nil)
+	tr := renegClient(t, pki, &pki.Client.TLS, nil)
 	tr.TLSClientConfig.MaxVersion = 0
 	tr.DisableHTTP1 = true // the reset itself, not h2client's retry over HTTP/1.1
 	_, _, err := get(t, tr, "https://"+srv.addr+"/protected_resource")
@@ -455,9 +404,9 @@ func TestRenegotiationTLS13(t *testing.T) {
 // handler gets ErrRenegotiationNotPermitted, over HTTP/2 and HTTP/1.1,
 // and the connection goes on.
 func TestRenegotiationNoClientCAs(t *testing.T) {
-	pki := newRenegPKI(t, "nocas")
+	pki := testpki.NewPKI("nocas")
 	srv := startOSSLConfig(t, pki, nil, func(cfg *tlsossl.Config) { cfg.ClientCAs = nil })
-	tr := renegClient(t, pki, &pki.client, nil)
+	tr := renegClient(t, pki, &pki.Client.TLS, nil)
 	tr.DisableHTTP1 = true // the reset itself, not h2client's retry over HTTP/1.1
 	for range 2 {
 		_, _, err := get(t, tr, "https://"+srv.addr+"/protected_resource")
@@ -476,8 +425,8 @@ func TestRenegotiationNoClientCAs(t *testing.T) {
 	if n := len(srv.recs.ch); n != 0 {
 		t.Errorf("%d more connections, want the same one", n)
 	}
-	h1 := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool, NextProtos: []string{"http/1.1"},
-		Certificates: []tls.Certificate{pki.client}, Renegotiation: tls.RenegotiateOnceAsClient}}
+	h1 := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.CA.Pool(), NextProtos: []string{"http/1.1"},
+		Certificates: []tls.Certificate{pki.Client.TLS}, Renegotiation: tls.RenegotiateOnceAsClient}}
 	defer h1.CloseIdleConnections()
 	resp, _, err := get(t, h1, "https://"+srv.addr+"/protected_resource")
 	if err != nil || resp.StatusCode != http.StatusForbidden {
@@ -494,9 +443,9 @@ func TestRenegotiationNoClientCAs(t *testing.T) {
 // backend the server renegotiates for the request and answers 200, with
 // the certificate in r.TLS.
 func TestRenegotiationHTTP11Retry(t *testing.T) {
-	pki := newRenegPKI(t, "retry")
+	pki := testpki.NewPKI("retry")
 	srv := startOSSL(t, pki, 0, nil)
-	cfg := &tls.Config{RootCAs: pki.pool, MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.client},
+	cfg := &tls.Config{RootCAs: pki.CA.Pool(), MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.Client.TLS},
 		Renegotiation: tls.RenegotiateOnceAsClient}
 	// No AllowRenegotiation: no 0x02. DisableHTTP1 shows the reset
 	// itself; h2client's own retry over HTTP/1.1 comes at the end.
@@ -551,9 +500,9 @@ func TestRenegotiationHTTP11Retry(t *testing.T) {
 
 // rawTLSClient is a raw HTTP/2 client (rawClient) over Go's TLS 1.2
 // client configured by renegotiation, sending TLS_RENEG_PERMITTED = 0x02.
-func rawTLSClient(t *testing.T, pki *renegPKI, addr string, reneg tls.RenegotiationSupport) (*rawClient, *tls.Conn) {
-	tc := tls.Client(dial(t, addr), &tls.Config{RootCAs: pki.pool, ServerName: "localhost", NextProtos: []string{"h2"},
-		MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.client}, Renegotiation: reneg})
+func rawTLSClient(t *testing.T, pki *testpki.PKI, addr string, reneg tls.RenegotiationSupport) (*rawClient, *tls.Conn) {
+	tc := tls.Client(dial(t, addr), &tls.Config{RootCAs: pki.CA.Pool(), ServerName: "localhost", NextProtos: []string{"h2"},
+		MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.Client.TLS}, Renegotiation: reneg})
 	tc.SetDeadline(time.Now().Add(20 * time.Second))
 	return newRawClient(t, tc, h2kit.Config{Settings: h2kit.Settings{TLSRenegPermitted: 0x2}}), tc
 }
@@ -563,7 +512,7 @@ func rawTLSClient(t *testing.T, pki *renegPKI, addr string, reneg tls.Renegotiat
 // no_renegotiation alert) fails the handshake: the handler gets the
 // error, the log says it, the connection is closed.
 func TestRenegotiationRefusedHelloRequest(t *testing.T) {
-	pki := newRenegPKI(t, "refuse")
+	pki := testpki.NewPKI("refuse")
 	srv := startOSSL(t, pki, 0, nil)
 	c, _ := rawTLSClient(t, pki, srv.addr, tls.RenegotiateNever)
 	if _, err := c.eng.SendRequest(reqFields("GET", srv.addr, "/protected_resource"), true); err != nil {
@@ -590,7 +539,7 @@ func TestRenegotiationRefusedHelloRequest(t *testing.T) {
 // on, buffered through the handshake, and answers everything after it:
 // the PING ACKs, the other request, the protected resource.
 func TestRenegotiationDataDuringHandshake(t *testing.T) {
-	pki := newRenegPKI(t, "interleave")
+	pki := testpki.NewPKI("interleave")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/small", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "small") })
 	srv := startOSSL(t, pki, 0, mux)
@@ -664,27 +613,21 @@ func TestRenegotiationClientInitiatedRefused(t *testing.T) {
 		}
 		t.Skip("openssl not installed")
 	}
-	pki := newRenegPKI(t, "s_client")
+	pki := testpki.NewPKI("s_client")
 	dir := t.TempDir()
-	files := map[string][]byte{}
-	for i, d := range pki.client.Certificate {
-		files["cert"] = append(files["cert"], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})...)
-		if i == len(pki.client.Certificate)-1 {
-			files["ca"] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})
-		}
+	certFile, keyFile, err := pki.Client.WriteFiles(dir, "client")
+	if err != nil {
+		t.Fatal(err)
 	}
-	kd, _ := x509.MarshalPKCS8PrivateKey(pki.client.PrivateKey)
-	files["key"] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd})
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name+".pem"), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	caFile, _, err := pki.CA.WriteFiles(dir, "ca")
+	if err != nil {
+		t.Fatal(err)
 	}
 	srv := startOSSL(t, pki, 0, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "s_client", "-connect", srv.addr, "-tls1_2", "-alpn", "h2",
-		"-cert", filepath.Join(dir, "cert.pem"), "-key", filepath.Join(dir, "key.pem"), "-CAfile", filepath.Join(dir, "ca.pem"))
+		"-cert", certFile, "-key", keyFile, "-CAfile", caFile)
 	stdin, _ := cmd.StdinPipe()
 	var out lockedOutput
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -744,7 +687,7 @@ func (o *lockedOutput) String() string {
 // requires ALPN h2, and requests see r.TLS; a client that offers only
 // http/1.1 is closed.
 func TestTLSBackendServe(t *testing.T) {
-	pki := newRenegPKI(t, "serve")
+	pki := testpki.NewPKI("serve")
 	l := listen(t)
 	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || !r.TLS.HandshakeComplete || r.TLS.NegotiatedProtocol != "h2" {
@@ -753,15 +696,15 @@ func TestTLSBackendServe(t *testing.T) {
 		}
 		io.WriteString(w, tls.VersionName(r.TLS.Version))
 	}), Logger: discardLogger()}
-	go s.Serve(tlsossl.NewListener(l, &tlsossl.Config{Certificates: []tls.Certificate{pki.server}, NextProtos: []string{"h2"}}))
+	go s.Serve(tlsossl.NewListener(l, &tlsossl.Config{Certificates: []tls.Certificate{pki.Server.TLS}, NextProtos: []string{"h2"}}))
 	t.Cleanup(func() { s.Close() })
-	tr := &h2client.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}
+	tr := &h2client.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.CA.Pool()}}
 	defer tr.CloseIdleConnections()
 	resp, body, err := get(t, tr, "https://"+l.Addr().String()+"/")
 	if err != nil || resp.StatusCode != 200 || body != "TLS 1.3" {
 		t.Fatalf("%v %v %q", err, resp, body)
 	}
-	h1 := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool, NextProtos: []string{"http/1.1"}}}
+	h1 := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.CA.Pool(), NextProtos: []string{"http/1.1"}}}
 	defer h1.CloseIdleConnections()
 	if _, _, err := get(t, h1, "https://"+l.Addr().String()+"/"); err == nil {
 		t.Fatal("an HTTP/1.1-only client was served by Serve")
@@ -833,7 +776,7 @@ func (ri *recordInjector) clientToServer(c, s net.Conn) {
 // one, injected after the client's ClientHello) fails the handshake: the
 // handler gets the error, the log says it, the connection ends; no hang.
 func TestRenegotiationRecordMidHandshake(t *testing.T) {
-	pki := newRenegPKI(t, "inject")
+	pki := testpki.NewPKI("inject")
 	srv := startOSSL(t, pki, 0, nil)
 	ri := newRecordInjector(t, srv.addr)
 	c, _ := rawTLSClient(t, pki, ri.l.Addr().String(), tls.RenegotiateOnceAsClient)
@@ -870,7 +813,7 @@ func TestRenegotiationClientSilent(t *testing.T) {
 	renegTimeout = 300 * time.Millisecond
 	for _, ackFirst := range []bool{false, true} {
 		t.Run(map[bool]string{false: "no SETTINGS ACK", true: "HelloRequest ignored"}[ackFirst], func(t *testing.T) {
-			pki := newRenegPKI(t, "silent")
+			pki := testpki.NewPKI("silent")
 			srv := startOSSL(t, pki, 0, nil)
 			c, tc := rawTLSClient(t, pki, srv.addr, tls.RenegotiateOnceAsClient)
 			if ackFirst {
