@@ -6,17 +6,19 @@ import (
 	"crypto/tls"
 	"net"
 	"testing"
+
+	"github.com/h2kit/h2kit/internal/testpki"
 )
 
 // TestNewListener: Accept returns *Conn servers; a Go client completes
 // the handshake with ALPN and data flows.
 func TestNewListener(t *testing.T) {
-	pki := newPKI(t, "listener")
+	pki := testpki.NewPKI("listener")
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewListener(inner, &Config{Certificates: []tls.Certificate{pki.server}, NextProtos: []string{"h2"}})
+	l := NewListener(inner, &Config{Certificates: []tls.Certificate{pki.Server.TLS}, NextProtos: []string{"h2"}})
 	defer l.Close()
 	accepted := make(chan net.Conn, 1)
 	go func() {
@@ -29,7 +31,7 @@ func TestNewListener(t *testing.T) {
 		}
 		accepted <- c
 	}()
-	gc, err := tls.Dial("tcp", inner.Addr().String(), &tls.Config{RootCAs: pki.pool, ServerName: "localhost", NextProtos: []string{"h2"}})
+	gc, err := tls.Dial("tcp", inner.Addr().String(), &tls.Config{RootCAs: pki.CA.Pool(), ServerName: "localhost", NextProtos: []string{"h2"}})
 	if err != nil {
 		t.Fatal(err)
 	}

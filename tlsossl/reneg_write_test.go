@@ -7,6 +7,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpki"
 )
 
 // TestWriteWaitsForRenegotiation: a Write made while Renegotiate runs,
@@ -15,10 +17,10 @@ import (
 // HelloRequest, and Go's client, which reads the ServerHello next, would
 // fail with "unexpected message".
 func TestWriteWaitsForRenegotiation(t *testing.T) {
-	pki := newPKI(t, "wait")
+	pki := testpki.NewPKI("wait")
 	cnc, snc := pair(t)
 	sc := serverConn(t, snc, pki, 0)
-	gc := goRenegClient(cnc, pki, &pki.client)
+	gc := goRenegClient(cnc, pki, &pki.Client.TLS)
 	defer gc.Close()
 	go gc.HandshakeContext(testCtx(t))
 	if err := sc.Handshake(testCtx(t)); err != nil {
@@ -62,7 +64,7 @@ func TestWriteWaitsForRenegotiation(t *testing.T) {
 // TLS 1.2 with ClientCAs set; false before the handshake, on TLS 1.3,
 // without ClientCAs, and after a failure.
 func TestCanRenegotiate(t *testing.T) {
-	pki := newPKI(t, "can")
+	pki := testpki.NewPKI("can")
 	for _, c := range []struct {
 		name       string
 		maxVersion uint16
@@ -84,9 +86,9 @@ func TestCanRenegotiate(t *testing.T) {
 			if sc.CanRenegotiate() {
 				t.Fatal("CanRenegotiate before the handshake")
 			}
-			gc := goRenegClient(cnc, pki, &pki.client) // TLS 1.2
+			gc := goRenegClient(cnc, pki, &pki.Client.TLS) // TLS 1.2
 			if c.maxVersion == 0 {
-				gc = tls.Client(cnc, &tls.Config{RootCAs: pki.pool, ServerName: "localhost", NextProtos: []string{"h2"}})
+				gc = tls.Client(cnc, &tls.Config{RootCAs: pki.CA.Pool(), ServerName: "localhost", NextProtos: []string{"h2"}})
 			}
 			defer gc.Close()
 			go gc.HandshakeContext(testCtx(t))

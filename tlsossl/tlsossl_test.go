@@ -6,77 +6,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpki"
 )
-
-// testPKI is a CA, a server certificate for localhost and 127.0.0.1, and a
-// client certificate, all made for the test.
-type testPKI struct {
-	ca     *x509.Certificate
-	pool   *x509.CertPool
-	server tls.Certificate
-	client tls.Certificate
-}
-
-func newPKI(t *testing.T, name string) *testPKI {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name + " CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage) tls.Certificate {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: cn},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		}
-		if usage == x509.ExtKeyUsageServerAuth {
-			tmpl.DNSNames = []string{"localhost"}
-			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}
-	}
-	p := &testPKI{ca: ca, pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
-	p.server = leaf(2, "localhost", x509.ExtKeyUsageServerAuth)
-	p.client = leaf(3, name+" client", x509.ExtKeyUsageClientAuth)
-	return p
-}
 
 // pair returns the two ends of a loopback TCP connection.
 func pair(t *testing.T) (client, server net.Conn) {
@@ -113,11 +55,11 @@ func testCtx(t *testing.T) context.Context {
 }
 
 // serverConn wraps the server end in a tlsossl Server.
-func serverConn(t *testing.T, nc net.Conn, pki *testPKI, maxVersion uint16) *Conn {
+func serverConn(t *testing.T, nc net.Conn, pki *testpki.PKI, maxVersion uint16) *Conn {
 	t.Helper()
 	sc, err := Server(nc, &Config{
-		Certificates: []tls.Certificate{pki.server},
-		ClientCAs:    pki.pool,
+		Certificates: []tls.Certificate{pki.Server.TLS},
+		ClientCAs:    pki.CA.Pool(),
 		NextProtos:   []string{"h2", "http/1.1"},
 		MaxVersion:   maxVersion,
 	})
@@ -132,13 +74,13 @@ func serverConn(t *testing.T, nc net.Conn, pki *testPKI, maxVersion uint16) *Con
 // TLS 1.2 and 1.3, ALPN h2 chosen over http/1.1; both sides see the same
 // version, cipher suite, protocol and tls-unique, and data flows both ways.
 func TestServerGoClient(t *testing.T) {
-	pki := newPKI(t, "srv")
+	pki := testpki.NewPKI("srv")
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.VersionName(v), func(t *testing.T) {
 			cnc, snc := pair(t)
 			sc := serverConn(t, snc, pki, v)
 			gc := tls.Client(cnc, &tls.Config{
-				RootCAs:    pki.pool,
+				RootCAs:    pki.CA.Pool(),
 				ServerName: "localhost",
 				NextProtos: []string{"http/1.1", "h2"}, // the server's preference wins
 			})
@@ -188,21 +130,21 @@ func echo(t *testing.T, a, b net.Conn) {
 // TestClientGoServer: the tlsossl client against a Go crypto/tls server
 // that requires a client certificate, TLS 1.2 and 1.3.
 func TestClientGoServer(t *testing.T) {
-	pki := newPKI(t, "cli")
+	pki := testpki.NewPKI("cli")
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.VersionName(v), func(t *testing.T) {
 			cnc, snc := pair(t)
 			gs := tls.Server(snc, &tls.Config{
-				Certificates: []tls.Certificate{pki.server},
-				ClientCAs:    pki.pool,
+				Certificates: []tls.Certificate{pki.Server.TLS},
+				ClientCAs:    pki.CA.Pool(),
 				ClientAuth:   tls.RequireAndVerifyClientCert,
 				NextProtos:   []string{"h2", "http/1.1"},
 				MaxVersion:   v,
 			})
 			defer gs.Close()
 			cc, err := Client(cnc, &Config{
-				Certificates: []tls.Certificate{pki.client},
-				RootCAs:      pki.pool,
+				Certificates: []tls.Certificate{pki.Client.TLS},
+				RootCAs:      pki.CA.Pool(),
 				ServerName:   "localhost",
 				NextProtos:   []string{"h2", "http/1.1"},
 			})
@@ -223,13 +165,13 @@ func TestClientGoServer(t *testing.T) {
 				t.Errorf("client sees %x %s %q, server %x %s %q", got.Version, tls.CipherSuiteName(got.CipherSuite), got.NegotiatedProtocol,
 					want.Version, tls.CipherSuiteName(want.CipherSuite), want.NegotiatedProtocol)
 			}
-			if len(got.PeerCertificates) != 2 || !bytes.Equal(got.PeerCertificates[0].Raw, pki.server.Certificate[0]) {
+			if len(got.PeerCertificates) != 2 || !bytes.Equal(got.PeerCertificates[0].Raw, pki.Server.TLS.Certificate[0]) {
 				t.Errorf("client's peer certificates: %d", len(got.PeerCertificates))
 			}
-			if len(got.VerifiedChains) == 0 || !got.VerifiedChains[0][len(got.VerifiedChains[0])-1].Equal(pki.ca) {
+			if len(got.VerifiedChains) == 0 || !got.VerifiedChains[0][len(got.VerifiedChains[0])-1].Equal(pki.CA.Leaf) {
 				t.Errorf("verified chains: %v", got.VerifiedChains)
 			}
-			if pc := want.PeerCertificates; len(pc) == 0 || !bytes.Equal(pc[0].Raw, pki.client.Certificate[0]) {
+			if pc := want.PeerCertificates; len(pc) == 0 || !bytes.Equal(pc[0].Raw, pki.Client.TLS.Certificate[0]) {
 				t.Errorf("the Go server did not get the client certificate")
 			}
 			if !bytes.Equal(got.TLSUnique, want.TLSUnique) {
@@ -243,12 +185,12 @@ func TestClientGoServer(t *testing.T) {
 // TestClientRejectsUntrustedServer: the server's certificate is checked
 // with crypto/x509 against RootCAs and ServerName.
 func TestClientRejectsUntrustedServer(t *testing.T) {
-	pki, other := newPKI(t, "a"), newPKI(t, "b")
+	pki, other := testpki.NewPKI("a"), testpki.NewPKI("b")
 	cnc, snc := pair(t)
-	gs := tls.Server(snc, &tls.Config{Certificates: []tls.Certificate{pki.server}})
+	gs := tls.Server(snc, &tls.Config{Certificates: []tls.Certificate{pki.Server.TLS}})
 	go gs.HandshakeContext(testCtx(t))
 	defer gs.Close()
-	cc, err := Client(cnc, &Config{RootCAs: other.pool, ServerName: "localhost"})
+	cc, err := Client(cnc, &Config{RootCAs: other.CA.Pool(), ServerName: "localhost"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,9 +205,9 @@ func TestClientRejectsUntrustedServer(t *testing.T) {
 // goRenegClient is the client h2kit's h2client uses: Go's crypto/tls on
 // TLS 1.2 accepting one server-initiated renegotiation, presenting cert
 // (none when nil) when asked.
-func goRenegClient(nc net.Conn, pki *testPKI, cert *tls.Certificate) *tls.Conn {
+func goRenegClient(nc net.Conn, pki *testpki.PKI, cert *tls.Certificate) *tls.Conn {
 	return tls.Client(nc, &tls.Config{
-		RootCAs:       pki.pool,
+		RootCAs:       pki.CA.Pool(),
 		ServerName:    "localhost",
 		NextProtos:    []string{"h2"},
 		MaxVersion:    tls.VersionTLS12,
@@ -286,7 +228,7 @@ func goRenegClient(nc net.Conn, pki *testPKI, cert *tls.Certificate) *tls.Conn {
 // in order. Once with a concurrent server Read (which then receives the
 // handshake), once with Renegotiate reading the network itself.
 func TestRenegotiateGoClient(t *testing.T) {
-	pki := newPKI(t, "reneg")
+	pki := testpki.NewPKI("reneg")
 	for _, concurrentRead := range []bool{true, false} {
 		name := "Renegotiate reads"
 		if concurrentRead {
@@ -295,7 +237,7 @@ func TestRenegotiateGoClient(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cnc, snc := pair(t)
 			sc := serverConn(t, snc, pki, 0)
-			gc := goRenegClient(cnc, pki, &pki.client)
+			gc := goRenegClient(cnc, pki, &pki.Client.TLS)
 			defer gc.Close()
 			go gc.HandshakeContext(testCtx(t))
 			if err := sc.Handshake(testCtx(t)); err != nil {
@@ -336,7 +278,7 @@ func TestRenegotiateGoClient(t *testing.T) {
 				t.Fatal(err)
 			}
 			after := sc.ConnectionState()
-			if len(after.PeerCertificates) == 0 || !bytes.Equal(after.PeerCertificates[0].Raw, pki.client.Certificate[0]) {
+			if len(after.PeerCertificates) == 0 || !bytes.Equal(after.PeerCertificates[0].Raw, pki.Client.TLS.Certificate[0]) {
 				t.Fatalf("after: %d peer certificates", len(after.PeerCertificates))
 			}
 			if len(after.VerifiedChains) == 0 || after.VerifiedChains[0][0].Subject.CommonName != "reneg client" {
@@ -380,7 +322,7 @@ func TestRenegotiateGoClient(t *testing.T) {
 // over on both sides. When the certificate is only requested, the
 // renegotiation completes without one.
 func TestRenegotiateNoClientCert(t *testing.T) {
-	pki := newPKI(t, "nocert")
+	pki := testpki.NewPKI("nocert")
 	for _, require := range []bool{true, false} {
 		t.Run(map[bool]string{true: "required", false: "requested"}[require], func(t *testing.T) {
 			cnc, snc := pair(t)
@@ -426,10 +368,10 @@ func TestRenegotiateNoClientCert(t *testing.T) {
 // TestRenegotiateUntrustedClientCert: a client certificate from another CA
 // fails the renegotiation with crypto/x509's reason.
 func TestRenegotiateUntrustedClientCert(t *testing.T) {
-	pki, other := newPKI(t, "a"), newPKI(t, "b")
+	pki, other := testpki.NewPKI("a"), testpki.NewPKI("b")
 	cnc, snc := pair(t)
 	sc := serverConn(t, snc, pki, 0)
-	gc := goRenegClient(cnc, pki, &other.client)
+	gc := goRenegClient(cnc, pki, &other.Client.TLS)
 	defer gc.Close()
 	go gc.HandshakeContext(testCtx(t))
 	go gc.Read(make([]byte, 1))
@@ -443,10 +385,10 @@ func TestRenegotiateUntrustedClientCert(t *testing.T) {
 // TestRenegotiateTLS13: TLS 1.3 has no renegotiation; Renegotiate refuses
 // without touching the connection, which goes on working.
 func TestRenegotiateTLS13(t *testing.T) {
-	pki := newPKI(t, "tls13")
+	pki := testpki.NewPKI("tls13")
 	cnc, snc := pair(t)
 	sc := serverConn(t, snc, pki, 0)
-	gc := tls.Client(cnc, &tls.Config{RootCAs: pki.pool, ServerName: "localhost", NextProtos: []string{"h2"}})
+	gc := tls.Client(cnc, &tls.Config{RootCAs: pki.CA.Pool(), ServerName: "localhost", NextProtos: []string{"h2"}})
 	defer gc.Close()
 	go gc.HandshakeContext(testCtx(t))
 	err := sc.Renegotiate(testCtx(t), true)
@@ -469,29 +411,15 @@ func TestRenegotiateClientSide(t *testing.T) {
 	}
 }
 
-// writePEM writes a certificate chain and key for openssl(1).
-func writePEM(t *testing.T, dir, name string, c tls.Certificate) (certFile, keyFile string) {
-	t.Helper()
-	var cb bytes.Buffer
-	for _, d := range c.Certificate {
-		pem.Encode(&cb, &pem.Block{Type: "CERTIFICATE", Bytes: d})
-	}
-	kd, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
-	os.WriteFile(certFile, cb.Bytes(), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600)
-	return certFile, keyFile
-}
-
 // TestRenegotiateOpenSSLClient: openssl s_client over TLS 1.2 with ALPN h2
 // and a client certificate; the server renegotiates and gets it.
 func TestRenegotiateOpenSSLClient(t *testing.T) {
 	bin := opensslBin(t)
-	pki := newPKI(t, "s_client")
-	certFile, keyFile := writePEM(t, t.TempDir(), "client", pki.client)
+	pki := testpki.NewPKI("s_client")
+	certFile, keyFile, err := pki.Client.WriteFiles(t.TempDir(), "client")
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -525,7 +453,7 @@ func TestRenegotiateOpenSSLClient(t *testing.T) {
 		t.Fatalf("%v; s_client: %s", err, stderr.String())
 	}
 	pc := sc.ConnectionState().PeerCertificates
-	if len(pc) == 0 || !bytes.Equal(pc[0].Raw, pki.client.Certificate[0]) {
+	if len(pc) == 0 || !bytes.Equal(pc[0].Raw, pki.Client.TLS.Certificate[0]) {
 		t.Fatalf("%d peer certificates after the renegotiation", len(pc))
 	}
 	sc.Write([]byte("after renegotiation\n"))
@@ -547,8 +475,11 @@ func TestRenegotiateOpenSSLClient(t *testing.T) {
 // exchanged.
 func TestClientInitiatedRenegotiationRefused(t *testing.T) {
 	bin := opensslBin(t)
-	pki := newPKI(t, "client-reneg")
-	certFile, keyFile := writePEM(t, t.TempDir(), "client", pki.client)
+	pki := testpki.NewPKI("client-reneg")
+	certFile, keyFile, err := pki.Client.WriteFiles(t.TempDir(), "client")
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -613,18 +544,18 @@ func (c lazyConn) Read(p []byte) (int, error) {
 // ticket with WANT_READ; the data still in the read BIO must be delivered,
 // not left waiting for more bytes from the network.
 func TestClientReadsDataAfterTicket(t *testing.T) {
-	pki := newPKI(t, "ticket")
+	pki := testpki.NewPKI("ticket")
 	cnc, snc := pair(t)
 	gs := tls.Server(snc, &tls.Config{
-		Certificates: []tls.Certificate{pki.server},
-		ClientCAs:    pki.pool,
+		Certificates: []tls.Certificate{pki.Server.TLS},
+		ClientCAs:    pki.CA.Pool(),
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		NextProtos:   []string{"h2"},
 	})
 	defer gs.Close()
 	cc, err := Client(lazyConn{cnc}, &Config{
-		Certificates: []tls.Certificate{pki.client},
-		RootCAs:      pki.pool,
+		Certificates: []tls.Certificate{pki.Client.TLS},
+		RootCAs:      pki.CA.Pool(),
 		ServerName:   "localhost",
 		NextProtos:   []string{"h2"},
 	})
