@@ -10,15 +10,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/h2kit/h2kit/internal/testpki"
 	"golang.org/x/net/http2"
 	//lint:ignore SA1019 x/net's h2c handler is the reference peer for h2c Upgrade (net/http has no h2c Upgrade)
 	"golang.org/x/net/http2/h2c"
@@ -207,32 +202,10 @@ func TestBenchE2ECACertAndKeyLog(t *testing.T) {
 	}
 
 	// Another CA does not verify the server.
-	v, code, errs = benchJSONRun(t, "--cacert", writeFile(t, "other.pem", otherCA(t)), "-n", "2", srv.URL+"/")
+	v, code, errs = benchJSONRun(t, "--cacert", writeFile(t, "other.pem", string(testpki.NewCA("other CA").CertPEM)), "-n", "2", srv.URL+"/")
 	if code != 1 || v.Errored != 2 || !strings.Contains(errs, "certificate") || !strings.Contains(errs, "-k skips verification") {
 		t.Errorf("other --cacert: exit %d, result %+v, stderr %s", code, v, errs)
 	}
-}
-
-// otherCA returns a self-signed CA certificate (PEM) that signed nothing.
-func otherCA(t *testing.T) string {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "other CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
 // -i FILE: URLs one per line, paths on the first URL's origin, after the

@@ -1,20 +1,13 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/h2kit/h2kit/internal/testpki"
 )
 
 // renegFiles are the PEM files of a test PKI: a CA, a server certificate
@@ -27,51 +20,15 @@ type renegFiles struct {
 // CN=<name> client, O=h2kit tests.
 func writeRenegPKI(t *testing.T, dir, name string) renegFiles {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
+	p := testpki.NewPKI(name)
+	var f renegFiles
+	var errs [3]error
+	f.ca, _, errs[0] = p.CA.WriteFiles(dir, "ca")
+	f.srvCert, f.srvKey, errs[1] = p.Server.WriteFiles(dir, "server")
+	f.cliCert, f.cliKey, errs[2] = p.Client.WriteFiles(dir, "client")
+	if err := errors.Join(errs[:]...); err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
-	write := func(file string, blocks ...*pem.Block) string {
-		var b []byte
-		for _, bl := range blocks {
-			b = append(b, pem.EncodeToMemory(bl)...)
-		}
-		p := filepath.Join(dir, file)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	leaf := func(serial int64, cn, file string, usage x509.ExtKeyUsage) (string, string) {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn, Organization: []string{"h2kit tests"}},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		}
-		if usage == x509.ExtKeyUsageServerAuth {
-			tmpl.DNSNames = []string{"localhost"}
-			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kder, _ := x509.MarshalPKCS8PrivateKey(key)
-		return write(file+".pem", &pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			write(file+".key", &pem.Block{Type: "PRIVATE KEY", Bytes: kder})
-	}
-	var f renegFiles
-	f.ca = write("ca.pem", &pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	f.srvCert, f.srvKey = leaf(2, "localhost", "server", x509.ExtKeyUsageServerAuth)
-	f.cliCert, f.cliKey = leaf(3, name+" client", "client", x509.ExtKeyUsageClientAuth)
 	return f
 }
 
