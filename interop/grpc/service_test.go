@@ -2,22 +2,17 @@ package grpcinterop
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/h2kit/h2kit/internal/testpki"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
@@ -229,43 +224,11 @@ func newGRPCServer(ts *testServer, opts ...grpc.ServerOption) *grpc.Server {
 	return gs
 }
 
-var (
-	certOnce sync.Once
-	certTLS  tls.Certificate
-	certPool *x509.CertPool
-)
-
-// testCert returns a self-signed certificate for 127.0.0.1 and a pool
-// that trusts it.
-func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1),
-			Subject:      pkix.Name{CommonName: "h2kit grpc interop"},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-			IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-			DNSNames:     []string{"localhost"},
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			panic(err)
-		}
-		leaf, err := x509.ParseCertificate(der)
-		if err != nil {
-			panic(err)
-		}
-		certTLS = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-		certPool = x509.NewCertPool()
-		certPool.AddCert(leaf)
-	})
-	return certTLS, certPool
+// testCert returns the tests' self-signed certificate for 127.0.0.1 and
+// localhost and a pool that trusts it.
+func testCert(testing.TB) (tls.Certificate, *x509.CertPool) {
+	c := testpki.Localhost()
+	return c.TLS, c.Pool()
 }
 
 func listen(t testing.TB) net.Listener {
