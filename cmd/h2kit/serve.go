@@ -276,15 +276,11 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(out, nil))
 	stopping := make(chan struct{}) // closed at shutdown: ends the /ws WebSockets
 	o.wsStopping, o.wsLogger = stopping, logger
-	handler, err := newServeHandlerDiary(o, tracked.diary)
+	var h1 *h1Origin // the demo's HTTP/1.1 origin (serve_h1.go)
+	handler, err := serveChain(o, tracked, &h1)
 	if err != nil {
 		return err
 	}
-	var h1 *h1Origin // the demo's HTTP/1.1 origin (serve_h1.go)
-	if o.root == "" {
-		handler = withDemoRoutes(handler, tracked, &h1)
-	}
-	handler = o.cc.handler(handler, o.root == "")
 	var trace *traceOutput
 	if o.verbose {
 		trace = newTraceOutput(out, start)
@@ -393,6 +389,21 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 	// Let the last connections print "closed" (-v) before exiting.
 	tracked.waitClosed(250 * time.Millisecond)
 	return err
+}
+
+// serveChain returns the handler of o without its access log: the files
+// or the demo site with the push rules, the demo's routes (which set *h1
+// once the demo's HTTP/1.1 origin is started), and the client certificate
+// paths.
+func serveChain(o *serveOptions, tracked *connTracker, h1 **h1Origin) (http.Handler, error) {
+	handler, err := newServeHandlerDiary(o, tracked.diary)
+	if err != nil {
+		return nil, err
+	}
+	if o.root == "" {
+		handler = withDemoRoutes(handler, tracked, h1)
+	}
+	return o.cc.handler(handler, o.root == ""), nil
 }
 
 // applyServeSettings sets the SETTINGS and windows of the command line
