@@ -1,0 +1,81 @@
+// Package testpeer is what h2kit's tests need around the external
+// programs they run against (curl, nghttp, nghttpd, h2load, h2spec,
+// openssl, node, chromium, ...): finding them, skipping a test when one is
+// missing unless H2KIT_REQUIRE_PEERS=1 (as CI sets) makes that a failure,
+// collecting a running program's output, a loopback listener for the
+// servers they connect to, and running h2spec with its report read.
+//
+// It is for _test.go files only: no row of the layer table in
+// ARCHITECTURE.md lets a non-test package import it.
+package testpeer
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+)
+
+// RequireEnv is the environment variable that, set to 1, turns a missing
+// peer from a skipped test into a failed one.
+const RequireEnv = "H2KIT_REQUIRE_PEERS"
+
+// Required reports whether missing peers fail tests (RequireEnv is 1).
+func Required() bool { return os.Getenv(RequireEnv) == "1" }
+
+// Missing ends t because the peer what is not there: it fails t when
+// Required, and skips it otherwise. For peers that Path cannot find alone
+// (a build with a feature, a program with several names).
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("%s is required (%s=1)", what, RequireEnv)
+	}
+	t.Skipf("%s not installed", what)
+}
+
+// Path returns the path of the program name found on PATH, or ends t with
+// Missing.
+func Path(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, name)
+	}
+	return p
+}
+
+// Output collects what a running program writes (set it as an exec.Cmd's
+// Stdout or Stderr) and may be read while the program still writes.
+type Output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// Listen returns a TCP listener on a free port of 127.0.0.1, closed when
+// t ends (closing it earlier is fine).
+func Listen(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
