@@ -8,13 +8,14 @@ import (
 
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // leanServer answers every request with a fixed small response, straight
 // from the engine, allocating (almost) nothing itself: what
 // testing.AllocsPerRun counts is then the client's.
 func leanServer(t testing.TB) string {
-	l := listen(t)
+	l := testpeer.Listen(t)
 	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/h2kit/h2kit/h2server"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
 )
@@ -475,7 +476,7 @@ func TestXNetXConnectServerChild(t *testing.T) {
 	if os.Getenv("H2KIT_XCONNECT_CHILD") != "1" {
 		t.Skip("the child process of TestExtendedConnectXNetServer")
 	}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(echoTunnel), &http2.Server{})}
 	go hs.Serve(l)
 	defer hs.Close()

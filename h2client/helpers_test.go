@@ -9,14 +9,13 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/h2kit/h2kit/h2server"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"github.com/h2kit/h2kit/internal/testpki"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
@@ -38,18 +37,9 @@ func clientTLSConfig(testing.TB) *tls.Config {
 	return &tls.Config{RootCAs: testpki.Localhost().Pool()}
 }
 
-func listen(t testing.TB) net.Listener {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t testing.TB) int {
-	l := listen(t)
+	l := testpeer.Listen(t)
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	return port
@@ -74,7 +64,7 @@ func startH2Server(t testing.TB, h http.Handler, s *h2server.Server) string {
 	if s == nil {
 		s = new(h2server.Server)
 	}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}}
 	if err := h2server.ConfigureServer(hs, s); err != nil {
 		t.Fatal(err)
@@ -91,7 +81,7 @@ func startH2ServerH2C(t testing.TB, h http.Handler, s *h2server.Server) string {
 	if s == nil {
 		s = new(h2server.Server)
 	}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h}
 	go s.ServeH2C(l, hs)
 	t.Cleanup(func() { s.Close(); hs.Close() })
@@ -101,7 +91,7 @@ func startH2ServerH2C(t testing.TB, h http.Handler, s *h2server.Server) string {
 // startGoTLS serves h with net/http's own HTTP/2 over TLS.
 func startGoTLS(t testing.TB, h http.Handler) string {
 	t.Helper()
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, NextProtos: []string{"h2", "http/1.1"}}}
 	go hs.ServeTLS(l, "", "")
 	t.Cleanup(func() { hs.Close() })
@@ -111,7 +101,7 @@ func startGoTLS(t testing.TB, h http.Handler) string {
 // startGoH1TLS serves h over TLS with HTTP/1.1 only.
 func startGoH1TLS(t testing.TB, h http.Handler) string {
 	t.Helper()
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}},
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:     log.New(io.Discard, "", 0)} // DisableHTTP1 clients fail the handshake
@@ -124,7 +114,7 @@ func startGoH1TLS(t testing.TB, h http.Handler) string {
 // prior knowledge).
 func startXnetH2C(t testing.TB, h http.Handler) string {
 	t.Helper()
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h2c.NewHandler(h, &http2.Server{})}
 	go hs.Serve(l)
 	t.Cleanup(func() { hs.Close() })
@@ -134,7 +124,7 @@ func startXnetH2C(t testing.TB, h http.Handler) string {
 // startGoH1 serves h over cleartext HTTP/1.1 only.
 func startGoH1(t testing.TB, h http.Handler) string {
 	t.Helper()
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h}
 	go hs.Serve(l)
 	t.Cleanup(func() { hs.Close() })
@@ -273,22 +263,6 @@ func checkPattern(r io.Reader, n int) error {
 		return fmt.Errorf("got %d bytes, want %d", off, n)
 	}
 	return nil
-}
-
-func requirePeers() bool { return os.Getenv("H2KIT_REQUIRE_PEERS") == "1" }
-
-// peer returns the path of an external program, skipping the test when
-// it is missing (failing with H2KIT_REQUIRE_PEERS=1).
-func peer(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if requirePeers() {
-			t.Fatalf("%s is required (H2KIT_REQUIRE_PEERS=1)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
 }
 
 // waitPort waits until something listens on addr.

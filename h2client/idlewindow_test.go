@@ -16,6 +16,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // streamLog records, per stream, the types of the frames the client sent
@@ -55,7 +56,7 @@ func (l *streamLog) opening(id uint32) []frame.Type {
 // "WINDOW_UPDATE to idle stream" and the request was retried on a new
 // connection (counted here as a second dial).
 func TestInteropNghttpdGrownWindowSecondDownload(t *testing.T) {
-	bin := peer(t, "nghttpd")
+	bin := testpeer.Path(t, "nghttpd")
 	const size = 4 << 20
 	dir := t.TempDir()
 	var b bytes.Buffer

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // peerSpec says where a peer serves what the interop suite asks for;
@@ -261,22 +263,14 @@ func startProcess(t *testing.T, name string, args ...string) *exec.Cmd {
 		cmd.Process.Kill()
 		cmd.Wait()
 		if t.Failed() {
-			t.Logf("%s output:\n%s", name, lastLines(out.String(), 30))
+			t.Logf("%s output:\n%s", name, testpeer.LastLines(out.String(), 30))
 		}
 	})
 	return cmd
 }
 
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 func TestInteropNghttpd(t *testing.T) {
-	bin := peer(t, "nghttpd")
+	bin := testpeer.Path(t, "nghttpd")
 	dir := htdocs(t)
 	certFile, keyFile := certFiles(t, t.TempDir())
 	common := []string{"-a", "127.0.0.1", "-d", dir, "--echo-upload", "--trailer", "x-sum: 42", "-p", "/push.html=/pushed.txt"}
@@ -329,7 +323,7 @@ hosts:
 `
 
 func TestInteropH2O(t *testing.T) {
-	bin := peer(t, "h2o")
+	bin := testpeer.Path(t, "h2o")
 	dir := htdocs(t)
 	work := t.TempDir()
 	os.Chmod(work, 0o777)
@@ -359,7 +353,7 @@ func TestInteropH2O(t *testing.T) {
 }
 
 func TestInteropNode(t *testing.T) {
-	bin := peer(t, "node")
+	bin := testpeer.Path(t, "node")
 	certFile, keyFile := certFiles(t, t.TempDir())
 	start := func(t *testing.T, args ...string) string {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)

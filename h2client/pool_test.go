@@ -13,6 +13,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/h2server"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // connCounter counts the distinct connections requests got.
@@ -176,7 +177,7 @@ func TestIdleConnTimeout(t *testing.T) {
 func TestGoAwayReplaced(t *testing.T) {
 	th := newTestHandler()
 	s := &h2server.Server{}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go s.Serve(tlsListener(t, l))
 	base := "https://" + l.Addr().String()
 	tr := newTransport(t)

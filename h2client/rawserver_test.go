@@ -9,6 +9,7 @@ import (
 
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // rawServer is an h2c server made of the bare engine, for behaviours no
@@ -45,7 +46,7 @@ func (c *rawConn) respond(id uint32, status, body string) {
 
 func startRawServer(t testing.TB, cfg h2kit.Config, onRequest func(c *rawConn, id uint32, fields []hpack.Field)) *rawServer {
 	cfg.Role = h2kit.Server
-	s := &rawServer{t: t, l: listen(t), cfg: cfg, onRequest: onRequest}
+	s := &rawServer{t: t, l: testpeer.Listen(t), cfg: cfg, onRequest: onRequest}
 	go s.serve()
 	t.Cleanup(func() {
 		s.l.Close()

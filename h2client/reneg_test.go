@@ -11,13 +11,13 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"github.com/h2kit/h2kit/internal/testpki"
 )
 
@@ -33,14 +33,13 @@ import (
 type sServer struct {
 	t     *testing.T
 	stdin io.WriteCloser
-	mu    sync.Mutex
-	out   bytes.Buffer
+	out   testpeer.Output // s_server's standard output and error
 	port  int
 	done  chan struct{}
 }
 
 func startSServer(t *testing.T, tls12 bool) *sServer {
-	bin := peer(t, "openssl")
+	bin := testpeer.Path(t, "openssl")
 	dir := t.TempDir()
 	certFile, keyFile := certFiles(t, dir)
 	port := freePort(t)
@@ -55,7 +54,7 @@ func startSServer(t *testing.T, tls12 bool) *sServer {
 	if s.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = s, s
+	cmd.Stdout, cmd.Stderr = &s.out, &s.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -65,29 +64,17 @@ func startSServer(t *testing.T, tls12 bool) *sServer {
 		cmd.Process.Kill()
 		<-s.done
 		if t.Failed() {
-			t.Logf("s_server output:\n%q", s.output())
+			t.Logf("s_server output:\n%q", s.out.String())
 		}
 	})
 	s.waitFor("ACCEPT", 5*time.Second)
 	return s
 }
 
-func (s *sServer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.Write(p)
-}
-
-func (s *sServer) output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.String()
-}
-
 func (s *sServer) waitFor(sub string, d time.Duration) {
 	s.t.Helper()
 	deadline := time.Now().Add(d)
-	for !strings.Contains(s.output(), sub) {
+	for !strings.Contains(s.out.String(), sub) {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("s_server: no %q after %v", sub, d)
 		}
@@ -105,7 +92,7 @@ func (s *sServer) send(p []byte) {
 // s_server printed.
 func (s *sServer) clientSettings() []frame.Setting {
 	s.t.Helper()
-	out := []byte(s.output())
+	out := []byte(s.out.String())
 	i := bytes.Index(out, []byte(frame.ClientPreface))
 	if i < 0 {
 		s.t.Fatal("no client preface in s_server's output")
@@ -208,7 +195,7 @@ func TestRenegotiationPermitted(t *testing.T) {
 	}
 	t.Logf("renegotiated; client certificate presented; response read on stream 1")
 	if os.Getenv("H2KIT_SHOW_SSERVER") != "" {
-		t.Logf("s_server output: %q", s.output())
+		t.Logf("s_server output: %q", s.out.String())
 	}
 }
 
@@ -227,7 +214,7 @@ func TestRenegotiationNotPermittedByServer(t *testing.T) {
 		t.Fatalf("err %v, want a PROTOCOL_ERROR connection error", r.err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if strings.Contains(s.output(), "CN = h2kit client") {
+	if strings.Contains(s.out.String(), "CN = h2kit client") {
 		t.Fatal("the client certificate was sent")
 	}
 	t.Logf("refused: %v", r.err)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // silentServer is a listener that accepts connections and never writes
@@ -24,7 +26,7 @@ type silentServer struct {
 }
 
 func startSilentServer(t *testing.T) *silentServer {
-	s := &silentServer{l: listen(t), accepted: make(chan struct{}, 16), done: make(chan struct{})}
+	s := &silentServer{l: testpeer.Listen(t), accepted: make(chan struct{}, 16), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		for {
