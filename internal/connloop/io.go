@@ -75,28 +75,29 @@ func (l *Loop) putReadBuf(p *[]byte) {
 // owner, until an error or quit. It holds at most one buffer, the owner at
 // most another one.
 func (l *Loop) readLoop() {
-	for {
-		var r readResult
-		if l.raw.ok() {
-			r = l.rawRead()
-		} else {
-			r = l.read()
-		}
-		if r.n == 0 && r.err == nil {
-			l.putReadBuf(r.buf)
-			continue
-		}
-		select {
-		case l.readCh <- r:
-			// The owner's now.
-		case <-l.quit:
-			l.putReadBuf(r.buf)
-			return
-		}
-		if r.err != nil {
-			return
-		}
+	if l.raw.ok() {
+		l.rawReadLoop()
+		return
 	}
+	for l.deliver(l.read()) {
+	}
+}
+
+// deliver hands one read to the owner (reader); false means the reader is
+// done: the read failed, or the loop is over.
+func (l *Loop) deliver(r readResult) bool {
+	if r.n == 0 && r.err == nil {
+		l.putReadBuf(r.buf)
+		return true
+	}
+	select {
+	case l.readCh <- r:
+		// The owner's now.
+	case <-l.quit:
+		l.putReadBuf(r.buf)
+		return false
+	}
+	return r.err == nil
 }
 
 // read reads from opts.Reader into a small buffer, or a large one if the

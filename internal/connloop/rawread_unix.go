@@ -11,9 +11,9 @@ import (
 
 // rawReader reads a socket directly, with the read system call.
 type rawReader struct {
-	rc  syscall.RawConn // nil: not a plain socket
-	fn  func(fd uintptr) bool
-	res readResult
+	rc      syscall.RawConn // nil: not a plain socket
+	fn      func(fd uintptr) bool
+	drained bool // the last read came back short (rawReadFn)
 
 	wfn  func(fd uintptr) bool // rawWriteFn (owner)
 	wbuf []byte                // what rawWriteFn writes
@@ -43,43 +43,65 @@ func newRawReader(nc net.Conn) rawReader {
 	return rawReader{rc: rc}
 }
 
-// rawRead waits for the socket to be readable holding no buffer, then
-// reads into a large one: an idle connection holds no read buffer at all.
-func (l *Loop) rawRead() readResult {
+// rawReadLoop is the reader on a plain socket: it waits for the socket to
+// be readable holding no buffer, reads into a large one, hands it to the
+// owner, and goes on until an error or quit. An idle connection holds no
+// read buffer at all.
+//
+// It runs inside one RawConn.Read for the connection's whole life. Each
+// RawConn.Read starts by forgetting the readiness the poller reported
+// (internal/poll's prepareRead), so a read loop that called it per read
+// would have to try a read after each hand-off and meet EAGAIN before it
+// may wait. Inside one call, readiness reported while the owner had the
+// last buffer is kept: after a short read (which took all the socket
+// had; bytes that arrive later raise a new event, the poller being
+// edge-triggered) the reader waits at once, one system call per burst
+// fewer.
+func (l *Loop) rawReadLoop() {
 	if l.raw.fn == nil {
 		l.raw.fn = l.rawReadFn
 	}
-	l.raw.res = readResult{}
+	l.raw.drained = false
 	if err := l.raw.rc.Read(l.raw.fn); err != nil {
 		// Closed (or a read deadline): rawReadFn holds no buffer then.
-		return readResult{err: err}
+		l.deliver(readResult{err: err})
 	}
-	return l.raw.res
 }
 
-// rawReadFn is the RawConn.Read callback: it reads what the socket has,
-// or reports (false) that it has nothing, to be called again once it is
-// readable.
+// rawReadFn is the RawConn.Read callback: it reads and delivers what the
+// socket has until it has nothing (false: call again once it is
+// readable) or the reader is done (true).
 func (l *Loop) rawReadFn(fd uintptr) bool {
-	p := l.getReadBuf(l.opts.ReadBufferSize)
 	for {
+		if l.raw.drained {
+			l.raw.drained = false
+			return false
+		}
+		p := l.getReadBuf(l.opts.ReadBufferSize)
 		n, err := syscall.Read(int(fd), *p)
+		var r readResult
 		switch {
 		case err == syscall.EINTR:
+			l.putReadBuf(p)
 			continue
 		case err == syscall.EAGAIN:
 			l.putReadBuf(p)
 			return false
 		case err != nil:
 			l.putReadBuf(p)
-			l.raw.res = readResult{err: os.NewSyscallError("read", err)}
+			r = readResult{err: os.NewSyscallError("read", err)}
 		case n == 0:
 			l.putReadBuf(p)
-			l.raw.res = readResult{err: io.EOF}
+			r = readResult{err: io.EOF}
 		default:
-			l.raw.res = readResult{buf: p, n: n}
+			r = readResult{buf: p, n: n}
+			// A stream socket's read returns less than asked only when
+			// it took everything queued.
+			l.raw.drained = n < len(*p)
 		}
-		return true
+		if !l.deliver(r) {
+			return true
+		}
 	}
 }
 
