@@ -36,8 +36,25 @@ var ErrBadContentLength = errors.New("httpcommon: invalid content-length")
 // DecodeRequest converts a request's fields. The strings of the result are
 // copied (into one block), so fields may be reused afterwards.
 func DecodeRequest(fields []hpack.Field) (Request, error) {
+	return DecodeRequestScratch(fields, Scratch{})
+}
+
+// Scratch is room a caller lends DecodeRequestScratch for the parts of a
+// request it would otherwise allocate: Vals for the header's values (the
+// first value of each name), Strs for the copies of the strings. Either
+// is used only if it is large enough for the whole request; the result
+// then points into it, so it must not be reused while the request lives.
+type Scratch struct {
+	Vals []string
+	Strs []byte
+}
+
+// DecodeRequestScratch is DecodeRequest with the scratch room s: a
+// server puts it in the allocation that holds the rest of a request, so
+// that a small request costs no allocation of its own for these.
+func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
 	r := Request{ContentLength: -1}
-	blk := newBlock(fields)
+	blk := newBlock(fields, s.Strs)
 	nRegular := 0
 	for i := range fields {
 		if !fields[i].IsPseudo() {
@@ -45,7 +62,10 @@ func DecodeRequest(fields []hpack.Field) (Request, error) {
 		}
 	}
 	r.Header = make(http.Header, nRegular)
-	vals := make([]string, 0, nRegular)
+	vals := s.Vals[:0]
+	if cap(vals) < nRegular {
+		vals = make([]string, 0, nRegular)
+	}
 	var host string
 	var err error
 	for i := range fields {
@@ -230,14 +250,18 @@ type block struct{ b []byte }
 
 // newBlock sizes the block for every value and every regular field's
 // name: a common name (canonicalOf) takes no room, but looking each one up
-// here as well as in name cost more than the few bytes it saves.
-func newBlock(fields []hpack.Field) block {
+// here as well as in name cost more than the few bytes it saves. The
+// block is scratch if that has room for them all.
+func newBlock(fields []hpack.Field, scratch []byte) block {
 	n := 0
 	for i := range fields {
 		n += len(fields[i].Value)
 		if !fields[i].IsPseudo() {
 			n += len(fields[i].Name)
 		}
+	}
+	if n <= cap(scratch) {
+		return block{b: scratch[:0]}
 	}
 	return block{b: make([]byte, 0, n)}
 }

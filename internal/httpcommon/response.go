@@ -79,7 +79,7 @@ var ErrBadStatus = errors.New("httpcommon: invalid :status")
 // DecodeResponse converts a response's fields, copying their strings.
 func DecodeResponse(fields []hpack.Field) (Response, error) {
 	r := Response{ContentLength: -1}
-	blk := newBlock(fields)
+	blk := newBlock(fields, nil)
 	r.Header = make(http.Header, len(fields))
 	vals := make([]string, 0, len(fields))
 	var err error
@@ -117,7 +117,7 @@ func DecodeResponse(fields []hpack.Field) (Response, error) {
 // DecodeTrailers adds trailer fields to t (which must not be nil), under
 // canonical names, copying their strings.
 func DecodeTrailers(t http.Header, fields []hpack.Field) {
-	blk := newBlock(fields)
+	blk := newBlock(fields, nil)
 	for i := range fields {
 		f := &fields[i]
 		if f.IsPseudo() {
