@@ -20,6 +20,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // This file holds the machinery of the attack tests (attack_test.go): a
@@ -58,7 +59,7 @@ func startAttackServer(t testing.TB, s *Server) *attackServer {
 		as.traces.Store(nc.RemoteAddr().String(), ct)
 		return ct
 	}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go s.Serve(smallSendBufListener{l})
 	t.Cleanup(func() { s.Close() })
 	as.addr = l.Addr().String()

@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"golang.org/x/net/http2"
 )
 
 // startXnetH2C serves h with golang.org/x/net/http2's server, prior
 // knowledge only: the reference for the benchmarks.
 func startXnetH2C(b testing.TB, h http.Handler) string {
-	l := listen(b)
+	l := testpeer.Listen(b)
 	srv := &http2.Server{}
 	go func() {
 		for {
@@ -32,7 +33,7 @@ func startXnetH2C(b testing.TB, h http.Handler) string {
 }
 
 func startH2kitH2C(b testing.TB, h http.Handler) string {
-	l := listen(b)
+	l := testpeer.Listen(b)
 	s := &Server{Handler: h}
 	go s.Serve(l)
 	b.Cleanup(func() { s.Close() })

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	h2kit "github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"golang.org/x/net/http2"
 )
 
@@ -100,7 +101,7 @@ func startServe(t testing.TB, h http.Handler, s *Server) string {
 		s = new(Server)
 	}
 	s.Handler = h
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go s.Serve(l)
 	t.Cleanup(func() { s.Close() })
 	return l.Addr().String()
@@ -113,7 +114,7 @@ func startWrapped(t testing.TB, h http.Handler, s *Server) string {
 		s = new(Server)
 	}
 	s.Handler = h
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go s.Serve(wrapListener{l})
 	t.Cleanup(func() { s.Close() })
 	return l.Addr().String()
@@ -287,13 +288,7 @@ func TestBulkConcurrentStreams(t *testing.T) {
 // TestH2loadBulk: h2load -c1 -m100 -n 500 for 1 MiB responses, on every
 // kind of connection; every request must complete within the bound.
 func TestH2loadBulk(t *testing.T) {
-	bin, err := exec.LookPath("h2load")
-	if err != nil {
-		if requirePeers() {
-			t.Fatal("h2load is required (H2KIT_REQUIRE_PEERS=1)")
-		}
-		t.Skip("h2load not installed")
-	}
+	bin := testpeer.Path(t, "h2load")
 	n := 500
 	if testing.Short() {
 		n = 100

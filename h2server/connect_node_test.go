@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // nodeExtendedConnect is a Node.js http2 client: it waits for the
@@ -53,13 +55,7 @@ session.once('remoteSettings', (s) => {
 // (RFC 8441, Sections 3 to 5). Skipped without node unless
 // H2KIT_REQUIRE_PEERS=1.
 func TestConnectNodeClient(t *testing.T) {
-	bin, err := exec.LookPath("node")
-	if err != nil {
-		if requirePeers() {
-			t.Fatal("node is required (H2KIT_REQUIRE_PEERS=1)")
-		}
-		t.Skip("node not installed")
-	}
+	bin := testpeer.Path(t, "node")
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodConnect || r.Header.Get(":protocol") != "websocket" || r.URL.Path != "/ws" {
 			http.Error(w, "want an extended CONNECT to /ws", http.StatusBadRequest)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // curlPath returns curl if it is installed with HTTP/2 support; the test
@@ -21,10 +23,7 @@ func curlPath(t *testing.T) string {
 			return p
 		}
 	}
-	if requirePeers() {
-		t.Fatal("curl with HTTP/2 support is required (H2KIT_REQUIRE_PEERS=1)")
-	}
-	t.Skip("curl with HTTP/2 support not installed")
+	testpeer.Missing(t, "curl with HTTP/2 support")
 	return ""
 }
 
@@ -71,13 +70,7 @@ func TestCurl(t *testing.T) {
 // TestNghttp: nghttp (nghttp2's client) with prior knowledge, Upgrade and
 // TLS, when installed.
 func TestNghttp(t *testing.T) {
-	bin, err := exec.LookPath("nghttp")
-	if err != nil {
-		if requirePeers() {
-			t.Fatal("nghttp is required (H2KIT_REQUIRE_PEERS=1)")
-		}
-		t.Skip("nghttp not installed")
-	}
+	bin := testpeer.Path(t, "nghttp")
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			w.(http.Pusher).Push("/pushed", nil)
@@ -149,23 +142,11 @@ func TestCurlUpgrade101(t *testing.T) {
 	}
 }
 
-// nghttpPath returns nghttp, or skips (fails with H2KIT_REQUIRE_PEERS=1).
-func nghttpPath(t *testing.T) string {
-	bin, err := exec.LookPath("nghttp")
-	if err != nil {
-		if requirePeers() {
-			t.Fatal("nghttp is required (H2KIT_REQUIRE_PEERS=1)")
-		}
-		t.Skip("nghttp not installed")
-	}
-	return bin
-}
-
 // TestNghttpMultiplexAndWindows: nghttp -m 10 (ten requests for one URL,
 // multiplexed), and -w 14 -W 14 (stream and connection windows of 2^14-1)
 // on a 1 MiB response, which must arrive intact.
 func TestNghttpMultiplexAndWindows(t *testing.T) {
-	bin := nghttpPath(t)
+	bin := testpeer.Path(t, "nghttp")
 	big := make([]byte, 1<<20)
 	for i := range big {
 		big[i] = byte(i*7 + i>>11)

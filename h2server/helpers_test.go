@@ -20,21 +20,13 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"github.com/h2kit/h2kit/internal/testpki"
 	"golang.org/x/net/http2"
 )
 
 // selfSigned returns the tests' certificate for 127.0.0.1 and localhost.
 func selfSigned(testing.TB) tls.Certificate { return testpki.Localhost().TLS }
-
-func listen(t testing.TB) net.Listener {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
 
 // startTLS serves h over TLS (HTTP/2 via ConfigureServer, HTTP/1.1
 // fallback) and returns the address.
@@ -43,7 +35,7 @@ func startTLS(t testing.TB, h http.Handler, s *Server) string {
 	if s == nil {
 		s = new(Server)
 	}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}},
 		ErrorLog: nil}
 	if err := ConfigureServer(hs, s); err != nil {
@@ -64,7 +56,7 @@ func startH2C(t testing.TB, h http.Handler, s *Server) string {
 	if s == nil {
 		s = new(Server)
 	}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: h}
 	go s.ServeH2C(l, hs)
 	t.Cleanup(func() {
@@ -294,8 +286,6 @@ func readHTTP1Head(t testing.TB, br *bufio.Reader) string {
 		}
 	}
 }
-
-func requirePeers() bool { return os.Getenv("H2KIT_REQUIRE_PEERS") == "1" }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 

@@ -15,6 +15,7 @@ import (
 
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // Memory held by idle connections: TestAttack_IdleConnections opens
@@ -142,7 +143,7 @@ func TestAttack_IdleConnections(t *testing.T) {
 	n := idleConns()
 	s := &Server{ReadHeaderTimeout: timeout, IdleTimeout: timeout, ShutdownTimeout: 100 * time.Millisecond,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go s.Serve(l)
 	t.Cleanup(func() { s.Close() })
 	addr := l.Addr().String()
@@ -236,7 +237,7 @@ func TestAttack_IdleConnections(t *testing.T) {
 // startNetHTTPH2C serves h with net/http's own HTTP/2 server, unencrypted
 // (prior knowledge).
 func startNetHTTPH2C(tb testing.TB, h http.Handler) string {
-	l := listen(tb)
+	l := testpeer.Listen(tb)
 	hs := &http.Server{Handler: h, Protocols: new(http.Protocols)}
 	hs.Protocols.SetUnencryptedHTTP2(true)
 	go hs.Serve(l)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // Interoperability with real peers. curl and nghttp are tested in
@@ -32,13 +34,7 @@ var h2loadStatus = regexp.MustCompile(`status codes: (\d+) 2xx, (\d+) 3xx, (\d+)
 // once) over h2c with prior knowledge and over TLS; every request must
 // succeed with a 2xx.
 func TestH2load(t *testing.T) {
-	bin, err := exec.LookPath("h2load")
-	if err != nil {
-		if requirePeers() {
-			t.Fatal("h2load is required (H2KIT_REQUIRE_PEERS=1)")
-		}
-		t.Skip("h2load not installed")
-	}
+	bin := testpeer.Path(t, "h2load")
 	const n = 2000
 	// POST bodies must arrive whole: a short one gets a 500.
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 func protoHandler(w http.ResponseWriter, r *http.Request) {
@@ -208,7 +209,7 @@ func TestServerSettingsFirst(t *testing.T) {
 
 func TestInadequateSecurity(t *testing.T) {
 	serve := func(s *Server) string {
-		l := listen(t)
+		l := testpeer.Listen(t)
 		tl := tls.NewListener(l, &tls.Config{
 			Certificates: []tls.Certificate{selfSigned(t)},
 			NextProtos:   []string{"h2"},
@@ -250,9 +251,9 @@ func TestInadequateSecurity(t *testing.T) {
 
 func TestServePriorKnowledgeAndTLS(t *testing.T) {
 	s := &Server{Handler: http.HandlerFunc(protoHandler)}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go s.Serve(l)
-	lt := listen(t)
+	lt := testpeer.Listen(t)
 	cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
 	ConfigureTLS(cfg)
 	go s.Serve(tls.NewListener(lt, cfg))
@@ -276,7 +277,7 @@ func TestServePriorKnowledgeAndTLS(t *testing.T) {
 func TestH2CHandlerPriorKnowledge(t *testing.T) {
 	// H2C used directly as an http.Server's handler: net/http passes the
 	// "PRI * HTTP/2.0" request on and H2C takes the connection over.
-	l := listen(t)
+	l := testpeer.Listen(t)
 	hs := &http.Server{Handler: H2C(http.HandlerFunc(protoHandler), nil)}
 	go hs.Serve(l)
 	defer hs.Close()

@@ -26,6 +26,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/h2client"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"github.com/h2kit/h2kit/internal/testpki"
 	"github.com/h2kit/h2kit/tlsossl"
 )
@@ -56,7 +57,7 @@ func startOSSLConfig(t *testing.T, pki *testpki.PKI, mux *http.ServeMux, mod fun
 	mux.Handle("/protected_resource", protectedHandler(o.errs))
 	s := &Server{NewTracer: o.recs.tracer, Logger: o.log.logger()}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	o.addr = l.Addr().String()
 	cfg := &tlsossl.Config{
 		Certificates: []tls.Certificate{pki.Server.TLS},
@@ -606,13 +607,7 @@ func TestRenegotiationDataDuringHandshake(t *testing.T) {
 // MS-HTTP2E), and its backend answers no_renegotiation; the connection
 // ends without a certificate having been taken.
 func TestRenegotiationClientInitiatedRefused(t *testing.T) {
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		if requirePeers() {
-			t.Fatal("openssl not installed and H2KIT_REQUIRE_PEERS=1")
-		}
-		t.Skip("openssl not installed")
-	}
+	bin := testpeer.Path(t, "openssl")
 	pki := testpki.NewPKI("s_client")
 	dir := t.TempDir()
 	certFile, keyFile, err := pki.Client.WriteFiles(dir, "client")
@@ -629,7 +624,7 @@ func TestRenegotiationClientInitiatedRefused(t *testing.T) {
 	cmd := exec.CommandContext(ctx, bin, "s_client", "-connect", srv.addr, "-tls1_2", "-alpn", "h2",
 		"-cert", certFile, "-key", keyFile, "-CAfile", caFile)
 	stdin, _ := cmd.StdinPipe()
-	var out lockedOutput
+	var out testpeer.Output
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -664,31 +659,13 @@ func TestRenegotiationClientInitiatedRefused(t *testing.T) {
 	}
 }
 
-// lockedOutput collects a process's output.
-type lockedOutput struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (o *lockedOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *lockedOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
 // TestTLSBackendServe: Serve (HTTP/2 only) takes the connections of
 // another TLS backend as TLS (TLSConn): it completes their handshake,
 // requires ALPN h2, and requests see r.TLS; a client that offers only
 // http/1.1 is closed.
 func TestTLSBackendServe(t *testing.T) {
 	pki := testpki.NewPKI("serve")
-	l := listen(t)
+	l := testpeer.Listen(t)
 	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || !r.TLS.HandshakeComplete || r.TLS.NegotiatedProtocol != "h2" {
 			http.Error(w, "no TLS state", http.StatusInternalServerError)
@@ -723,7 +700,7 @@ type recordInjector struct {
 }
 
 func newRecordInjector(t *testing.T, target string) *recordInjector {
-	ri := &recordInjector{l: listen(t), target: target, injected: make(chan struct{})}
+	ri := &recordInjector{l: testpeer.Listen(t), target: target, injected: make(chan struct{})}
 	go func() {
 		c, err := ri.l.Accept()
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"golang.org/x/net/http2"
 )
 
@@ -172,7 +173,7 @@ func TestRequestClientCertNotPermittedCryptoTLS(t *testing.T) {
 			recs := newRecorders()
 			errs := make(chan error, 4)
 			s := &Server{NewTracer: recs.tracer, Logger: discardLogger()}
-			l := listen(t)
+			l := testpeer.Listen(t)
 			hs := &http.Server{Handler: protectedHandler(errs),
 				TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, MaxVersion: version}}
 			if err := ConfigureServer(hs, s); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // Slow readers (CVE-2019-9517 in its plain form): a client opens many
@@ -149,7 +150,7 @@ var slowReaderServers = []struct {
 
 // startNetHTTPTLS serves h with net/http's own HTTP/2 server over TLS.
 func startNetHTTPTLS(tb testing.TB, h http.Handler) string {
-	l := listen(tb)
+	l := testpeer.Listen(tb)
 	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(tb)}}}
 	go hs.ServeTLS(l, "", "")
 	tb.Cleanup(func() { hs.Close() })

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // The net/http server surface for HTTP/2 connections: ReadTimeout,
@@ -33,11 +34,11 @@ func serveBoth(t *testing.T, newHS func() *http.Server, s func() *Server) (tlsAd
 	if err := ConfigureServer(hs, srv); err != nil {
 		t.Fatal(err)
 	}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go hs.ServeTLS(l, "", "")
 	hs2 := newHS()
 	srv2 := s()
-	l2 := listen(t)
+	l2 := testpeer.Listen(t)
 	go srv2.ServeH2C(l2, hs2)
 	t.Cleanup(func() {
 		hs.Close()
@@ -160,7 +161,7 @@ func TestConnState(t *testing.T) {
 	t.Run("net/http reference", func(t *testing.T) {
 		hs := newHS()
 		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
-		l := listen(t)
+		l := testpeer.Listen(t)
 		go hs.ServeTLS(l, "", "")
 		t.Cleanup(func() { hs.Close() })
 		run(t, l.Addr().String(), true)
@@ -270,7 +271,7 @@ func TestConnStateUpgrade(t *testing.T) {
 			return context.WithValue(ctx, hookKey("conn"), c.RemoteAddr().String())
 		}}
 	s := &Server{}
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go s.ServeH2C(l, hs)
 	t.Cleanup(func() { s.Close(); hs.Close() })
 
