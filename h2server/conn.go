@@ -649,13 +649,13 @@ func (sc *serverConn) markDirty(st *stream) {
 func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool) {
 	sc.loop.AssertOwner()
 	sc.sawRequest = true
-	h, err := httpcommon.DecodeRequest(fields)
+	x := new(requestAlloc)
+	h, err := httpcommon.DecodeRequestScratch(fields, httpcommon.Scratch{Vals: x.vals[:0], Strs: x.strs[:0]})
 	if err != nil {
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
 		return
 	}
 	var req http.Request // copied into x by startStream: stays on the stack
-	x := new(requestAlloc)
 	err = sc.newRequest(&req, &x.url, &h, endStream)
 	if err != nil {
 		// A :path that is no request target (RFC 9110, Section 15.5.1),
@@ -671,13 +671,17 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 	sc.startStream(id, &req, endStream, false, x)
 }
 
-// requestAlloc is what a request needs: its http.Request, its URL and
-// its ResponseWriter, in one allocation. Never reused: a handler may
-// keep them.
+// requestAlloc is what a request needs: its http.Request, its URL, its
+// context, its ResponseWriter, and room for its header's values and
+// strings when they are few (a request with more gets them allocated),
+// in one allocation. Never reused: a handler may keep any of them.
 type requestAlloc struct {
-	req http.Request
-	url url.URL
-	rw  responseWriter
+	req  http.Request
+	url  url.URL
+	ctx  reqCtx
+	rw   responseWriter
+	vals [4]string
+	strs [160]byte
 }
 
 var badRequestFields = []hpack.Field{{Name: ":status", Value: "400"}, {Name: "content-length", Value: "0"}}
@@ -747,7 +751,11 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st.trailer = req.Trailer
 	st.credit = sc.eng.SendWindow(id)
 	st.window = sc.eng.SendFlowWindow(id)
-	ctx, rc, cancel := newReqCtx(sc.baseCtx)
+	var rcx *reqCtx
+	if x != nil {
+		rcx = &x.ctx
+	}
+	ctx, rc, cancel := newReqCtx(sc.baseCtx, rcx)
 	st.ctx, st.cancelStd = rc, cancel
 	if sc.writeTimeout > 0 {
 		st.writeDeadline = time.Now().Add(sc.writeTimeout)

@@ -25,14 +25,18 @@ type reqCtx struct {
 type ctxFunc struct{ f func() }
 
 // newReqCtx returns the context of a request under parent, and either
-// the *reqCtx to cancel or, under a parent that can be done, the cancel
-// function of a std context.
-func newReqCtx(parent context.Context) (context.Context, *reqCtx, context.CancelFunc) {
+// the *reqCtx to cancel (c if it is not nil, an unused reqCtx in the
+// request's allocation; else a new one) or, under a parent that can be
+// done, the cancel function of a std context.
+func newReqCtx(parent context.Context, c *reqCtx) (context.Context, *reqCtx, context.CancelFunc) {
 	if parent.Done() != nil {
 		ctx, cancel := context.WithCancel(parent)
 		return ctx, nil, cancel
 	}
-	c := &reqCtx{parent: parent}
+	if c == nil {
+		c = new(reqCtx)
+	}
+	c.parent = parent
 	return c, c, nil
 }
 

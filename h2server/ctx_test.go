@@ -14,7 +14,7 @@ type ctxKey struct{}
 // with it, and stop.
 func TestReqCtx(t *testing.T) {
 	parent := context.WithValue(context.Background(), ctxKey{}, "v")
-	ctx, rc, _ := newReqCtx(parent)
+	ctx, rc, _ := newReqCtx(parent, nil)
 	if rc == nil || ctx != context.Context(rc) {
 		t.Fatalf("%T, want *reqCtx", ctx)
 	}
@@ -61,7 +61,7 @@ func TestReqCtx(t *testing.T) {
 
 	// A parent that can be done: std's cancelCtx.
 	p, pc := context.WithCancel(context.Background())
-	c2, rc2, cancel2 := newReqCtx(p)
+	c2, rc2, cancel2 := newReqCtx(p, nil)
 	if rc2 != nil {
 		t.Fatal("a reqCtx under a parent that can be done")
 	}
