@@ -29,6 +29,7 @@ import (
 
 	"github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"golang.org/x/net/http2"
 	//lint:ignore SA1019 x/net's h2c handler is the reference peer for h2c Upgrade (net/http has no h2c Upgrade)
 	"golang.org/x/net/http2/h2c"
@@ -297,24 +298,10 @@ func TestBenchE2EConnectionRefused(t *testing.T) {
 	}
 }
 
-// requirePeer returns the path of a peer program, or skips the test when
-// it is missing (fails with H2KIT_REQUIRE_PEERS=1).
-func requirePeer(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("H2KIT_REQUIRE_PEERS") == "1" {
-			t.Fatalf("%s not found and H2KIT_REQUIRE_PEERS=1", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return path
-}
-
 // startNghttpd serves a temporary directory with nghttpd (h2c, prior
 // knowledge) and returns its base URL.
 func startNghttpd(t *testing.T) string {
-	path := requirePeer(t, "nghttpd")
+	path := testpeer.Path(t, "nghttpd")
 	h2kitBinary(t) // skip with -short before starting anything
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("hello"), 0o644); err != nil {
@@ -384,7 +371,7 @@ var h2loadCounts = regexp.MustCompile(`requests: (\d+) total, (\d+) started, (\d
 // against the same server (nghttpd when installed, else net/http), and
 // checks that both complete the same number of requests.
 func TestBenchVsH2load(t *testing.T) {
-	h2load := requirePeer(t, "h2load")
+	h2load := testpeer.Path(t, "h2load")
 	var base string
 	if _, err := exec.LookPath("nghttpd"); err == nil {
 		base = startNghttpd(t) + "/index.html"

@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"golang.org/x/net/http2"
 	xhpack "golang.org/x/net/http2/hpack"
 )
@@ -537,7 +538,7 @@ func TestGetE2ETLSFiles(t *testing.T) {
 // and returns its address.
 func startNghttpdDir(t *testing.T, dir, certFile, keyFile string, extra ...string) string {
 	t.Helper()
-	path := requirePeer(t, "nghttpd")
+	path := testpeer.Path(t, "nghttpd")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -552,7 +553,7 @@ func startNghttpdDir(t *testing.T, dir, certFile, keyFile string, extra ...strin
 		args = append(args, keyFile, certFile)
 	}
 	cmd := exec.Command(path, args...)
-	var logs lockedBuffer
+	var logs testpeer.Output
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -576,7 +577,7 @@ func startNghttpdDir(t *testing.T, dir, certFile, keyFile string, extra ...strin
 }
 
 func TestGetE2ENghttpd(t *testing.T) {
-	requirePeer(t, "nghttpd")
+	testpeer.Path(t, "nghttpd")
 	h2kitBinary(t) // skip with -short before starting anything
 	dir := t.TempDir()
 	data := make([]byte, 200000)

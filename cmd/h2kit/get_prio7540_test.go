@@ -22,6 +22,7 @@ import (
 	"github.com/h2kit/h2kit/h2client"
 	"github.com/h2kit/h2kit/h2server"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // TestGetWeightFlags: -p takes 1 to 256, once per URL at most, the last
@@ -282,8 +283,8 @@ func TestGetE2EDepIdle(t *testing.T) {
 
 // startNghttpdLog serves dir with nghttpd -v (h2c, prior knowledge) and
 // returns its base URL and its log.
-func startNghttpdLog(t *testing.T, dir string) (string, *lockedBuffer) {
-	path := requirePeer(t, "nghttpd")
+func startNghttpdLog(t *testing.T, dir string) (string, *testpeer.Output) {
+	path := testpeer.Path(t, "nghttpd")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +292,7 @@ func startNghttpdLog(t *testing.T, dir string) (string, *lockedBuffer) {
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
 	cmd := exec.Command(path, "-v", "--no-tls", "--address=127.0.0.1", "-d", dir, port)
-	logs := new(lockedBuffer)
+	logs := new(testpeer.Output)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -374,7 +375,7 @@ func nghttpdSignals(t *testing.T, log string, conn int) (anchors, requests []str
 // and weight (the stream ids differ: nghttp's anchors start at 3, ours
 // at 1).
 func TestGetE2EPriority7540Nghttpd(t *testing.T) {
-	nghttp := requirePeer(t, "nghttp")
+	nghttp := testpeer.Path(t, "nghttp")
 	h2kitBinary(t)
 	base, logs := startNghttpdLog(t, depIdleSite(t))
 	run := func(name string, cmd []string) (anchors, requests []string) {

@@ -7,7 +7,6 @@ package main
 // unless H2KIT_REQUIRE_PEERS=1). Each server is stopped by its PID.
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -19,38 +18,21 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
-
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // serveProc is a running `h2kit serve`.
 type serveProc struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer // standard output
-	errb   *lockedBuffer // standard error
-	url    string        // base URL, without the trailing slash
-	done   chan struct{} // closed when the process has exited
-	status int           // exit status, once done
+	out    *testpeer.Output // standard output
+	errb   *testpeer.Output // standard error
+	url    string           // base URL, without the trailing slash
+	done   chan struct{}    // closed when the process has exited
+	status int              // exit status, once done
 }
 
 var serveURLLine = regexp.MustCompile(`(?m)^Open (https?://\S+)/$`)
@@ -60,9 +42,14 @@ var serveURLLine = regexp.MustCompile(`(?m)^Open (https?://\S+)/$`)
 // it is still running.
 func startServe(t *testing.T, args ...string) *serveProc {
 	t.Helper()
-	bin := h2kitBinary(t)
+	return startServeBinary(t, h2kitBinary(t), args...)
+}
+
+// startServeBinary is startServe with the h2kit binary bin.
+func startServeBinary(t *testing.T, bin string, args ...string) *serveProc {
+	t.Helper()
 	args = append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
-	p := &serveProc{cmd: exec.Command(bin, args...), out: new(lockedBuffer), errb: new(lockedBuffer), done: make(chan struct{})}
+	p := &serveProc{cmd: exec.Command(bin, args...), out: new(testpeer.Output), errb: new(testpeer.Output), done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errb
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -367,7 +354,7 @@ func TestServeE2EPortInUse(t *testing.T) {
 // runNghttp runs nghttp with a time limit and returns its output.
 func runNghttp(t *testing.T, args ...string) string {
 	t.Helper()
-	path := requirePeer(t, "nghttp")
+	path := testpeer.Path(t, "nghttp")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
@@ -380,7 +367,7 @@ func runNghttp(t *testing.T, args ...string) string {
 // TestServeE2ENghttp: nghttp against serve over TLS, h2c with prior
 // knowledge and h2c Upgrade; the demo page's assets are pushed.
 func TestServeE2ENghttp(t *testing.T) {
-	requirePeer(t, "nghttp")
+	testpeer.Path(t, "nghttp")
 	pushes := []string{":path: /style.css", ":path: /app.js", ":path: /logo.svg"}
 	check := func(name, out string, push bool) {
 		t.Helper()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/h2client"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // TestServePushDiary: the diary claims a key once, releases a failed
@@ -217,7 +218,7 @@ func TestServeE2EPushOncePerConnection(t *testing.T) {
 // connection (h2c prior knowledge, h2c Upgrade, TLS): three PUSH_PROMISEs
 // in all, no RST_STREAM, every request processed.
 func TestServeE2ENghttpPushOnce(t *testing.T) {
-	requirePeer(t, "nghttp")
+	testpeer.Path(t, "nghttp")
 	check := func(name, out string) {
 		t.Helper()
 		if n := strings.Count(out, "recv PUSH_PROMISE frame"); n != len(demoPush) {

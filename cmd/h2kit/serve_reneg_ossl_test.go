@@ -15,7 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 var (
@@ -50,39 +51,7 @@ func h2kitOpenSSLBinary(t *testing.T) string {
 // loopback port, as startServe does for the default build.
 func startServeOpenSSL(t *testing.T, args ...string) *serveProc {
 	t.Helper()
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--tls-backend", "openssl"}, args...)
-	p := &serveProc{cmd: exec.Command(h2kitOpenSSLBinary(t), args...), out: new(lockedBuffer), errb: new(lockedBuffer), done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errb
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		p.status = p.cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	deadline := time.After(10 * time.Second)
-	for {
-		if m := serveURLLine.FindStringSubmatch(p.out.String()); m != nil {
-			p.url = m[1]
-			return p
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("h2kit %q exited with %d\nstdout:\n%s\nstderr:\n%s", args, p.status, p.out, p.errb)
-		case <-deadline:
-			t.Fatalf("h2kit %q printed no URL\nstdout:\n%s\nstderr:\n%s", args, p.out, p.errb)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	return startServeBinary(t, h2kitOpenSSLBinary(t), append([]string{"--tls-backend", "openssl"}, args...)...)
 }
 
 // settingsBlock returns the lines of the first SETTINGS frame (not an
@@ -132,7 +101,7 @@ func TestServeOpenSSLGetRenegotiation(t *testing.T) {
 // 403 (curl --fail: exit 22). Paths outside --client-cert-path stay on
 // HTTP/2 without any of this.
 func TestServeOpenSSLCurl(t *testing.T) {
-	curl := requirePeer(t, "curl")
+	curl := testpeer.Path(t, "curl")
 	pki := writeRenegPKI(t, t.TempDir(), "curl")
 	srv := startServeOpenSSL(t, "--cert", pki.srvCert, "--key", pki.srvKey, "--client-ca", pki.ca, "--client-cert-path", "/protected_resource")
 	run := func(args ...string) (int, string, string) {

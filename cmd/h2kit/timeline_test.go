@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // timelineOf extracts the data of a --timeline page.
@@ -56,7 +58,7 @@ func chromiumBin(t *testing.T) string {
 			return p
 		}
 	}
-	return requirePeer(t, "chromium")
+	return testpeer.Path(t, "chromium")
 }
 
 // The --timeline page holds every frame of the run, with the -v text of

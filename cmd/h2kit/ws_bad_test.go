@@ -24,6 +24,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/h2kit/h2kit/h2client"
 	"github.com/h2kit/h2kit/h2server"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // wsTestServer serves e on h2c with prior knowledge on a loopback port,
@@ -111,7 +112,7 @@ func waitEnded(t *testing.T, ended <-chan struct{}, within time.Duration, what s
 // and logs how the WebSocket ended, and the connection carries on: a new
 // WebSocket on it echoes.
 func TestWSResetMidMessage(t *testing.T) {
-	var logBuf lockedBuffer
+	var logBuf testpeer.Output
 	e := newWSEcho(nil, slog.New(slog.NewTextHandler(&logBuf, nil)))
 	url, ended := wsTestServer(t, e, 0)
 	tr := &h2client.Transport{AllowHTTP: true}

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // nodeWSResult is the JSON line of testdata/ws_node_client.js.
@@ -40,7 +42,7 @@ type nodeWSResult struct {
 // carrier line and its echo unmasked (RFC 6455, Section 5.1), then the
 // close handshake with 1000.
 func TestWSPeerNode(t *testing.T) {
-	node := requirePeer(t, "node")
+	node := testpeer.Path(t, "node")
 	script, err := filepath.Abs(filepath.Join("testdata", "ws_node_client.js"))
 	if err != nil {
 		t.Fatal(err)
