@@ -11,12 +11,12 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"github.com/h2kit/h2kit/internal/testpki"
 )
 
@@ -411,11 +411,22 @@ func TestRenegotiateClientSide(t *testing.T) {
 	}
 }
 
-// TestRenegotiateOpenSSLClient: openssl s_client over TLS 1.2 with ALPN h2
-// and a client certificate; the server renegotiates and gets it.
-func TestRenegotiateOpenSSLClient(t *testing.T) {
-	bin := opensslBin(t)
-	pki := testpki.NewPKI("s_client")
+// sClient is openssl s_client connected over TLS 1.2, with ALPN h2 and
+// a client certificate, to a tlsossl server whose handshake is done. The
+// process is killed when the test ends.
+type sClient struct {
+	server *Conn          // the server's end (serverConn)
+	stdin  io.WriteCloser // what s_client sends; without -quiet a line "R" renegotiates
+	stdout io.Reader      // what s_client prints: with -quiet, only the data it received
+	stderr *testpeer.Output
+}
+
+// startSClient starts s_client with pki's client certificate and args
+// added, accepts its connection with serverConn and completes the
+// handshake.
+func startSClient(t *testing.T, pki *testpki.PKI, args ...string) *sClient {
+	t.Helper()
+	bin := testpeer.Path(t, "openssl")
 	certFile, keyFile, err := pki.Client.WriteFiles(t.TempDir(), "client")
 	if err != nil {
 		t.Fatal(err)
@@ -425,43 +436,51 @@ func TestRenegotiateOpenSSLClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	ctx := testCtx(t)
-	cmd := exec.CommandContext(ctx, bin, "s_client", "-connect", l.Addr().String(), "-tls1_2", "-alpn", "h2",
-		"-cert", certFile, "-key", keyFile, "-quiet")
-	stdin, _ := cmd.StdinPipe()
-	defer stdin.Close()
-	stdout, _ := cmd.StdoutPipe()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	l.(*net.TCPListener).SetDeadline(time.Now().Add(20 * time.Second))
+	cmd := exec.CommandContext(testCtx(t), bin, append([]string{"s_client", "-connect", l.Addr().String(),
+		"-tls1_2", "-alpn", "h2", "-cert", certFile, "-key", keyFile}, args...)...)
+	s := &sClient{stderr: new(testpeer.Output)}
+	s.stdin, _ = cmd.StdinPipe()
+	s.stdout, _ = cmd.StdoutPipe()
+	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() }()
+	t.Cleanup(func() { s.stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
 	snc, err := l.Accept()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v; s_client: %s", err, s.stderr)
 	}
 	snc.SetDeadline(time.Now().Add(20 * time.Second))
-	sc := serverConn(t, snc, pki, 0)
-	if err := sc.Handshake(ctx); err != nil {
-		t.Fatal(err)
+	s.server = serverConn(t, snc, pki, 0)
+	if err := s.server.Handshake(testCtx(t)); err != nil {
+		t.Fatalf("%v; s_client: %s", err, s.stderr)
 	}
+	return s
+}
+
+// TestRenegotiateOpenSSLClient: openssl s_client over TLS 1.2 with ALPN h2
+// and a client certificate; the server renegotiates and gets it.
+func TestRenegotiateOpenSSLClient(t *testing.T) {
+	pki := testpki.NewPKI("s_client")
+	s := startSClient(t, pki, "-quiet")
+	sc, ctx := s.server, testCtx(t)
 	if cs := sc.ConnectionState(); cs.NegotiatedProtocol != "h2" || cs.Version != tls.VersionTLS12 {
 		t.Fatalf("ALPN %q, version %x", cs.NegotiatedProtocol, cs.Version)
 	}
 	if err := sc.Renegotiate(ctx, true); err != nil {
-		t.Fatalf("%v; s_client: %s", err, stderr.String())
+		t.Fatalf("%v; s_client: %s", err, s.stderr)
 	}
 	pc := sc.ConnectionState().PeerCertificates
 	if len(pc) == 0 || !bytes.Equal(pc[0].Raw, pki.Client.TLS.Certificate[0]) {
 		t.Fatalf("%d peer certificates after the renegotiation", len(pc))
 	}
 	sc.Write([]byte("after renegotiation\n"))
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	line, err := bufio.NewReader(s.stdout).ReadString('\n')
 	if err != nil || line != "after renegotiation\n" {
-		t.Fatalf("s_client printed %q, %v; stderr: %s", line, err, stderr.String())
+		t.Fatalf("s_client printed %q, %v; stderr: %s", line, err, s.stderr)
 	}
-	stdin.Write([]byte("from s_client\n"))
+	s.stdin.Write([]byte("from s_client\n"))
 	if line, err := bufio.NewReader(sc).ReadString('\n'); err != nil || line != "from s_client\n" {
 		t.Fatalf("server read %q, %v", line, err)
 	}
@@ -474,59 +493,17 @@ func TestRenegotiateOpenSSLClient(t *testing.T) {
 // up the connection and the server's Read reports it; no certificate was
 // exchanged.
 func TestClientInitiatedRenegotiationRefused(t *testing.T) {
-	bin := opensslBin(t)
-	pki := testpki.NewPKI("client-reneg")
-	certFile, keyFile, err := pki.Client.WriteFiles(t.TempDir(), "client")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	ctx := testCtx(t)
-	cmd := exec.CommandContext(ctx, bin, "s_client", "-connect", l.Addr().String(), "-tls1_2", "-alpn", "h2",
-		"-cert", certFile, "-key", keyFile)
-	stdin, _ := cmd.StdinPipe()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() }()
-	snc, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	snc.SetDeadline(time.Now().Add(20 * time.Second))
-	sc := serverConn(t, snc, pki, 0)
-	if err := sc.Handshake(ctx); err != nil {
-		t.Fatal(err)
-	}
-	stdin.Write([]byte("R\n"))
+	s := startSClient(t, testpki.NewPKI("client-reneg"))
+	sc := s.server
+	s.stdin.Write([]byte("R\n"))
 	n, err := sc.Read(make([]byte, 100))
 	if err == nil {
-		t.Fatalf("server read %d bytes, want an error; s_client: %s", n, out.String())
+		t.Fatalf("server read %d bytes, want an error; s_client: %s", n, s.stderr)
 	}
 	t.Logf("server's Read: %v", err)
 	if pc := sc.ConnectionState().PeerCertificates; len(pc) != 0 {
 		t.Errorf("%d peer certificates after a refused renegotiation", len(pc))
 	}
-}
-
-// opensslBin returns the path of openssl(1), or skips the test without it
-// (fails it when H2KIT_REQUIRE_PEERS=1, as CI sets).
-func opensslBin(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("H2KIT_REQUIRE_PEERS") == "1" {
-			t.Fatal("openssl not installed and H2KIT_REQUIRE_PEERS=1")
-		}
-		t.Skip("openssl not installed")
-	}
-	return bin
 }
 
 // lazyConn sleeps before each Read so that records the peer sends in a
