@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/h2kit/h2kit/internal/testpeer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -69,7 +70,7 @@ func TestGRPCGoReference(t *testing.T) {
 
 // serveH2Server serves gs on h2server and returns the address.
 func serveH2Server(t *testing.T, gs *grpc.Server, useTLS bool) string {
-	l := listen(t)
+	l := testpeer.Listen(t)
 	srv := &h2server.Server{}
 	hs := &http.Server{Handler: gs}
 	if useTLS {
@@ -98,7 +99,7 @@ func serveGRPC(t *testing.T, ts *testServer, useTLS bool) string {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
 	}
 	gs := newGRPCServer(ts, opts...)
-	l := listen(t)
+	l := testpeer.Listen(t)
 	go gs.Serve(l)
 	t.Cleanup(gs.Stop)
 	return l.Addr().String()
@@ -334,7 +335,7 @@ func TestConnectMapsResetCodes(t *testing.T) {
 			}
 			panic(http.ErrAbortHandler) // RST_STREAM INTERNAL_ERROR
 		})
-		l := listen(t)
+		l := testpeer.Listen(t)
 		srv := &h2server.Server{}
 		hs := &http.Server{Handler: h}
 		go srv.ServeH2C(l, hs)

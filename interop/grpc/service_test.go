@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -229,13 +228,4 @@ func newGRPCServer(ts *testServer, opts ...grpc.ServerOption) *grpc.Server {
 func testCert(testing.TB) (tls.Certificate, *x509.CertPool) {
 	c := testpki.Localhost()
 	return c.TLS, c.Pool()
-}
-
-func listen(t testing.TB) net.Listener {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
 }
