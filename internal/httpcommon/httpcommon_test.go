@@ -282,3 +282,56 @@ func TestAppendRequestConnect(t *testing.T) {
 		t.Fatalf("extended CONNECT %v", got)
 	}
 }
+
+// TestDecodeRequestRepeats: repeated names, common (looked up in the
+// table, seen in a set) and others (looked up in the header), interleaved,
+// keep their values in order as http.Header.Add would, with and without
+// scratch room.
+func TestDecodeRequestRepeats(t *testing.T) {
+	in := fields(":method", "GET", ":path", "/", "accept", "a1", "x-one", "o1", "sec-ch-ua", "s",
+		"accept", "a2", "x-one", "o2", "user-agent", "u", "accept", "a3", "x-two", "t")
+	want := http.Header{}
+	for _, f := range in[2:] {
+		want.Add(f.Name, f.Value)
+	}
+	for _, s := range []Scratch{{}, {Vals: make([]string, 0, 8), Strs: make([]byte, 0, 256)}} {
+		got, err := DecodeRequestScratch(in, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Header, want) {
+			t.Fatalf("scratch %d/%d: got %v, want %v", cap(s.Vals), cap(s.Strs), got.Header, want)
+		}
+	}
+}
+
+// TestDecodeRequestScratchAllocs: with room enough, the values' slice and
+// the strings' block are not allocated (the header map still is).
+func TestDecodeRequestScratchAllocs(t *testing.T) {
+	in := fields(":method", "GET", ":scheme", "http", ":authority", "127.0.0.1:8080", ":path", "/",
+		"user-agent", "h2load nghttp2/1.52.0", "x-trace", "abc")
+	without := testing.AllocsPerRun(100, func() { DecodeRequest(in) })
+	vals, strs := make([]string, 0, 4), make([]byte, 0, 160)
+	with := testing.AllocsPerRun(100, func() { DecodeRequestScratch(in, Scratch{Vals: vals, Strs: strs}) })
+	if with > without-2 {
+		t.Fatalf("%.0f allocations with scratch, %.0f without: want 2 fewer", with, without)
+	}
+}
+
+// BenchmarkDecodeRequest: the request head of shape D of
+// scripts/h2load-compare (what a browser sends, a 500-byte cookie).
+func BenchmarkDecodeRequest(b *testing.B) {
+	in := fields(":method", "GET", ":scheme", "https", ":authority", "www.example.com", ":path", "/",
+		"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+		"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+		"accept-language", "en-US,en;q=0.9,de;q=0.8", "accept-encoding", "gzip, deflate, br, zstd",
+		"cache-control", "no-cache", "pragma", "no-cache", "referer", "https://www.example.com/index.html",
+		"sec-ch-ua", `"Chromium";v="126", "Not.A/Brand";v="24"`, "sec-ch-ua-mobile", "?0",
+		"sec-ch-ua-platform", `"Linux"`, "sec-fetch-dest", "document", "sec-fetch-mode", "navigate",
+		"sec-fetch-site", "same-origin", "sec-fetch-user", "?1", "upgrade-insecure-requests", "1",
+		"priority", "u=0, i", "cookie", "session="+strings.Repeat("c", 480)+"; theme=dark")
+	b.ReportAllocs()
+	for b.Loop() {
+		DecodeRequest(in)
+	}
+}

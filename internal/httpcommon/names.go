@@ -33,7 +33,7 @@ var commonNames = []string{
 	"If-Unmodified-Since", "Keep-Alive", "Last-Modified", "Link", "Location",
 	"Max-Forwards", "Origin", "Pragma", "Priority", "Proxy-Authenticate",
 	"Proxy-Authorization", "Proxy-Connection", "Range", "Referer", "Refresh",
-	"Retry-After", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
+	"Retry-After", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
 	"Server", "Set-Cookie", "Strict-Transport-Security", "Te", "Trailer",
 	"Transfer-Encoding", "Upgrade", "Upgrade-Insecure-Requests", "User-Agent", "Vary",
 	"Via", "Www-Authenticate", "X-Content-Type-Options", "X-Forwarded-For",
@@ -44,13 +44,33 @@ var commonNames = []string{
 var (
 	lowerOf     = make(map[string]string, len(commonNames)) // canonical -> lowercase
 	canonicalOf = make(map[string]string, len(commonNames)) // lowercase -> canonical
+	commonIndex = make(map[string]uint8, len(commonNames))  // lowercase -> index in commonNames
 )
 
+// commonSet is a set of commonNames' indexes: DecodeRequest knows from it
+// whether a common name was seen already without a lookup in the header.
+type commonSet [(maxCommon + 63) / 64]uint64
+
+// maxCommon bounds len(commonNames) (commonSet's size).
+const maxCommon = 128
+
+// add adds i and reports whether it was there already.
+func (s *commonSet) add(i uint8) bool {
+	w, b := i/64, uint64(1)<<(i%64)
+	had := s[w]&b != 0
+	s[w] |= b
+	return had
+}
+
 func init() {
-	for _, c := range commonNames {
+	if len(commonNames) > maxCommon {
+		panic("httpcommon: more than maxCommon common names")
+	}
+	for i, c := range commonNames {
 		l := strings.ToLower(c)
 		lowerOf[c] = l
 		canonicalOf[l] = c
+		commonIndex[l] = uint8(i)
 	}
 }
 

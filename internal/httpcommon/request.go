@@ -68,6 +68,7 @@ func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
 	}
 	var host string
 	var err error
+	var seen commonSet
 	for i := range fields {
 		f := &fields[i]
 		if f.IsPseudo() {
@@ -103,8 +104,21 @@ func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
 				err = ErrBadContentLength
 			}
 		}
-		k := blk.name(f.Name)
-		vals = addValue(r.Header, vals, k, blk.str(f.Value))
+		if i, ok := commonIndex[f.Name]; ok {
+			// A common name: its canonical form is in the table, and
+			// whether the header has it already is in seen, so the first
+			// value goes in without a lookup in the header.
+			k, v := commonNames[i], blk.str(f.Value)
+			if seen.add(i) {
+				r.Header[k] = append(r.Header[k], v)
+			} else {
+				vals = setFirst(r.Header, vals, k, v)
+			}
+			continue
+		}
+		// Other names never canonicalize to a common one: names are
+		// lowercase (the engine checks it), so the lowercase forms differ.
+		vals = addValue(r.Header, vals, blk.name(f.Name), blk.str(f.Value))
 	}
 	if r.Authority == "" {
 		r.Authority = host
@@ -195,6 +209,12 @@ func addValue(h http.Header, vals []string, k, v string) []string {
 		h[k] = append(old, v)
 		return vals
 	}
+	return setFirst(h, vals, k, v)
+}
+
+// setFirst sets v as the first value of k, which h does not have yet, as
+// addValue does.
+func setFirst(h http.Header, vals []string, k, v string) []string {
 	if len(vals) == cap(vals) {
 		h[k] = []string{v}
 		return vals
