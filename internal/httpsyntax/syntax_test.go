@@ -86,6 +86,20 @@ func TestFieldValues(t *testing.T) {
 			t.Errorf("ValidFieldValue(%q) = %v, want %v", v, got, want)
 		}
 	}
+	// Long values take the other path: each forbidden byte at each end
+	// and in the middle.
+	long := strings.Repeat("v", 2*longValue+1)
+	for _, b := range []byte{0, '\r', '\n'} {
+		for _, at := range []int{0, longValue, len(long) - 1} {
+			v := long[:at] + string(b) + long[at+1:]
+			if ValidFieldValue(v) {
+				t.Errorf("ValidFieldValue accepts %q at %d of %d bytes", b, at, len(v))
+			}
+		}
+	}
+	if !ValidFieldValue(long + "\x7f\t ") {
+		t.Errorf("ValidFieldValue refuses a long valid value")
+	}
 	for v, want := range map[string]bool{"": false, "a": false, "a b": false, " a": true, "a\t": true, "\t": true} {
 		if got := HasOuterOWS(v); got != want {
 			t.Errorf("HasOuterOWS(%q) = %v, want %v", v, got, want)
@@ -94,6 +108,17 @@ func TestFieldValues(t *testing.T) {
 	for v, want := range map[string]string{"": "", " \t a b \t": "a b", "x": "x", "  ": ""} {
 		if got := TrimOWS(v); got != want {
 			t.Errorf("TrimOWS(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// BenchmarkValidFieldValue: a browser's user-agent and a 500-byte cookie.
+func BenchmarkValidFieldValue(b *testing.B) {
+	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+	cookie := "session=" + strings.Repeat("c", 480) + "; theme=dark"
+	for b.Loop() {
+		if !ValidFieldValue(ua) || !ValidFieldValue(cookie) {
+			b.Fatal("invalid")
 		}
 	}
 }
