@@ -78,16 +78,25 @@ func FieldNameProblem(name string) string {
 		return "empty header field name"
 	}
 	for i := 0; i < len(name); i++ {
-		b := name[i]
-		if 'A' <= b && b <= 'Z' {
-			return "uppercase header field name"
-		}
-		if !tchar[b] {
+		if b := name[i]; !lowerTchar[b] {
+			if 'A' <= b && b <= 'Z' {
+				return "uppercase header field name"
+			}
 			return "invalid character in header field name"
 		}
 	}
 	return ""
 }
+
+// lowerTchar is tchar without the uppercase letters: the bytes of an
+// HTTP/2 field name, one table lookup a byte.
+var lowerTchar = func() (t [256]bool) {
+	t = tchar
+	for b := 'A'; b <= 'Z'; b++ {
+		t[b] = false
+	}
+	return t
+}()
 
 // ValidFieldValue reports whether v holds no NUL, CR or LF, the characters
 // RFC 9113, Section 8.2.1 forbids in any field value.
