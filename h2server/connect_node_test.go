@@ -2,7 +2,6 @@ package h2server
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -63,20 +62,7 @@ func TestConnectNodeClient(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 		w.(http.Flusher).Flush()
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Body.Read(buf)
-			if n > 0 {
-				w.Write(buf[:n])
-				w.(http.Flusher).Flush()
-			}
-			if err != nil {
-				if err != io.EOF {
-					t.Errorf("handler: %v", err)
-				}
-				return
-			}
-		}
+		echoFlushed(t, w, r)
 	})
 	for _, tc := range []struct{ name, url string }{
 		{"tls", "https://" + startTLS(t, echo, &Server{EnableConnectProtocol: true})},

@@ -187,20 +187,7 @@ func TestConnectHandlerView(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				buf := make([]byte, 1024)
-				for {
-					n, err := r.Body.Read(buf)
-					if n > 0 {
-						w.Write(buf[:n])
-						w.(http.Flusher).Flush()
-					}
-					if err != nil {
-						if err != io.EOF {
-							t.Errorf("handler read: %v", err)
-						}
-						return
-					}
-				}
+				echoFlushed(t, w, r)
 			})
 			s := &Server{EnableConnectProtocol: true}
 			var addr, scheme string
@@ -360,4 +347,24 @@ func TestConnectEnds(t *testing.T) {
 	// the drain times out, then RST_STREAM NO_ERROR.
 	c.data(3, "still talking", false)
 	c.wantRST(3, frame.ErrCodeNo)
+}
+
+// echoFlushed copies r's body to w as it arrives, flushing each piece at
+// once (a CONNECT tunnel's echo), until the client ends its side; a read
+// error other than io.EOF fails t.
+func echoFlushed(t *testing.T, w http.ResponseWriter, r *http.Request) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Body.Read(buf)
+		if n > 0 {
+			w.Write(buf[:n])
+			w.(http.Flusher).Flush()
+		}
+		if err != nil {
+			if err != io.EOF {
+				t.Errorf("handler read: %v", err)
+			}
+			return
+		}
+	}
 }
