@@ -58,20 +58,10 @@ func (c *leanClient) getCountingData() (frames, bytes map[uint32]int) {
 	}
 	open := map[uint32]bool{id: true}
 	for {
-		if c.eng.WantWrite() {
-			c.out = c.eng.AppendOutgoing(c.out[:0])
-			if _, err := c.nc.Write(c.out); err != nil {
-				c.tb.Error(err)
-				return
-			}
-		}
-		c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-		k, err := c.nc.Read(c.in)
-		if err != nil {
+		if err := c.exchange(time.Now().Add(10 * time.Second)); err != nil {
 			c.tb.Error(err)
 			return
 		}
-		c.eng.Receive(c.in[:k], time.Now())
 		for ev := c.eng.NextEvent(); ev != nil; ev = c.eng.NextEvent() {
 			switch e := ev.(type) {
 			case *h2kit.PushPromiseReceived:
