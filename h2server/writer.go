@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/h2kit/h2kit/hpack"
@@ -243,7 +242,7 @@ func (st *stream) commit(final bool) error {
 		}
 	}
 	if _, ok := h["Date"]; !ok {
-		st.fields = append(st.fields, hpack.Field{Name: "date", Value: httpDate(time.Now())})
+		st.fields = append(st.fields, hpack.Field{Name: "date", Value: responseDate()})
 	}
 	st.mu.Lock()
 	err := st.err
@@ -680,22 +679,4 @@ func (w *responseWriter) Push(target string, opts *http.PushOptions) error {
 	sc.pushMu.Unlock()
 	sc.loop.Wake()
 	return <-p.done
-}
-
-// dateCache holds the Date value of the current second.
-var dateCache atomic.Pointer[dateEntry]
-
-type dateEntry struct {
-	sec int64
-	s   string
-}
-
-func httpDate(now time.Time) string {
-	sec := now.Unix()
-	if e := dateCache.Load(); e != nil && e.sec == sec {
-		return e.s
-	}
-	e := &dateEntry{sec: sec, s: now.UTC().Format(http.TimeFormat)}
-	dateCache.Store(e)
-	return e.s
 }
