@@ -33,29 +33,28 @@ func (w *sinkWriter) Write(p []byte) (int, error) {
 // serveAllocsMax is what a GET of a small cached file may allocate in
 // serve's handler chain (access log on), beyond what the server itself
 // allocates for the request.
-const serveAllocsMax = 10
+const serveAllocsMax = 1
 
-// TestServeAllocsPerRequest pins the steady-state allocations of a GET /
-// (index.html, 13 bytes, cached) through serve's real handler chain with
-// the access log on, as `h2kit serve --root DIR` builds it: at most
-// serveAllocsMax per request. The request is built once and served again
-// and again, as h2server hands a handler one it made.
-func TestServeAllocsPerRequest(t *testing.T) {
-	root := t.TempDir()
+// serveChainRequest returns serve's handler chain for --root (index.html,
+// 13 bytes) with the access log on, written to an asyncWriter over
+// io.Discard (closed by t's cleanup), the request of h2load's GET / and
+// a round function that serves it once into w and checks the response.
+func serveChainRequest(tb testing.TB) (round func()) {
+	root := tb.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "index.html"), []byte("hello, world\n"), 0o644); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	o, err := parseServeArgs([]string{"--h2c", "--root", root})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	var h1 *h1Origin
 	chain, err := serveChain(o, newConnTracker(), &h1)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	aw := newAsyncWriter(io.Discard)
-	defer aw.Close()
+	tb.Cleanup(aw.Close)
 	h := textAccessLog(chain, aw, false)
 	req := &http.Request{
 		Method: "GET", URL: &url.URL{Path: "/"}, Proto: "HTTP/2.0", ProtoMajor: 2,
@@ -63,14 +62,33 @@ func TestServeAllocsPerRequest(t *testing.T) {
 		RemoteAddr: "127.0.0.1:40000", RequestURI: "/",
 	}
 	w := &sinkWriter{header: http.Header{}}
-	round := func() {
+	return func() {
 		clear(w.header)
 		w.status, w.n = 0, 0
 		h.ServeHTTP(w, req)
 		if w.status != http.StatusOK || w.n != 13 {
-			t.Fatalf("GET /: %d, %d bytes", w.status, w.n)
+			tb.Fatalf("GET /: %d, %d bytes", w.status, w.n)
 		}
 	}
+}
+
+// BenchmarkServeChain: the CPU serve's handler chain adds to a GET / of
+// a small cached file (access log on), without the server under it.
+func BenchmarkServeChain(b *testing.B) {
+	round := serveChainRequest(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		round()
+	}
+}
+
+// TestServeAllocsPerRequest pins the steady-state allocations of a GET /
+// (index.html, 13 bytes, cached) through serve's real handler chain with
+// the access log on, as `h2kit serve --root DIR` builds it: at most
+// serveAllocsMax per request. The request is built once and served again
+// and again, as h2server hands a handler one it made.
+func TestServeAllocsPerRequest(t *testing.T) {
+	round := serveChainRequest(t)
 	round() // fills the file cache
 	allocs := testing.AllocsPerRun(2000, round)
 	t.Logf("%.1f allocations per request", allocs)

@@ -62,8 +62,10 @@ func TestServeRootETag(t *testing.T) {
 	if rec := do("GET", "/a.txt", "Range", "bytes=2-4", "If-Range", etag); rec.Code != 206 || rec.Body.String() != "234" {
 		t.Errorf("If-Range: %d %q, want 206 \"234\"", rec.Code, rec.Body.String())
 	}
-	// Changed: a new tag, and the old one no longer matches.
+	// Changed: a new tag, and the old one no longer matches, once the
+	// last stat no longer vouches for the cached file (fileFreshness).
 	os.WriteFile(name, []byte("changed content"), 0o644)
+	time.Sleep(2 * fileFreshness)
 	if rec := do("GET", "/a.txt", "If-None-Match", etag); rec.Code != 200 || rec.Header().Get("ETag") == etag || rec.Body.String() != "changed content" {
 		t.Errorf("after a change: %d, ETag %q", rec.Code, rec.Header().Get("ETag"))
 	}
@@ -93,5 +95,66 @@ func TestServeE2ERootETag(t *testing.T) {
 	}
 	if code := p.stop(t, syscall.SIGTERM); code != 0 {
 		t.Errorf("exit status %d", code)
+	}
+}
+
+// TestServeRootFreshness: a cached file answered through its request
+// path (rootHandler.fresh) follows the file once fileFreshness has
+// passed: a file replaced by a rename with the same size and modification
+// time (another inode) is served with its new content, a removed one is
+// 404, and one created again is served again; every response's ETag and
+// body belong together.
+func TestServeRootFreshness(t *testing.T) {
+	root := t.TempDir()
+	index := filepath.Join(root, "index.html")
+	mtime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	write := func(p, content string) {
+		t.Helper()
+		tmp := p + ".tmp"
+		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(tmp, mtime, mtime)
+		if err := os.Rename(tmp, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(index, "version one\n")
+	h, err := newServeHandler(&serveOptions{root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(target string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		return rec
+	}
+	for _, target := range []string{"/", "/", "/index.html", "/index.html"} {
+		if rec := get(target); rec.Code != 200 || rec.Body.String() != "version one\n" {
+			t.Fatalf("GET %s: %d %q", target, rec.Code, rec.Body)
+		}
+	}
+	write(index, "version two\n") // same size and time, another file
+	time.Sleep(2 * fileFreshness)
+	for _, target := range []string{"/", "/index.html"} {
+		rec := get(target)
+		if rec.Code != 200 || rec.Body.String() != "version two\n" {
+			t.Errorf("GET %s after a rename: %d %q, want version two", target, rec.Code, rec.Body)
+		}
+		if want := `"c-` + strconv.FormatInt(mtime.UnixNano(), 16) + `"`; rec.Header().Get("ETag") != want {
+			t.Errorf("GET %s: ETag %q, want %q", target, rec.Header().Get("ETag"), want)
+		}
+	}
+	os.Remove(index)
+	time.Sleep(2 * fileFreshness)
+	for _, target := range []string{"/", "/index.html"} {
+		if rec := get(target); rec.Code != 404 {
+			t.Errorf("GET %s after removal: %d, want 404", target, rec.Code)
+		}
+	}
+	write(index, "version three\n")
+	time.Sleep(2 * fileFreshness)
+	if rec := get("/"); rec.Code != 200 || rec.Body.String() != "version three\n" {
+		t.Errorf("GET / created again: %d %q", rec.Code, rec.Body)
 	}
 }

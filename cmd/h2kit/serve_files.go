@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -161,25 +162,57 @@ type rootHandler struct {
 
 	mu    sync.RWMutex
 	cache map[string]*cachedFile // small files, by name
+	// byPath maps a request path (r.URL.Path as received) to the cached
+	// file it was answered with, so that the next request for it finds
+	// the file without cleaning the path, joining "index.html" or
+	// opening anything (see fresh).
+	byPath map[string]*cachedFile
 }
 
 // cachedFile is the content of a small file as it was when read, with
 // the stat that identifies it: it is served while a stat of the name
 // still matches (same file, size, mode and modification time), one stat
 // rather than an open, a stat, reads and a close, as nghttpd keeps its
-// files open.
+// files open. A stat that matched vouches for the file for
+// fileFreshness: requests within that time are served without another.
 type cachedFile struct {
-	st   fs.FileInfo
-	data []byte
+	st      fs.FileInfo
+	data    []byte
+	checked atomic.Int64 // monoNow() before the last stat that matched st
 	// The response header values of a plain GET or HEAD, made once (see
 	// serveCached); each slice has len == cap, so an append copies.
 	etag, lastModified, contentType, contentLength []string
 }
 
-// newCachedFile caches data, read from a file of stat st, with its
-// response header values as http.ServeContent would make them.
-func newCachedFile(name string, st fs.FileInfo, data []byte) *cachedFile {
+// fileFreshness is how long a stat that showed a cached file unchanged
+// vouches for it. A change to a file (written, replaced, removed) is
+// therefore seen by every request that starts more than fileFreshness
+// after the change, and by most of those before: a stat per file and
+// millisecond instead of one per request, which under load is most of
+// the cost of a cached file (a system call through os.Root, about a
+// microsecond here). A response is always one version of the file: its
+// body, ETag, Last-Modified and length come from the same read and stat.
+const fileFreshness = time.Millisecond
+
+// clockBase is the origin of monoNow.
+var clockBase = time.Now()
+
+// monoNow is the monotonic clock in nanoseconds since clockBase
+// (time.Since reads only the monotonic clock).
+func monoNow() int64 { return int64(time.Since(clockBase)) }
+
+// fresh reports whether a stat vouched for c less than fileFreshness
+// before now (monoNow).
+func (c *cachedFile) fresh(now int64) bool {
+	return now-c.checked.Load() < int64(fileFreshness)
+}
+
+// newCachedFile caches data, read from a file of stat st (made at
+// monoNow() checked or later), with its response header values as
+// http.ServeContent would make them.
+func newCachedFile(name string, st fs.FileInfo, data []byte, checked int64) *cachedFile {
 	c := &cachedFile{st: st, data: data}
+	c.checked.Store(checked)
 	one := func(v string) []string { return []string{v} }
 	c.etag = one(fileETag(st))
 	if mt := st.ModTime(); !mt.IsZero() && !mt.Equal(time.Unix(0, 0)) {
@@ -237,6 +270,10 @@ func serveCached(w http.ResponseWriter, r *http.Request, c *cachedFile) bool {
 const (
 	fileCacheMaxSize    = 64 << 10 // bytes of one file
 	fileCacheMaxEntries = 256
+	// byPath: request paths are the client's choice ("/a.css",
+	// "//a.css", "/./a.css" name one file), hence room for several per
+	// file.
+	filePathMaxEntries = 4 * fileCacheMaxEntries
 )
 
 // memFile is a cached file opened: an fs.File and an io.ReadSeeker.
@@ -280,6 +317,9 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if c := h.fresh(r.URL.Path); c != nil && serveCached(w, r, c) {
 		return
 	}
 	clean, name := cleanRequestPath(r.URL.Path)
@@ -331,12 +371,48 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.serveFile(w, r, f, st)
 }
 
+// fresh returns the cached file that answered the request path p last
+// time, when a stat vouches for it (cachedFile.fresh), else nil.
+func (h *rootHandler) fresh(p string) *cachedFile {
+	h.mu.RLock()
+	c := h.byPath[p]
+	h.mu.RUnlock()
+	if c == nil || !c.fresh(monoNow()) {
+		return nil
+	}
+	return c
+}
+
+// remember records that the request path p was answered with the cached
+// file c (see fresh).
+func (h *rootHandler) remember(p string, c *cachedFile) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.byPath[p] == c {
+		return
+	}
+	if h.byPath == nil {
+		h.byPath = make(map[string]*cachedFile)
+	}
+	if len(h.byPath) >= filePathMaxEntries {
+		for k := range h.byPath { // drop one, any
+			delete(h.byPath, k)
+			break
+		}
+	}
+	// A copy: the request's strings may live in its connection's buffers.
+	h.byPath[strings.Clone(p)] = c
+}
+
 // serveFile serves the regular file f and closes it, with its ETag, so
 // that http.ServeContent answers If-None-Match (304) and If-Range.
 func (h *rootHandler) serveFile(w http.ResponseWriter, r *http.Request, f fs.File, st fs.FileInfo) {
 	defer f.Close()
-	if mf, ok := f.(*memFile); ok && serveCached(w, r, mf.c) {
-		return
+	if mf, ok := f.(*memFile); ok {
+		h.remember(r.URL.Path, mf.c)
+		if serveCached(w, r, mf.c) {
+			return
+		}
 	}
 	rs, ok := f.(io.ReadSeeker)
 	if !ok {
@@ -361,13 +437,19 @@ func fileETag(st fs.FileInfo) string {
 }
 
 // open opens name under the root and stats it. A small regular file is
-// served from the cache while its stat shows it unchanged.
+// served from the cache while it is fresh or its stat shows it
+// unchanged.
 func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
 	h.mu.RLock()
 	c := h.cache[name]
 	h.mu.RUnlock()
+	now := monoNow() // before the stat: what it shows is at least as new
 	if c != nil {
+		if c.fresh(now) {
+			return &memFile{bytes.NewReader(c.data), c.st, c}, c.st, nil
+		}
 		if st, err := fs.Stat(h.fsys, name); err == nil && sameFile(st, c.st) {
+			c.checked.Store(now)
 			return &memFile{bytes.NewReader(c.data), c.st, c}, c.st, nil
 		}
 	}
@@ -405,7 +487,7 @@ func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
 			break
 		}
 	}
-	c = newCachedFile(name, st, data)
+	c = newCachedFile(name, st, data, now)
 	h.cache[name] = c
 	h.mu.Unlock()
 	return &memFile{bytes.NewReader(data), st, c}, st, nil
