@@ -11,9 +11,8 @@ import (
 
 // rawReader reads a socket directly, with the read system call.
 type rawReader struct {
-	rc      syscall.RawConn // nil: not a plain socket
-	fn      func(fd uintptr) bool
-	drained bool // the last read came back short (rawReadFn)
+	rc syscall.RawConn // nil: not a plain socket
+	fn func(fd uintptr) bool
 
 	wfn  func(fd uintptr) bool // rawWriteFn (owner)
 	wbuf []byte                // what rawWriteFn writes
@@ -48,20 +47,15 @@ func newRawReader(nc net.Conn) rawReader {
 // owner, and goes on until an error or quit. An idle connection holds no
 // read buffer at all.
 //
-// It runs inside one RawConn.Read for the connection's whole life. Each
-// RawConn.Read starts by forgetting the readiness the poller reported
-// (internal/poll's prepareRead), so a read loop that called it per read
-// would have to try a read after each hand-off and meet EAGAIN before it
-// may wait. Inside one call, readiness reported while the owner had the
-// last buffer is kept: after a short read (which took all the socket
-// had; bytes that arrive later raise a new event, the poller being
-// edge-triggered) the reader waits at once, one system call per burst
-// fewer.
+// It runs inside one RawConn.Read for the connection's whole life and
+// reads until EAGAIN before it waits. A short read does not mean the
+// socket is drained: the peer's FIN (or a reset) may be queued behind the
+// bytes it returned, and only the next read reports it; waiting for
+// readability then would wait for an event that already came.
 func (l *Loop) rawReadLoop() {
 	if l.raw.fn == nil {
 		l.raw.fn = l.rawReadFn
 	}
-	l.raw.drained = false
 	if err := l.raw.rc.Read(l.raw.fn); err != nil {
 		// Closed (or a read deadline): rawReadFn holds no buffer then.
 		l.deliver(readResult{err: err})
@@ -73,10 +67,6 @@ func (l *Loop) rawReadLoop() {
 // readable) or the reader is done (true).
 func (l *Loop) rawReadFn(fd uintptr) bool {
 	for {
-		if l.raw.drained {
-			l.raw.drained = false
-			return false
-		}
 		p := l.getReadBuf(l.opts.ReadBufferSize)
 		n, err := syscall.Read(int(fd), *p)
 		var r readResult
@@ -95,9 +85,6 @@ func (l *Loop) rawReadFn(fd uintptr) bool {
 			r = readResult{err: io.EOF}
 		default:
 			r = readResult{buf: p, n: n}
-			// A stream socket's read returns less than asked only when
-			// it took everything queued.
-			l.raw.drained = n < len(*p)
 		}
 		if !l.deliver(r) {
 			return true
