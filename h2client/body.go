@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/h2kit/h2kit/hpack"
@@ -185,14 +186,49 @@ func (st *clientStream) finishBody() {
 // responseBody is a response's Body: it reads what the owner buffered
 // (pipe.Inbound) and tells it how much was taken, so the flow-control
 // windows reopen only as fast as the caller reads.
+//
+// It holds the request goroutine's reference to the stream until it is
+// closed and no Read or Close is under way: the stream may then be
+// recycled, so a Read or Close that comes later must not touch it. state
+// counts the calls under way (in steps of 2), with bodyClosed and
+// bodyDropped as its low bits.
 type responseBody struct {
-	st *clientStream
+	st    *clientStream
+	state atomic.Uint32
+}
+
+const (
+	bodyClosed  = 1 // Close was called
+	bodyDropped = 2 // the stream reference is given up
+	bodyCall    = 4 // one Read or Close under way
+)
+
+// enter counts a call under way; false: the body is closed, the call must
+// not touch the stream (and has left already).
+func (b *responseBody) enter() bool {
+	if b.state.Add(bodyCall)&bodyClosed != 0 {
+		b.leave()
+		return false
+	}
+	return true
+}
+
+// leave ends a call; the last one out of a closed body drops the stream.
+func (b *responseBody) leave() {
+	if b.state.Add(^uint32(bodyCall-1)) == bodyClosed && b.state.CompareAndSwap(bodyClosed, bodyClosed|bodyDropped) {
+		b.st.drop()
+	}
 }
 
 // Read reads body bytes; io.EOF after the last one, when the response's
 // trailers (if any) are in Response.Trailer.
 func (b *responseBody) Read(p []byte) (int, error) {
-	return b.st.in.Read(&b.st.mu, p, b)
+	if !b.enter() {
+		return 0, errBodyClosed
+	}
+	n, err := b.st.in.Read(&b.st.mu, p, b)
+	b.leave()
+	return n, err
 }
 
 // Failed is the stream's error, for pipe.Inbound.Read (st.mu held).
@@ -209,13 +245,24 @@ func (b *responseBody) Consumed() { b.st.cc.markDirty(b.st) }
 // cancelled (RST_STREAM CANCEL), and so is a request body still being
 // sent.
 func (b *responseBody) Close() error {
+	if !b.enter() {
+		return nil
+	}
+	defer b.leave()
+	if b.state.Or(bodyClosed)&bodyClosed != 0 {
+		return nil // another Close got there first
+	}
 	st := b.st
 	st.mu.Lock()
 	if st.in.Closed() {
 		st.mu.Unlock()
 		return nil
 	}
-	unread := st.in.CloseWith(errBodyClosed, 0)
+	keep := 0
+	if st.pooled {
+		keep = keepIn // for the stream's next request
+	}
+	unread := st.in.CloseWith(errBodyClosed, keep)
 	reset := st.err == nil && (!st.in.Ended() || (!st.sentEnd && st.sendErr == nil && !st.abortBody))
 	if reset {
 		st.cancelReq = true

@@ -56,8 +56,9 @@ type clientConn struct {
 	idleSince   time.Time
 	termErr     error
 	batch       []*clientStream
-	anchors     []uint32 // the ids of Transport.PriorityAnchors (priority7540.go)
-	anchorErr   error    // why they could not all be sent
+	forgotten   []*clientStream // whose owner reference dropForgotten drops
+	anchors     []uint32        // the ids of Transport.PriorityAnchors (priority7540.go)
+	anchorErr   error           // why they could not all be sent
 }
 
 // newConn wraps a connection that speaks HTTP/2 (after ALPN, prior
@@ -118,9 +119,13 @@ func (cc *clientConn) run() {
 	cc.loop.Run()
 }
 
-// markDirty queues st for the owner's next Wake.
+// markDirty queues st for the owner's next Wake. The caller holds a
+// reference to st; the dirty stack takes one of its own.
 func (cc *clientConn) markDirty(st *clientStream) {
-	cc.dirty.Add(st)
+	if cc.dirty.Mark(st) {
+		st.refs.Add(1)
+		cc.dirty.Push(st)
+	}
 	cc.loop.Wake()
 	if cc.gone.Load() {
 		// The loop is over (or ending): nobody else will look.
@@ -200,6 +205,18 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 	if len(cc.pendingOpen) > 0 {
 		cc.openPending() // a stream may have ended
 	}
+	cc.dropForgotten()
+}
+
+// dropForgotten drops the owner's references to the streams forgotten
+// during the callback now ending, once nothing on the owner's side uses
+// them any more (owner).
+func (cc *clientConn) dropForgotten() {
+	for i, st := range cc.forgotten {
+		st.drop()
+		cc.forgotten[i] = nil
+	}
+	cc.forgotten = cc.forgotten[:0]
 }
 
 func (cc *clientConn) connEvent(ev h2kit.Event) {
@@ -214,12 +231,14 @@ func (cc *clientConn) Wake() {
 	b := cc.dirty.TakeAll(cc.batch[:0])
 	for i, st := range b {
 		st.flush()
+		st.drop() // the dirty stack's reference
 		b[i] = nil
 	}
 	cc.batch = b[:0]
 	if len(cc.pendingOpen) > 0 {
 		cc.openPending()
 	}
+	cc.dropForgotten()
 }
 
 // Written: streams whose END_STREAM left may have freed room under the
@@ -229,6 +248,7 @@ func (cc *clientConn) Written() {
 	if len(cc.pendingOpen) > 0 {
 		cc.openPending()
 	}
+	cc.dropForgotten()
 }
 
 // Deadline is when an idle connection is closed (owner).
@@ -264,6 +284,7 @@ func (cc *clientConn) Closed(err error) {
 	err = cc.closeReason(err)
 	cc.failAll(err)
 	cc.drainGone()
+	cc.dropForgotten()
 }
 
 // explain turns the engine's error for the end of the connection into
@@ -357,6 +378,7 @@ func (cc *clientConn) drainGone() {
 		if !st.opened {
 			st.notSent()
 		}
+		st.drop() // the dirty stack's reference
 	}
 }
 
@@ -446,6 +468,9 @@ func (cc *clientConn) forget(st *clientStream) {
 		if len(cc.streams) == 0 {
 			cc.idleSince = time.Now()
 		}
+		// The owner's reference goes at the end of the callback: the
+		// code that called forget may still use st.
+		cc.forgotten = append(cc.forgotten, st)
 	}
 	st.release()
 }

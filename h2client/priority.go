@@ -29,9 +29,10 @@ func UpdatePriority(resp *http.Response, p h2kit.Priority) error {
 		return ErrNotInFlight
 	}
 	b, ok := resp.Body.(*responseBody)
-	if !ok {
-		return ErrNotInFlight
+	if !ok || !b.enter() {
+		return ErrNotInFlight // closed: the stream may be another's now
 	}
+	defer b.leave()
 	return b.st.setPriority(p)
 }
 

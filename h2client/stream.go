@@ -26,6 +26,18 @@ import (
 type clientStream struct {
 	cc *clientConn
 
+	// refs counts who may still use the stream: the request goroutine
+	// (then the response body), the owner (until forget), the dirty stack
+	// (while it holds the stream), a context.AfterFunc not yet stopped. A
+	// pooled stream goes back to streamPool when the count drops to zero
+	// (drop).
+	refs atomic.Int32
+	// pooled: the stream came from streamPool and goes back to it. Not for
+	// a stream whose pointer outlives its references: a PriorityHandle's,
+	// or one with a request body (its writer goroutine, and the goroutine
+	// that closes the body, are not counted), nor for a pushed stream.
+	pooled bool
+
 	// Set before the stream is queued, read-only after.
 	req           *http.Request // as given to RoundTrip: resp.Request
 	trace         *httptrace.ClientTrace
@@ -71,8 +83,6 @@ type clientStream struct {
 	cancelReq   bool  // the owner must reset the stream (CANCEL)
 	// Response body, owner to reader (responseBody).
 	in pipe.Inbound
-	// rbody is the response's Body, kept here to save an allocation.
-	rbody responseBody
 	// Priority update (UpdatePriority, PriorityHandle).
 	newPrio    h2kit.Priority
 	hasNewPrio bool
@@ -86,15 +96,23 @@ type clientStream struct {
 	recvBytes    int64 // response body bytes received
 }
 
-// newStream prepares the stream of req (request goroutine).
-func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) *clientStream {
-	st := &clientStream{
-		cc:            cc,
-		req:           req,
-		trace:         trace,
-		contentLength: -1,
-	}
+// streamPool recycles the streams of requests without a body: a stream
+// is the largest of a request's allocations.
+var streamPool = sync.Pool{New: func() any {
+	st := new(clientStream)
 	st.in.Init(0)
+	return st
+}}
+
+// keepIn is the largest response body buffer a recycled stream keeps.
+const keepIn = 4 << 10
+
+// newStream prepares the stream of req (request goroutine). It holds two
+// references: the request goroutine's and the owner's.
+func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) *clientStream {
+	st := streamPool.Get().(*clientStream)
+	st.cc, st.req, st.trace, st.contentLength = cc, req, trace, -1
+	st.refs.Store(2)
 	st.isHead = req.Method == http.MethodHead
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	cl := int64(-1)
@@ -129,14 +147,31 @@ func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) 
 			st.continued = false
 		}
 	}
+	st.pooled = !hasBody
 	ctx := req.Context()
 	if h, ok := ctx.Value(priorityKey{}).(*PriorityHandle); ok {
+		st.pooled = false
 		h.st.Store(st)
 	}
 	if ctx.Done() != nil {
-		st.stopCtx = context.AfterFunc(ctx, func() { st.fail(ctx.Err(), true) })
+		st.refs.Add(1) // the AfterFunc's, dropped when it ran or was stopped
+		st.stopCtx = context.AfterFunc(ctx, func() {
+			st.fail(ctx.Err(), true)
+			st.drop()
+		})
 	}
 	return st
+}
+
+// drop gives up a reference; the last one recycles a pooled stream.
+func (st *clientStream) drop() {
+	if st.refs.Add(-1) != 0 || !st.pooled {
+		return
+	}
+	in := st.in
+	in.Init(keepIn)
+	*st = clientStream{in: in}
+	streamPool.Put(st)
 }
 
 const userAgent = "h2kit"
@@ -155,8 +190,17 @@ func trailerNames(t http.Header) string {
 }
 
 // wait returns the response, or the error that ended the stream first
-// (request goroutine).
+// (request goroutine). The request goroutine's reference goes to the
+// response's body, or is dropped when there is none.
 func (st *clientStream) wait() (*http.Response, error) {
+	resp, err := st.waitResponse()
+	if resp == nil || resp.Body == http.NoBody {
+		st.drop()
+	}
+	return resp, err
+}
+
+func (st *clientStream) waitResponse() (*http.Response, error) {
 	st.mu.Lock()
 	for st.resp == nil && st.err == nil {
 		st.mu.Unlock()
@@ -278,8 +322,8 @@ func (st *clientStream) release() {
 	if !st.push {
 		st.cc.p.release(st.cc)
 	}
-	if st.stopCtx != nil {
-		st.stopCtx()
+	if st.stopCtx != nil && st.stopCtx() {
+		st.drop() // the AfterFunc's: it will not run
 	}
 }
 
@@ -414,6 +458,12 @@ func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
 	}
 }
 
+// response is a response together with its Body: one allocation.
+type response struct {
+	http.Response
+	body responseBody
+}
+
 // newResponse builds the *http.Response of a header section (owner).
 func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Response, error) {
 	st.cc.loop.AssertOwner()
@@ -421,7 +471,9 @@ func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Respo
 	if err != nil {
 		return nil, err
 	}
-	resp := &http.Response{
+	r := new(response)
+	resp := &r.Response
+	*resp = http.Response{
 		Status:        statusLine(h.Status),
 		StatusCode:    h.Status,
 		Proto:         "HTTP/2.0",
@@ -448,8 +500,8 @@ func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Respo
 		resp.Body = http.NoBody
 		resp.ContentLength = 0
 	default:
-		st.rbody.st = st
-		resp.Body = &st.rbody
+		r.body.st = st
+		resp.Body = &r.body
 	}
 	return resp, nil
 }
