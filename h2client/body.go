@@ -238,8 +238,15 @@ func (b *responseBody) Failed() error { return b.st.err }
 // context ends the stream instead).
 func (b *responseBody) ReadDeadline() time.Time { return time.Time{} }
 
-// Consumed asks the owner to give the bytes read back to flow control.
-func (b *responseBody) Consumed() { b.st.cc.markDirty(b.st) }
+// Consumed asks the owner to give the bytes read back to flow control,
+// unless the stream is over for it: reading the body of a complete
+// response (the common case: the owner forgets the stream before the
+// reader sees its last bytes) wakes nobody.
+func (b *responseBody) Consumed() {
+	if !b.st.forgotten.Load() {
+		b.st.cc.markDirty(b.st)
+	}
+}
 
 // Close discards the rest of the body: a response still arriving is
 // cancelled (RST_STREAM CANCEL), and so is a request body still being
@@ -270,7 +277,7 @@ func (b *responseBody) Close() error {
 	}
 	st.mu.Unlock()
 	st.wsig.Notify()
-	if unread > 0 || reset {
+	if (unread > 0 && !st.forgotten.Load()) || reset {
 		st.cc.markDirty(st)
 	}
 	if reset {

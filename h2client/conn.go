@@ -468,6 +468,7 @@ func (cc *clientConn) forget(st *clientStream) {
 		if len(cc.streams) == 0 {
 			cc.idleSince = time.Now()
 		}
+		st.forgotten.Store(true)
 		// The owner's reference goes at the end of the callback: the
 		// code that called forget may still use st.
 		cc.forgotten = append(cc.forgotten, st)

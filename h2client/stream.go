@@ -53,8 +53,12 @@ type clientStream struct {
 	pushReq       *http.Request // the promised request
 	stopCtx       func() bool
 
-	dirty    pipe.Link[clientStream] // on cc.dirty
-	released atomic.Bool
+	dirty pipe.Link[clientStream] // on cc.dirty
+	// forgotten: the owner forgot the stream (forget), whose engine
+	// stream is closed and gave the bytes it held back to the
+	// connection's window: the bytes the reader takes need no report.
+	forgotten atomic.Bool
+	released  atomic.Bool
 	// bodyClosed: the request body was closed (closeBody).
 	bodyClosed atomic.Bool
 
