@@ -225,6 +225,7 @@ func (st *stream) flush() {
 	st.mu.Lock()
 	over := st.flushLocked()
 	open := !st.pushOpen && st.hdrSent && (st.endSent || st.flushed || st.bodySent >= pushAfterBody)
+	handlerDone := st.end
 	st.mu.Unlock()
 	if st.freed > 0 {
 		sc.budget.release(st.freed)
@@ -237,9 +238,12 @@ func (st *stream) flush() {
 	if over {
 		// The stream is done for the owner: reset, refused, or the whole
 		// response is in the engine (later DATA from the client is then
-		// consumed and dropped by onData).
-		st.wsig.Notify()
-		st.in.Wake()
+		// consumed and dropped by onData). A handler that has returned
+		// waits for nothing: its body was closed (done) as it returned.
+		if !handlerDone {
+			st.wsig.Notify()
+			st.in.Wake()
+		}
 		if !st.endSent {
 			st.cancel()
 		}
@@ -325,7 +329,9 @@ func (st *stream) flushLocked() bool {
 			if st.out.Len() == 0 && !st.out.Filling() {
 				st.freed += st.putOutLocked()
 			}
-			st.wsig.Notify()
+			if !st.end {
+				st.wsig.Notify() // room for the handler's next writes
+			}
 		}
 		if st.out.Len() > 0 {
 			return false // blocked by flow control: WindowUpdated brings us back

@@ -28,7 +28,13 @@ type Signal chan struct{}
 func NewSignal() Signal { return make(Signal, 1) }
 
 // Notify wakes the waiter, or the next one to wait. It never blocks.
+// A notification already pending is enough: the channel's length, read
+// without its lock, says so (it may be stale only in the direction that
+// makes Notify send).
 func (s Signal) Notify() {
+	if len(s) != 0 {
+		return
+	}
 	select {
 	case s <- struct{}{}:
 	default:
@@ -37,6 +43,9 @@ func (s Signal) Notify() {
 
 // Clear drops a pending notification (before the Signal is reused).
 func (s Signal) Clear() {
+	if len(s) == 0 {
+		return
+	}
 	select {
 	case <-s:
 	default:
