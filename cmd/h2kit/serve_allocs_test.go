@@ -33,7 +33,7 @@ func (w *sinkWriter) Write(p []byte) (int, error) {
 // serveAllocsMax is what a GET of a small cached file may allocate in
 // serve's handler chain (access log on), beyond what the server itself
 // allocates for the request.
-const serveAllocsMax = 1
+const serveAllocsMax = 0
 
 // serveChainRequest returns serve's handler chain for --root (index.html,
 // 13 bytes) with the access log on, written to an asyncWriter over

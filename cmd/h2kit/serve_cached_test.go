@@ -70,3 +70,26 @@ func TestServeCachedMatchesServeContent(t *testing.T) {
 		t.Errorf("Range: %d %q, want 206 \"p\"", rec.Code, rec.Body)
 	}
 }
+
+// TestServeHasConditional: hasConditional finds each conditional or range
+// field in a small request header (scanned) and in a large one (looked
+// up), and nothing in headers without one.
+func TestServeHasConditional(t *testing.T) {
+	browser := http.Header{}
+	for _, k := range []string{"User-Agent", "Accept", "Accept-Language", "Accept-Encoding", "Cache-Control", "Pragma", "Referer", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Cookie", "If-Modified", "Ranges"} {
+		browser[k] = []string{"x"}
+	}
+	small := http.Header{"User-Agent": {"h2load"}, "If-Modified": {"x"}, "Ranges": {"x"}}
+	for _, h := range []http.Header{browser, small, {}} {
+		if hasConditional(h) {
+			t.Errorf("%d fields without a conditional one: found one", len(h))
+		}
+		for _, k := range conditionalHeaders {
+			c := maps.Clone(h)
+			c[k] = []string{"x"}
+			if !hasConditional(c) {
+				t.Errorf("%d fields with %s: not found", len(c), k)
+			}
+		}
+	}
+}

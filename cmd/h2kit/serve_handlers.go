@@ -81,10 +81,16 @@ func newServeHandlerDiary(o *serveOptions, diaryOf func(remote string) *pushDiar
 	}
 	h = withPush(h, rules, diaryOf)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Server", "h2kit")
+		w.Header()["Server"] = serverField
 		h.ServeHTTP(w, r)
 	}), nil
 }
+
+// serverField is the value of the Server field of every response, set
+// without an allocation per request. Its len is its cap, so that a
+// handler that adds a value (Header.Add) appends to a copy; handlers
+// replace it or leave it alone, never write into it.
+var serverField = []string{"h2kit"}
 
 // demoMux routes the demo site and the test endpoints.
 func demoMux() (*http.ServeMux, error) {
