@@ -27,21 +27,19 @@ type Signal chan struct{}
 // NewSignal returns a Signal with nothing pending.
 func NewSignal() Signal { return make(Signal, 1) }
 
-// Notify wakes the waiter, or the next one to wait. It never blocks.
-// A notification already pending is enough: the channel's length, read
-// without its lock, says so (it may be stale only in the direction that
-// makes Notify send).
+// Notify wakes the waiter, or the next one to wait. It never blocks. (It
+// does not skip the send when the channel's length says a notification is
+// pending: that read is not ordered with the notifier's own writes, so a
+// waiter could take the old notification, miss the new state and wait.)
 func (s Signal) Notify() {
-	if len(s) != 0 {
-		return
-	}
 	select {
 	case s <- struct{}{}:
 	default:
 	}
 }
 
-// Clear drops a pending notification (before the Signal is reused).
+// Clear drops a pending notification (before the Signal is reused, when
+// no one else holds it: its length then says whether there is one).
 func (s Signal) Clear() {
 	if len(s) == 0 {
 		return
