@@ -18,6 +18,13 @@ type roundTrip struct {
 	body        []byte
 	buf         []byte
 	got         int // body bytes the client received in the last trip
+
+	// segments: the server's output goes through AppendOutgoingSegments,
+	// gathered into wire (as a writer would write it) before
+	// ReleaseOutgoing.
+	segments bool
+	segs     []OutSegment
+	wire     []byte
 }
 
 func newRoundTrip(tb testing.TB, bodySize int) *roundTrip {
@@ -49,6 +56,15 @@ func (rt *roundTrip) flush() {
 			moved = true
 		}
 		for rt.srv.WantWrite() {
+			if rt.segments {
+				rt.buf, rt.segs = rt.srv.AppendOutgoingSegments(rt.buf[:0], rt.segs[:0])
+				rt.wire = gather(rt.wire[:0], rt.buf, rt.segs)
+				rt.srv.ReleaseOutgoing()
+				rt.client.Receive(rt.wire, rt.now)
+				rt.clientEvents()
+				moved = true
+				continue
+			}
 			rt.buf = rt.srv.AppendOutgoing(rt.buf[:0])
 			rt.client.Receive(rt.buf, rt.now)
 			rt.clientEvents()

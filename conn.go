@@ -54,6 +54,7 @@ type Conn struct {
 	localActive int
 	closed      closedStreams // streams closed lately and why (Section 5.1, "closed"; 5.1.1)
 	bufPool     [][]byte
+	lend        lendState // send buffers that AppendOutgoingSegments lent out
 	streamPool  []*stream
 
 	local        Settings        // what we advertised

@@ -269,8 +269,17 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 			// Compact rather than grow: the sent prefix is dead, and
 			// appending after it would double the buffer past
 			// MaxStreamSendBuffer for a stream that is never drained.
-			k := copy(s.sendBuf, s.sendBuf[s.sendOff:])
-			s.sendBuf, s.sendOff = s.sendBuf[:k], 0
+			// A prefix that segments still reference
+			// (AppendOutgoingSegments) stays put: the unsent bytes move
+			// to another buffer instead.
+			if c.lent(s) {
+				b := append(c.getBuf(), s.sendBuf[s.sendOff:]...)
+				c.lend.bufs = append(c.lend.bufs, s.sendBuf)
+				s.sendBuf, s.sendOff = b, 0
+			} else {
+				k := copy(s.sendBuf, s.sendBuf[s.sendOff:])
+				s.sendBuf, s.sendOff = s.sendBuf[:k], 0
+			}
 		}
 		s.sendBuf = append(s.sendBuf, p[:n]...)
 		s.sendWindow -= n
@@ -470,6 +479,12 @@ func (c *Conn) PushPromise(assocID uint32, request []hpack.Field) (uint32, error
 // RFC 7540 tree), up to about 64 KiB per call. Call it again while
 // WantWrite is true.
 func (c *Conn) AppendOutgoing(dst []byte) []byte {
+	return c.appendOutgoing(dst, nil)
+}
+
+// appendOutgoing is AppendOutgoing, and AppendOutgoingSegments when segs
+// is set.
+func (c *Conn) appendOutgoing(dst []byte, segs *[]OutSegment) []byte {
 	dst = append(dst, c.out...)
 	c.out = c.out[:0]
 	c.ctrlQueued = 0
@@ -490,7 +505,7 @@ func (c *Conn) AppendOutgoing(dst []byte) []byte {
 		last := n == s.pending()
 		end := last && s.sendEnd && len(s.trailers) == 0
 		d := frame.Data{StreamID: s.id, EndStream: end, Data: s.sendBuf[s.sendOff : s.sendOff+n]}
-		dst = d.Append(dst)
+		dst = c.appendData(dst, segs, s, &d)
 		if c.cfg.Tracer != nil {
 			t := d // only the tracer's copy escapes
 			c.cfg.Tracer.FrameSent(t.FrameHeader(), &t, nil)
@@ -505,13 +520,8 @@ func (c *Conn) AppendOutgoing(dst []byte) []byte {
 			}
 			continue
 		}
-		// Drained: the buffer goes back to the pool while the pool is
-		// small, so that streams waiting for more data (a slow
-		// producer, or a peer that does not read) hold none.
-		if len(c.bufPool) < maxDrainedBufs || cap(s.sendBuf) <= minSendBuf {
-			c.putBuf(s.sendBuf)
-		}
-		s.sendBuf, s.sendOff = nil, 0
+		// Drained: the buffer goes back to the pool (recycleSendBuf).
+		c.dropSendBuf(s)
 		c.sched.unready(s)
 		if s.blocked && s.sendWindow > 0 && c.sendWindow > 0 {
 			s.blocked = false

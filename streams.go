@@ -25,7 +25,8 @@ type stream struct {
 	sendEnd      bool          // END_STREAM once sendBuf is written
 	trailers     []hpack.Field // trailers to encode once sendBuf is written
 	trailerArena []byte
-	blocked      bool // SendData accepted less than asked: report WindowUpdated
+	blocked      bool   // SendData accepted less than asked: report WindowUpdated
+	lentEpoch    uint32 // segments reference sendBuf if this is lendState.epoch (segments.go)
 
 	// Message checks (RFC 9113, Section 8.1.1).
 	contentLength int64 // -1: not declared
@@ -74,8 +75,12 @@ func (c *Conn) closeStream(s *stream) {
 	}
 	c.sched.remove(s)
 	c.refundSend(s) // unsent DATA gives its connection credit back (Section 6.9)
-	c.putBuf(s.sendBuf)
-	s.sendBuf = nil
+	if c.lent(s) {
+		c.dropSendBuf(s) // kept until ReleaseOutgoing
+	} else {
+		c.putBuf(s.sendBuf)
+		s.sendBuf = nil
+	}
 	delete(c.streams, s.id)
 	c.closed.add(s.id, s.id, s.cause)
 	c.lastActivity = c.now

@@ -1,6 +1,7 @@
 package connloop
 
 import (
+	"net"
 	"sync"
 	"time"
 )
@@ -147,20 +148,23 @@ func (l *Loop) putWriteBuf(p *[]byte) {
 	}
 }
 
-// startWrite has *p written by a new writer goroutine (owner), or
-// recycles it if it is empty. On a plain socket the owner first writes
-// what the socket takes without blocking: a small batch (a few
-// responses) then costs no goroutine and no handoff, and the writer
-// only writes what is left.
+// startWrite has the batch written, *p with the payloads of l.segs
+// (gathering), by a new writer goroutine (owner), or recycles *p if the
+// batch is empty. On a plain socket the owner first writes what the
+// socket takes without blocking: a small batch (a few responses) then
+// costs no goroutine and no handoff, and the writer only writes what is
+// left.
 func (l *Loop) startWrite(p *[]byte) {
 	if len(*p) == 0 {
 		l.putWriteBuf(p)
 		return
 	}
+	total := l.pieces(*p)
+	l.lentOut = len(l.segs) > 0
 	l.woff = 0
-	if l.raw.ok() && len(*p) <= syncWriteMax {
-		n := l.rawWrite(*p)
-		if n == len(*p) {
+	if l.raw.ok() && total <= syncWriteMax {
+		n := l.rawWrite(l.pcs, total)
+		if n == total {
 			l.held.Add(int64(cap(*p)))
 			l.writeDone(p)
 			return
@@ -170,7 +174,45 @@ func (l *Loop) startWrite(p *[]byte) {
 	l.held.Add(int64(cap(*p)))
 	l.writing = true
 	l.wout = p
+	l.wbufs = nil
+	if len(l.pcs) > 1 {
+		l.pcsBack = append(l.pcsBack[:0], l.pcs...)
+		l.wbufs = skipBytes(l.pcsBack, l.woff)
+	}
 	go l.writeFn()
+}
+
+// pieces sets l.pcs to the batch in write order, the pieces of b between
+// the payloads of l.segs (AppendOutgoingSegments), and returns its
+// length.
+func (l *Loop) pieces(b []byte) int {
+	pcs, at, total := l.pcs[:0], 0, len(b)
+	for _, s := range l.segs {
+		if s.End > at {
+			pcs = append(pcs, b[at:s.End])
+		}
+		pcs = append(pcs, s.Data)
+		at = s.End
+		total += len(s.Data)
+	}
+	if at < len(b) {
+		pcs = append(pcs, b[at:])
+	}
+	l.pcs = pcs
+	return total
+}
+
+// skipBytes drops the first n bytes of v.
+func skipBytes(v net.Buffers, n int) net.Buffers {
+	for n > 0 && len(v) > 0 {
+		if n < len(v[0]) {
+			v[0] = v[0][n:]
+			break
+		}
+		n -= len(v[0])
+		v = v[1:]
+	}
+	return v
 }
 
 // writeDone takes the writer's result back (owner). A large buffer stays
@@ -182,6 +224,16 @@ func (l *Loop) writeDone(p *[]byte) {
 	l.writing = false
 	l.fill = true
 	l.lastWrite = len(*p)
+	clear(l.pcs) // hold no engine buffer
+	l.pcs = l.pcs[:0]
+	clear(l.pcsBack)
+	l.wbufs = nil
+	clear(l.segs)
+	l.segs = l.segs[:0]
+	if l.lentOut {
+		l.lentOut = false
+		l.eng.ReleaseOutgoing()
+	}
 	if c := cap(*p); c > smallWriteSize && c <= 4*l.opts.MaxWriteBatch && l.keepWrite > 0 {
 		*p = (*p)[:0]
 		l.wkeep = p // still held
@@ -227,7 +279,13 @@ func (l *Loop) writeOne() {
 	if l.opts.WriteTimeout > 0 {
 		l.nc.SetWriteDeadline(time.Now().Add(l.opts.WriteTimeout))
 	}
-	_, err := l.nc.Write((*p)[l.woff:])
+	var err error
+	if l.wbufs != nil {
+		// Several pieces: one gathering write (writev) on the socket.
+		_, err = l.wbufs.WriteTo(l.wconn)
+	} else {
+		_, err = l.nc.Write((*p)[l.woff:])
+	}
 	select {
 	case l.writeRes <- writeResult{p, err}:
 	case <-l.quit:

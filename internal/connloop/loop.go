@@ -115,9 +115,20 @@ type Loop struct {
 	writeFn  func()       // l.writeOne, started per batch (a method value allocates)
 	wout     *[]byte      // the batch for the next writeOne
 	woff     int          // where writeOne starts in it (the owner wrote the rest)
+	wbufs    net.Buffers  // or, for a batch of several pieces, what writeOne writes
 	held     atomic.Int64 // bytes of pooled buffers this Loop holds
 
 	owner ownerCheck // the goroutine running Run (race builds: AssertOwner)
+
+	// Gathering writes (gather.go): on a plain socket, a batch is the
+	// write buffer plus DATA payloads left in the engine's buffers.
+	gathering bool               // take batches with AppendOutgoingSegments
+	wconn     net.Conn           // the socket that gathering writes go to
+	segs      []h2kit.OutSegment // the batch's payloads
+	pcs       [][]byte           // the batch in order: the buffer's pieces and the payloads
+	pcsBack   [][]byte           // wbufs' backing array (WriteTo consumes wbufs)
+	lentOut   bool               // the batch being written holds segments: ReleaseOutgoing after
+	rw        rawWriter          // the owner's direct writes (rawwrite_unix.go)
 
 	// Owner-only state.
 	filler    Filler // h, if it is one
@@ -180,6 +191,10 @@ func New(nc net.Conn, eng *h2kit.Conn, h Handler, opts Options) *Loop {
 		opts.Reader = nc
 		l.raw = newRawReader(nc)
 	}
+	// Only where the owner writes the socket itself: elsewhere (TLS) a
+	// gathering write would become one Write per piece.
+	l.gathering = l.raw.ok()
+	l.wconn = unwrapPassthrough(nc)
 	l.opts = opts
 	return l
 }
@@ -373,8 +388,18 @@ func (l *Loop) pump() {
 		}
 		p := l.getWriteBuf()
 		b := (*p)[:0]
-		for l.eng.WantWrite() && len(b) < l.opts.MaxWriteBatch {
-			b = l.eng.AppendOutgoing(b)
+		l.segs = l.segs[:0]
+		lent := 0 // payload bytes in l.segs
+		for l.eng.WantWrite() && len(b)+lent < l.opts.MaxWriteBatch {
+			if l.gathering {
+				k := len(l.segs)
+				b, l.segs = l.eng.AppendOutgoingSegments(b, l.segs)
+				for _, s := range l.segs[k:] {
+					lent += len(s.Data)
+				}
+			} else {
+				b = l.eng.AppendOutgoing(b)
+			}
 			// AppendOutgoing may report WindowUpdated; the Handler may
 			// then queue more data for this same batch.
 			l.dispatch()
@@ -425,6 +450,7 @@ func (l *Loop) flushLast() {
 	for {
 		if !l.writing && l.eng.WantWrite() {
 			p := l.getWriteBuf()
+			l.segs = l.segs[:0]
 			*p = l.eng.AppendOutgoing((*p)[:0])
 			for ev := l.eng.NextEvent(); ev != nil; ev = l.eng.NextEvent() {
 			}

@@ -12,5 +12,3 @@ func (*rawReader) ok() bool { return false }
 func newRawReader(net.Conn) rawReader { return rawReader{} }
 
 func (l *Loop) rawReadLoop() { panic("connloop: no raw reads") }
-
-func (l *Loop) rawWrite([]byte) int { panic("connloop: no raw writes") }

@@ -13,10 +13,6 @@ import (
 type rawReader struct {
 	rc syscall.RawConn // nil: not a plain socket
 	fn func(fd uintptr) bool
-
-	wfn  func(fd uintptr) bool // rawWriteFn (owner)
-	wbuf []byte                // what rawWriteFn writes
-	wn   int                   // what it wrote
 }
 
 func (r *rawReader) ok() bool { return r.rc != nil }
@@ -90,33 +86,4 @@ func (l *Loop) rawReadFn(fd uintptr) bool {
 			return true
 		}
 	}
-}
-
-// rawWrite writes what the socket takes of b now, without blocking
-// (owner), and returns how much that was. Errors are left to the writer
-// goroutine, which writes the rest and meets them again.
-func (l *Loop) rawWrite(b []byte) int {
-	if l.raw.wfn == nil {
-		l.raw.wfn = l.rawWriteFn
-	}
-	l.raw.wbuf, l.raw.wn = b, 0
-	l.raw.rc.Write(l.raw.wfn)
-	l.raw.wbuf = nil
-	return l.raw.wn
-}
-
-// rawWriteFn is the RawConn.Write callback: it writes what the socket
-// takes and never asks to wait for writability (it returns true).
-func (l *Loop) rawWriteFn(fd uintptr) bool {
-	for l.raw.wn < len(l.raw.wbuf) {
-		n, err := syscall.Write(int(fd), l.raw.wbuf[l.raw.wn:])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil || n <= 0 {
-			break
-		}
-		l.raw.wn += n
-	}
-	return true
 }

@@ -1,0 +1,101 @@
+package h2kit
+
+import "github.com/h2kit/h2kit/frame"
+
+// OutSegment is one piece of AppendOutgoingSegments' output: the bytes of
+// the frame buffer from the previous segment's End (0 for the first) up to
+// End, then Data, a DATA payload that stays in the engine's send buffers.
+// After the last segment come the frame buffer's remaining bytes.
+type OutSegment struct {
+	End  int
+	Data []byte
+}
+
+// minSegment is the smallest DATA payload AppendOutgoingSegments leaves
+// in place: a shorter one costs less to copy than a separate piece of
+// the write (an iovec in the kernel, a slice in the writer), and a batch
+// of many small responses stays one contiguous buffer.
+const minSegment = 1024
+
+// lendState tracks the send buffers whose bytes AppendOutgoingSegments
+// handed out and the caller has not yet released (ReleaseOutgoing): they
+// are neither reused nor compacted until then.
+type lendState struct {
+	lending bool     // segments are out
+	epoch   uint32   // a stream lent its buffer in this epoch iff stream.lentEpoch == epoch
+	bufs    [][]byte // drained or replaced buffers that segments still reference
+}
+
+// AppendOutgoingSegments is AppendOutgoing without copying DATA payloads:
+// everything else (control frames, header blocks, the 9-byte header of
+// each DATA frame, small payloads) is appended to dst, while each
+// payload of at least 1 KiB is appended to segs, referencing the
+// engine's send buffer it waits in. The output, in order, is dst's new
+// bytes interleaved with the segments as OutSegment describes; a writer
+// sends them with one gathering write (writev, net.Buffers).
+//
+// The segments stay valid, their bytes unchanged, until ReleaseOutgoing,
+// which the caller must call once it has written them (or given up on
+// them): until then the engine reuses none of the buffers they reference,
+// so later commands (SendData) and later calls of this method do not
+// disturb them. Other methods may be called meanwhile as usual.
+func (c *Conn) AppendOutgoingSegments(dst []byte, segs []OutSegment) ([]byte, []OutSegment) {
+	dst = c.appendOutgoing(dst, &segs)
+	return dst, segs
+}
+
+// ReleaseOutgoing tells the engine that the caller is done with every
+// segment AppendOutgoingSegments returned so far: their buffers may be
+// reused.
+func (c *Conn) ReleaseOutgoing() {
+	l := &c.lend
+	for i, b := range l.bufs {
+		c.recycleSendBuf(b)
+		l.bufs[i] = nil
+	}
+	l.bufs = l.bufs[:0]
+	l.lending = false
+	l.epoch++
+}
+
+// appendData appends a DATA frame: its payload is copied into dst, or,
+// with segs set and a payload of at least minSegment bytes, listed in
+// segs, and s's send buffer is then lent until ReleaseOutgoing.
+func (c *Conn) appendData(dst []byte, segs *[]OutSegment, s *stream, d *frame.Data) []byte {
+	if segs == nil || len(d.Data) < minSegment {
+		return d.Append(dst)
+	}
+	dst = d.FrameHeader().Append(dst)
+	*segs = append(*segs, OutSegment{End: len(dst), Data: d.Data})
+	c.lend.lending = true
+	s.lentEpoch = c.lend.epoch
+	return dst
+}
+
+// lent reports whether s's send buffer holds bytes that segments out
+// there reference.
+func (c *Conn) lent(s *stream) bool {
+	return c.lend.lending && s.lentEpoch == c.lend.epoch
+}
+
+// dropSendBuf takes s's send buffer away from it (drained, or the stream
+// is over): back to the pool, or, while segments reference it, kept
+// aside until ReleaseOutgoing.
+func (c *Conn) dropSendBuf(s *stream) {
+	if s.sendBuf != nil && c.lent(s) {
+		c.lend.bufs = append(c.lend.bufs, s.sendBuf)
+	} else {
+		c.recycleSendBuf(s.sendBuf)
+	}
+	s.sendBuf, s.sendOff = nil, 0
+}
+
+// recycleSendBuf puts a send buffer no stream uses back in the pool
+// while the pool is small (or the buffer is), so that streams waiting
+// for more data (a slow producer, or a peer that does not read) hold
+// none, and the pool does not keep many large buffers.
+func (c *Conn) recycleSendBuf(b []byte) {
+	if len(c.bufPool) < maxDrainedBufs || cap(b) <= minSendBuf {
+		c.putBuf(b)
+	}
+}
