@@ -78,10 +78,28 @@ var ErrBadStatus = errors.New("httpcommon: invalid :status")
 
 // DecodeResponse converts a response's fields, copying their strings.
 func DecodeResponse(fields []hpack.Field) (Response, error) {
+	return DecodeResponseScratch(fields, Scratch{})
+}
+
+// DecodeResponseScratch is DecodeResponse with the scratch room s, as
+// DecodeRequestScratch: a client puts it in the allocation that holds
+// the rest of a response, so that a small response costs no allocation
+// of its own for its values and strings.
+func DecodeResponseScratch(fields []hpack.Field, s Scratch) (Response, error) {
 	r := Response{ContentLength: -1}
-	blk := newBlock(fields, nil)
-	r.Header = make(http.Header, len(fields))
-	vals := make([]string, 0, len(fields))
+	blk := newBlock(fields, s.Strs)
+	nRegular := 0
+	for i := range fields {
+		if !fields[i].IsPseudo() {
+			nRegular++
+		}
+	}
+	r.Header = make(http.Header, nRegular)
+	vals := s.Vals[:0]
+	if cap(vals) < nRegular {
+		vals = make([]string, 0, nRegular)
+	}
+	var seen commonSet
 	var err error
 	for i := range fields {
 		f := &fields[i]
@@ -105,8 +123,18 @@ func DecodeResponse(fields []hpack.Field) (Response, error) {
 				err = ErrBadContentLength
 			}
 		}
-		k := blk.name(f.Name)
-		vals = addValue(r.Header, vals, k, blk.str(f.Value))
+		if i, ok := commonIndex[f.Name]; ok {
+			// As in DecodeRequestScratch: a common name's first value
+			// goes in without a lookup in the header.
+			k, v := commonNames[i], blk.str(f.Value)
+			if seen.add(i) {
+				r.Header[k] = append(r.Header[k], v)
+			} else {
+				vals = setFirst(r.Header, vals, k, v)
+			}
+			continue
+		}
+		vals = addValue(r.Header, vals, blk.name(f.Name), blk.str(f.Value))
 	}
 	if r.Status == 0 && err == nil {
 		err = ErrBadStatus
