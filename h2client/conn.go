@@ -57,6 +57,7 @@ type clientConn struct {
 	termErr     error
 	batch       []*clientStream
 	forgotten   []*clientStream // whose owner reference dropForgotten drops
+	last        *clientStream   // the stream stream() found last, if still in streams
 	anchors     []uint32        // the ids of Transport.PriorityAnchors (priority7540.go)
 	anchorErr   error           // why they could not all be sent
 }
@@ -138,11 +139,11 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 	cc.loop.AssertOwner()
 	switch e := ev.(type) {
 	case *h2kit.ResponseReceived:
-		if st := cc.streams[e.StreamID]; st != nil {
+		if st := cc.stream(e.StreamID); st != nil {
 			st.onResponse(e.Fields, e.EndStream)
 		}
 	case *h2kit.DataReceived:
-		st := cc.streams[e.StreamID]
+		st := cc.stream(e.StreamID)
 		if st != nil && e.EndStream {
 			// The stream is done before its reader hears of it: the pool
 			// slot is free by the time the reader's next request asks.
@@ -217,6 +218,20 @@ func (cc *clientConn) dropForgotten() {
 		cc.forgotten[i] = nil
 	}
 	cc.forgotten = cc.forgotten[:0]
+}
+
+// stream returns the stream of id, nil if there is none (owner). It
+// keeps the last one found: a response's HEADERS and DATA often come one
+// after the other.
+func (cc *clientConn) stream(id uint32) *clientStream {
+	if st := cc.last; st != nil && st.id == id {
+		return st
+	}
+	st := cc.streams[id]
+	if st != nil {
+		cc.last = st
+	}
+	return st
 }
 
 func (cc *clientConn) connEvent(ev h2kit.Event) {
@@ -424,7 +439,7 @@ func (cc *clientConn) open(st *clientStream) bool {
 	}
 	st.mu.Unlock()
 	st.wsig.Notify()
-	cc.streams[id] = st
+	cc.streams[id], st.registered = st, true
 	if n := int32(len(cc.streams)); n > cc.maxOpen.Load() {
 		cc.maxOpen.Store(n)
 	}
@@ -463,8 +478,12 @@ func (cc *clientConn) openPending() {
 // forget drops the owner's record of st (owner).
 func (cc *clientConn) forget(st *clientStream) {
 	cc.loop.AssertOwner()
-	if st.id != 0 && cc.streams[st.id] == st {
+	if st.registered {
+		st.registered = false
 		delete(cc.streams, st.id)
+		if cc.last == st {
+			cc.last = nil
+		}
 		if len(cc.streams) == 0 {
 			cc.idleSince = time.Now()
 		}

@@ -92,7 +92,8 @@ type clientStream struct {
 	hasNewPrio bool
 
 	// Owner-only.
-	pending bool // in cc.pendingOpen
+	registered bool // in cc.streams
+	pending    bool // in cc.pendingOpen
 	// waitSettings: an extended CONNECT in cc.pendingOpen until the
 	// server's SETTINGS tell whether it may be sent (RFC 8441, Section 3).
 	waitSettings bool
@@ -349,7 +350,7 @@ func (st *clientStream) flush() {
 			return
 		}
 	}
-	if cc.streams[st.id] != st {
+	if !st.registered {
 		return // forgotten
 	}
 	eng := cc.eng

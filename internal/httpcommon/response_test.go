@@ -3,6 +3,7 @@ package httpcommon
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -72,5 +73,26 @@ func BenchmarkDecodeResponse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		DecodeResponseScratch(in, Scratch{Vals: vals, Strs: strs})
+	}
+}
+
+// TestResponseNameIndex: the slot table finds every common name at its
+// index, the response names without the map, and no other name.
+func TestResponseNameIndex(t *testing.T) {
+	for i, c := range commonNames {
+		if got, ok := responseNameIndex(strings.ToLower(c)); !ok || int(got) != i {
+			t.Errorf("%s: %d %v, want %d", c, got, ok, i)
+		}
+	}
+	for _, c := range responseNames {
+		l := strings.ToLower(c)
+		if e := responseSlots[responseSlot(l)]; e.name != l {
+			t.Errorf("%s is not in its slot (%q is)", l, e.name)
+		}
+	}
+	for _, n := range []string{"x-custom", "dat", "datf", "server2", "a"} {
+		if _, ok := responseNameIndex(n); ok {
+			t.Errorf("%s found", n)
+		}
 	}
 }
