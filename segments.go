@@ -50,12 +50,43 @@ func (c *Conn) AppendOutgoingSegments(dst []byte, segs []OutSegment) ([]byte, []
 func (c *Conn) ReleaseOutgoing() {
 	l := &c.lend
 	for i, b := range l.bufs {
-		c.recycleSendBuf(b)
+		// A stream that drains its buffer and takes more data in the
+		// same batch needs a new one each time: keep enough for the next
+		// batch to need no allocation.
+		if len(c.bufPool) < maxLentBufs {
+			c.putBuf(b)
+		}
 		l.bufs[i] = nil
 	}
 	l.bufs = l.bufs[:0]
 	l.lending = false
 	l.epoch++
+	if c.peerActive+c.localActive == 0 {
+		c.trimBufPool() // idle: no more buffers than AppendOutgoing keeps
+	}
+}
+
+// maxLentBufs bounds the pool while segments are in use: enough send
+// buffers for the streams that drain and refill theirs within one
+// batch.
+const maxLentBufs = 16
+
+// trimBufPool drops the pooled send buffers larger than minSendBuf
+// beyond maxDrainedBufs.
+func (c *Conn) trimBufPool() {
+	k, large := 0, 0
+	for _, b := range c.bufPool {
+		if cap(b) > minSendBuf {
+			if large == maxDrainedBufs {
+				continue
+			}
+			large++
+		}
+		c.bufPool[k] = b
+		k++
+	}
+	clear(c.bufPool[k:])
+	c.bufPool = c.bufPool[:k]
 }
 
 // appendData appends a DATA frame: its payload is copied into dst, or,

@@ -153,3 +153,57 @@ func TestAllocsRoundTripSegments(t *testing.T) {
 		wantNoAllocs(t, "GET with a body of "+itoa(size)+" in segments", func() { rt.once(t) })
 	}
 }
+
+// TestSegmentsIdlePool: while segments are out, streams that drain and
+// refill their buffers need new ones, and up to maxLentBufs come back to
+// the pool for the next batch; once no stream is active, the pool keeps
+// no more large buffers than AppendOutgoing does (maxDrainedBufs).
+func TestSegmentsIdlePool(t *testing.T) {
+	rt := newRoundTrip(t, 0)
+	rt.srv.cfg.Limits.MaxStreamSendBuffer = 16 << 10
+	body := make([]byte, 200<<10)
+	ids := map[uint32][]byte{}
+	for range 8 {
+		id := rt.request(t)
+		rt.srv.SendHeaders(id, rt.resp, false)
+		ids[id] = body
+	}
+	large := func() int {
+		n := 0
+		for _, b := range rt.srv.bufPool {
+			if cap(b) > minSendBuf {
+				n++
+			}
+		}
+		return n
+	}
+	most := 0
+	for len(ids) > 0 {
+		for id, b := range ids {
+			n, _ := rt.srv.SendData(id, b, true)
+			if n == len(b) {
+				delete(ids, id)
+			} else {
+				ids[id] = b[n:]
+			}
+		}
+		for rt.srv.WantWrite() {
+			var segs []OutSegment
+			rt.buf, segs = rt.srv.AppendOutgoingSegments(rt.buf[:0], nil)
+			rt.client.Receive(gather(nil, rt.buf, segs), rt.now)
+			rt.srv.ReleaseOutgoing()
+			rt.clientEvents()
+			most = max(most, large())
+		}
+		rt.flush()
+	}
+	if most <= maxDrainedBufs {
+		t.Errorf("at most %d large buffers pooled while streaming, want more than %d", most, maxDrainedBufs)
+	}
+	if rt.srv.ActiveStreams() != 0 {
+		t.Fatal("streams still active")
+	}
+	if n := large(); n > maxDrainedBufs {
+		t.Errorf("%d large buffers pooled on an idle connection, want at most %d", n, maxDrainedBufs)
+	}
+}

@@ -69,6 +69,7 @@ type stream struct {
 	hdr      []hpack.Field   // the final header section
 	hdrReady bool
 	out      pipe.Queue // queued body bytes; a pooled buffer held only while some are queued (ReadFrom fills it in place: out.Filling)
+	lent     []byte     // after out, the bytes of a large Write, which waits until the engine took them (lend)
 	outBox   *[]byte    // out's pool entry
 	pushWait bool       // a pushed response waiting for the associated one's head (holdPush): queues nothing
 	trailers []hpack.Field
@@ -300,7 +301,7 @@ func (st *stream) flushLocked() bool {
 	if st.refreshCreditLocked() {
 		st.wsig.Notify()
 	}
-	if st.out.Len() > 0 && (st.sc.loop.Writing() || st.sc.fillLeft <= 0) {
+	if st.outLenLocked() > 0 && (st.sc.loop.Writing() || st.sc.fillLeft <= 0) {
 		// The socket has not taken the last batch yet, or the engine
 		// holds the next one already: keep the bytes here, the only
 		// copy, until the batch is written (Fill).
@@ -310,14 +311,14 @@ func (st *stream) flushLocked() bool {
 		}
 		return false
 	}
-	if pending := st.out.Bytes(); len(pending) > 0 || (st.end && len(st.trailers) == 0) {
+	if pending := st.outLocked(); len(pending) > 0 || (st.end && len(st.trailers) == 0) {
 		endData := st.end && len(st.trailers) == 0
 		n, err := eng.SendData(st.id, pending, endData)
 		if err != nil {
 			st.err = err
 			return true
 		}
-		st.out.Advance(n)
+		st.advanceOutLocked(n)
 		st.bodySent += int64(n)
 		st.refreshCreditLocked()
 		if n > 0 {
@@ -329,11 +330,11 @@ func (st *stream) flushLocked() bool {
 			if st.out.Len() == 0 && !st.out.Filling() {
 				st.freed += st.putOutLocked()
 			}
-			if !st.end {
-				st.wsig.Notify() // room for the handler's next writes
+			if !st.end && len(st.lent) == 0 {
+				st.wsig.Notify() // room for the handler's next writes, or its Write is done
 			}
 		}
-		if st.out.Len() > 0 {
+		if st.outLenLocked() > 0 {
 			return false // blocked by flow control: WindowUpdated brings us back
 		}
 		if endData {

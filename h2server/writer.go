@@ -174,7 +174,11 @@ func (st *stream) write(p []byte, s string) (int, error) {
 		return 0, err
 	}
 	st.buf = st.buf[:0]
-	if p != nil {
+	if len(p) >= minLend {
+		if err := st.lend(p); err != nil {
+			return 0, err
+		}
+	} else if p != nil {
 		if err := st.queue(p); err != nil {
 			return 0, err
 		}
@@ -282,6 +286,77 @@ func (st *stream) queue(p []byte) error {
 		st.sc.markDirty(st)
 	}
 	return nil
+}
+
+// minLend is the smallest Write that lend hands to the owner instead of
+// copying it into the queue: below it, a copy costs less than the
+// handler's wait for the owner.
+const minLend = 32 << 10
+
+// lend hands p to the owner, which gives it to the engine (SendData
+// copies it into the engine's send buffer) after the bytes queued before
+// it, as flow control and the engine's buffer allow, and waits until it
+// has taken all of p, or the stream ends, or the write deadline passes:
+// p is then no longer used. The handler's bytes are copied once, where
+// queue copies them twice (into the queue, then into the engine), and
+// the connection's budget is not taken for them: they stay the
+// handler's, in the handler's memory, until the engine took them.
+func (st *stream) lend(p []byte) error {
+	var w pipe.Waiter
+	defer w.Stop()
+	st.mu.Lock()
+	if st.err != nil {
+		err := st.err
+		st.mu.Unlock()
+		return err
+	}
+	st.lent = p
+	st.mu.Unlock()
+	st.sc.markDirty(st)
+	for {
+		st.mu.Lock()
+		err := st.err
+		if err != nil || len(st.lent) == 0 {
+			st.lent = nil
+			st.mu.Unlock()
+			return err
+		}
+		st.mu.Unlock()
+		if err := w.Wait(st.wsig, st.writeDeadline); err != nil {
+			st.mu.Lock()
+			st.lent = nil // the owner copies no more of it
+			st.mu.Unlock()
+			st.resetForDeadline()
+			return err
+		}
+	}
+}
+
+// outLocked returns the bytes the owner gives the engine next: the
+// queued ones, then those a Write lent (st.mu held).
+func (st *stream) outLocked() []byte {
+	if st.out.Len() > 0 {
+		return st.out.Bytes()
+	}
+	return st.lent
+}
+
+// outLenLocked is how many bytes the owner has yet to give the engine
+// (st.mu held).
+func (st *stream) outLenLocked() int { return st.out.Len() + len(st.lent) }
+
+// advanceOutLocked drops the first n bytes of outLocked's, which the
+// engine took (owner, st.mu held).
+func (st *stream) advanceOutLocked(n int) {
+	if st.out.Len() == 0 {
+		st.lent = st.lent[n:]
+		return
+	}
+	st.out.Advance(n)
+	if st.out.Len() == 0 && len(st.lent) > 0 {
+		// The lent bytes come next: flush once more.
+		st.sc.markDirty(st)
+	}
 }
 
 // room waits until the stream may queue more, and returns with st.mu held
