@@ -61,7 +61,7 @@ func newPool(t *Transport) *pool {
 func (p *pool) get(ctx context.Context, key originKey, addr string, mode int) (*clientConn, int, error) {
 	for {
 		p.mu.Lock()
-		if p.h1[key] {
+		if len(p.h1) > 0 && p.h1[key] { // no hashing of key while no origin is HTTP/1.1
 			p.mu.Unlock()
 			return nil, routeH1, nil
 		}
@@ -294,6 +294,9 @@ func (p *pool) connsFor(key originKey) []*clientConn {
 }
 
 func (p *pool) wakeLocked(key originKey) {
+	if len(p.wait) == 0 {
+		return // nobody waits (the usual case): no hashing of key
+	}
 	if ch := p.wait[key]; ch != nil {
 		close(ch)
 		delete(p.wait, key)

@@ -341,12 +341,19 @@ func (st *clientStream) flush() {
 	if !st.opened {
 		st.mu.Lock()
 		st.applyPriorityLocked()
+		cancelled := st.err != nil
 		st.mu.Unlock()
-		if st.cancelled() {
+		if cancelled {
 			st.release() // openPending drops it, if it waits there
 			return
 		}
 		if st.pending || !cc.open(st) {
+			return
+		}
+		if st.endOnHeaders {
+			// Nothing more to move now: the request is complete, and
+			// what another goroutine asks for from now on (a reset, a
+			// new priority) marks the stream dirty again.
 			return
 		}
 	}
