@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -53,5 +56,74 @@ func TestAppendAccessLine(t *testing.T) {
 		if string(got) != want.String() {
 			t.Errorf("path %q:\n got %q\nwant %q", p, got, want.String())
 		}
+	}
+}
+
+// countingWriter records what is written to it and in how many writes.
+type countingWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes++
+	return c.buf.Write(p)
+}
+
+func (c *countingWriter) state() (string, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String(), c.writes
+}
+
+// TestAsyncWriter: lines written by several goroutines reach the writer
+// without Close, each goroutine's in its order, whole, and gathered into
+// fewer writes than lines; after Close nothing more is written.
+func TestAsyncWriter(t *testing.T) {
+	cw := &countingWriter{}
+	a := newAsyncWriter(cw)
+	const writers, lines = 4, 500
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range lines {
+				fmt.Fprintf(a, "g%d line %d\n", g, i)
+			}
+		})
+	}
+	wg.Wait()
+	var got string
+	var writes int
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		got, writes = cw.state()
+		if strings.Count(got, "\n") == writers*lines || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	next := make([]int, writers)
+	for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		var g, i int
+		if _, err := fmt.Sscanf(line, "g%d line %d", &g, &i); err != nil || g < 0 || g >= writers || i != next[g] {
+			t.Fatalf("line %q out of order or torn (want g%d line %d)", line, g, next[max(0, min(g, writers-1))])
+		}
+		next[g]++
+	}
+	for g, n := range next {
+		if n != lines {
+			t.Errorf("writer %d: %d of %d lines written without Close", g, n, lines)
+		}
+	}
+	if writes >= writers*lines {
+		t.Errorf("%d writes for %d lines: not gathered", writes, writers*lines)
+	}
+	a.Close()
+	fmt.Fprintf(a, "after close\n")
+	time.Sleep(2 * asyncDelay)
+	if got, _ := cw.state(); strings.Contains(got, "after close") {
+		t.Errorf("written after Close")
 	}
 }
