@@ -197,6 +197,7 @@ func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, rec *
 		start := monoNow()
 		lw := logWriters.Get().(*logWriter)
 		lw.ResponseWriter = w
+		lw.start = start
 		if r.ProtoMajor == 2 {
 			lw.stream = streamIDOf(w)
 		}
@@ -242,7 +243,13 @@ type logWriter struct {
 	bytes  int64  // body bytes written
 	stream uint32 // the HTTP/2 stream id, 0 when unknown
 	pushed bool   // the response is a pushed one (withPush tells it)
+	start  int64  // monoNow() when the request started
 }
+
+// startedAt returns when the request started, in monoNow's terms: the
+// file handler takes it as its clock (requestStart) rather than reading
+// the clock again.
+func (w *logWriter) startedAt() int64 { return w.start }
 
 // finalStatus is the status sent: 200 when the handler wrote nothing, as
 // net/http sends.
