@@ -198,40 +198,48 @@ func trailerNames(t http.Header) string {
 // (request goroutine). The request goroutine's reference goes to the
 // response's body, or is dropped when there is none.
 func (st *clientStream) wait() (*http.Response, error) {
-	resp, err := st.waitResponse()
-	if resp == nil || resp.Body == http.NoBody {
-		st.drop()
-	}
-	return resp, err
-}
-
-func (st *clientStream) waitResponse() (*http.Response, error) {
+	// The wait is in this function itself, not in one it calls: a parked
+	// request goroutine's stack is one frame shorter for the GC to scan.
 	st.mu.Lock()
 	for st.resp == nil && st.err == nil {
 		st.mu.Unlock()
 		<-st.in.Signal()
 		st.mu.Lock()
 	}
-	resp, err, retry, guess, bodyRead := st.resp, st.err, st.retry, st.guess, st.bodyRead
+	resp := st.resp
 	st.mu.Unlock()
-	if resp != nil {
-		if st.trace != nil && st.trace.GotFirstResponseByte != nil {
-			st.trace.GotFirstResponseByte()
-		}
-		return resp, nil
+	if resp == nil {
+		err := st.failure()
+		st.drop()
+		return nil, err
 	}
+	if st.trace != nil && st.trace.GotFirstResponseByte != nil {
+		st.trace.GotFirstResponseByte()
+	}
+	if resp.Body == http.NoBody {
+		st.drop()
+	}
+	return resp, nil
+}
+
+// failure is RoundTrip's error for a stream that ended without a
+// response (request goroutine).
+func (st *clientStream) failure() error {
+	st.mu.Lock()
+	err, retry, guess, bodyRead := st.err, st.retry, st.guess, st.bodyRead
+	st.mu.Unlock()
 	if retry {
-		return nil, &retryError{err: err, bodyRead: bodyRead, guess: guess}
+		return &retryError{err: err, bodyRead: bodyRead, guess: guess}
 	}
 	if se := (*h2kit.StreamError)(nil); errors.As(err, &se) && se.Code == frame.ErrCodeHTTP11Required && se.Initiator == h2kit.Remote {
 		// RoundTrip sends it again over HTTP/1.1: the body is left open
 		// if the writer never took it.
-		return nil, &http11RequiredError{err: err, bodyRead: bodyRead}
+		return &http11RequiredError{err: err, bodyRead: bodyRead}
 	}
 	if st.closer != nil && !bodyRead {
 		st.closer.Close() // the writer never took it
 	}
-	return nil, err
+	return err
 }
 
 // fail ends the stream with err (any goroutine); with reset, the owner
@@ -473,7 +481,7 @@ func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
 // response is a response together with its Body and room for its
 // header's values and their strings (httpcommon.Scratch), used when they
 // fit: one allocation. The sizes fit a small file's response from common
-// servers (nghttpd's five fields take 139 bytes) in a 448-byte size class.
+// servers (nghttpd's six fields take 168 bytes) in a 448-byte size class.
 type response struct {
 	http.Response
 	body responseBody

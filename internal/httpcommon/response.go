@@ -87,12 +87,19 @@ func DecodeResponse(fields []hpack.Field) (Response, error) {
 // of its own for its values and strings.
 func DecodeResponseScratch(fields []hpack.Field, s Scratch) (Response, error) {
 	r := Response{ContentLength: -1}
-	blk := newBlock(fields, s.Strs)
-	nRegular := 0
+	// One pass sizes both the values' slice and the strings' block (as
+	// newBlock does: every value, every regular field's name).
+	nRegular, n := 0, 0
 	for i := range fields {
+		n += len(fields[i].Value)
 		if !fields[i].IsPseudo() {
 			nRegular++
+			n += len(fields[i].Name)
 		}
+	}
+	blk := block{b: s.Strs[:0]}
+	if n > cap(s.Strs) {
+		blk.b = make([]byte, 0, n)
 	}
 	r.Header = make(http.Header, nRegular)
 	vals := s.Vals[:0]
