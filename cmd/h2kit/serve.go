@@ -561,8 +561,12 @@ func (a *asyncWriter) flush() {
 	if len(b) > 0 {
 		a.w.Write(b)
 	}
-	if cap(b) > asyncMaxBuffer {
-		b = nil // do not keep a buffer a burst grew
+	if cap(b) > 2*asyncMaxBuffer {
+		// Do not keep a buffer a burst grew past the bound. (One that
+		// reached the bound is kept: append's growth takes it past
+		// asyncMaxBuffer, and growing it again from nothing each time
+		// would copy what a slow writer lets gather several times.)
+		b = nil
 	}
 	a.spare = b
 }
