@@ -25,6 +25,8 @@ type roundTrip struct {
 	segments bool
 	segs     []OutSegment
 	wire     []byte
+	// ref: the server sends the body with SendDataRef.
+	ref bool
 }
 
 func newRoundTrip(tb testing.TB, bodySize int) *roundTrip {
@@ -77,7 +79,9 @@ func (rt *roundTrip) serverEvents() {
 	for ev := rt.srv.NextEvent(); ev != nil; ev = rt.srv.NextEvent() {
 		if r, ok := ev.(*RequestReceived); ok {
 			rt.srv.SendHeaders(r.StreamID, rt.resp, len(rt.body) == 0)
-			if len(rt.body) > 0 {
+			if len(rt.body) > 0 && rt.ref {
+				rt.srv.SendDataRef(r.StreamID, rt.body, true)
+			} else if len(rt.body) > 0 {
 				rt.srv.SendData(r.StreamID, rt.body, true)
 			}
 		}

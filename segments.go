@@ -113,12 +113,29 @@ func (c *Conn) lent(s *stream) bool {
 // is over): back to the pool, or, while segments reference it, kept
 // aside until ReleaseOutgoing.
 func (c *Conn) dropSendBuf(s *stream) {
-	if s.sendBuf != nil && c.lent(s) {
+	switch {
+	case s.borrowed:
+		// The caller's: it knows when the engine is done with it.
+		s.borrowed = false
+	case s.sendBuf != nil && c.lent(s):
 		c.lend.bufs = append(c.lend.bufs, s.sendBuf)
-	} else {
+	default:
 		c.recycleSendBuf(s.sendBuf)
 	}
 	s.sendBuf, s.sendOff = nil, 0
+}
+
+// SendDataRef is SendData without the copy: when stream id has nothing
+// buffered, the engine keeps a reference to p[:n] instead of copying it,
+// and takes as much as flow control allows, whatever the send buffer's
+// limit (Limits.MaxStreamSendBuffer); otherwise it copies, as SendData.
+// Either way the caller leaves p[:n] unchanged until the engine is done
+// with it: SendBuffered(id) is 0 (all of it written out, or dropped with
+// the stream) and, if AppendOutgoingSegments listed some of it,
+// ReleaseOutgoing was called since. Until its bytes are out, SendData
+// and SendDataRef on the stream take nothing.
+func (c *Conn) SendDataRef(id uint32, p []byte, endStream bool) (int, error) {
+	return c.sendData(id, p, endStream, true)
 }
 
 // recycleSendBuf puts a send buffer no stream uses back in the pool

@@ -207,3 +207,76 @@ func TestSegmentsIdlePool(t *testing.T) {
 		t.Errorf("%d large buffers pooled on an idle connection, want at most %d", n, maxDrainedBufs)
 	}
 }
+
+// TestSendDataRef: SendDataRef keeps a reference to the caller's bytes
+// (what AppendOutgoing writes is what the slice holds then), takes what
+// flow control allows whatever the send buffer's limit (RFC 9113,
+// Section 6.9), copies behind buffered bytes, lets nothing in behind
+// borrowed bytes until they are out (WindowUpdated then), and never puts
+// the caller's slice in the pool, even when the stream is reset.
+func TestSendDataRef(t *testing.T) {
+	rt := newRoundTrip(t, 0)
+	rt.srv.cfg.Limits.MaxStreamSendBuffer = 16 << 10
+	id := rt.request(t)
+	rt.srv.SendHeaders(id, rt.resp, false)
+	rt.srv.AppendOutgoing(nil)
+	p := bytes.Repeat([]byte{'a'}, 40000)
+	if n, err := rt.srv.SendDataRef(id, p, false); n != len(p) || err != nil {
+		t.Fatalf("SendDataRef: %d, %v; want all of %d (no send buffer limit)", n, err, len(p))
+	}
+	if n, _ := rt.srv.SendData(id, []byte("more"), false); n != 0 {
+		t.Fatalf("SendData behind borrowed bytes took %d", n)
+	}
+	p[0] = 'b' // still the engine's to read: the frame carries it
+	out := rt.srv.AppendOutgoing(nil)
+	if !bytes.Contains(out, []byte("baaa")) {
+		t.Fatal("the bytes were copied when SendDataRef was called")
+	}
+	if rt.srv.SendBuffered(id) != 0 {
+		t.Fatalf("%d bytes still buffered", rt.srv.SendBuffered(id))
+	}
+	sawWindow := false
+	for ev := rt.srv.NextEvent(); ev != nil; ev = rt.srv.NextEvent() {
+		if w, ok := ev.(*WindowUpdated); ok && w.StreamID == id {
+			sawWindow = true
+		}
+	}
+	if !sawWindow {
+		t.Error("no WindowUpdated once the borrowed bytes were out")
+	}
+	// Behind buffered bytes SendDataRef copies.
+	rt.srv.SendData(id, []byte("head"), false)
+	q := bytes.Repeat([]byte{'c'}, 2000)
+	if n, _ := rt.srv.SendDataRef(id, q, false); n != len(q) {
+		t.Fatalf("SendDataRef behind buffered bytes took %d", n)
+	}
+	q[0] = 'd'
+	if out := rt.srv.AppendOutgoing(nil); !bytes.Contains(out, []byte("headcccc")) {
+		t.Fatal("SendDataRef behind buffered bytes did not copy")
+	}
+	// A reset stream's borrowed slice is not pooled: the next stream's
+	// SendData does not write into it.
+	r := bytes.Repeat([]byte{'e'}, 3000)
+	rt.srv.SendDataRef(id, r, false)
+	rt.srv.ResetStream(id, frame.ErrCodeCancel)
+	id2 := rt.request(t)
+	rt.srv.SendHeaders(id2, rt.resp, false)
+	rt.srv.SendData(id2, bytes.Repeat([]byte{'f'}, 3000), true)
+	rt.srv.AppendOutgoing(nil)
+	if !bytes.Equal(r, bytes.Repeat([]byte{'e'}, 3000)) {
+		t.Fatal("the engine wrote into a borrowed slice")
+	}
+}
+
+// TestAllocsRoundTripRef: SendDataRef with gathering writes, the path of
+// h2server's large writes on plain sockets, allocates nothing.
+func TestAllocsRoundTripRef(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	for _, size := range []int{16, 20000, 1 << 20} {
+		rt := newRoundTrip(t, size)
+		rt.segments, rt.ref = true, true
+		wantNoAllocs(t, "GET with a body of "+itoa(size)+" by reference", func() { rt.once(t) })
+	}
+}

@@ -226,6 +226,11 @@ func (s *stream) keep(v string) string {
 // when all of p is taken. When n < len(p), a WindowUpdated event says
 // when to try again. The bytes are copied; p may be reused at once.
 func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
+	return c.sendData(id, p, endStream, false)
+}
+
+// sendData is SendData, and SendDataRef when ref is set.
+func (c *Conn) sendData(id uint32, p []byte, endStream, ref bool) (int, error) {
 	if c.terminated != nil {
 		return 0, ErrConnClosed
 	}
@@ -244,8 +249,22 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 	// minus what is buffered. A SETTINGS_INITIAL_WINDOW_SIZE decrease can
 	// leave buffered bytes beyond the stream's window; AppendOutgoing
 	// holds those back (see sendable).
+	if s.borrowed && s.pending() == 0 {
+		c.dropSendBuf(s) // the caller's bytes are all out
+	}
+	// A reference needs no room in the send buffer, but comes after
+	// nothing: behind buffered bytes, p is copied. Borrowed bytes take
+	// nothing after them until they are out.
+	ref = ref && s.pending() == 0
+	room := int64(c.cfg.Limits.MaxStreamSendBuffer - s.pending())
+	switch {
+	case ref:
+		room = int64(len(p))
+	case s.borrowed:
+		room = 0
+	}
 	n := int64(len(p))
-	n = min(n, s.sendWindow, c.sendWindow, int64(c.cfg.Limits.MaxStreamSendBuffer-s.pending()))
+	n = min(n, s.sendWindow, c.sendWindow, room)
 	if n < 0 {
 		n = 0
 	}
@@ -262,7 +281,14 @@ func (c *Conn) SendData(id uint32, p []byte, endStream bool) (int, error) {
 	if n < int64(len(p)) {
 		endStream = false
 	}
-	if n > 0 {
+	if n > 0 && ref {
+		if s.sendBuf != nil {
+			c.dropSendBuf(s)
+		}
+		s.sendBuf, s.sendOff, s.borrowed = p[:n:n], 0, true
+		s.sendWindow -= n
+		c.sendWindow -= n
+	} else if n > 0 {
 		if s.sendBuf == nil {
 			s.sendBuf = c.getBuf()
 		} else if s.sendOff > 0 && len(s.sendBuf)+int(n) > cap(s.sendBuf) {

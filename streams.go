@@ -27,6 +27,7 @@ type stream struct {
 	trailerArena []byte
 	blocked      bool   // SendData accepted less than asked: report WindowUpdated
 	lentEpoch    uint32 // segments reference sendBuf if this is lendState.epoch (segments.go)
+	borrowed     bool   // sendBuf is the caller's memory (SendDataRef): never pooled, never appended to
 
 	// Message checks (RFC 9113, Section 8.1.1).
 	contentLength int64 // -1: not declared
@@ -75,8 +76,8 @@ func (c *Conn) closeStream(s *stream) {
 	}
 	c.sched.remove(s)
 	c.refundSend(s) // unsent DATA gives its connection credit back (Section 6.9)
-	if c.lent(s) {
-		c.dropSendBuf(s) // kept until ReleaseOutgoing
+	if s.borrowed || c.lent(s) {
+		c.dropSendBuf(s) // not the engine's, or kept until ReleaseOutgoing
 	} else {
 		c.putBuf(s.sendBuf)
 		s.sendBuf = nil

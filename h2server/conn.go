@@ -88,7 +88,8 @@ type serverConn struct {
 	// withheld lists the streams whose queued bytes wait for the
 	// socket writer (owner-only; see Fill).
 	withheld []uint32
-	fillLeft int // what the engine may still take before the next batch is written
+	fillLeft int       // what the engine may still take before the next batch is written
+	lenders  []*stream // streams whose handler's bytes the engine holds by reference (owner-only; Released)
 }
 
 // connBudget bounds the response bytes a connection holds for its

@@ -11,6 +11,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	h2kit "github.com/h2kit/h2kit"
 )
 
 // TestLargeWriteBufferReused: a Write of at least minLend bytes lends the
@@ -98,5 +100,52 @@ func TestLargeWriteDeadline(t *testing.T) {
 	}
 	if _, err := io.Copy(io.Discard, res.Body); err == nil {
 		t.Error("the body ended without error: the stream was not reset")
+	}
+}
+
+// TestLargeWritePeerGone: a Write whose bytes the socket writes straight
+// from the handler's slice (a plain socket, no write deadline) returns
+// with an error once the client goes away without reading them, and the
+// server's connection ends: the write still holding the slice is stopped
+// first (connloop's Releaser), so the handler gets its slice back only
+// when no write can read it any more.
+func TestLargeWritePeerGone(t *testing.T) {
+	done := make(chan error, 1)
+	started := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		_, err := w.Write(make([]byte, 64<<20)) // more than the sockets hold
+		done <- err
+	})
+	addr := startServe(t, h, nil)
+	k := connKinds[1] // raw-serve
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	nc, err := k.dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := h2kit.NewConn(h2kit.Config{Role: h2kit.Client, ConnectionWindow: 1 << 30,
+		Settings: h2kit.Settings{InitialWindowSize: 1 << 30}}, time.Now())
+	if _, err := eng.SendRequest(reqFields("GET", addr, "/"), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write(eng.AppendOutgoing(nil)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("no request")
+	}
+	time.Sleep(200 * time.Millisecond) // the sockets fill up; nothing is read
+	nc.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Write of 64 MiB to a client that left: no error")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Write still blocked 15 s after the client left")
 	}
 }

@@ -70,6 +70,8 @@ type stream struct {
 	hdrReady bool
 	out      pipe.Queue // queued body bytes; a pooled buffer held only while some are queued (ReadFrom fills it in place: out.Filling)
 	lent     []byte     // after out, the bytes of a large Write, which waits until the engine took them (lend)
+	lendRef  bool       // lent goes to the engine by reference (SendDataRef)
+	refsOut  bool       // the engine or a write may still read lent bytes given by reference (Released)
 	outBox   *[]byte    // out's pool entry
 	pushWait bool       // a pushed response waiting for the associated one's head (holdPush): queues nothing
 	trailers []hpack.Field
@@ -313,7 +315,7 @@ func (st *stream) flushLocked() bool {
 	}
 	if pending := st.outLocked(); len(pending) > 0 || (st.end && len(st.trailers) == 0) {
 		endData := st.end && len(st.trailers) == 0
-		n, err := eng.SendData(st.id, pending, endData)
+		n, ref, err := st.sendOutLocked(pending, endData)
 		if err != nil {
 			st.err = err
 			return true
@@ -323,10 +325,12 @@ func (st *stream) flushLocked() bool {
 		st.refreshCreditLocked()
 		if n > 0 {
 			// Still counted in the budget until the engine writes them
-			// (reconcile).
-			st.sc.addInEngine(st, n)
+			// (reconcile), unless they are the handler's (ref).
+			if !ref {
+				st.sc.addInEngine(st, n)
+				st.sc.budget.take(n)
+			}
 			st.sc.fillLeft -= n
-			st.sc.budget.take(n)
 			if st.out.Len() == 0 && !st.out.Filling() {
 				st.freed += st.putOutLocked()
 			}

@@ -293,14 +293,18 @@ func (st *stream) queue(p []byte) error {
 // handler's wait for the owner.
 const minLend = 32 << 10
 
-// lend hands p to the owner, which gives it to the engine (SendData
-// copies it into the engine's send buffer) after the bytes queued before
-// it, as flow control and the engine's buffer allow, and waits until it
-// has taken all of p, or the stream ends, or the write deadline passes:
-// p is then no longer used. The handler's bytes are copied once, where
-// queue copies them twice (into the queue, then into the engine), and
-// the connection's budget is not taken for them: they stay the
-// handler's, in the handler's memory, until the engine took them.
+// lend hands p to the owner, which gives it to the engine after the
+// bytes queued before it, as flow control allows, and waits until the
+// engine no longer needs it, the stream ends, or the write deadline
+// passes: p is then the handler's again. The connection's budget is not
+// taken for p: it stays in the handler's memory.
+//
+// On a plain socket (connloop's gathering writes) and without a write
+// deadline, the engine takes p by reference (SendDataRef) and the socket
+// writes it from there: no copy at all. Write then waits until the
+// socket has taken the bytes (Released), which a deadline could not
+// interrupt. Otherwise SendData copies p into the engine's send buffer:
+// one copy, where queue makes two.
 func (st *stream) lend(p []byte) error {
 	var w pipe.Waiter
 	defer w.Stop()
@@ -311,25 +315,68 @@ func (st *stream) lend(p []byte) error {
 		return err
 	}
 	st.lent = p
+	st.lendRef = st.sc.loop.Gathering() && st.writeDeadline.IsZero()
 	st.mu.Unlock()
 	st.sc.markDirty(st)
 	for {
 		st.mu.Lock()
 		err := st.err
-		if err != nil || len(st.lent) == 0 {
+		if (err != nil || len(st.lent) == 0) && !st.refsOut {
 			st.lent = nil
 			st.mu.Unlock()
 			return err
 		}
 		st.mu.Unlock()
 		if err := w.Wait(st.wsig, st.writeDeadline); err != nil {
+			// Only without lendRef: the owner copies no more of it.
 			st.mu.Lock()
-			st.lent = nil // the owner copies no more of it
+			st.lent = nil
 			st.mu.Unlock()
 			st.resetForDeadline()
 			return err
 		}
 	}
+}
+
+// sendOutLocked gives the engine pending, the bytes outLocked returned,
+// and reports how many it took and whether by reference (owner, st.mu
+// held).
+func (st *stream) sendOutLocked(pending []byte, endData bool) (n int, ref bool, err error) {
+	eng := st.sc.eng
+	if st.out.Len() > 0 || len(pending) == 0 || !st.lendRef {
+		n, err = eng.SendData(st.id, pending, endData)
+		return n, false, err
+	}
+	n, err = eng.SendDataRef(st.id, pending, endData)
+	if n > 0 && !st.refsOut {
+		st.refsOut = true
+		st.sc.lenders = append(st.sc.lenders, st)
+	}
+	return n, true, err
+}
+
+// Released lets the handlers whose bytes the engine took by reference
+// go on once neither the engine nor a write holds any of them
+// (connloop.Releaser) (owner).
+func (sc *serverConn) Released(final bool) {
+	if len(sc.lenders) == 0 {
+		return
+	}
+	sc.loop.AssertOwner()
+	k := 0
+	for _, st := range sc.lenders {
+		if !final && sc.eng.SendBuffered(st.id) > 0 {
+			sc.lenders[k] = st
+			k++
+			continue
+		}
+		st.mu.Lock()
+		st.refsOut = false
+		st.mu.Unlock()
+		st.wsig.Notify()
+	}
+	clear(sc.lenders[k:])
+	sc.lenders = sc.lenders[:k]
 }
 
 // outLocked returns the bytes the owner gives the engine next: the

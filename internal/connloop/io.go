@@ -246,6 +246,27 @@ func (l *Loop) writeDone(p *[]byte) {
 	l.putWriteBuf(p)
 }
 
+// stopWriter ends a write still outstanding once flushLast gave up on it
+// (a peer that does not read): on a connection whose writes gather the
+// Handler's memory (Releaser), the socket is closed, which makes the
+// writer return, so that no write reads that memory once the Handler
+// hears the connection is over.
+func (l *Loop) stopWriter() {
+	if !l.writing || !l.gathering {
+		return
+	}
+	l.nc.Close()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case w := <-l.writeRes:
+		l.writeDone(w.buf)
+	case <-t.C:
+		// Not seen with sockets, whose Close ends a pending write.
+	}
+	l.readErr = net.ErrClosed // no linger on a closed socket
+}
+
 // keepTimer runs when keepUntil has passed (owner): the kept write buffer
 // goes back to its pool unless a batch used it since the last time.
 func (l *Loop) keepTimer(now time.Time) {

@@ -72,6 +72,17 @@ type Filler interface {
 	Fill()
 }
 
+// A Releaser is a Handler that lends the engine memory of its own
+// (h2kit.Conn.SendDataRef) and must hear when the loop holds none of it:
+// Released is called (owner) whenever no batch is being written, every
+// batch taken from the engine so far having been written, and once more
+// with final set when the connection is over and nothing more will be
+// written. Lent bytes are then free once the engine's SendBuffered says
+// it has none of them left (all of them when final).
+type Releaser interface {
+	Released(final bool)
+}
+
 // Options tune a Loop. The zero value is usable.
 type Options struct {
 	// Prefix holds bytes already read from the connection (while sniffing
@@ -131,8 +142,9 @@ type Loop struct {
 	rw        rawWriter          // the owner's direct writes (rawwrite_unix.go)
 
 	// Owner-only state.
-	filler    Filler // h, if it is one
-	fill      bool   // a write completed: call filler.Fill before the next batch
+	filler    Filler   // h, if it is one
+	releaser  Releaser // h, if it is one
+	fill      bool     // a write completed: call filler.Fill before the next batch
 	writing   bool
 	lastWrite int           // the last batch's length
 	wkeep     *[]byte       // a large write buffer kept for the next batch
@@ -187,6 +199,7 @@ func New(nc net.Conn, eng *h2kit.Conn, h Handler, opts Options) *Loop {
 	}
 	l.writeFn = l.writeOne
 	l.filler, _ = h.(Filler)
+	l.releaser, _ = h.(Releaser)
 	if opts.Reader == nil {
 		opts.Reader = nc
 		l.raw = newRawReader(nc)
@@ -202,6 +215,12 @@ func New(nc net.Conn, eng *h2kit.Conn, h Handler, opts Options) *Loop {
 // Engine returns the engine. Only the owner goroutine (inside Handler
 // methods) may use it.
 func (l *Loop) Engine() *h2kit.Conn { return l.eng }
+
+// Gathering reports whether the loop writes DATA payloads from the
+// engine's buffers (AppendOutgoingSegments), on a plain socket: only
+// then may the Handler lend the engine its own memory with SendDataRef
+// without the bytes being copied anyway. Safe from any goroutine.
+func (l *Loop) Gathering() bool { return l.gathering }
 
 // Writing reports whether a writer goroutine is writing a batch: the
 // socket did not take it at once, so the peer is slow to read or not
@@ -280,7 +299,11 @@ func (l *Loop) Run() (err error) {
 		}
 	}
 	l.flushLast()
+	l.stopWriter()
 	l.releaseWrite()
+	if l.releaser != nil {
+		l.releaser.Released(true)
+	}
 	// The connection is over for the application before the linger.
 	l.h.Closed(err)
 	l.linger()
@@ -369,6 +392,14 @@ const maxSyncBatches = 8
 // maxSyncBatches it wakes itself instead, so that the select loop serves
 // reads and wakes in between.
 func (l *Loop) pump() {
+	l.pumpWrites()
+	if !l.writing && l.releaser != nil {
+		l.releaser.Released(false)
+	}
+}
+
+// pumpWrites is pump's work, without the call to the Releaser.
+func (l *Loop) pumpWrites() {
 	l.dispatch()
 	for i := 0; !l.writing; i++ {
 		if l.fill && l.filler != nil {
