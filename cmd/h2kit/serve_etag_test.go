@@ -134,6 +134,10 @@ func TestServeRootFreshness(t *testing.T) {
 			t.Fatalf("GET %s: %d %q", target, rec.Code, rec.Body)
 		}
 	}
+	time.Sleep(2 * fileFreshness) // unchanged: a new stat vouches for it again
+	if rec := get("/"); rec.Code != 200 || rec.Body.String() != "version one\n" {
+		t.Fatalf("GET / unchanged after the window: %d %q", rec.Code, rec.Body)
+	}
 	write(index, "version two\n") // same size and time, another file
 	time.Sleep(2 * fileFreshness)
 	for _, target := range []string{"/", "/index.html"} {

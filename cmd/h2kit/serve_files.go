@@ -176,6 +176,7 @@ type rootHandler struct {
 // files open. A stat that matched vouches for the file for
 // fileFreshness: requests within that time are served without another.
 type cachedFile struct {
+	name    string // under the root
 	st      fs.FileInfo
 	data    []byte
 	checked atomic.Int64 // monoNow() before the last stat that matched st
@@ -211,7 +212,7 @@ func (c *cachedFile) fresh(now int64) bool {
 // monoNow() checked or later), with its response header values as
 // http.ServeContent would make them.
 func newCachedFile(name string, st fs.FileInfo, data []byte, checked int64) *cachedFile {
-	c := &cachedFile{st: st, data: data}
+	c := &cachedFile{name: name, st: st, data: data}
 	c.checked.Store(checked)
 	one := func(v string) []string { return []string{v} }
 	c.etag = one(fileETag(st))
@@ -394,13 +395,24 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fresh returns the cached file that answered the request path p last
-// time, when a stat vouches for it at now (cachedFile.fresh), else nil.
+// time, when a stat vouches for it at now (cachedFile.fresh) or a new
+// stat of its name shows it unchanged, else nil. (The name a request path
+// leads to depends only on which of the names it could mean are regular
+// files: while the one it led to is unchanged, it leads there again.)
 func (h *rootHandler) fresh(p string, now int64) *cachedFile {
 	h.mu.RLock()
 	c := h.byPath[p]
 	h.mu.RUnlock()
-	if c == nil || !c.fresh(now) {
+	if c == nil {
 		return nil
+	}
+	if !c.fresh(now) {
+		now = monoNow() // before the stat: what it shows is at least as new
+		st, err := fs.Stat(h.fsys, c.name)
+		if err != nil || !sameFile(st, c.st) {
+			return nil
+		}
+		c.checked.Store(now)
 	}
 	return c
 }
