@@ -39,10 +39,12 @@ type clientStream struct {
 	pooled bool
 
 	// Set before the stream is queued, read-only after.
-	req           *http.Request // as given to RoundTrip: resp.Request
-	trace         *httptrace.ClientTrace
-	fields        []hpack.Field
-	fieldsBuf     *[]hpack.Field // from fieldBufs; fields' array until the HEADERS are encoded
+	req    *http.Request // as given to RoundTrip: resp.Request
+	trace  *httptrace.ClientTrace
+	fields []hpack.Field
+	// fieldsMem is the array fields is built in, kept (emptied) once the
+	// HEADERS are encoded, and by the recycled stream for its next request.
+	fieldsMem     []hpack.Field
 	endOnHeaders  bool
 	body          interface{ Read([]byte) (int, error) } // the request body, nil without one
 	closer        interface{ Close() error }
@@ -132,8 +134,7 @@ func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) 
 	if host == "" {
 		host = req.URL.Host
 	}
-	st.fieldsBuf = fieldBufs.Get().(*[]hpack.Field)
-	f := httpcommon.AppendRequest((*st.fieldsBuf)[:0], req, host, cl)
+	f := httpcommon.AppendRequest(st.fieldsMem[:0], req, host, cl)
 	if _, ok := req.Header["User-Agent"]; !ok {
 		f = append(f, hpack.Field{Name: "user-agent", Value: userAgent})
 	}
@@ -173,9 +174,12 @@ func (st *clientStream) drop() {
 	if st.refs.Add(-1) != 0 || !st.pooled {
 		return
 	}
-	in := st.in
+	in, mem := st.in, st.fieldsMem
 	in.Init(keepIn)
-	*st = clientStream{in: in}
+	if st.fields != nil { // never sent
+		mem = keepFields(st.fields)
+	}
+	*st = clientStream{in: in, fieldsMem: mem}
 	streamPool.Put(st)
 }
 
@@ -311,21 +315,25 @@ func (st *clientStream) cancelled() bool {
 	return st.err != nil
 }
 
-// fieldBufs recycles the arrays request header sections are built in:
-// the engine encodes them when the stream opens and keeps no reference.
-var fieldBufs = sync.Pool{New: func() any { return new([]hpack.Field) }}
-
-// recycleFields gives the request's field array back once the engine has
-// encoded it (owner).
+// recycleFields empties the request's field array once the engine has
+// encoded it (owner): the engine keeps no reference, and the stream keeps
+// the array for its next request when it is recycled.
 func (st *clientStream) recycleFields() {
-	if st.fieldsBuf == nil {
-		return
-	}
-	clear(st.fields) // drop the references to the request's strings
-	*st.fieldsBuf = st.fields[:0]
-	fieldBufs.Put(st.fieldsBuf)
-	st.fields, st.fieldsBuf = nil, nil
+	st.fieldsMem = keepFields(st.fields)
+	st.fields = nil
 }
+
+// keepFields empties fields for reuse, or drops it if it grew large.
+func keepFields(fields []hpack.Field) []hpack.Field {
+	if cap(fields) > maxKeptFields {
+		return nil
+	}
+	clear(fields) // drop the references to the request's strings
+	return fields[:0]
+}
+
+// maxKeptFields bounds the field array a stream keeps.
+const maxKeptFields = 32
 
 // release frees the stream's slot in the pool, once.
 func (st *clientStream) release() {
