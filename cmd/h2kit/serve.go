@@ -69,7 +69,9 @@ its stylesheet, script and logo), and test endpoints:
                  second port the system picks (printed at start), for
                  the page's HTTP/2 and HTTP/1.1 comparison
 With --root DIR (or DIR as argument): the files of DIR, index.html for a
-directory, no directory listings, nothing outside DIR.
+directory, no directory listings, nothing outside DIR. Files of up to
+64 KiB are kept in memory: a change to one is served to the requests that
+start more than 1 ms after it.
 
 options:
   -a, --addr HOST:PORT     listen address (default localhost:8443, or
