@@ -343,7 +343,9 @@ func (st *stream) lend(p []byte) error {
 // held).
 func (st *stream) sendOutLocked(pending []byte, endData bool) (n int, ref bool, err error) {
 	eng := st.sc.eng
-	if st.out.Len() > 0 || len(pending) == 0 || !st.lendRef {
+	// Behind bytes the engine still buffers, SendDataRef would copy:
+	// SendData then, counted in the budget like any copy.
+	if st.out.Len() > 0 || len(pending) == 0 || !st.lendRef || eng.SendBuffered(st.id) > 0 {
 		n, err = eng.SendData(st.id, pending, endData)
 		return n, false, err
 	}
