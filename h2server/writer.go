@@ -374,6 +374,11 @@ func (sc *serverConn) Released(final bool) {
 		}
 		st.mu.Lock()
 		st.refsOut = false
+		if final && st.err == nil {
+			// The connection is over before the socket took the bytes:
+			// the Write fails (Closed says the same to the others).
+			st.err = errConnClosed
+		}
 		st.mu.Unlock()
 		st.wsig.Notify()
 	}
