@@ -166,13 +166,7 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 			st.onReset(e)
 		}
 	case *h2kit.WindowUpdated:
-		if e.StreamID == 0 {
-			for _, st := range cc.streams {
-				st.flush()
-			}
-		} else if st := cc.streams[e.StreamID]; st != nil {
-			st.flush()
-		}
+		pipe.WindowUpdated(cc.streams, e.StreamID, (*clientStream).flush)
 	case *h2kit.PushPromiseReceived:
 		cc.onPushPromise(e)
 	case *h2kit.SettingsReceived:

@@ -332,13 +332,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 			sc.endDrain(e.StreamID)
 		}
 	case *h2kit.WindowUpdated:
-		if e.StreamID == 0 {
-			for _, st := range sc.streams {
-				st.flush()
-			}
-		} else if st := sc.streams[e.StreamID]; st != nil {
-			st.flush()
-		}
+		pipe.WindowUpdated(sc.streams, e.StreamID, (*stream).flush)
 	case *h2kit.SettingsReceived:
 		sc.pushEnabled.Store(!sc.eng.PeerSettings().DisablePush)
 		sc.renegSettings()

@@ -196,3 +196,18 @@ func (q *Queue) Reset(keep int) int {
 	q.off = 0
 	return n
 }
+
+// WindowUpdated runs flush for the streams a WINDOW_UPDATE may unblock:
+// the one it names, or every stream when it names the connection (id 0,
+// RFC 9113, Section 6.9). Both adapters keep their open streams in a map
+// by id and call it from the owner goroutine.
+func WindowUpdated[S comparable](streams map[uint32]S, id uint32, flush func(S)) {
+	var none S
+	if id == 0 {
+		for _, st := range streams {
+			flush(st)
+		}
+	} else if st := streams[id]; st != none {
+		flush(st)
+	}
+}

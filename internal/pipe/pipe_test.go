@@ -137,3 +137,21 @@ func TestWaiter(t *testing.T) {
 		t.Fatalf("notified before the deadline: %v", err)
 	}
 }
+
+// TestWindowUpdated: a stream's WINDOW_UPDATE flushes that stream only
+// (none if it is not open), the connection's flushes them all.
+func TestWindowUpdated(t *testing.T) {
+	type st struct{ n int }
+	a, b := &st{}, &st{}
+	streams := map[uint32]*st{1: a, 3: b}
+	flush := func(s *st) { s.n++ }
+	WindowUpdated(streams, 3, flush)
+	WindowUpdated(streams, 5, flush)
+	if a.n != 0 || b.n != 1 {
+		t.Fatalf("stream 3's update: flushed %d, %d times; want 0, 1", a.n, b.n)
+	}
+	WindowUpdated(streams, 0, flush)
+	if a.n != 1 || b.n != 2 {
+		t.Fatalf("connection's update: flushed %d, %d times; want 1, 2", a.n, b.n)
+	}
+}
