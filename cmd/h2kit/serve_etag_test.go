@@ -162,3 +162,55 @@ func TestServeRootFreshness(t *testing.T) {
 		t.Errorf("GET / created again: %d %q", rec.Code, rec.Body)
 	}
 }
+
+// TestServeRootPathsBounded: the request paths remembered (rootHandler
+// byPath) lead only to files still in the cache, so that what they keep
+// in memory stays within the cache's bound: after more files than the
+// cache holds were served, and after a file changed.
+func TestServeRootPathsBounded(t *testing.T) {
+	root := t.TempDir()
+	n := fileCacheMaxEntries + 44
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(root, strconv.Itoa(i)), []byte("file "+strconv.Itoa(i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := newRootHandler(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(target, want string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		if rec.Code != 200 || rec.Body.String() != want {
+			t.Fatalf("GET %s: %d %q, want %q", target, rec.Code, rec.Body, want)
+		}
+	}
+	check := func() {
+		t.Helper()
+		h.mu.RLock()
+		defer h.mu.RUnlock()
+		if len(h.cache) > fileCacheMaxEntries {
+			t.Errorf("%d files cached, bound %d", len(h.cache), fileCacheMaxEntries)
+		}
+		for p, c := range h.byPath {
+			if h.cache[c.name] != c {
+				t.Errorf("path %s leads to %s, no longer cached", p, c.name)
+			}
+		}
+	}
+	for i := range n {
+		get("/"+strconv.Itoa(i), "file "+strconv.Itoa(i))
+		get("//"+strconv.Itoa(i), "file "+strconv.Itoa(i))
+	}
+	check()
+	if len(h.byPath) == 0 {
+		t.Fatal("no request path remembered")
+	}
+	name := filepath.Join(root, strconv.Itoa(n-1))
+	os.WriteFile(name, []byte("changed!"), 0o644)
+	time.Sleep(2 * fileFreshness)
+	get("/"+strconv.Itoa(n-1), "changed!")
+	check()
+}

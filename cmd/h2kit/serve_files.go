@@ -428,13 +428,24 @@ func requestStart(w http.ResponseWriter) int64 {
 	return monoNow()
 }
 
+// forget removes the request paths that lead to c, a file leaving the
+// cache (h.mu held): byPath only holds files of the cache, which bounds
+// the memory they keep. It runs when the cache changes, not per request.
+func (h *rootHandler) forget(c *cachedFile) {
+	for p, pc := range h.byPath {
+		if pc == c {
+			delete(h.byPath, p)
+		}
+	}
+}
+
 // remember records that the request path p was answered with the cached
 // file c (see fresh).
 func (h *rootHandler) remember(p string, c *cachedFile) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.byPath[p] == c {
-		return
+	if h.byPath[p] == c || h.cache[c.name] != c {
+		return // known, or left the cache meanwhile
 	}
 	if h.byPath == nil {
 		h.byPath = make(map[string]*cachedFile)
@@ -526,9 +537,12 @@ func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
 	if h.cache == nil {
 		h.cache = make(map[string]*cachedFile)
 	}
-	if len(h.cache) >= fileCacheMaxEntries {
-		for k := range h.cache { // drop one, any
+	if old := h.cache[name]; old != nil {
+		h.forget(old) // replaced: the file changed
+	} else if len(h.cache) >= fileCacheMaxEntries {
+		for k, old := range h.cache { // drop one, any
 			delete(h.cache, k)
+			h.forget(old)
 			break
 		}
 	}
