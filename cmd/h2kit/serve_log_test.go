@@ -127,3 +127,28 @@ func TestAsyncWriter(t *testing.T) {
 		t.Errorf("written after Close")
 	}
 }
+
+// TestLogWallTime: the access log's time, derived from the monotonic
+// clock, agrees with the system clock (within a second: it reads it at
+// least once a second) and never goes back between two readings; the
+// usual methods and protocols are written as appendLogString writes them.
+func TestLogWallTime(t *testing.T) {
+	prev := logWallTime(monoNow())
+	for range 1000 {
+		before := time.Now()
+		got := logWallTime(monoNow())
+		after := time.Now()
+		if got.Before(before.Add(-time.Second)) || got.After(after.Add(time.Second)) {
+			t.Fatalf("log time %v, system clock %v to %v", got, before, after)
+		}
+		if got.Before(prev) {
+			t.Fatalf("log time went back: %v after %v", got, prev)
+		}
+		prev = got
+	}
+	for _, w := range []string{"GET", "HEAD", "POST", "HTTP/2.0", "HTTP/1.1", "PUT", "", "A B", "HTTP/1.0"} {
+		if got, want := string(appendLogWord(nil, w)), string(appendLogString(nil, w)); got != want {
+			t.Errorf("appendLogWord(%q) = %q, want %q", w, got, want)
+		}
+	}
+}
