@@ -237,13 +237,7 @@ func (cc *clientConn) connEvent(ev h2kit.Event) {
 // Wake moves what request goroutines queued into the engine (owner).
 func (cc *clientConn) Wake() {
 	cc.loop.AssertOwner()
-	b := cc.dirty.TakeAll(cc.batch[:0])
-	for i, st := range b {
-		st.flush()
-		st.drop() // the dirty stack's reference
-		b[i] = nil
-	}
-	cc.batch = b[:0]
+	cc.dirty.Drain(&cc.batch, flushDirty)
 	if len(cc.pendingOpen) > 0 {
 		cc.openPending()
 	}
@@ -499,4 +493,11 @@ func (cc *clientConn) roundTrip(req *http.Request, tr *httptrace.ClientTrace) (*
 		go st.writeBody()
 	}
 	return st.wait()
+}
+
+// flushDirty moves a dirty stream's work into the engine and drops the
+// dirty stack's reference (owner).
+func flushDirty(st *clientStream) {
+	st.flush()
+	st.drop()
 }

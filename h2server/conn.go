@@ -457,13 +457,7 @@ func (sc *serverConn) resetDone(id uint32) {
 // Wake moves what handlers queued into the engine (owner).
 func (sc *serverConn) Wake() {
 	sc.loop.AssertOwner()
-	b := sc.dirty.TakeAll(sc.batch[:0])
-	for i, st := range b {
-		st.flush()
-		st.release() // the dirty stack's reference
-		b[i] = nil
-	}
-	sc.batch = b[:0]
+	sc.dirty.Drain(&sc.batch, flushDirty)
 	sc.pushMu.Lock()
 	reqs := sc.pushReq
 	sc.pushReq = nil
@@ -884,3 +878,10 @@ const maxWriteBatch = 128 << 10
 // engineSendBuffer is the engine's per-stream send buffer
 // (h2kit.Limits.MaxStreamSendBuffer) unless Server.Limits sets one.
 const engineSendBuffer = 16 << 10
+
+// flushDirty moves a dirty stream's work into the engine and drops the
+// dirty stack's reference (owner).
+func flushDirty(st *stream) {
+	st.flush()
+	st.release()
+}

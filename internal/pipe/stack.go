@@ -70,5 +70,18 @@ func (s *Stack[T, P]) TakeAll(dst []P) []P {
 	return dst
 }
 
+// Drain empties the stack and runs f for each of its streams, oldest
+// first, using *batch as room (kept for the next call, emptied, so it
+// holds no stream). This is the owner's loop over the streams that have
+// work for it.
+func (s *Stack[T, P]) Drain(batch *[]P, f func(P)) {
+	b := s.TakeAll((*batch)[:0])
+	for i, p := range b {
+		f(p)
+		b[i] = nil
+	}
+	*batch = b[:0]
+}
+
 // Empty reports whether nothing is on the stack.
 func (s *Stack[T, P]) Empty() bool { return s.head.Load() == nil }

@@ -108,3 +108,30 @@ func ids(ns []*node) []int {
 	}
 	return out
 }
+
+// TestStackDrain: Drain visits the streams oldest first, leaves the
+// stack empty and its room holding none of them, and allocates nothing
+// once the room is large enough.
+func TestStackDrain(t *testing.T) {
+	var s Stack[node, *node]
+	a, b := &node{id: 1}, &node{id: 2}
+	var batch []*node
+	var got []int
+	s.Add(a)
+	s.Add(b)
+	s.Drain(&batch, func(n *node) { got = append(got, n.id) })
+	if len(got) != 2 || got[0] != 1 || got[1] != 2 || !s.Empty() {
+		t.Fatalf("Drain visited %v (empty after: %v), want [1 2]", got, s.Empty())
+	}
+	if len(batch) != 0 || cap(batch) < 2 || batch[:2][0] != nil || batch[:2][1] != nil {
+		t.Fatal("Drain's room keeps streams")
+	}
+	count := 0
+	f := func(*node) { count++ }
+	if n := testing.AllocsPerRun(1000, func() {
+		s.Add(a)
+		s.Drain(&batch, f)
+	}); n != 0 {
+		t.Errorf("%.1f allocations per Drain", n)
+	}
+}
