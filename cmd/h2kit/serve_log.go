@@ -14,7 +14,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,7 +63,7 @@ func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
 		end := monoNow()
 		now := logWallTime(end)
 		e := accessEntry{
-			method: r.Method, path: r.URL.RequestURI(), status: rec.finalStatus(), bytes: rec.bytes,
+			method: r.Method, path: logTarget(r.URL), status: rec.finalStatus(), bytes: rec.bytes,
 			duration: time.Duration(end - start),
 			proto:    r.Proto, remote: r.RemoteAddr, stream: rec.stream, pushed: rec.pushed,
 		}
@@ -151,6 +153,33 @@ func appendLogTime(b []byte, t time.Time) []byte {
 	b = append(b, ls.head...)
 	b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 	return append(b, ls.zone...)
+}
+
+// logTarget returns u.RequestURI(): u.Path itself for a plain path
+// without a query, which RequestURI would scan for bytes to escape.
+func logTarget(u *url.URL) string {
+	if u.Opaque == "" && u.RawPath == "" && u.RawQuery == "" && !u.ForceQuery && plainPath(u.Path) {
+		return u.Path
+	}
+	return u.RequestURI()
+}
+
+// plainPath reports whether p is a non-empty path that URL.EscapedPath
+// returns unchanged (not "*"): letters, digits and "-._~/:@$&+,;=" only,
+// the bytes net/url does not escape in a path.
+func plainPath(p string) bool {
+	if p == "" || p == "*" {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~/:@$&+,;=", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // logClock pairs a reading of the system clock with the monotonic one

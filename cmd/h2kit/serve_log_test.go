@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +150,30 @@ func TestLogWallTime(t *testing.T) {
 	for _, w := range []string{"GET", "HEAD", "POST", "HTTP/2.0", "HTTP/1.1", "PUT", "", "A B", "HTTP/1.0"} {
 		if got, want := string(appendLogWord(nil, w)), string(appendLogString(nil, w)); got != want {
 			t.Errorf("appendLogWord(%q) = %q, want %q", w, got, want)
+		}
+	}
+}
+
+// TestLogTarget: logTarget gives what URL.RequestURI gives, for plain
+// paths, queries, escapes, raw paths and every single byte in a path.
+func TestLogTarget(t *testing.T) {
+	targets := []string{"/", "/index.html", "/a/b.css?v=1", "/a%2Fb", "/a%20b", "/caf%C3%A9", "/x?", "/$&+,;=:@-._~", "/a(b)", "/*", "*", "/a'b!"}
+	for c := range 256 {
+		targets = append(targets, "/x"+url.PathEscape(string(rune(c))), "/x%"+fmt.Sprintf("%02X", c))
+	}
+	for _, target := range targets {
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			continue
+		}
+		if got, want := logTarget(u), u.RequestURI(); got != want {
+			t.Errorf("%q: logTarget %q, RequestURI %q", target, got, want)
+		}
+	}
+	for c := range 256 { // paths as h2server may hand them: decoded bytes
+		u := &url.URL{Path: "/a" + string([]byte{byte(c)}) + "b"}
+		if got, want := logTarget(u), u.RequestURI(); got != want {
+			t.Errorf("byte %#x: logTarget %q, RequestURI %q", c, got, want)
 		}
 	}
 }
