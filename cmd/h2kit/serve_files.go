@@ -342,7 +342,10 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if c := h.fresh(r.URL.Path, requestStart(w)); c != nil && serveCached(w, r, c) {
+	if c := h.fresh(r.URL.Path, requestStart(w)); c != nil {
+		if !serveCached(w, r, c) { // a conditional or range request
+			serveContent(w, r, c.st, bytes.NewReader(c.data))
+		}
 		return
 	}
 	clean, name := cleanRequestPath(r.URL.Path)
@@ -442,10 +445,16 @@ func (h *rootHandler) forget(c *cachedFile) {
 // remember records that the request path p was answered with the cached
 // file c (see fresh).
 func (h *rootHandler) remember(p string, c *cachedFile) {
+	h.mu.RLock()
+	known := h.byPath[p] == c
+	h.mu.RUnlock()
+	if known {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.byPath[p] == c || h.cache[c.name] != c {
-		return // known, or left the cache meanwhile
+		return // known meanwhile, or left the cache
 	}
 	if h.byPath == nil {
 		h.byPath = make(map[string]*cachedFile)
@@ -475,6 +484,11 @@ func (h *rootHandler) serveFile(w http.ResponseWriter, r *http.Request, f fs.Fil
 		http.Error(w, "500 internal server error", http.StatusInternalServerError)
 		return
 	}
+	serveContent(w, r, st, rs)
+}
+
+// serveContent answers with http.ServeContent, with the file's ETag.
+func serveContent(w http.ResponseWriter, r *http.Request, st fs.FileInfo, rs io.ReadSeeker) {
 	w.Header().Set("ETag", fileETag(st))
 	http.ServeContent(w, r, st.Name(), st.ModTime(), rs)
 }
