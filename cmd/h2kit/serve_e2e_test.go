@@ -240,11 +240,13 @@ func TestServeE2EVerbose(t *testing.T) {
 		"; END_STREAM | END_HEADERS\n", "; Open new stream\n", "; First response header\n          :status: 200\n",
 		"; END_STREAM\n", "stream_id=1 closed\n", "] closed\n",
 	)
-	if strings.Contains(p.out.String(), "msg=request") {
-		t.Errorf("-v printed access-log lines for HTTP/2:\n%s", p.out)
-	}
 	if code := p.stop(t, syscall.SIGINT); code != 0 {
 		t.Errorf("exit status %d after SIGINT", code)
+	}
+	// All the output is in once serve has exited (its writer gathers
+	// lines for a few milliseconds).
+	if strings.Contains(p.out.String(), "msg=request") {
+		t.Errorf("-v printed access-log lines for HTTP/2:\n%s", p.out)
 	}
 }
 

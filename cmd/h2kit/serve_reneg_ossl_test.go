@@ -85,7 +85,7 @@ func TestServeOpenSSLGetRenegotiation(t *testing.T) {
 		}
 	}
 	mustContain(t, "trace", errs, "recv HEADERS frame <length=", "flags=0x04, stream_id=1>", "recv DATA frame <length=", "flags=0x01, stream_id=1>")
-	mustContain(t, "access log", srv.out.String(), "path=/protected_resource status=200", "proto=HTTP/2.0")
+	srv.waitOutput(t, "path=/protected_resource status=200", "proto=HTTP/2.0")
 	// Without --allow-renegotiation (no 0x02): HTTP_1_1_REQUIRED, and get
 	// (HTTP/2 only) says so.
 	code, _, errs = runH2kit(t, "get", "--cacert", pki.ca, "--cert", pki.cliCert, "--key", pki.cliKey, srv.url+"/protected_resource")
@@ -123,7 +123,7 @@ func TestServeOpenSSLCurl(t *testing.T) {
 	}
 	mustContain(t, "curl's output", out, "client certificate subject: CN=curl client,O=h2kit tests", "protocol: HTTP/1.1, TLS 1.2")
 	mustContain(t, "curl -v", errs, "HTTP_1_1_REQUIRED", "> GET /protected_resource HTTP/1.1", "< HTTP/1.1 200")
-	mustContain(t, "access log", srv.out.String(), "path=/protected_resource status=200 bytes=", "proto=HTTP/1.1")
+	srv.waitOutput(t, "path=/protected_resource status=200 bytes=", "proto=HTTP/1.1")
 
 	code, out, _ = run("--http2", "--fail", srv.url+"/protected_resource")
 	if code != 22 {
