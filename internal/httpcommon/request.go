@@ -54,21 +54,11 @@ type Scratch struct {
 // that a small request costs no allocation of its own for these.
 func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
 	r := Request{ContentLength: -1}
-	blk := newBlock(fields, s.Strs)
-	nRegular := 0
-	for i := range fields {
-		if !fields[i].IsPseudo() {
-			nRegular++
-		}
-	}
-	r.Header = make(http.Header, nRegular)
-	vals := s.Vals[:0]
-	if cap(vals) < nRegular {
-		vals = make([]string, 0, nRegular)
-	}
+	b := newHeaderBuilder(fields, s)
+	r.Header = b.h
+	blk := &b.blk
 	var host string
 	var err error
-	var seen commonSet
 	for i := range fields {
 		f := &fields[i]
 		if f.IsPseudo() {
@@ -104,21 +94,8 @@ func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
 				err = ErrBadContentLength
 			}
 		}
-		if i, ok := commonIndex[f.Name]; ok {
-			// A common name: its canonical form is in the table, and
-			// whether the header has it already is in seen, so the first
-			// value goes in without a lookup in the header.
-			k, v := commonNames[i], blk.str(f.Value)
-			if seen.add(i) {
-				r.Header[k] = append(r.Header[k], v)
-			} else {
-				vals = setFirst(r.Header, vals, k, v)
-			}
-			continue
-		}
-		// Other names never canonicalize to a common one: names are
-		// lowercase (the engine checks it), so the lowercase forms differ.
-		vals = addValue(r.Header, vals, blk.name(f.Name), blk.str(f.Value))
+		i, common := commonIndex[f.Name]
+		b.add(f.Name, f.Value, i, common)
 	}
 	if r.Authority == "" {
 		r.Authority = host
@@ -268,21 +245,9 @@ func addContentLength(cur int64, v string) (int64, bool) {
 // block copies the strings of a header section into one allocation.
 type block struct{ b []byte }
 
-// newBlock sizes the block for every value and every regular field's
-// name: a common name (canonicalOf) takes no room, but looking each one up
-// here as well as in name cost more than the few bytes it saves. The
-// block is scratch if that has room for them all.
-func newBlock(fields []hpack.Field, scratch []byte) block {
-	n := 0
-	for i := range fields {
-		n += len(fields[i].Value)
-		if !fields[i].IsPseudo() {
-			n += len(fields[i].Name)
-		}
-	}
-	if n <= cap(scratch) {
-		return block{b: scratch[:0]}
-	}
+// newBlock sizes a block for fields (sizeFields).
+func newBlock(fields []hpack.Field) block {
+	_, n := sizeFields(fields)
 	return block{b: make([]byte, 0, n)}
 }
 

@@ -87,26 +87,8 @@ func DecodeResponse(fields []hpack.Field) (Response, error) {
 // of its own for its values and strings.
 func DecodeResponseScratch(fields []hpack.Field, s Scratch) (Response, error) {
 	r := Response{ContentLength: -1}
-	// One pass sizes both the values' slice and the strings' block (as
-	// newBlock does: every value, every regular field's name).
-	nRegular, n := 0, 0
-	for i := range fields {
-		n += len(fields[i].Value)
-		if !fields[i].IsPseudo() {
-			nRegular++
-			n += len(fields[i].Name)
-		}
-	}
-	blk := block{b: s.Strs[:0]}
-	if n > cap(s.Strs) {
-		blk.b = make([]byte, 0, n)
-	}
-	r.Header = make(http.Header, nRegular)
-	vals := s.Vals[:0]
-	if cap(vals) < nRegular {
-		vals = make([]string, 0, nRegular)
-	}
-	var seen commonSet
+	b := newHeaderBuilder(fields, s)
+	r.Header = b.h
 	var err error
 	for i := range fields {
 		f := &fields[i]
@@ -130,18 +112,8 @@ func DecodeResponseScratch(fields []hpack.Field, s Scratch) (Response, error) {
 				err = ErrBadContentLength
 			}
 		}
-		if i, ok := responseNameIndex(f.Name); ok {
-			// As in DecodeRequestScratch: a common name's first value
-			// goes in without a lookup in the header.
-			k, v := commonNames[i], blk.str(f.Value)
-			if seen.add(i) {
-				r.Header[k] = append(r.Header[k], v)
-			} else {
-				vals = setFirst(r.Header, vals, k, v)
-			}
-			continue
-		}
-		vals = addValue(r.Header, vals, blk.name(f.Name), blk.str(f.Value))
+		i, common := responseNameIndex(f.Name)
+		b.add(f.Name, f.Value, i, common)
 	}
 	if r.Status == 0 && err == nil {
 		err = ErrBadStatus
@@ -152,7 +124,7 @@ func DecodeResponseScratch(fields []hpack.Field, s Scratch) (Response, error) {
 // DecodeTrailers adds trailer fields to t (which must not be nil), under
 // canonical names, copying their strings.
 func DecodeTrailers(t http.Header, fields []hpack.Field) {
-	blk := newBlock(fields, nil)
+	blk := newBlock(fields)
 	for i := range fields {
 		f := &fields[i]
 		if f.IsPseudo() {
