@@ -37,14 +37,6 @@ func clientTLSConfig(testing.TB) *tls.Config {
 	return &tls.Config{RootCAs: testpki.Localhost().Pool()}
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
-	l := testpeer.Listen(t)
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
-
 // newTransport returns a Transport trusting the test certificate, closed
 // at the end of the test.
 func newTransport(t testing.TB) *Transport {
@@ -263,21 +255,6 @@ func checkPattern(r io.Reader, n int) error {
 		return fmt.Errorf("got %d bytes, want %d", off, n)
 	}
 	return nil
-}
-
-// waitPort waits until something listens on addr.
-func waitPort(t testing.TB, addr string, d time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("nothing listens on %s after %v", addr, d)
 }
 
 // tlsListener wraps l with TLS offering h2 only.

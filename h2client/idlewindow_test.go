@@ -66,10 +66,10 @@ func TestInteropNghttpdGrownWindowSecondDownload(t *testing.T) {
 	}
 	os.Chmod(dir, 0o755)
 	os.Chmod(filepath.Dir(dir), 0o755) // peers may run as nobody
-	port := freePort(t)
+	port := testpeer.FreePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	startProcess(t, bin, "-a", "127.0.0.1", "-d", dir, "--no-tls", strconv.Itoa(port))
-	waitPort(t, addr, 5*time.Second)
+	testpeer.WaitListening(t, addr, 5*time.Second, nil)
 
 	log := &streamLog{before: map[uint32][]frame.Type{}, heard: map[uint32]bool{}}
 	var dials atomic.Int32

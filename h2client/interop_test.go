@@ -279,15 +279,15 @@ func TestInteropNghttpd(t *testing.T) {
 			echo: "/echo", trailers: "/hello.txt", push: "/push.html", pushed: "/pushed.txt"}
 	}
 	t.Run("tls", func(t *testing.T) {
-		port := freePort(t)
+		port := testpeer.FreePort(t)
 		startProcess(t, bin, append(common, strconv.Itoa(port), keyFile, certFile)...)
-		waitPort(t, "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
+		testpeer.WaitListening(t, "127.0.0.1:"+strconv.Itoa(port), 5*time.Second, nil)
 		runInterop(t, spec("https://127.0.0.1:"+strconv.Itoa(port), false))
 	})
 	t.Run("no-tls", func(t *testing.T) {
-		port := freePort(t)
+		port := testpeer.FreePort(t)
 		startProcess(t, bin, append(common, "--no-tls", strconv.Itoa(port))...)
-		waitPort(t, "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
+		testpeer.WaitListening(t, "127.0.0.1:"+strconv.Itoa(port), 5*time.Second, nil)
 		runInterop(t, spec("http://127.0.0.1:"+strconv.Itoa(port), true))
 	})
 }
@@ -331,7 +331,7 @@ func TestInteropH2O(t *testing.T) {
 	certFile, keyFile := certFiles(t, work)
 	os.Chmod(certFile, 0o644)
 	os.Chmod(keyFile, 0o644)
-	tlsPort, plainPort := freePort(t), freePort(t)
+	tlsPort, plainPort := testpeer.FreePort(t), testpeer.FreePort(t)
 	user := "nobody"
 	if u := os.Getenv("USER"); u != "" && u != "root" {
 		user = u
@@ -342,8 +342,8 @@ func TestInteropH2O(t *testing.T) {
 		t.Fatal(err)
 	}
 	startProcess(t, bin, "-c", cfgFile)
-	waitPort(t, "127.0.0.1:"+strconv.Itoa(tlsPort), 10*time.Second)
-	waitPort(t, "127.0.0.1:"+strconv.Itoa(plainPort), 10*time.Second)
+	testpeer.WaitListening(t, "127.0.0.1:"+strconv.Itoa(tlsPort), 10*time.Second, nil)
+	testpeer.WaitListening(t, "127.0.0.1:"+strconv.Itoa(plainPort), 10*time.Second, nil)
 	spec := func(base string, h2c bool) peerSpec {
 		return peerSpec{base: base, h2c: h2c, upgrade: h2c, hello: "/hello.txt", helloBody: "hello", big: staticBig,
 			echo: "/echo", push: "/push", pushed: "/pushed.txt"}

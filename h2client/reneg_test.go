@@ -42,7 +42,7 @@ func startSServer(t *testing.T, tls12 bool) *sServer {
 	bin := testpeer.Path(t, "openssl")
 	dir := t.TempDir()
 	certFile, keyFile := certFiles(t, dir)
-	port := freePort(t)
+	port := testpeer.FreePort(t)
 	args := []string{"s_server", "-accept", "127.0.0.1:" + strconv.Itoa(port), "-cert", certFile, "-key", keyFile,
 		"-alpn", "h2", "-naccept", "1"}
 	if tls12 {

@@ -301,7 +301,7 @@ func TestBenchE2EConnectionRefused(t *testing.T) {
 // startNghttpd serves a temporary directory with nghttpd (h2c, prior
 // knowledge) and returns its base URL.
 func startNghttpd(t *testing.T) string {
-	path := testpeer.Path(t, "nghttpd")
+	testpeer.Path(t, "nghttpd")
 	h2kitBinary(t) // skip with -short before starting anything
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("hello"), 0o644); err != nil {
@@ -310,35 +310,7 @@ func startNghttpd(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(dir, "1k"), make([]byte, 1024), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(path, "--no-tls", "-d", dir, strconv.Itoa(port))
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nghttpd did not start: %v\n%s", err, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return "http://" + addr
+	return "http://" + startNghttpdDir(t, dir, "", "")
 }
 
 func TestBenchE2ENghttpd(t *testing.T) {

@@ -538,13 +538,15 @@ func TestGetE2ETLSFiles(t *testing.T) {
 // and returns its address.
 func startNghttpdDir(t *testing.T, dir, certFile, keyFile string, extra ...string) string {
 	t.Helper()
+	addr, _ := startNghttpdOut(t, dir, certFile, keyFile, extra...)
+	return addr
+}
+
+// startNghttpdOut is startNghttpdDir, with nghttpd's output.
+func startNghttpdOut(t *testing.T, dir, certFile, keyFile string, extra ...string) (string, *testpeer.Output) {
+	t.Helper()
 	path := testpeer.Path(t, "nghttpd")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
+	port := strconv.Itoa(testpeer.FreePort(t))
 	args := append([]string{"-d", dir, "--address=127.0.0.1"}, extra...)
 	args = append(args, port)
 	if certFile == "" {
@@ -553,8 +555,8 @@ func startNghttpdDir(t *testing.T, dir, certFile, keyFile string, extra ...strin
 		args = append(args, keyFile, certFile)
 	}
 	cmd := exec.Command(path, args...)
-	var logs testpeer.Output
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := new(testpeer.Output)
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -563,17 +565,8 @@ func startNghttpdDir(t *testing.T, dir, certFile, keyFile string, extra ...strin
 		cmd.Wait()
 	})
 	addr := net.JoinHostPort("127.0.0.1", port)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nghttpd did not start: %v\n%s", err, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testpeer.WaitListening(t, addr, 5*time.Second, logs)
+	return addr, logs
 }
 
 func TestGetE2ENghttpd(t *testing.T) {

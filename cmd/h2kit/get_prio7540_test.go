@@ -284,35 +284,8 @@ func TestGetE2EDepIdle(t *testing.T) {
 // startNghttpdLog serves dir with nghttpd -v (h2c, prior knowledge) and
 // returns its base URL and its log.
 func startNghttpdLog(t *testing.T, dir string) (string, *testpeer.Output) {
-	path := testpeer.Path(t, "nghttpd")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	cmd := exec.Command(path, "-v", "--no-tls", "--address=127.0.0.1", "-d", dir, port)
-	logs := new(testpeer.Output)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", port)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return "http://" + addr, logs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nghttpd did not start: %v\n%s", err, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr, logs := startNghttpdOut(t, dir, "", "", "-v")
+	return "http://" + addr, logs
 }
 
 // nghttpdSignals returns the RFC 7540 signals of one connection of an

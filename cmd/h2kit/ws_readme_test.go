@@ -7,7 +7,6 @@ package main
 // line comes back from the server over HTTP/2.
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // readmeWSImports are the imports of the README's two programs (the
@@ -113,8 +114,8 @@ func TestWSReadmeExamples(t *testing.T) {
 	}
 
 	srv := exec.Command(bins["server"])
-	var srvOut bytes.Buffer
-	srv.Stdout, srv.Stderr = &srvOut, &srvOut
+	srvOut := new(testpeer.Output)
+	srv.Stdout, srv.Stderr = srvOut, srvOut
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -122,17 +123,7 @@ func TestWSReadmeExamples(t *testing.T) {
 		srv.Process.Kill()
 		srv.Wait()
 	}()
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the README's server does not listen: %v\n%s", err, srvOut.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testpeer.WaitListening(t, addr, 5*time.Second, srvOut)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bins["client"]).CombinedOutput()

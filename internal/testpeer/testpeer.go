@@ -11,11 +11,13 @@ package testpeer
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"sync"
 	"testing"
+	"time"
 )
 
 // RequireEnv is the environment variable that, set to 1, turns a missing
@@ -78,4 +80,35 @@ func Listen(t testing.TB) net.Listener {
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
+}
+
+// FreePort returns a port of 127.0.0.1 that was free a moment ago, for a
+// peer that takes its port on its command line.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l := Listen(t)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+// WaitListening waits, for up to d, until addr accepts connections, and
+// fails t if it does not; out, if not nil, is the peer's output for the
+// failure message.
+func WaitListening(t testing.TB, addr string, d time.Duration, out fmt.Stringer) {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			if out == nil {
+				out = new(Output)
+			}
+			t.Fatalf("nothing listens on %s after %v: %v\n%s", addr, d, err, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

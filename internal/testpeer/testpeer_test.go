@@ -154,6 +154,33 @@ func TestListen(t *testing.T) {
 	}
 }
 
+// TestFreePortWaitListening: the port FreePort gives can be listened on;
+// WaitListening returns once a server that starts a little later accepts,
+// having connected to it.
+func TestFreePortWaitListening(t *testing.T) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
+	accepted := make(chan struct{})
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer l.Close()
+		if c, err := l.Accept(); err == nil {
+			c.Close()
+			close(accepted)
+		}
+	}()
+	WaitListening(t, addr, 5*time.Second, nil)
+	select {
+	case <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitListening returned without having connected")
+	}
+}
+
 // TestRunH2Spec: one section of h2spec against net/http's own HTTP/2
 // server (cleartext, prior knowledge) passes and is counted; against a
 // server that closes every connection it fails, and RunH2Spec reports it.
