@@ -399,7 +399,6 @@ func TestPipePush(t *testing.T) {
 func TestPipePriority(t *testing.T) {
 	a := newPipeApp(t, Config{}, Config{})
 	a.clientStop = true // hold the windows so nothing finishes early
-	var order []uint32
 	a.handler = func(a *pipeApp, id uint32, m *msg) {}
 	low := a.request(reqFields("GET", "/low", "priority", "u=5"), nil, nil)
 	high := a.request(reqFields("GET", "/high", "priority", "u=0"), nil, nil)
@@ -408,18 +407,7 @@ func TestPipePriority(t *testing.T) {
 		a.respond(id, fields(":status", "200"), pattern(20000, 1), nil)
 	}
 	a.sendBodies(a.srv, a.sOut)
-	buf := a.srv.AppendOutgoing(nil)
-	var ps frame.Parser
-	for len(buf) > 0 {
-		f, n, err := ps.Parse(buf)
-		if err != nil || n == 0 {
-			t.Fatalf("parse: %v", err)
-		}
-		if d, ok := f.(*frame.Data); ok && (len(order) == 0 || order[len(order)-1] != d.StreamID) {
-			order = append(order, d.StreamID)
-		}
-		buf = buf[n:]
-	}
+	order := dataOrder(t, a.srv.AppendOutgoing(nil))
 	if len(order) < 2 || order[0] != high || order[1] != low {
 		t.Fatalf("DATA order %v, want %d (u=0) before %d (u=5)", order, high, low)
 	}
@@ -596,4 +584,23 @@ func TestPipeAutoWindow(t *testing.T) {
 	if received < 3<<20 {
 		t.Errorf("received only %d bytes in 100ms", received)
 	}
+}
+
+// dataOrder returns the streams of the DATA frames in buf in the order
+// they start sending (a stream's consecutive frames count once).
+func dataOrder(t *testing.T, buf []byte) []uint32 {
+	t.Helper()
+	var ps frame.Parser
+	var order []uint32
+	for len(buf) > 0 {
+		f, n, err := ps.Parse(buf)
+		if err != nil || n == 0 {
+			t.Fatalf("parse: %v", err)
+		}
+		if d, ok := f.(*frame.Data); ok && (len(order) == 0 || order[len(order)-1] != d.StreamID) {
+			order = append(order, d.StreamID)
+		}
+		buf = buf[n:]
+	}
+	return order
 }

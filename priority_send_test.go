@@ -272,19 +272,7 @@ func TestPipeRFC7540Priority(t *testing.T) {
 		a.respond(id, fields(":status", "200"), pattern(20000, 1), nil)
 	}
 	a.sendBodies(a.srv, a.sOut)
-	buf := a.srv.AppendOutgoing(nil)
-	var ps frame.Parser
-	var order []uint32
-	for len(buf) > 0 {
-		f, n, err := ps.Parse(buf)
-		if err != nil || n == 0 {
-			t.Fatalf("parse: %v", err)
-		}
-		if d, ok := f.(*frame.Data); ok && (len(order) == 0 || order[len(order)-1] != d.StreamID) {
-			order = append(order, d.StreamID)
-		}
-		buf = buf[n:]
-	}
+	order := dataOrder(t, a.srv.AppendOutgoing(nil))
 	if len(order) < 2 || order[0] != css || order[1] != img {
 		t.Fatalf("DATA order %v, want %d before its dependent %d", order, css, img)
 	}
