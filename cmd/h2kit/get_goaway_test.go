@@ -15,17 +15,19 @@ import (
 	xhpack "golang.org/x/net/http2/hpack"
 )
 
-// goAwayServer is a server that shuts down at the first request: GOAWAY
-// processing no stream, with debug data, then it stops listening, then
-// the connection closes. It returns the URL of a page.
+// goAwayServer is a server that shuts down at the first request: it stops
+// listening, then sends GOAWAY processing no stream, with debug data, then
+// the connection closes. It returns the URL of a page. (Stopping to listen
+// first keeps a quick retry from reaching the listener's backlog just
+// before it closes: that connection would be reset, not refused.)
 func goAwayServer(t *testing.T) (url, addr string) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	serveScripted(t, l, 1, func(fr *http2.Framer, _ *xhpack.Encoder, _ *bytes.Buffer, ids []uint32) {
-		fr.WriteGoAway(0, http2.ErrCodeNo, []byte("shutting down"))
 		l.Close()
+		fr.WriteGoAway(0, http2.ErrCodeNo, []byte("shutting down"))
 		time.Sleep(50 * time.Millisecond)
 	})
 	return "http://" + l.Addr().String() + "/page", l.Addr().String()
