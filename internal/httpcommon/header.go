@@ -39,7 +39,7 @@ func newHeaderBuilder(fields []hpack.Field, s Scratch) headerBuilder {
 func (b *headerBuilder) add(name, value string, i uint8, common bool) {
 	v := b.blk.str(value)
 	if !common {
-		b.vals = addValue(b.h, b.vals, b.blk.name(name), v)
+		b.vals = addValue(b.h, b.vals, b.blk.uncommonName(name), v)
 		return
 	}
 	k := commonNames[i]

@@ -41,11 +41,44 @@ var commonNames = []string{
 	"X-Request-Id", "X-Requested-With", "X-Xss-Protection",
 }
 
-var (
-	lowerOf     = make(map[string]string, len(commonNames)) // canonical -> lowercase
-	canonicalOf = make(map[string]string, len(commonNames)) // lowercase -> canonical
-	commonIndex = make(map[string]uint8, len(commonNames))  // lowercase -> index in commonNames
-)
+// lowerOf maps the canonical common names to their lowercase forms.
+var lowerOf = make(map[string]string, len(commonNames))
+
+// commonSlots finds a lowercase name's index in commonNames without a
+// map (lookupCommon): an open-addressed table, linear probing from the
+// slot of commonHash, each slot 1 + an index in commonNames, 0 when
+// empty. The hash reads the length and three bytes only, where a map
+// hashes the whole name; with the table under a quarter full a lookup
+// reads one or two slots and compares one string.
+var commonSlots [512]uint8
+
+// commonLower holds the lowercase forms of commonNames, by index.
+var commonLower [maxCommon]string
+
+// commonHash mixes a non-empty name's length and its first, middle and
+// last bytes into a slot of commonSlots.
+func commonHash(l string) uint32 {
+	n := len(l)
+	k := uint32(n) | uint32(l[0])<<8 | uint32(l[n/2])<<16 | uint32(l[n-1])<<24
+	return (k * 0x9e3779b1) >> (32 - 9)
+}
+
+// lookupCommon returns the index in commonNames of a lowercase name, and
+// whether it is one of them.
+func lookupCommon(lower string) (uint8, bool) {
+	if lower == "" {
+		return 0, false
+	}
+	for h := commonHash(lower); ; h++ {
+		e := commonSlots[h%uint32(len(commonSlots))]
+		if e == 0 {
+			return 0, false
+		}
+		if commonLower[e-1] == lower {
+			return e - 1, true
+		}
+	}
+}
 
 // commonSet is a set of commonNames' indexes: DecodeRequest knows from it
 // whether a common name was seen already without a lookup in the header.
@@ -69,8 +102,12 @@ func init() {
 	for i, c := range commonNames {
 		l := strings.ToLower(c)
 		lowerOf[c] = l
-		canonicalOf[l] = c
-		commonIndex[l] = uint8(i)
+		commonLower[i] = l
+		h := commonHash(l)
+		for commonSlots[h%uint32(len(commonSlots))] != 0 {
+			h++
+		}
+		commonSlots[h%uint32(len(commonSlots))] = uint8(i + 1)
 	}
 }
 
@@ -86,8 +123,8 @@ func LowerName(name string) string {
 // CanonicalName returns the net/http form of a lowercase header name
 // (http.CanonicalHeaderKey). Common names cost no allocation.
 func CanonicalName(name string) string {
-	if c, ok := canonicalOf[name]; ok {
-		return c
+	if i, ok := lookupCommon(name); ok {
+		return commonNames[i]
 	}
 	return http.CanonicalHeaderKey(name)
 }

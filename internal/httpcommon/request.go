@@ -94,7 +94,7 @@ func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
 				err = ErrBadContentLength
 			}
 		}
-		i, common := commonIndex[f.Name]
+		i, common := lookupCommon(f.Name)
 		b.add(f.Name, f.Value, i, common)
 	}
 	if r.Authority == "" {
@@ -265,9 +265,15 @@ func (k *block) str(s string) string {
 // unless it is a common one. The block never grows past its capacity, so
 // the strings already handed out stay valid.
 func (k *block) name(lower string) string {
-	if c, ok := canonicalOf[lower]; ok {
-		return c
+	if i, ok := lookupCommon(lower); ok {
+		return commonNames[i]
 	}
+	return k.uncommonName(lower)
+}
+
+// uncommonName is name for a name known not to be a common one: its
+// canonical form copied into the block.
+func (k *block) uncommonName(lower string) string {
 	if lower == "" {
 		return ""
 	}

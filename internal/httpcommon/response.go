@@ -112,7 +112,7 @@ func DecodeResponseScratch(fields []hpack.Field, s Scratch) (Response, error) {
 				err = ErrBadContentLength
 			}
 		}
-		i, common := responseNameIndex(f.Name)
+		i, common := lookupCommon(f.Name)
 		b.add(f.Name, f.Value, i, common)
 	}
 	if r.Status == 0 && err == nil {
@@ -146,50 +146,4 @@ func AppendHeader(dst []hpack.Field, h http.Header) []hpack.Field {
 		dst = appendRegular(dst, LowerName(k), vv, named)
 	}
 	return dst
-}
-
-// responseSlots finds the names a response usually carries in
-// commonNames without hashing them: a direct-mapped table indexed by the
-// name's length and its first and last bytes (responseSlot). Each slot
-// holds one lowercase name, the names of responseNames first; other names
-// fall back to commonIndex.
-var responseSlots [256]struct {
-	name string
-	idx  uint8
-}
-
-// responseNames are the names looked up in responseSlots before the
-// other common names: those of a typical response.
-var responseNames = []string{
-	"Date", "Server", "Content-Length", "Content-Type", "Last-Modified", "Etag",
-	"Cache-Control", "Vary", "Accept-Ranges", "Age", "Expires", "Location", "Set-Cookie",
-	"Content-Encoding", "Strict-Transport-Security", "X-Content-Type-Options", "Alt-Svc",
-	"Access-Control-Allow-Origin", "X-Frame-Options", "Grpc-Status", "Grpc-Message",
-}
-
-func responseSlot(lower string) uint8 {
-	return uint8(len(lower)*3) ^ lower[0]<<3 ^ lower[len(lower)-1]
-}
-
-func init() {
-	for _, names := range [][]string{responseNames, commonNames} {
-		for _, c := range names {
-			l := strings.ToLower(c)
-			if e := &responseSlots[responseSlot(l)]; e.name == "" {
-				e.name, e.idx = l, commonIndex[l]
-			}
-		}
-	}
-}
-
-// responseNameIndex is commonIndex[lower], through responseSlots first.
-func responseNameIndex(lower string) (uint8, bool) {
-	if lower == "" {
-		return 0, false
-	}
-	if e := &responseSlots[responseSlot(lower)]; e.name == lower {
-		return e.idx, true
-	}
-	i, ok := commonIndex[lower]
-	return i, ok
 }

@@ -76,23 +76,30 @@ func BenchmarkDecodeResponse(b *testing.B) {
 	}
 }
 
-// TestResponseNameIndex: the slot table finds every common name at its
-// index, the response names without the map, and no other name.
-func TestResponseNameIndex(t *testing.T) {
+// TestLookupCommon: the slot table finds every common name at its
+// index, within a few probes, and no other name, not even one of the
+// same length with the same first, middle and last bytes (the same
+// hash).
+func TestLookupCommon(t *testing.T) {
+	longest := 0
 	for i, c := range commonNames {
-		if got, ok := responseNameIndex(strings.ToLower(c)); !ok || int(got) != i {
+		l := strings.ToLower(c)
+		if got, ok := lookupCommon(l); !ok || int(got) != i {
 			t.Errorf("%s: %d %v, want %d", c, got, ok, i)
 		}
-	}
-	for _, c := range responseNames {
-		l := strings.ToLower(c)
-		if e := responseSlots[responseSlot(l)]; e.name != l {
-			t.Errorf("%s is not in its slot (%q is)", l, e.name)
+		probes := 1
+		for h := commonHash(l); commonSlots[h%uint32(len(commonSlots))] != uint8(i+1); h++ {
+			probes++
 		}
+		longest = max(longest, probes)
 	}
-	for _, n := range []string{"x-custom", "dat", "datf", "server2", "a"} {
-		if _, ok := responseNameIndex(n); ok {
-			t.Errorf("%s found", n)
+	if longest > 4 {
+		t.Errorf("a common name is %d probes from its slot", longest)
+	}
+	for _, n := range []string{"x-custom", "dat", "datf", "dxte", "server2", "a", "", "accepts",
+		"sec-ch-ub", "sec-fetch-usex", "cookie\x00", "Cookie"} {
+		if i, ok := lookupCommon(n); ok {
+			t.Errorf("%q found at %d", n, i)
 		}
 	}
 }
