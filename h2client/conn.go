@@ -89,18 +89,29 @@ func (t *Transport) newConn(key originKey, nc net.Conn, st *tls.ConnectionState,
 	}
 	cc.eng = eng
 	cc.sendAnchors() // before the loop starts: right after the preface
+	opts := connloop.Options{WriteTimeout: t.WriteByteTimeout}
+	if r == nil && st == nil {
+		// A plain socket (prior knowledge): connloop reads it itself and
+		// the owner writes it without a writer goroutine per batch
+		// (Gathering says it does). The price: a read error other than
+		// EOF reaches the requests as connloop.ErrPeerClosed.
+		cc.loop = connloop.New(nc, eng, cc, opts)
+		if cc.loop.Gathering() {
+			return cc
+		}
+	}
 	if r == nil {
 		r = nc
 	}
-	cc.loop = connloop.New(nc, eng, cc, connloop.Options{
-		Reader:       &recordingReader{r: r, cc: cc},
-		WriteTimeout: t.WriteByteTimeout,
-	})
+	opts.Reader = &recordingReader{r: r, cc: cc}
+	cc.loop = connloop.New(nc, eng, cc, opts)
 	return cc
 }
 
 // recordingReader keeps the error that ended the reads (connloop reports
-// any of them as connloop.ErrPeerClosed).
+// any of them as connloop.ErrPeerClosed): on TLS, where the error may be
+// a refused renegotiation (closeReason), on a connection with bytes read
+// ahead (Upgrade), and on a socket connloop does not read itself.
 type recordingReader struct {
 	r  io.Reader
 	cc *clientConn
