@@ -627,11 +627,17 @@ func (sc *serverConn) forget(st *stream) {
 // reference (the handler's); the stack takes one of its own, so a stream
 // is never recycled while on it.
 func (sc *serverConn) markDirty(st *stream) {
+	sc.queueDirty(st)
+	sc.loop.Wake()
+}
+
+// queueDirty is markDirty without the wake, for a caller that wakes the
+// owner itself soon after.
+func (sc *serverConn) queueDirty(st *stream) {
 	if sc.dirty.Mark(st) {
 		st.refs.Add(1)
 		sc.dirty.Push(st)
 	}
-	sc.loop.Wake()
 }
 
 // onRequest starts a handler for a new request (owner).

@@ -492,8 +492,16 @@ func (st *stream) abort(e any) {
 func (st *stream) done() {
 	sc := st.sc
 	defer func() {
-		// A handler slot is free: the owner starts a waiting request.
-		if sc.handlers.Add(-1) < sc.maxHandlers && sc.npending.Load() > 0 {
+		// The owner sends what the handler left (finishResponse queued
+		// it without a wake), and a free handler slot lets it start a
+		// waiting request. The last handler of the connection to return
+		// does that itself if no one is the owner at the moment: no
+		// other handler's output is coming to share the write with it,
+		// and a request answered alone (one at a time, say) then costs
+		// no hand-off to the owner and back.
+		if sc.handlers.Add(-1) == 0 && sc.npending.Load() == 0 {
+			sc.loop.WakeNow()
+		} else {
 			sc.loop.Wake()
 		}
 	}()
@@ -503,7 +511,7 @@ func (st *stream) done() {
 	unread := st.in.CloseWith(errHandlerDone, keepIn)
 	st.mu.Unlock()
 	if unread > 0 {
-		st.sc.markDirty(st) // give the unread body's window back
+		st.sc.queueDirty(st) // give the unread body's window back (woken below)
 	}
 	st.rw.st = nil
 	if st.body != nil {

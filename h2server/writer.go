@@ -658,7 +658,7 @@ func (st *stream) finishResponse() {
 	st.end = true
 	st.mu.Unlock()
 	st.buf = st.buf[:0]
-	st.sc.markDirty(st)
+	st.sc.queueDirty(st) // done, which always follows, wakes the owner
 }
 
 // Flush sends the header section and the buffered body now.

@@ -91,6 +91,10 @@ func (l *Loop) deliver(r readResult) bool {
 		l.putReadBuf(r.buf)
 		return true
 	}
+	if l.handleRead(r) {
+		return true
+	}
+	l.pendingReads.Add(1)
 	select {
 	case l.readCh <- r:
 		// The owner's now.

@@ -25,6 +25,16 @@
 // they queue their output in their own structures and call Wake, a
 // non-blocking send on a capacity-1 channel; the owner then calls
 // Handler.Wake to move that output into the engine.
+//
+// Being the owner is holding the Loop's lock. Run's goroutine holds it
+// whenever it is not waiting in its select. Two others may take it, only
+// when it is free (TryLock), to spare a hand-off to Run's goroutine: the
+// reader, to handle what it has just read (when no earlier read waits in
+// the channel), and a goroutine calling WakeNow, to do Handler.Wake's
+// work itself. Either then does what Run's goroutine would: the events,
+// the writes, the timer. So Handler methods run on whichever goroutine
+// is the owner at the time, one at a time, each seeing what the previous
+// owner did (the lock orders them).
 package connloop
 
 import (
@@ -32,14 +42,16 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	h2kit "github.com/h2kit/h2kit"
 )
 
-// Handler is the application side of a Loop. Every method is called on the
-// owner goroutine, the one running Run, and may use the engine freely.
+// Handler is the application side of a Loop. Every method is called by
+// the owner (Run's goroutine, or one acting for it: see the package doc),
+// one call at a time, and may use the engine freely.
 type Handler interface {
 	// Event handles one engine event. The event and its slices are valid
 	// only during the call.
@@ -129,7 +141,15 @@ type Loop struct {
 	wbufs    net.Buffers  // or, for a batch of several pieces, what writeOne writes
 	held     atomic.Int64 // bytes of pooled buffers this Loop holds
 
-	owner ownerCheck // the goroutine running Run (race builds: AssertOwner)
+	// mu is held by the owner: Run's goroutine, except while it waits in
+	// its select (for good once its loop is over), or the reader or a
+	// WakeNow caller acting for it (see the package doc).
+	mu sync.Mutex
+	// pendingReads counts reads handed to Run's goroutine over readCh and
+	// not yet handled: while there are some, the reader must not handle a
+	// later read itself.
+	pendingReads atomic.Int32
+	owner        ownerCheck // the goroutine holding mu (race builds: AssertOwner)
 
 	// Gathering writes (gather.go): on a plain socket, a batch is the
 	// write buffer plus DATA payloads left in the engine's buffers.
@@ -277,7 +297,12 @@ var ErrPeerClosed = errors.New("connloop: connection closed by the peer")
 // and calls Handler.Closed. It returns the error that ended the
 // connection (nil for a clean end).
 func (l *Loop) Run() (err error) {
+	// The lock stays held after the loop: no one acts for a Loop whose
+	// connection is over.
+	l.mu.Lock()
+	l.owner.start()
 	l.owner.enter()
+	defer l.owner.stop()
 	defer l.owner.leave()
 	defer close(l.done)
 	l.timer = time.NewTimer(time.Hour)
@@ -320,8 +345,11 @@ func (l *Loop) loop() error {
 			return nil
 		}
 		l.setTimer()
+		l.unlock()
 		select {
 		case r := <-l.readCh:
+			l.lock()
+			l.pendingReads.Add(-1)
 			if r.n > 0 {
 				l.eng.Receive((*r.buf)[:r.n], time.Now())
 				l.dispatch()
@@ -348,6 +376,7 @@ func (l *Loop) loop() error {
 			case <-l.wake:
 			default:
 			}
+			l.lock()
 			if l.closeReq.Load() {
 				reason := "closed"
 				if p := l.closeErr.Load(); p != nil {
@@ -359,11 +388,13 @@ func (l *Loop) loop() error {
 			}
 			l.h.Wake()
 		case w := <-l.writeRes:
+			l.lock()
 			l.writeDone(w.buf)
 			if w.err != nil {
 				return w.err
 			}
 		case <-l.timer.C:
+			l.lock()
 			l.timerAt = time.Time{}
 			now := time.Now()
 			l.keepTimer(now)
@@ -374,6 +405,68 @@ func (l *Loop) loop() error {
 		}
 		l.pump()
 	}
+}
+
+// lock makes the calling goroutine the owner, waiting for the lock.
+func (l *Loop) lock() {
+	l.mu.Lock()
+	l.owner.enter()
+}
+
+// unlock ends the calling goroutine's turn as the owner.
+func (l *Loop) unlock() {
+	l.owner.leave()
+	l.mu.Unlock()
+}
+
+// WakeNow is Wake for a caller whose output nothing else will join soon
+// (the last of a connection's handlers to return, say): if no one is the
+// owner at the moment, the caller becomes it and does the work itself
+// (Handler.Wake and the writes it leads to: on a plain socket the write
+// system call), instead of handing it to Run's goroutine. Otherwise it is
+// Wake. It never blocks on the lock; it must not be called by the owner.
+func (l *Loop) WakeNow() {
+	if l.shutdown.Load() || l.closeReq.Load() || !l.mu.TryLock() {
+		l.Wake()
+		return
+	}
+	l.owner.enter()
+	l.h.Wake()
+	l.endTurn()
+}
+
+// handleRead handles a successful read on the reader's goroutine if it
+// can be the owner now and no earlier read waits for Run's goroutine
+// (reader); false: the read is still to be delivered.
+func (l *Loop) handleRead(r readResult) bool {
+	if r.n == 0 || r.err != nil || l.pendingReads.Load() != 0 || !l.mu.TryLock() {
+		return false
+	}
+	// Reads are handled in order: Run's goroutine lowers the count only
+	// once it has handled a read, under the lock.
+	if l.pendingReads.Load() != 0 {
+		l.mu.Unlock()
+		return false
+	}
+	l.owner.enter()
+	l.eng.Receive((*r.buf)[:r.n], time.Now())
+	l.dispatch()
+	l.putReadBuf(r.buf)
+	l.endTurn()
+	return true
+}
+
+// endTurn ends the turn of an owner acting for Run's goroutine: it does
+// what Run's goroutine does after each event (the writes, the timer), and
+// wakes that goroutine if the engine is done, for only it ends the
+// connection.
+func (l *Loop) endTurn() {
+	l.pump()
+	l.setTimer()
+	if l.eng.Done() {
+		l.Wake()
+	}
+	l.unlock()
 }
 
 // maxSyncBatches bounds the batches one pump writes on a plain socket

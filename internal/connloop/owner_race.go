@@ -9,30 +9,36 @@ import (
 	"sync/atomic"
 )
 
-// ownerCheck remembers which goroutine runs Run, so that AssertOwner can
-// tell. Only race builds carry it: finding the calling goroutine costs a
-// runtime.Stack call.
+// ownerCheck remembers which goroutine is the owner at the moment (holds
+// the Loop's lock: Run's goroutine, or one acting for it), so that
+// AssertOwner can tell. Only race builds carry it: finding the calling
+// goroutine costs a runtime.Stack call.
 type ownerCheck struct {
-	id atomic.Uint64 // the owner goroutine's id while Run runs, else 0
+	running atomic.Bool   // Run has started and not yet returned
+	id      atomic.Uint64 // the owner's goroutine id, 0 while there is none
 }
 
-// enter records the calling goroutine as the owner (start of Run).
+// start and stop bracket Run.
+func (o *ownerCheck) start() { o.running.Store(true) }
+func (o *ownerCheck) stop()  { o.running.Store(false) }
+
+// enter records the calling goroutine as the owner (it took the lock).
 func (o *ownerCheck) enter() { o.id.Store(goroutineID()) }
 
-// leave forgets the owner (end of Run).
+// leave forgets the owner (before the lock is let go).
 func (o *ownerCheck) leave() { o.id.Store(0) }
 
 // check panics unless the calling goroutine is the owner, or Run is not
 // running (before it starts, the goroutine that made the Loop may set the
 // engine up).
 func (o *ownerCheck) check() {
-	owner := o.id.Load()
-	if owner == 0 {
+	if !o.running.Load() {
 		return
 	}
+	owner := o.id.Load()
 	if id := goroutineID(); id != owner {
 		panic("connloop: owner-only code called on goroutine " + strconv.FormatUint(id, 10) +
-			"; the connection's owner (Loop.Run) is goroutine " + strconv.FormatUint(owner, 10))
+			"; the connection's owner is goroutine " + strconv.FormatUint(owner, 10) + " (0: none)")
 	}
 }
 

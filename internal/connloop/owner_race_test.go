@@ -8,10 +8,12 @@ import (
 )
 
 // In race builds AssertOwner passes on the owner goroutine, and before
-// and after Run, and panics, naming both goroutines, elsewhere.
+// and after Run, and panics, naming both goroutines, elsewhere, and while
+// Run runs but no goroutine holds the Loop.
 func TestOwnerCheck(t *testing.T) {
 	var o ownerCheck
 	o.check() // no owner yet: anyone may
+	o.start()
 	o.enter()
 	o.check()
 	got := make(chan any, 1)
@@ -27,7 +29,15 @@ func TestOwnerCheck(t *testing.T) {
 		defer func() { got <- recover() }()
 		o.check()
 	}()
+	if p, _ := (<-got).(string); !strings.Contains(p, "(0: none)") {
+		t.Errorf("check while no goroutine owns the loop: panic %q", p)
+	}
+	o.stop()
+	go func() {
+		defer func() { got <- recover() }()
+		o.check()
+	}()
 	if p := <-got; p != nil {
-		t.Errorf("check after leave panicked: %v", p)
+		t.Errorf("check after Run panicked: %v", p)
 	}
 }
