@@ -50,7 +50,7 @@ type clientConn struct {
 	maxOpen atomic.Int32                            // the most streams open at once (tests, stats)
 
 	// Owner-only.
-	streams     map[uint32]*clientStream
+	streams     streamTable
 	pendingOpen []*clientStream // wait for the server's stream limit
 	opening     bool            // openPending is running
 	idleSince   time.Time
@@ -74,7 +74,6 @@ func (t *Transport) newConn(key originKey, nc net.Conn, st *tls.ConnectionState,
 		tls:        st,
 		reneg:      guard,
 		maxStreams: initialMaxStreams,
-		streams:    make(map[uint32]*clientStream),
 		idleSince:  time.Now(),
 	}
 	if h, _, err := net.SplitHostPort(key.addr); err == nil {
@@ -164,20 +163,25 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 			cc.eng.ConsumeData(e.StreamID, len(e.Data))
 		}
 	case *h2kit.TrailersReceived:
-		if st := cc.streams[e.StreamID]; st != nil {
+		if st := cc.streams.get(e.StreamID); st != nil {
 			st.recvEnded() // before the reader wakes, as for DATA
 			st.onTrailers(e.Fields)
 		}
 	case *h2kit.InformationalResponseReceived:
-		if st := cc.streams[e.StreamID]; st != nil {
+		if st := cc.streams.get(e.StreamID); st != nil {
 			st.onInformational(e.Fields)
 		}
 	case *h2kit.StreamReset:
-		if st := cc.streams[e.StreamID]; st != nil {
+		if st := cc.streams.get(e.StreamID); st != nil {
 			st.onReset(e)
 		}
 	case *h2kit.WindowUpdated:
-		pipe.WindowUpdated(cc.streams, e.StreamID, (*clientStream).flush)
+		// The connection's window (id 0) concerns every stream.
+		if e.StreamID == 0 {
+			cc.streams.each((*clientStream).flush)
+		} else if st := cc.streams.get(e.StreamID); st != nil {
+			st.flush()
+		}
 	case *h2kit.PushPromiseReceived:
 		cc.onPushPromise(e)
 	case *h2kit.SettingsReceived:
@@ -232,7 +236,7 @@ func (cc *clientConn) stream(id uint32) *clientStream {
 	if st := cc.last; st != nil && st.id == id {
 		return st
 	}
-	st := cc.streams[id]
+	st := cc.streams.get(id)
 	if st != nil {
 		cc.last = st
 	}
@@ -268,7 +272,7 @@ func (cc *clientConn) Written() {
 // Deadline is when an idle connection is closed (owner).
 func (cc *clientConn) Deadline() time.Time {
 	cc.loop.AssertOwner()
-	if cc.t.IdleConnTimeout <= 0 || len(cc.streams) > 0 || len(cc.pendingOpen) > 0 {
+	if cc.t.IdleConnTimeout <= 0 || cc.streams.len() > 0 || len(cc.pendingOpen) > 0 {
 		return time.Time{}
 	}
 	return cc.idleSince.Add(cc.t.IdleConnTimeout)
@@ -277,7 +281,7 @@ func (cc *clientConn) Deadline() time.Time {
 // Timer closes the connection when it stayed idle (owner).
 func (cc *clientConn) Timer(now time.Time) {
 	cc.loop.AssertOwner()
-	if len(cc.streams) > 0 || len(cc.pendingOpen) > 0 {
+	if cc.streams.len() > 0 || len(cc.pendingOpen) > 0 {
 		return
 	}
 	if cc.p.closeIfIdle(cc) {
@@ -365,9 +369,7 @@ func (cc *clientConn) failAll(err error) {
 	if err == nil {
 		err = errConnClosed
 	}
-	for _, st := range cc.streams {
-		st.connFailed(err)
-	}
+	cc.streams.each(func(st *clientStream) { st.connFailed(err) })
 	for _, st := range cc.pendingOpen {
 		st.pending = false
 		if st.waitSettings {
@@ -438,8 +440,9 @@ func (cc *clientConn) open(st *clientStream) bool {
 	}
 	st.mu.Unlock()
 	st.wsig.Notify()
-	cc.streams[id], st.registered = st, true
-	if n := int32(len(cc.streams)); n > cc.maxOpen.Load() {
+	cc.streams.put(st)
+	st.registered = true
+	if n := int32(cc.streams.len()); n > cc.maxOpen.Load() {
 		cc.maxOpen.Store(n)
 	}
 	return true
@@ -479,11 +482,11 @@ func (cc *clientConn) forget(st *clientStream) {
 	cc.loop.AssertOwner()
 	if st.registered {
 		st.registered = false
-		delete(cc.streams, st.id)
+		cc.streams.del(st)
 		if cc.last == st {
 			cc.last = nil
 		}
-		if len(cc.streams) == 0 {
+		if cc.streams.len() == 0 {
 			cc.idleSince = time.Now()
 		}
 		st.forgotten.Store(true)

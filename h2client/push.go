@@ -45,7 +45,8 @@ func (cc *clientConn) onPushPromise(e *h2kit.PushPromiseReceived) {
 		continued:     true,
 	}
 	st.in.Init(0)
-	cc.streams[pid], st.registered = st, true
+	cc.streams.put(st)
+	st.registered = true
 }
 
 // pushRequest builds the promised request, checking that the connection
