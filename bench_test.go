@@ -1,6 +1,7 @@
 package h2kit
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +132,40 @@ func BenchmarkRoundTripSmall(b *testing.B) { benchRoundTrip(b, 16) }
 
 // BenchmarkRoundTrip64K: a GET answered with a 64 KiB body.
 func BenchmarkRoundTrip64K(b *testing.B) { benchRoundTrip(b, 64<<10) }
+
+// BenchmarkRoundTripBrowser: BenchmarkRoundTripSmall with the request
+// head of scripts/h2load-compare's shape D (what a browser sends, a
+// 500-byte cookie): after the first request, its fields are dynamic
+// table references on the wire.
+func BenchmarkRoundTripBrowser(b *testing.B) {
+	rt := newRoundTrip(b, 16)
+	rt.req = browserRequest()
+	for i := 0; i < 10; i++ {
+		rt.once(b)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rt.once(b)
+	}
+}
+
+// browserRequest is the request head of scripts/h2load-compare's shape D.
+func browserRequest() []hpack.Field {
+	kv := []string{":method", "GET", ":scheme", "https", ":authority", "www.example.com", ":path", "/",
+		"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+		"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+		"accept-language", "en-US,en;q=0.9,de;q=0.8", "accept-encoding", "gzip, deflate, br, zstd",
+		"cache-control", "no-cache", "pragma", "no-cache", "referer", "https://www.example.com/index.html",
+		"sec-ch-ua", `"Chromium";v="126", "Not.A/Brand";v="24"`, "sec-ch-ua-mobile", "?0",
+		"sec-ch-ua-platform", `"Linux"`, "sec-fetch-dest", "document", "sec-fetch-mode", "navigate",
+		"sec-fetch-site", "same-origin", "sec-fetch-user", "?1", "upgrade-insecure-requests", "1",
+		"priority", "u=0, i", "cookie", "session=" + strings.Repeat("c", 480) + "; theme=dark"}
+	var fs []hpack.Field
+	for i := 0; i < len(kv); i += 2 {
+		fs = append(fs, hpack.Field{Name: kv[i], Value: kv[i+1]})
+	}
+	return fs
+}
 
 // BenchmarkRoundTripConcurrent: 10 requests in flight at once, small bodies.
 func BenchmarkRoundTripConcurrent(b *testing.B) {

@@ -44,8 +44,7 @@ type Conn struct {
 	events []eventRec
 	evHead int
 	evs    eventStore
-	fields []hpack.Field // decoded fields for events, valid until Receive
-	arena  []byte        // bytes of those fields
+	fields []hpack.Field // the fields of events (eventRec.fieldsAt), valid until Receive
 
 	streams     map[uint32]*stream
 	lastPeerID  uint32 // highest stream id the peer opened or promised
@@ -191,8 +190,10 @@ func (c *Conn) Receive(p []byte, now time.Time) (int, error) {
 		return 0, nil
 	}
 	c.lastRecv = now
+	// The fields of the previous Receive's events, and their strings in
+	// the decoder, are invalid now.
 	c.fields = c.fields[:0]
-	c.arena = c.arena[:0]
+	c.dec.ReleaseStrings()
 	n := len(p)
 	if c.prefaceLeft > 0 {
 		k, perr := c.checkPreface(p)

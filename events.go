@@ -178,7 +178,8 @@ type eventRec struct {
 	streamID  uint32
 	id2       uint32 // promised id, last stream id
 	code      frame.ErrCode
-	fields    []hpack.Field
+	fieldsAt  int // the fields, Conn.fields[fieldsAt:fieldsEnd]
+	fieldsEnd int
 	data      []byte
 	n         int
 	ping      [8]byte
@@ -208,6 +209,15 @@ type eventStore struct {
 	tooLarge      RequestHeadersTooLarge
 }
 
+// eventFields returns the fields of r, a part of c.fields (full, so
+// that an append by the application cannot reach the next event's).
+func (c *Conn) eventFields(r *eventRec) []hpack.Field {
+	if r.fieldsAt == r.fieldsEnd {
+		return nil
+	}
+	return c.fields[r.fieldsAt:r.fieldsEnd:r.fieldsEnd]
+}
+
 // NextEvent returns the next event, or nil when there is none. The event
 // is valid until the next call to NextEvent or Receive.
 func (c *Conn) NextEvent() Event {
@@ -221,16 +231,16 @@ func (c *Conn) NextEvent() Event {
 	s := &c.evs
 	switch r.kind {
 	case evRequest:
-		s.request = RequestReceived{StreamID: r.streamID, Fields: r.fields, EndStream: r.endStream, Priority: r.prio}
+		s.request = RequestReceived{StreamID: r.streamID, Fields: c.eventFields(r), EndStream: r.endStream, Priority: r.prio}
 		return &s.request
 	case evResponse:
-		s.response = ResponseReceived{StreamID: r.streamID, Fields: r.fields, EndStream: r.endStream}
+		s.response = ResponseReceived{StreamID: r.streamID, Fields: c.eventFields(r), EndStream: r.endStream}
 		return &s.response
 	case evInformational:
-		s.informational = InformationalResponseReceived{StreamID: r.streamID, Fields: r.fields}
+		s.informational = InformationalResponseReceived{StreamID: r.streamID, Fields: c.eventFields(r)}
 		return &s.informational
 	case evTrailers:
-		s.trailers = TrailersReceived{StreamID: r.streamID, Fields: r.fields}
+		s.trailers = TrailersReceived{StreamID: r.streamID, Fields: c.eventFields(r)}
 		return &s.trailers
 	case evData:
 		s.data = DataReceived{StreamID: r.streamID, Data: r.data, FlowControlledLen: r.n, EndStream: r.endStream}
@@ -239,7 +249,7 @@ func (c *Conn) NextEvent() Event {
 		s.reset = StreamReset{StreamID: r.streamID, Code: r.code, Initiator: r.initiator, Retryable: r.retry}
 		return &s.reset
 	case evPushPromise:
-		s.push = PushPromiseReceived{StreamID: r.streamID, PromisedStreamID: r.id2, Fields: r.fields}
+		s.push = PushPromiseReceived{StreamID: r.streamID, PromisedStreamID: r.id2, Fields: c.eventFields(r)}
 		return &s.push
 	case evSettings:
 		s.settings = SettingsReceived{Settings: r.settings}

@@ -18,6 +18,7 @@ func TestEventsEveryKind(t *testing.T) {
 	for ev := c.NextEvent(); ev != nil; ev = c.NextEvent() {
 	}
 	fields := []hpack.Field{{Name: ":status", Value: "200"}}
+	c.fields = append(c.fields, fields...) // where the events' fields are
 	data := []byte("body")
 	boom := errors.New("boom")
 	prio := Priority{Urgency: 1, Incremental: true}
@@ -26,19 +27,19 @@ func TestEventsEveryKind(t *testing.T) {
 		rec  eventRec
 		want Event
 	}{
-		{eventRec{kind: evRequest, streamID: 1, fields: fields, endStream: true, prio: prio},
+		{eventRec{kind: evRequest, streamID: 1, fieldsAt: 0, fieldsEnd: 1, endStream: true, prio: prio},
 			&RequestReceived{StreamID: 1, Fields: fields, EndStream: true, Priority: prio}},
-		{eventRec{kind: evResponse, streamID: 3, fields: fields, endStream: true},
+		{eventRec{kind: evResponse, streamID: 3, fieldsAt: 0, fieldsEnd: 1, endStream: true},
 			&ResponseReceived{StreamID: 3, Fields: fields, EndStream: true}},
-		{eventRec{kind: evInformational, streamID: 3, fields: fields},
+		{eventRec{kind: evInformational, streamID: 3, fieldsAt: 0, fieldsEnd: 1},
 			&InformationalResponseReceived{StreamID: 3, Fields: fields}},
-		{eventRec{kind: evTrailers, streamID: 5, fields: fields},
+		{eventRec{kind: evTrailers, streamID: 5, fieldsAt: 0, fieldsEnd: 1},
 			&TrailersReceived{StreamID: 5, Fields: fields}},
 		{eventRec{kind: evData, streamID: 5, data: data, n: 10, endStream: true},
 			&DataReceived{StreamID: 5, Data: data, FlowControlledLen: 10, EndStream: true}},
 		{eventRec{kind: evReset, streamID: 7, code: frame.ErrCodeCancel, initiator: Remote, retry: true},
 			&StreamReset{StreamID: 7, Code: frame.ErrCodeCancel, Initiator: Remote, Retryable: true}},
-		{eventRec{kind: evPushPromise, streamID: 1, id2: 2, fields: fields},
+		{eventRec{kind: evPushPromise, streamID: 1, id2: 2, fieldsAt: 0, fieldsEnd: 1},
 			&PushPromiseReceived{StreamID: 1, PromisedStreamID: 2, Fields: fields}},
 		{eventRec{kind: evSettings, settings: settings}, &SettingsReceived{Settings: settings}},
 		{eventRec{kind: evSettingsAck}, &SettingsAcked{}},

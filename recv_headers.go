@@ -2,7 +2,6 @@ package h2kit
 
 import (
 	"errors"
-	"unsafe"
 
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
@@ -20,6 +19,7 @@ type headerBlock struct {
 	prio       frame.PriorityParam
 	frames     int
 	buf        []byte
+	fieldsAt   int // where the decoded block's fields start in Conn.fields
 }
 
 // onHeaders handles HEADERS (RFC 9113, Section 6.2).
@@ -86,10 +86,21 @@ func (c *Conn) onContinuation(k *frame.Continuation) error {
 }
 
 // endBlock decodes a complete header block and hands it on.
+//
+// The fields are appended to c.fields with DecodeAppend: the decoder
+// keeps every string it returned during this Receive valid (the strings
+// of c.fields that alias its dynamic table are copied, in c.fields,
+// before an insertion overwrites them), so they reach the events
+// without a copy of their own; Receive releases them all at once. The
+// events name their fields by position in c.fields (eventRec.fieldsAt),
+// which a later block may move to a larger array.
 func (c *Conn) endBlock(f frame.Frame, block []byte) error {
 	c.hb.active = false
 	start := len(c.fields)
-	fields, err := c.dec.Decode(c.fields[start:], block)
+	all, err := c.dec.DecodeAppend(c.fields, block)
+	c.fields = all
+	fields := all[start:len(all):len(all)]
+	c.hb.fieldsAt = start
 	tooLarge := false
 	if err != nil {
 		if !errors.Is(err, hpack.ErrHeaderListTooLarge) {
@@ -98,7 +109,6 @@ func (c *Conn) endBlock(f frame.Frame, block []byte) error {
 		}
 		tooLarge = true
 	}
-	fields = c.keepFields(fields)
 	c.trace(f, fields)
 	if c.hb.typ == frame.TypePushPromise {
 		return c.onPromiseBlock(fields, tooLarge)
@@ -106,33 +116,11 @@ func (c *Conn) endBlock(f frame.Frame, block []byte) error {
 	return c.onHeaderBlock(fields, tooLarge)
 }
 
-// keepFields copies the decoded strings into the per-Receive arena, since
-// the decoder reuses its memory on the next block.
-func (c *Conn) keepFields(fields []hpack.Field) []hpack.Field {
-	need := 0
-	for i := range fields {
-		need += len(fields[i].Name) + len(fields[i].Value)
-	}
-	if cap(c.arena)-len(c.arena) < need {
-		// A fresh array; strings made from the old one stay valid.
-		c.arena = make([]byte, 0, max(2*cap(c.arena), need, 4096))
-	}
-	for i := range fields {
-		f := &fields[i]
-		f.Name = c.arenaString(f.Name)
-		f.Value = c.arenaString(f.Value)
-	}
-	c.fields = append(c.fields[:len(c.fields)], fields...)
-	return c.fields[len(c.fields)-len(fields):]
-}
-
-func (c *Conn) arenaString(s string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	at := len(c.arena)
-	c.arena = append(c.arena, s...)
-	return unsafe.String(&c.arena[at], len(s))
+// blockEvent returns rec with its fields set to those of the block being
+// handled, fields (endBlock's, a part of c.fields).
+func (c *Conn) blockEvent(rec eventRec, fields []hpack.Field) eventRec {
+	rec.fieldsAt, rec.fieldsEnd = c.hb.fieldsAt, c.hb.fieldsAt+len(fields)
+	return rec
 }
 
 func (c *Conn) trace(f frame.Frame, fields []hpack.Field) {
@@ -250,7 +238,7 @@ func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error 
 	}
 	c.endStream(s, in)
 	c.openRecvWindow(s) // a request body may follow
-	c.pushEvent(eventRec{kind: evRequest, streamID: s.id, fields: fields, endStream: in == inRecvHeadersEnd, prio: s.prio})
+	c.pushEvent(c.blockEvent(eventRec{kind: evRequest, streamID: s.id, endStream: in == inRecvHeadersEnd, prio: s.prio}, fields))
 	return nil
 }
 
@@ -298,7 +286,7 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 			return streamErr(s.id, frame.ErrCodeProtocol, "invalid informational response")
 		}
 		if in != inRecvHeadersEnd {
-			c.pushEvent(eventRec{kind: evInformational, streamID: s.id, fields: fields})
+			c.pushEvent(c.blockEvent(eventRec{kind: evInformational, streamID: s.id}, fields))
 			return nil
 		}
 	}
@@ -323,7 +311,7 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 		}
 	}
 	c.endStream(s, in)
-	c.pushEvent(eventRec{kind: evResponse, streamID: s.id, fields: fields, endStream: in == inRecvHeadersEnd})
+	c.pushEvent(c.blockEvent(eventRec{kind: evResponse, streamID: s.id, endStream: in == inRecvHeadersEnd}, fields))
 	return nil
 }
 
@@ -331,7 +319,7 @@ func (c *Conn) onTrailers(s *stream, fields []hpack.Field, in streamInput) error
 	if in != inRecvHeadersEnd {
 		if c.cfg.DisableMessageRules {
 			// Reported as they are; the body may go on.
-			c.pushEvent(eventRec{kind: evTrailers, streamID: s.id, fields: fields})
+			c.pushEvent(c.blockEvent(eventRec{kind: evTrailers, streamID: s.id}, fields))
 			return nil
 		}
 		// Section 8.1: trailers must end the stream.
@@ -347,7 +335,7 @@ func (c *Conn) onTrailers(s *stream, fields []hpack.Field, in streamInput) error
 	}
 	s.recvPhase = phaseDone
 	c.endStream(s, in)
-	c.pushEvent(eventRec{kind: evTrailers, streamID: s.id, fields: fields, endStream: true})
+	c.pushEvent(c.blockEvent(eventRec{kind: evTrailers, streamID: s.id, endStream: true}, fields))
 	return nil
 }
 
@@ -407,6 +395,6 @@ func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 	}
 	// Section 5.1, "reserved (remote)": WINDOW_UPDATE may be sent.
 	c.openRecvWindow(s)
-	c.pushEvent(eventRec{kind: evPushPromise, streamID: id, id2: pid, fields: fields})
+	c.pushEvent(c.blockEvent(eventRec{kind: evPushPromise, streamID: id, id2: pid}, fields))
 	return nil
 }

@@ -1,9 +1,13 @@
 package h2kit
 
 import (
+	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/hpack"
 )
 
 // Section 4.3: a field block that cannot be decoded is a connection
@@ -154,4 +158,35 @@ func TestHeadersContinuation(t *testing.T) {
 			t.Fatalf("request %+v", ev)
 		}
 	})
+}
+
+// TestHeaderBlocksInOneReceive: the fields of many requests decoded in
+// one Receive all stay valid until the events are read, though the
+// blocks add entries that wrap the decoder's table storage again and
+// again, evicting entries earlier requests of the same Receive refer
+// to by index (their strings alias that storage until the decoder
+// copies them out).
+func TestHeaderBlocksInOneReceive(t *testing.T) {
+	p := newPeer(t, Config{Role: Server})
+	const n = 90
+	fixed := strings.Repeat("f", 200)
+	var b []byte
+	var want [][]hpack.Field
+	for i := range n {
+		id := uint32(2*i + 1)
+		fs := fields(":method", "GET", ":scheme", "https", ":authority", "example.com", ":path", "/"+strconv.Itoa(i),
+			"x-fixed", fixed, "x-new-"+strconv.Itoa(i), strings.Repeat(strconv.Itoa(i%10), 100))
+		want = append(want, fs)
+		b = (&frame.Headers{StreamID: id, EndStream: true, EndHeaders: true, BlockFragment: p.enc.Encode(nil, fs)}).Append(b)
+	}
+	p.writeRaw(b)
+	reqs := eventsOf[*RequestReceived](p.events)
+	if len(reqs) != n {
+		t.Fatalf("%d requests, want %d (error %v)", len(reqs), n, p.err)
+	}
+	for i, r := range reqs {
+		if !reflect.DeepEqual(r.Fields, want[i]) {
+			t.Fatalf("request %d: fields %v, want %v", i, r.Fields, want[i])
+		}
+	}
 }

@@ -67,8 +67,11 @@ func (c *Conn) UpgradeServer(http2Settings string, request []hpack.Field, body [
 	c.apply(s, inRecvHeadersEnd) // the request came in, whole, in HTTP/1.1: half-closed (remote)
 	s.recvPhase = phaseDone
 	s.isHead = m.isHead
-	fields := c.keepFields(append([]hpack.Field(nil), request...))
-	c.pushEvent(eventRec{kind: evRequest, streamID: 1, fields: fields, endStream: len(body) == 0, prio: s.prio})
+	// The fields are copied into c.fields (the caller may reuse its
+	// slice); their strings are immutable as they are.
+	at := len(c.fields)
+	c.fields = append(c.fields, request...)
+	c.pushEvent(eventRec{kind: evRequest, streamID: 1, fieldsAt: at, fieldsEnd: len(c.fields), endStream: len(body) == 0, prio: s.prio})
 	if len(body) > 0 {
 		c.pushEvent(eventRec{kind: evData, streamID: 1, data: body, n: 0, endStream: true})
 	}

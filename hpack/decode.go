@@ -93,7 +93,8 @@ func (d *Decoder) DynamicTableEntry(i int) Field { return d.t.entry(i) }
 // back to reuse it.
 //
 // The strings of the returned fields alias the Decoder's buffers and are
-// valid only until the next call of Decode (copy them, for example with
+// valid only until the next call of Decode or ReleaseStrings, or of
+// DecodeAppend with dst not holding them (copy them, for example with
 // strings.Clone, to keep them longer). Decoding allocates nothing once the
 // buffers have grown to the connection's needs.
 //
@@ -111,10 +112,37 @@ func (d *Decoder) DynamicTableEntry(i int) Field { return d.t.entry(i) }
 // stream; and an "HPACK bomb", a large entry referenced thousands of times,
 // costs time proportional to the block and no memory.
 func (d *Decoder) Decode(dst []Field, block []byte) ([]Field, error) {
-	dst = dst[:0]
+	d.ReleaseStrings()
+	return d.decode(dst[:0], block)
+}
+
+// DecodeAppend is Decode for a caller that still uses the fields of
+// earlier blocks: it appends the block's fields to dst, and reuses no
+// memory of the strings it returned since the last call of Decode or
+// ReleaseStrings. Those strings stay valid until that next call,
+// provided that every field holding one that aliases the dynamic table
+// is in dst (in any order): before an insertion overwrites table bytes
+// that such a field's string aliases, the string is copied and the field
+// in dst updated. A receiver that decodes several blocks in one read and
+// hands their fields on together decodes each with DecodeAppend into
+// one slice and calls ReleaseStrings once they are handled, so that no
+// string is copied only to outlive the next block.
+//
+// The errors are Decode's; the limit of SetMaxHeaderListSize applies to
+// the block's fields alone.
+func (d *Decoder) DecodeAppend(dst []Field, block []byte) ([]Field, error) {
+	return d.decode(dst, block)
+}
+
+// ReleaseStrings tells the Decoder that no string it returned is in use
+// any more: the next Decode or DecodeAppend reuses their memory.
+func (d *Decoder) ReleaseStrings() {
 	d.buf = d.buf[:0]
 	d.aliasMin = noAlias
+}
 
+// decode appends the fields of block to dst (Decode, DecodeAppend).
+func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
 	// Dynamic table size updates come first (RFC 7541, Section 4.2).
 	i := 0
 	for i < len(block) && block[i]&0xe0 == 0x20 {

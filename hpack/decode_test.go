@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -296,6 +297,45 @@ func TestDecodeErrorOffsets(t *testing.T) {
 		var de *DecodingError
 		if !errors.As(err, &de) || de.Offset != tc.off {
 			t.Errorf("Decode(%s) = %v, want an error at offset %d", tc.block, err, tc.off)
+		}
+	}
+}
+
+// TestDecodeAppendKeepsStrings decodes many blocks into one slice with
+// DecodeAppend, through a small table that wraps its ring again and
+// again, from entries added, referenced by index (their strings alias
+// the table) and evicted: every field of every block still reads as it
+// was sent, and after ReleaseStrings the next block decodes as usual.
+func TestDecodeAppendKeepsStrings(t *testing.T) {
+	for _, size := range []uint32{0, 64, 200, DefaultTableSize} {
+		e := NewEncoder()
+		e.SetMaxDynamicTableSizeLimit(size)
+		e.SetMaxDynamicTableSize(size)
+		d := NewDecoder(size)
+		var all, want []Field
+		for i := range 300 {
+			list := []Field{
+				{Name: ":method", Value: "GET"},
+				{Name: "x-fixed", Value: "the same value every time"},
+				{Name: "x-new", Value: "value number " + strconv.Itoa(i)},
+				{Name: "x-every-" + strconv.Itoa(i%7), Value: strings.Repeat(string(rune('a'+i%26)), i%40)},
+				{Name: "cookie", Value: "c=" + strconv.Itoa(i%3), Sensitive: i%2 == 0},
+			}
+			block := e.Encode(nil, list)
+			var err error
+			if all, err = d.DecodeAppend(all, block); err != nil {
+				t.Fatalf("size %d, block %d: %v", size, i, err)
+			}
+			want = append(want, list...)
+		}
+		if !sameFields(all, want) {
+			t.Fatalf("size %d: fields differ after DecodeAppend", size)
+		}
+		d.ReleaseStrings()
+		list := []Field{{Name: "x-fixed", Value: "the same value every time"}, {Name: "x-last", Value: "last"}}
+		got, err := d.Decode(nil, e.Encode(nil, list))
+		if err != nil || !sameFields(got, list) {
+			t.Fatalf("size %d: after ReleaseStrings decoded %q, %v", size, got, err)
 		}
 	}
 }

@@ -88,7 +88,11 @@ func FuzzRoundTrip(f *testing.F) {
 		d.SetMaxStringLength(0)
 		x := xhpack.NewDecoder(DefaultTableSize, nil)
 		x.SetAllowedMaxDynamicTableSize(size)
-		var got []Field
+		// a decodes the same blocks with DecodeAppend, into all.
+		a := NewDecoder(DefaultTableSize)
+		a.SetMaxDynamicTableSize(size)
+		a.SetMaxStringLength(0)
+		var got, all, want []Field
 		// The fields three times, the second time backwards: adds,
 		// references and evictions.
 		lists := [][]Field{fields, reversed(fields), fields}
@@ -97,6 +101,13 @@ func FuzzRoundTrip(f *testing.F) {
 			var err error
 			if got, err = d.Decode(got, block); err != nil {
 				t.Fatalf("block %d %x: %v", i, block, err)
+			}
+			if all, err = a.DecodeAppend(all, block); err != nil {
+				t.Fatalf("block %d %x: DecodeAppend: %v", i, block, err)
+			}
+			want = append(want, list...)
+			if !sameFields(all, want) {
+				t.Fatalf("block %d: DecodeAppend holds %q, want %q", i, all, want)
 			}
 			if !sameFields(got, list) {
 				t.Fatalf("block %d: decoded %q, want %q", i, got, list)
