@@ -18,6 +18,7 @@ import (
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/connloop"
 	"github.com/h2kit/h2kit/internal/httpcommon"
+	"github.com/h2kit/h2kit/internal/idmap"
 	"github.com/h2kit/h2kit/internal/pipe"
 )
 
@@ -52,7 +53,8 @@ type serverConn struct {
 	gone        atomic.Bool // the connection is over
 
 	// Owner-only.
-	streams    map[uint32]*stream
+	streams    idmap.Map[*stream]
+	flushAll   []*stream // WindowUpdatedIn's scratch
 	batch      []*stream // taken from dirty (Wake)
 	drains     []drain   // responses complete while the request body is still coming, oldest first
 	resets     []uint32  // RST_STREAM NO_ERROR once the response's END_STREAM is out
@@ -214,7 +216,6 @@ func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {
 		nc:      c,
 		remote:  c.RemoteAddr().String(),
 		start:   time.Now(),
-		streams: make(map[uint32]*stream),
 
 		fillLeft: maxWriteBatch,
 
@@ -315,7 +316,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 	case *h2kit.DataReceived:
 		sc.onData(e)
 	case *h2kit.TrailersReceived:
-		if st := sc.streams[e.StreamID]; st != nil {
+		if st := sc.streams.Get(e.StreamID); st != nil {
 			st.recvTrailers(e.Fields)
 		} else if len(sc.drains) > 0 {
 			sc.endDrain(e.StreamID) // the body is over
@@ -324,7 +325,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 		if len(sc.inEngine) > 0 {
 			sc.reconcile() // the engine dropped the stream's bytes
 		}
-		if st := sc.streams[e.StreamID]; st != nil {
+		if st := sc.streams.Get(e.StreamID); st != nil {
 			st.closeWith(errStreamReset(e.StreamID, e.Code))
 			sc.dropPending(st)
 			sc.forget(st)
@@ -332,7 +333,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 			sc.endDrain(e.StreamID)
 		}
 	case *h2kit.WindowUpdated:
-		pipe.WindowUpdated(sc.streams, e.StreamID, (*stream).flush)
+		pipe.WindowUpdatedIn(&sc.streams, e.StreamID, (*stream).flush, &sc.flushAll)
 	case *h2kit.SettingsReceived:
 		sc.pushEnabled.Store(!sc.eng.PeerSettings().DisablePush)
 		sc.renegSettings()
@@ -350,7 +351,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 // once when nobody will read them (owner).
 func (sc *serverConn) onData(e *h2kit.DataReceived) {
 	sc.loop.AssertOwner()
-	st := sc.streams[e.StreamID]
+	st := sc.streams.Get(e.StreamID)
 	if st != nil {
 		st.recvd += int64(len(e.Data))
 	}
@@ -481,7 +482,7 @@ func (sc *serverConn) Fill() {
 	sc.fillLeft = maxWriteBatch
 	i := 0
 	for ; i < len(sc.withheld) && sc.fillLeft > 0; i++ {
-		if st := sc.streams[sc.withheld[i]]; st != nil {
+		if st := sc.streams.Get(sc.withheld[i]); st != nil {
 			st.withheld = false
 			st.flush()
 		}
@@ -576,7 +577,8 @@ func (sc *serverConn) closeStreams(err error) {
 		err = errConnClosed
 	}
 	sc.drains, sc.resets = nil, nil
-	for _, st := range sc.streams {
+	// Collected first: forget deletes from the table.
+	for _, st := range slices.Collect(sc.streams.Values()) {
 		st.closeWith(err)
 		sc.dropPending(st)
 		sc.forget(st)
@@ -593,10 +595,10 @@ func (sc *serverConn) closeStreams(err error) {
 // forget drops the owner's reference to st (owner).
 func (sc *serverConn) forget(st *stream) {
 	sc.loop.AssertOwner()
-	if sc.streams[st.id] != st {
+	if sc.streams.Get(st.id) != st {
 		return
 	}
-	delete(sc.streams, st.id)
+	sc.streams.Delete(st.id)
 	if i := st.engIdx - 1; i >= 0 {
 		sc.inEngine[i].st = nil // its bytes stay counted until written
 		st.engIdx = 0
@@ -778,7 +780,7 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	} else {
 		st.req = req.WithContext(ctx)
 	}
-	sc.streams[id] = st
+	sc.streams.Set(id, st)
 	if pushed {
 		sc.handlers.Add(1)
 		goServe(st)
@@ -862,7 +864,7 @@ type pushRequest struct {
 // promise sends a PUSH_PROMISE and starts the pushed response (owner).
 func (sc *serverConn) promise(p *pushRequest) error {
 	sc.loop.AssertOwner()
-	if sc.streams[p.st.id] != p.st {
+	if sc.streams.Get(p.st.id) != p.st {
 		return errStreamClosed
 	}
 	id, err := sc.eng.PushPromise(p.st.id, p.fields)

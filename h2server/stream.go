@@ -222,7 +222,7 @@ func (st *stream) recvTrailers(fields []hpack.Field) {
 func (st *stream) flush() {
 	st.sc.loop.AssertOwner()
 	sc := st.sc
-	if sc.streams[st.id] != st {
+	if sc.streams.Get(st.id) != st {
 		return
 	}
 	st.mu.Lock()
@@ -397,7 +397,7 @@ const pushAfterBody = 16 << 10
 // Only the owner looks at assoc: no lock per frame (owner).
 func (st *stream) holdPush(p *stream) {
 	st.sc.loop.AssertOwner()
-	if st.pushOpen || st.sc.streams[st.id] != st {
+	if st.pushOpen || st.sc.streams.Get(st.id) != st {
 		return
 	}
 	p.assoc = st

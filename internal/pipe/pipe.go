@@ -17,6 +17,8 @@ package pipe
 import (
 	"os"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/idmap"
 )
 
 // Signal wakes one waiting goroutine: a channel of capacity one, so that
@@ -210,4 +212,27 @@ func WindowUpdated[S comparable](streams map[uint32]S, id uint32, flush func(S))
 	} else if st := streams[id]; st != none {
 		flush(st)
 	}
+}
+
+// WindowUpdatedIn is WindowUpdated for streams kept in an idmap.Map.
+// flush may end streams (delete them from the table): for the whole
+// connection it runs over a copy of the streams taken first, in
+// *scratch, which it leaves empty (and holding no stream) for next time.
+func WindowUpdatedIn[S comparable](streams *idmap.Map[S], id uint32, flush func(S), scratch *[]S) {
+	var none S
+	if id != 0 {
+		if st := streams.Get(id); st != none {
+			flush(st)
+		}
+		return
+	}
+	all := (*scratch)[:0]
+	for st := range streams.Values() {
+		all = append(all, st)
+	}
+	for _, st := range all {
+		flush(st)
+	}
+	clear(all)
+	*scratch = all[:0]
 }
