@@ -146,6 +146,7 @@ func NewConn(cfg Config, now time.Time) *Conn {
 		recv:       recvWindow{left: frame.DefaultInitialWindowSize, target: int64(cfg.ConnectionWindow)},
 	}
 	c.dec.SetMaxHeaderListSize(cfg.Settings.MaxHeaderListSize)
+	c.dec.SetFieldCheck(fieldChars)
 	// A field larger than MAX_HEADER_LIST_SIZE is
 	// refused with a stream error (the decoder stops storing, Section
 	// 6.5.2), not a COMPRESSION_ERROR: strings are bounded only by what a

@@ -20,6 +20,9 @@ type messageInfo struct {
 	isHead        bool
 	hasPriority   bool
 	priority      Priority
+	// checked: the names and values of the regular fields passed
+	// fieldChars already (the decoder's verdict, BlockPassed).
+	checked bool
 }
 
 // safeCacheable reports whether a promised request may be pushed
@@ -30,11 +33,13 @@ func (m *messageInfo) safeCacheable() bool {
 
 // checkRegular validates one regular field (Section 8.2.1, 8.2.2).
 func checkRegular(f *hpack.Field, m *messageInfo) string {
-	if reason := checkName(f.Name); reason != "" {
-		return reason
-	}
-	if reason := checkValue(f.Value); reason != "" {
-		return reason
+	if !m.checked {
+		if reason := checkName(f.Name); reason != "" {
+			return reason
+		}
+		if reason := checkValue(f.Value); reason != "" {
+			return reason
+		}
 	}
 	switch f.Name {
 	case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade":
@@ -71,6 +76,18 @@ func checkValue(v string) string {
 		return "header field value with leading or trailing whitespace"
 	}
 	return ""
+}
+
+// fieldChars reports whether a regular field's name and value are made
+// of the characters Section 8.2.1 allows (checkName, checkValue); a
+// pseudo-header field passes, its name being checked where it is known
+// (checkRequest, checkResponse). It is the decoder's field check
+// (hpack.Decoder.SetFieldCheck), which remembers its verdict for each
+// dynamic table entry: a field the peer sends again by index, as
+// browsers send most of theirs, is not checked again. A block with a
+// field that fails is checked field by field, for the reason.
+func fieldChars(f hpack.Field) bool {
+	return f.IsPseudo() || checkName(f.Name) == "" && checkValue(f.Value) == ""
 }
 
 // checkRequest validates a request header section (Section 8.3.1).
@@ -201,10 +218,9 @@ func checkResponse(fields []hpack.Field, m *messageInfo) string {
 }
 
 // checkTrailers validates a trailer section: no pseudo-header fields
-// (Section 8.1).
-func checkTrailers(fields []hpack.Field) string {
-	var m messageInfo
-	m.contentLength = -1
+// (Section 8.1). checked is messageInfo.checked.
+func checkTrailers(fields []hpack.Field, checked bool) string {
+	m := messageInfo{contentLength: -1, checked: checked}
 	for i := range fields {
 		f := &fields[i]
 		if f.IsPseudo() {

@@ -423,3 +423,28 @@ func TestMessagePromisedRequests(t *testing.T) {
 		t.Fatal("server promised a POST")
 	}
 }
+
+// TestMalformedFieldByIndex: a malformed field the peer sends again by
+// index, from the dynamic table, is malformed again (the decoder
+// remembers the check's verdict per entry, failures too), and so is a
+// field whose characters passed but whose name is forbidden; a block
+// with only well-formed fields, all by index, is a request.
+func TestMalformedFieldByIndex(t *testing.T) {
+	for _, bad := range [][2]string{{"X-Upper", "v"}, {"x-space", " v"}, {"x-nul", "a\x00b"}, {"connection", "close"}} {
+		p := newPeer(t, Config{Role: Server})
+		kv := []string{":method", "GET", ":scheme", "https", ":authority", "example.com", ":path", "/", "x-fine", "ok"}
+		n := p.enc.DynamicTableLen()
+		for i, id := range []uint32{1, 3} {
+			p.headers(id, true, append(kv, bad[0], bad[1])...)
+			p.wantRST(id, frame.ErrCodeProtocol)
+			if i == 0 && p.enc.DynamicTableLen() < n+2 {
+				t.Fatalf("%q: the encoder did not index the fields", bad)
+			}
+		}
+		p.drainEvents() // the resets
+		p.headers(5, true, kv...)
+		if r := wantEvent[*RequestReceived](p); r.StreamID != 5 {
+			t.Fatalf("%q: request on %d", bad, r.StreamID)
+		}
+	}
+}

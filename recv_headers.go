@@ -19,7 +19,8 @@ type headerBlock struct {
 	prio       frame.PriorityParam
 	frames     int
 	buf        []byte
-	fieldsAt   int // where the decoded block's fields start in Conn.fields
+	fieldsAt   int  // where the decoded block's fields start in Conn.fields
+	checked    bool // its regular fields passed fieldChars (messageInfo.checked)
 }
 
 // onHeaders handles HEADERS (RFC 9113, Section 6.2).
@@ -101,6 +102,7 @@ func (c *Conn) endBlock(f frame.Frame, block []byte) error {
 	c.fields = all
 	fields := all[start:len(all):len(all)]
 	c.hb.fieldsAt = start
+	c.hb.checked = c.dec.BlockPassed()
 	tooLarge := false
 	if err != nil {
 		if !errors.Is(err, hpack.ErrHeaderListTooLarge) {
@@ -209,7 +211,7 @@ func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 }
 
 func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error {
-	m := messageInfo{contentLength: -1}
+	m := messageInfo{contentLength: -1, checked: c.hb.checked}
 	if !c.cfg.DisableMessageRules {
 		if reason := checkRequest(fields, &m, c.local.EnableConnectProtocol); reason != "" {
 			// Section 8.1.1: a malformed request is a stream error. The
@@ -267,7 +269,7 @@ func (c *Conn) onRequestTooLarge(s *stream, in streamInput) error {
 }
 
 func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error {
-	m := messageInfo{contentLength: -1}
+	m := messageInfo{contentLength: -1, checked: c.hb.checked}
 	status := 0
 	if !c.cfg.DisableMessageRules {
 		if reason := checkResponse(fields, &m); reason != "" {
@@ -326,7 +328,7 @@ func (c *Conn) onTrailers(s *stream, fields []hpack.Field, in streamInput) error
 		return streamErr(s.id, frame.ErrCodeProtocol, "trailers without END_STREAM")
 	}
 	if !c.cfg.DisableMessageRules {
-		if reason := checkTrailers(fields); reason != "" {
+		if reason := checkTrailers(fields, c.hb.checked); reason != "" {
 			return streamErr(s.id, frame.ErrCodeProtocol, reason)
 		}
 		if s.contentLength >= 0 && s.received != s.contentLength {
@@ -380,7 +382,7 @@ func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 		return streamErr(pid, frame.ErrCodeProtocol, "promised header list too large")
 	}
 	if !c.cfg.DisableMessageRules {
-		m := messageInfo{contentLength: -1}
+		m := messageInfo{contentLength: -1, checked: c.hb.checked}
 		if reason := checkRequest(fields, &m, false); reason != "" {
 			return streamErr(pid, frame.ErrCodeProtocol, reason)
 		}

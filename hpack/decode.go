@@ -35,6 +35,51 @@ type Decoder struct {
 	// overwrite them first copies those fields into buf (see detach).
 	buf      []byte
 	aliasMin uint64
+
+	// check is the field check of SetFieldCheck (nil if none), staticOK
+	// its verdict on each static table entry, passed whether every field
+	// of the current block passed it so far.
+	check    func(Field) bool
+	staticOK [staticTableLen + 1]bool
+	passed   bool
+}
+
+// SetFieldCheck sets a check that the Decoder applies to the fields it
+// decodes, remembering its verdict for each table entry, so that a field
+// the peer refers to by index, as an encoder does with the fields it
+// sends again and again, is checked once, not in every block.
+// BlockPassed reports whether a block's fields all passed. check must
+// depend only on the field's name and value (not on Sensitive, the
+// order of fields or anything else), since its verdicts are reused; a
+// receiver puts in it the context-free rules its fields must follow (the
+// characters allowed in names and values) and still applies them to
+// every field of a block that did not pass, to find out which failed.
+// nil removes the check.
+func (d *Decoder) SetFieldCheck(check func(Field) bool) {
+	d.check = check
+	for i := 1; i <= staticTableLen; i++ {
+		d.staticOK[i] = check != nil && check(staticTable[i])
+	}
+	for id := d.t.first; id < d.t.next; id++ {
+		d.t.ents[id&uint64(len(d.t.ents)-1)].checked = checkUnknown
+	}
+}
+
+// BlockPassed reports whether every field of the block last decoded
+// passed the check of SetFieldCheck: false without a check, and after a
+// decoding error.
+func (d *Decoder) BlockPassed() bool { return d.passed }
+
+// memo returns the check's verdict on the dynamic entry e holding f,
+// asking the check the first time.
+func (d *Decoder) memo(e *dynEntry, f Field) bool {
+	if e.checked == checkUnknown {
+		e.checked = checkFailed
+		if d.check(f) {
+			e.checked = checkPassed
+		}
+	}
+	return e.checked == checkPassed
 }
 
 // NewDecoder returns a Decoder whose dynamic table has maximum size
@@ -143,6 +188,8 @@ func (d *Decoder) ReleaseStrings() {
 
 // decode appends the fields of block to dst (Decode, DecodeAppend).
 func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
+	d.passed = false
+	passed := d.check != nil // the block's fields so far
 	// Dynamic table size updates come first (RFC 7541, Section 4.2).
 	i := 0
 	for i < len(block) && block[i]&0xe0 == 0x20 {
@@ -190,6 +237,7 @@ func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
 					return dst, decodingError(ErrInvalidIndex, start, "index 0")
 				}
 				f = staticTable[idx]
+				passed = passed && d.staticOK[idx]
 			} else {
 				if idx-staticTableLen > uint64(d.t.len()) {
 					return dst, d.indexError(start, idx)
@@ -200,13 +248,16 @@ func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
 				e := d.t.at(idx - staticTableLen)
 				f.Name, f.Value = d.t.strings(e)
 				d.aliasMin = min(d.aliasMin, e.off)
+				passed = passed && d.memo(e, f)
 			}
 		} else {
 			var err error
-			f, i, err = d.literal(dst, block, i, over >= 0)
+			var ok bool
+			f, i, ok, err = d.literal(dst, block, i, over >= 0, passed)
 			if err != nil {
 				return dst, err
 			}
+			passed = passed && ok
 		}
 		if over >= 0 {
 			continue
@@ -218,6 +269,7 @@ func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
 		}
 		dst = append(dst, f)
 	}
+	d.passed = passed
 	if over >= 0 {
 		return dst, decodingError(ErrHeaderListTooLarge, over,
 			"header list larger than "+strconv.FormatUint(limit, 10)+" octets")
@@ -232,8 +284,10 @@ func (d *Decoder) indexError(off int, idx uint64) error {
 
 // literal decodes the literal representation at block[i:] (RFC 7541,
 // Section 6.2). With skip (the header list is over its limit) it stores
-// nothing, decoding only what the dynamic table needs.
-func (d *Decoder) literal(dst []Field, block []byte, i int, skip bool) (Field, int, error) {
+// nothing, decoding only what the dynamic table needs. ok is the field
+// check's verdict on the field, asked when there is a check and the
+// field enters the table (its entry remembers it) or ask is set.
+func (d *Decoder) literal(dst []Field, block []byte, i int, skip, ask bool) (f Field, next int, ok bool, err error) {
 	start := i
 	b := block[i]
 	var prefix uint8
@@ -244,7 +298,7 @@ func (d *Decoder) literal(dst []Field, block []byte, i int, skip bool) (Field, i
 		prefix, indexing = 6, true
 	case b&0xe0 == 0x20:
 		// RFC 7541, Section 4.2: a size update must be at the start of a block.
-		return Field{}, i, decodingError(ErrTableSizeUpdate, i, "not at the start of the header block")
+		return Field{}, i, false, decodingError(ErrTableSizeUpdate, i, "not at the start of the header block")
 	case b&0xf0 == 0x10:
 		// Literal Header Field Never Indexed (RFC 7541, Section 6.2.3).
 		prefix, never = 4, true
@@ -254,7 +308,7 @@ func (d *Decoder) literal(dst []Field, block []byte, i int, skip bool) (Field, i
 	}
 	idx, n, st := readInt(block[i:], prefix)
 	if st != intOK {
-		return Field{}, i, st.err(i)
+		return Field{}, i, false, st.err(i)
 	}
 	i += n
 	skipStrings := skip && !indexing
@@ -262,22 +316,21 @@ func (d *Decoder) literal(dst []Field, block []byte, i int, skip bool) (Field, i
 
 	var name, value string
 	var nameEntry *dynEntry // the dynamic entry name aliases, if any
-	var err error
 	switch {
 	case idx == 0:
 		if name, i, err = d.readString(block, i, skipStrings); err != nil {
-			return Field{}, i, err
+			return Field{}, i, false, err
 		}
 	case idx <= staticTableLen:
 		name = staticTable[idx].Name
 	case idx-staticTableLen > uint64(d.t.len()):
-		return Field{}, i, d.indexError(start, idx)
+		return Field{}, i, false, d.indexError(start, idx)
 	default:
 		nameEntry = d.t.at(idx - staticTableLen)
 		name, _ = d.t.strings(nameEntry)
 	}
 	if value, i, err = d.readString(block, i, skipStrings); err != nil {
-		return Field{}, i, err
+		return Field{}, i, false, err
 	}
 
 	if indexing && d.t.makeRoom(entrySize(len(name), len(value))) {
@@ -298,12 +351,22 @@ func (d *Decoder) literal(dst []Field, block []byte, i int, skip bool) (Field, i
 		if len(d.buf) == end {
 			d.buf = d.buf[:mark]
 		}
-	} else if skip {
+		if d.check != nil {
+			ok = d.memo(d.t.at(1), Field{Name: name, Value: value})
+		}
+		return Field{Name: name, Value: value, Sensitive: never}, i, ok, nil
+	}
+	if skip {
 		d.buf = d.buf[:mark]
-	} else if nameEntry != nil {
+		return Field{}, i, false, nil
+	}
+	if nameEntry != nil {
 		d.aliasMin = min(d.aliasMin, nameEntry.off)
 	}
-	return Field{Name: name, Value: value, Sensitive: never}, i, nil
+	if ask {
+		ok = d.check(Field{Name: name, Value: value})
+	}
+	return Field{Name: name, Value: value, Sensitive: never}, i, ok, nil
 }
 
 // readString decodes the string literal at block[i:] (RFC 7541, Section

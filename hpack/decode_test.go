@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"runtime"
 	"strconv"
 	"strings"
@@ -337,5 +338,49 @@ func TestDecodeAppendKeepsStrings(t *testing.T) {
 		if err != nil || !sameFields(got, list) {
 			t.Fatalf("size %d: after ReleaseStrings decoded %q, %v", size, got, err)
 		}
+	}
+}
+
+// TestFieldCheckMemo: the field check is asked once per table entry,
+// however often the peer refers to it, never for the static table after
+// SetFieldCheck, and for each literal not indexed; BlockPassed follows
+// its verdicts, block by block; a new check forgets the old verdicts.
+func TestFieldCheckMemo(t *testing.T) {
+	e := NewEncoder()
+	d := NewDecoder(DefaultTableSize)
+	asked := map[string]int{}
+	d.SetFieldCheck(func(f Field) bool {
+		asked[f.Name+": "+f.Value]++
+		return !strings.Contains(f.Value, "bad")
+	})
+	clear(asked) // the static table's verdicts
+	good := []Field{{Name: ":method", Value: "GET"}, {Name: "x-good", Value: "fine"},
+		{Name: "cookie", Value: "c=1", Sensitive: true}}
+	bad := []Field{{Name: "x-good", Value: "fine"}, {Name: "x-bad", Value: "bad value"}}
+	for i, step := range []struct {
+		fields []Field
+		passed bool
+	}{{good, true}, {good, true}, {bad, false}, {good, true}, {bad, false}} {
+		got, err := d.Decode(nil, e.Encode(nil, step.fields))
+		if err != nil || !sameFields(got, step.fields) {
+			t.Fatalf("block %d: %q, %v", i, got, err)
+		}
+		if d.BlockPassed() != step.passed {
+			t.Fatalf("block %d: BlockPassed %v, want %v", i, d.BlockPassed(), step.passed)
+		}
+	}
+	// x-good and x-bad once each (then indexed), the never-indexed
+	// cookie each of the three times it came, :method never (static).
+	want := map[string]int{"x-good: fine": 1, "x-bad: bad value": 1, "cookie: c=1": 3}
+	if !maps.Equal(asked, want) {
+		t.Fatalf("check asked %v, want %v", asked, want)
+	}
+	d.SetFieldCheck(func(f Field) bool { return f.Name != "x-good" })
+	if _, err := d.Decode(nil, e.Encode(nil, good)); err != nil || d.BlockPassed() {
+		t.Fatalf("a new check: BlockPassed %v, %v", d.BlockPassed(), err)
+	}
+	d.SetFieldCheck(nil)
+	if _, err := d.Decode(nil, e.Encode(nil, bad[:1])); err != nil || d.BlockPassed() {
+		t.Fatalf("without a check: BlockPassed %v, %v", d.BlockPassed(), err)
 	}
 }

@@ -2,6 +2,7 @@ package hpack
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	xhpack "golang.org/x/net/http2/hpack"
@@ -36,6 +37,7 @@ func FuzzDecode(f *testing.F) {
 		for _, max := range []uint32{DefaultTableSize, 256} {
 			d := NewDecoder(max)
 			d.SetMaxHeaderListSize(1 << 16)
+			d.SetFieldCheck(noLetterA)
 			x := xhpack.NewDecoder(max, nil)
 			cut := 0
 			if len(data) > 0 {
@@ -60,6 +62,13 @@ func FuzzDecode(f *testing.F) {
 				}
 				if !equalFields(fields, fromX(xfields)) {
 					t.Fatalf("h2kit decodes %x as %q, x/net as %q", block, fields, fromX(xfields))
+				}
+				passed := true
+				for _, f := range fields {
+					passed = passed && noLetterA(f)
+				}
+				if d.BlockPassed() != passed {
+					t.Fatalf("%x: BlockPassed %v, the check says %v of %q", block, d.BlockPassed(), passed, fields)
 				}
 			}
 		}
@@ -130,3 +139,6 @@ func reversed(fs []Field) []Field {
 	}
 	return r
 }
+
+// noLetterA is a field check for the tests: no 'a' in name or value.
+func noLetterA(f Field) bool { return !strings.ContainsRune(f.Name+f.Value, 'a') }

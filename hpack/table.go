@@ -59,7 +59,18 @@ type dynEntry struct {
 	pairHash uint64
 	nextName uint64 // 1 + id of the next older entry in the same name chain, 0 if none
 	nextPair uint64
+	checked  checkMemo // Decoder: the entry's verdict from the field check
 }
+
+// checkMemo is what the Decoder's field check (SetFieldCheck) said of a
+// dynamic table entry: checkUnknown until it is asked.
+type checkMemo uint8
+
+const (
+	checkUnknown checkMemo = iota
+	checkPassed
+	checkFailed
+)
 
 func (e *dynEntry) size() uint32 { return entrySize(int(e.nameLen), int(e.valueLen)) }
 
