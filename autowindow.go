@@ -147,7 +147,7 @@ func (c *Conn) onBDPAck(rtt time.Duration) {
 		grew = true
 		sw = min(2*sw, limit)
 		c.bdp.streamWindow = uint32(sw)
-		for _, s := range c.streams {
+		for s := range c.streams.Values() {
 			if s.recvPhase == phaseDone || s.state == StateClosed || s.state == StateIdle || sw <= s.recv.target {
 				continue
 			}

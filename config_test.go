@@ -272,8 +272,8 @@ func TestLimitClosedStreamMemory(t *testing.T) {
 		id += 2
 	}
 	c := p.c
-	if len(c.streams) != 0 || c.ActiveStreams() != 0 {
-		t.Fatalf("%d streams kept", len(c.streams))
+	if c.streams.Len() != 0 || c.ActiveStreams() != 0 {
+		t.Fatalf("%d streams kept", c.streams.Len())
 	}
 	if len(c.closed.reset.recs) > 16 {
 		t.Fatalf("%d closed ids remembered", len(c.closed.reset.recs))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/idmap"
 )
 
 // Conn is one HTTP/2 connection, client or server side.
@@ -46,9 +47,9 @@ type Conn struct {
 	evs    eventStore
 	fields []hpack.Field // the fields of events (eventRec.fieldsAt), valid until Receive
 
-	streams     map[uint32]*stream
-	lastPeerID  uint32 // highest stream id the peer opened or promised
-	nextID      uint32 // the next id we open or promise
+	streams     idmap.Map[*stream] // open streams, by id
+	lastPeerID  uint32             // highest stream id the peer opened or promised
+	nextID      uint32             // the next id we open or promise
 	peerActive  int
 	localActive int
 	closed      closedStreams // streams closed lately and why (Section 5.1, "closed"; 5.1.1)
@@ -129,7 +130,6 @@ func NewConn(cfg Config, now time.Time) *Conn {
 		now:          now,
 		enc:          hpack.NewEncoder(),
 		dec:          hpack.NewDecoder(max(cfg.Settings.HeaderTableSize, frame.DefaultHeaderTableSize)), // default size until our SETTINGS is acked (RFC 7541, 4.2; settingsAcked)
-		streams:      make(map[uint32]*stream),
 		closed:       closedStreams{max: cfg.Limits.MaxClosedStreams},
 		local:        cfg.Settings,
 		acked:        rfcDefaultSettings(), // in force until our first SETTINGS is acknowledged (Section 6.5.3)
@@ -315,7 +315,7 @@ func (c *Conn) streamError(id uint32, code frame.ErrCode, reason string) {
 	if c.peerInitiated(id) && id > c.lastPeerID {
 		c.usePeerID(id) // the id is used now (Section 5.1.1)
 	}
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	c.queueRST(id, code)
 	if s == nil {
 		// No record (closed, or refused before one was made): remember
@@ -346,7 +346,7 @@ func (c *Conn) fail(err *ConnError) {
 	}
 	c.terminated = err
 	c.pushEvent(eventRec{kind: evTerminated, err: err})
-	for _, s := range c.streams {
+	for s := range c.streams.Values() {
 		c.sched.remove(s)
 	}
 }
@@ -361,7 +361,7 @@ func (c *Conn) Done() bool {
 	if c.terminated != nil {
 		return true
 	}
-	if len(c.streams) > 0 {
+	if c.streams.Len() > 0 {
 		return false
 	}
 	if c.goAway.recv {

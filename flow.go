@@ -29,7 +29,7 @@ func (c *Conn) ConsumeData(id uint32, n int) {
 	if n <= 0 || c.terminated != nil {
 		return
 	}
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	if s == nil {
 		return // closeStream gave its held bytes back already
 	}

@@ -18,7 +18,7 @@ func (c *Conn) onGoAway(g *frame.GoAway) error {
 	// Streams we opened above the last stream id were not processed and
 	// can be retried (Section 6.8); reported in id order.
 	var gone []uint32
-	for id := range c.streams {
+	for id := range c.streams.All() {
 		if !c.peerInitiated(id) && id > g.LastStreamID {
 			gone = append(gone, id)
 		}
@@ -27,7 +27,7 @@ func (c *Conn) onGoAway(g *frame.GoAway) error {
 	for _, id := range gone {
 		// As if the peer had reset each with REFUSED_STREAM: it will
 		// never process them.
-		if c.applyReset(c.streams[id], inRecvRST, Remote, frame.ErrCodeRefusedStream) == vOK {
+		if c.applyReset(c.streams.Get(id), inRecvRST, Remote, frame.ErrCodeRefusedStream) == vOK {
 			c.pushEvent(eventRec{kind: evReset, streamID: id, code: frame.ErrCodeRefusedStream, initiator: Remote, retry: true})
 		}
 	}

@@ -540,7 +540,7 @@ func TestPipeAutoWindow(t *testing.T) {
 		}
 		// What the server may send (its view of our windows) never exceeds
 		// the cap.
-		s := a.srv.streams[id]
+		s := a.srv.streams.Get(id)
 		maxInFlight = max(maxInFlight, int(s.sendWindow)+s.pending(), int(a.srv.sendWindow)+s.pending())
 	}
 	countPings := func() int {

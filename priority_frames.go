@@ -24,7 +24,7 @@ func (c *Conn) setTreePriority(id uint32, p frame.PriorityParam) {
 	if c.local.NoRFC7540Priorities {
 		return
 	}
-	c.sched.setTreePriority(id, c.streams[id], p)
+	c.sched.setTreePriority(id, c.streams.Get(id), p)
 }
 
 // onPriorityUpdate handles PRIORITY_UPDATE (RFC 9218, Section 7.1).
@@ -40,7 +40,7 @@ func (c *Conn) onPriorityUpdate(u *frame.PriorityUpdate) error {
 	id := u.PrioritizedID
 	p := ParsePriority(string(u.FieldValue))
 	c.sched.use9218 = !c.sched.useTree || c.sched.use9218
-	if s := c.streams[id]; s != nil {
+	if s := c.streams.Get(id); s != nil {
 		c.sched.setUrgency(s, p)
 		c.pushEvent(eventRec{kind: evPriority, streamID: id, prio: p})
 		return nil

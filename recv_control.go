@@ -6,7 +6,7 @@ import (
 
 // onRSTStream handles RST_STREAM (RFC 9113, Section 6.4).
 func (c *Conn) onRSTStream(r *frame.RSTStream) error {
-	s := c.streams[r.StreamID]
+	s := c.streams.Get(r.StreamID)
 	if s == nil {
 		if c.State(r.StreamID) == StateIdle {
 			// Section 6.4: RST_STREAM on an idle stream.
@@ -45,7 +45,7 @@ func (c *Conn) onWindowUpdate(w *frame.WindowUpdate) error {
 		}
 		return nil
 	}
-	s := c.streams[w.StreamID]
+	s := c.streams.Get(w.StreamID)
 	if s == nil {
 		if c.State(w.StreamID) == StateIdle {
 			return connErr(frame.ErrCodeProtocol, "WINDOW_UPDATE on an idle stream")

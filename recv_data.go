@@ -15,7 +15,7 @@ func (c *Conn) onData(d *frame.Data) error {
 	}
 	c.recv.left -= flen
 	c.bdp.received += flen
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	if s == nil {
 		// The bytes will never reach the application.
 		c.creditConn(flen)

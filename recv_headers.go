@@ -134,7 +134,7 @@ func (c *Conn) trace(f frame.Frame, fields []hpack.Field) {
 // onHeaderBlock handles a complete HEADERS block on stream c.hb.streamID.
 func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 	id := c.hb.streamID
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	if s == nil {
 		if c.State(id) == StateClosed {
 			if c.ignoredAfterGoAway(id) {
@@ -352,7 +352,7 @@ func (c *Conn) endStream(s *stream, in streamInput) {
 // onPromiseBlock handles a complete PUSH_PROMISE block (Section 6.6, 8.4).
 func (c *Conn) onPromiseBlock(fields []hpack.Field, tooLarge bool) error {
 	id, pid := c.hb.streamID, c.hb.promisedID
-	assoc := c.streams[id]
+	assoc := c.streams.Get(id)
 	if pid%2 != 0 || pid <= c.lastPeerID {
 		// Section 5.1.1: promised ids are even and increasing.
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE with an invalid promised stream id")

@@ -74,7 +74,7 @@ func (c *Conn) SendHeaders(id uint32, fields []hpack.Field, endStream bool) erro
 	if c.terminated != nil {
 		return ErrConnClosed
 	}
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	if s == nil {
 		return ErrUnknownStream
 	}
@@ -234,7 +234,7 @@ func (c *Conn) sendData(id uint32, p []byte, endStream, ref bool) (int, error) {
 	if c.terminated != nil {
 		return 0, ErrConnClosed
 	}
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	if s == nil {
 		return 0, ErrUnknownStream
 	}
@@ -355,7 +355,7 @@ func (s *stream) canWrite() bool {
 // takes it out when flow control holds it back, so that WantWrite and
 // AppendOutgoing never wait on a stream that cannot move.
 func (c *Conn) updateReady(s *stream) {
-	if s.state != StateClosed && c.streams[s.id] == s && s.canWrite() {
+	if s.state != StateClosed && c.streams.Get(s.id) == s && s.canWrite() {
 		c.sched.setReady(s)
 	} else {
 		c.sched.unready(s)
@@ -392,7 +392,7 @@ func (c *Conn) refundSend(s *stream) {
 
 // SendWindow returns how many bytes SendData would take now on stream id.
 func (c *Conn) SendWindow(id uint32) int {
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	if s == nil || c.terminated != nil {
 		return 0
 	}
@@ -407,7 +407,7 @@ func (c *Conn) SendWindow(id uint32) int {
 // bytes for a stream than this window never holds bytes that only the
 // peer's WINDOW_UPDATE can release.
 func (c *Conn) SendFlowWindow(id uint32) int {
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	if s == nil || c.terminated != nil {
 		return 0
 	}
@@ -428,7 +428,7 @@ const minSendBuf = 4096
 // AppendOutgoing has not written yet (0 for a stream that is over: what
 // it held was dropped).
 func (c *Conn) SendBuffered(id uint32) int {
-	if s := c.streams[id]; s != nil {
+	if s := c.streams.Get(id); s != nil {
 		return s.pending()
 	}
 	return 0
@@ -440,7 +440,7 @@ func (c *Conn) ResetStream(id uint32, code frame.ErrCode) error {
 	if c.terminated != nil {
 		return ErrConnClosed
 	}
-	s := c.streams[id]
+	s := c.streams.Get(id)
 	if s == nil {
 		return ErrUnknownStream
 	}
@@ -467,7 +467,7 @@ func (c *Conn) PushPromise(assocID uint32, request []hpack.Field) (uint32, error
 	if !c.peer.enablePush {
 		return 0, ErrPushDisabled
 	}
-	a := c.streams[assocID]
+	a := c.streams.Get(assocID)
 	if a == nil || (a.state != StateOpen && a.state != StateHalfClosedRemote) || a.sendPhase == phaseDone {
 		// Section 6.6: only on an open or half-closed (remote) stream.
 		return 0, ErrStreamClosed

@@ -163,7 +163,7 @@ func (c *Conn) settingsAcked(s Settings) {
 	if delta := int64(s.InitialWindowSize) - int64(prev.InitialWindowSize); delta != 0 {
 		// Section 6.9.2: the peer moved the window of every stream by
 		// delta when it applied the setting; so do we.
-		for _, st := range c.streams {
+		for st := range c.streams.Values() {
 			st.recv.left += delta
 			// The target is the policy for every stream, not a window:
 			// streams opened before the ACK already use the new value.
@@ -211,12 +211,12 @@ func (c *Conn) applySetting(s frame.Setting) error {
 		// Section 6.9.2: the change applies to every stream's send window,
 		// which may go negative; past 2^31-1 is a FLOW_CONTROL_ERROR.
 		delta := int64(s.Val) - int64(p.initialWindowSize)
-		for _, st := range c.streams {
+		for st := range c.streams.Values() {
 			if st.sendWindow+delta > frame.MaxWindowSize {
 				return connErr(frame.ErrCodeFlowControl, "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window")
 			}
 		}
-		for _, st := range c.streams {
+		for st := range c.streams.Values() {
 			st.sendWindow += delta
 			if delta > 0 {
 				c.streamWindowGrew(st, st.sendWindow-delta)

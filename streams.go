@@ -82,7 +82,7 @@ func (c *Conn) closeStream(s *stream) {
 		c.putBuf(s.sendBuf)
 		s.sendBuf = nil
 	}
-	delete(c.streams, s.id)
+	c.streams.Delete(s.id)
 	c.closed.add(s.id, s.id, s.cause)
 	c.lastActivity = c.now
 	if len(c.streamPool) < 64 {
@@ -99,7 +99,7 @@ func (c *Conn) ignoredAfterGoAway(id uint32) bool {
 
 // State returns the state of stream id as this engine sees it.
 func (c *Conn) State(id uint32) StreamState {
-	if s := c.streams[id]; s != nil {
+	if s := c.streams.Get(id); s != nil {
 		return s.state
 	}
 	if c.peerInitiated(id) {
@@ -114,7 +114,7 @@ func (c *Conn) State(id uint32) StreamState {
 
 func (c *Conn) reservedCount() int {
 	n := 0
-	for _, s := range c.streams {
+	for s := range c.streams.Values() {
 		if s.state == StateReservedRemote || s.state == StateReservedLocal {
 			n++
 		}
@@ -148,7 +148,7 @@ func (c *Conn) newStream(id uint32) *stream {
 	// A window grown by AutoWindow is given by openRecvWindow, once the
 	// stream is no longer idle.
 	s.prio = DefaultPriority
-	c.streams[id] = s
+	c.streams.Set(id, s)
 	return s
 }
 
@@ -162,4 +162,4 @@ func (c *Conn) effectiveMaxStreams() uint32 {
 }
 
 // ActiveStreams returns the number of streams not yet closed.
-func (c *Conn) ActiveStreams() int { return len(c.streams) }
+func (c *Conn) ActiveStreams() int { return c.streams.Len() }

@@ -25,7 +25,7 @@ func (c *Conn) Deadline() time.Time {
 	if c.cfg.KeepAlive > 0 && len(c.pings) == 0 {
 		add(c.lastRecv.Add(c.cfg.KeepAlive))
 	}
-	if c.cfg.IdleTimeout > 0 && len(c.streams) == 0 && c.goAway.shutdownPhase == 0 {
+	if c.cfg.IdleTimeout > 0 && c.streams.Len() == 0 && c.goAway.shutdownPhase == 0 {
 		add(c.lastActivity.Add(c.cfg.IdleTimeout))
 	}
 	return d
@@ -53,7 +53,7 @@ func (c *Conn) Advance(now time.Time) {
 	if c.cfg.KeepAlive > 0 && len(c.pings) == 0 && !now.Before(c.lastRecv.Add(c.cfg.KeepAlive)) {
 		c.sendPing(false)
 	}
-	if c.cfg.IdleTimeout > 0 && len(c.streams) == 0 && c.goAway.shutdownPhase == 0 && !now.Before(c.lastActivity.Add(c.cfg.IdleTimeout)) {
+	if c.cfg.IdleTimeout > 0 && c.streams.Len() == 0 && c.goAway.shutdownPhase == 0 && !now.Before(c.lastActivity.Add(c.cfg.IdleTimeout)) {
 		c.Shutdown()
 	}
 }
