@@ -19,6 +19,21 @@ var DefaultPriority = Priority{Urgency: 3}
 // (an RFC 8941 dictionary). Unknown members and out-of-range values are
 // ignored (RFC 9218, Section 4): the result is never an error.
 func ParsePriority(v string) Priority {
+	// The forms browsers send ("u=0", "u=1, i") without the general
+	// parse below, which gives them the same meaning.
+	if len(v) >= 3 && v[0] == 'u' && v[1] == '=' && '0' <= v[2] && v[2] <= '7' {
+		switch rest := v[3:]; rest {
+		case "":
+			return Priority{Urgency: v[2] - '0'}
+		case ", i":
+			return Priority{Urgency: v[2] - '0', Incremental: true}
+		}
+	}
+	return parsePriority(v)
+}
+
+// parsePriority is ParsePriority for any value.
+func parsePriority(v string) Priority {
 	p := DefaultPriority
 	for len(v) > 0 {
 		var item string

@@ -189,6 +189,14 @@ func TestParsePriority(t *testing.T) {
 			t.Errorf("ParsePriority(%q) = %+v, want %+v", c.in, got, c.want)
 		}
 	}
+	// The browsers' forms, which take a short cut, and their neighbours
+	// mean what the general parse says.
+	for _, in := range []string{"u=0", "u=0, i", "u=7, i", "u=3", "u=8", "u=8, i", "u=0,i", "u=0, i=?0",
+		"u=1, ix", "u=1, i;a", "u=/", "u=0 ", "U=0"} {
+		if got, want := ParsePriority(in), parsePriority(in); got != want {
+			t.Errorf("ParsePriority(%q) = %+v, the general parse %+v", in, got, want)
+		}
+	}
 	if s := (Priority{Urgency: 2, Incremental: true}).String(); s != "u=2, i" {
 		t.Error(s)
 	}

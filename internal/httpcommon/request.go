@@ -82,7 +82,7 @@ func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
 			host = blk.str(f.Value)
 			continue
 		case "cookie":
-			addCookie(r.Header, blk.str(f.Value))
+			b.vals = addCookie(r.Header, b.vals, blk.str(f.Value))
 			continue
 		case "trailer":
 			r.Trailer = declareTrailers(r.Trailer, f.Value)
@@ -201,13 +201,14 @@ func setFirst(h http.Header, vals []string, k, v string) []string {
 	return vals
 }
 
-// addCookie joins cookie fields with "; " (RFC 9113, Section 8.2.3).
-func addCookie(h http.Header, v string) {
+// addCookie joins cookie fields with "; " (RFC 9113, Section 8.2.3),
+// the first one's slice taken from vals as addValue does.
+func addCookie(h http.Header, vals []string, v string) []string {
 	if old := h["Cookie"]; len(old) > 0 {
 		old[0] = old[0] + "; " + v
-		return
+		return vals
 	}
-	h["Cookie"] = []string{v}
+	return setFirst(h, vals, "Cookie", v)
 }
 
 // declareTrailers adds the names listed in a trailer field value.
