@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/internal/connloop"
+	"github.com/h2kit/h2kit/internal/idmap"
 	"github.com/h2kit/h2kit/internal/pipe"
 )
 
@@ -50,7 +52,8 @@ type clientConn struct {
 	maxOpen atomic.Int32                            // the most streams open at once (tests, stats)
 
 	// Owner-only.
-	streams     streamTable
+	streams     idmap.Map[*clientStream]
+	flushAll    []*clientStream // pipe.WindowUpdatedIn's scratch
 	pendingOpen []*clientStream // wait for the server's stream limit
 	opening     bool            // openPending is running
 	idleSince   time.Time
@@ -163,25 +166,20 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 			cc.eng.ConsumeData(e.StreamID, len(e.Data))
 		}
 	case *h2kit.TrailersReceived:
-		if st := cc.streams.get(e.StreamID); st != nil {
+		if st := cc.streams.Get(e.StreamID); st != nil {
 			st.recvEnded() // before the reader wakes, as for DATA
 			st.onTrailers(e.Fields)
 		}
 	case *h2kit.InformationalResponseReceived:
-		if st := cc.streams.get(e.StreamID); st != nil {
+		if st := cc.streams.Get(e.StreamID); st != nil {
 			st.onInformational(e.Fields)
 		}
 	case *h2kit.StreamReset:
-		if st := cc.streams.get(e.StreamID); st != nil {
+		if st := cc.streams.Get(e.StreamID); st != nil {
 			st.onReset(e)
 		}
 	case *h2kit.WindowUpdated:
-		// The connection's window (id 0) concerns every stream.
-		if e.StreamID == 0 {
-			cc.streams.each((*clientStream).flush)
-		} else if st := cc.streams.get(e.StreamID); st != nil {
-			st.flush()
-		}
+		pipe.WindowUpdatedIn(&cc.streams, e.StreamID, (*clientStream).flush, &cc.flushAll)
 	case *h2kit.PushPromiseReceived:
 		cc.onPushPromise(e)
 	case *h2kit.SettingsReceived:
@@ -236,7 +234,7 @@ func (cc *clientConn) stream(id uint32) *clientStream {
 	if st := cc.last; st != nil && st.id == id {
 		return st
 	}
-	st := cc.streams.get(id)
+	st := cc.streams.Get(id)
 	if st != nil {
 		cc.last = st
 	}
@@ -272,7 +270,7 @@ func (cc *clientConn) Written() {
 // Deadline is when an idle connection is closed (owner).
 func (cc *clientConn) Deadline() time.Time {
 	cc.loop.AssertOwner()
-	if cc.t.IdleConnTimeout <= 0 || cc.streams.len() > 0 || len(cc.pendingOpen) > 0 {
+	if cc.t.IdleConnTimeout <= 0 || cc.streams.Len() > 0 || len(cc.pendingOpen) > 0 {
 		return time.Time{}
 	}
 	return cc.idleSince.Add(cc.t.IdleConnTimeout)
@@ -281,7 +279,7 @@ func (cc *clientConn) Deadline() time.Time {
 // Timer closes the connection when it stayed idle (owner).
 func (cc *clientConn) Timer(now time.Time) {
 	cc.loop.AssertOwner()
-	if cc.streams.len() > 0 || len(cc.pendingOpen) > 0 {
+	if cc.streams.Len() > 0 || len(cc.pendingOpen) > 0 {
 		return
 	}
 	if cc.p.closeIfIdle(cc) {
@@ -369,7 +367,9 @@ func (cc *clientConn) failAll(err error) {
 	if err == nil {
 		err = errConnClosed
 	}
-	cc.streams.each(func(st *clientStream) { st.connFailed(err) })
+	for _, st := range slices.Collect(cc.streams.Values()) {
+		st.connFailed(err) // forgets st: not while Values runs
+	}
 	for _, st := range cc.pendingOpen {
 		st.pending = false
 		if st.waitSettings {
@@ -440,9 +440,9 @@ func (cc *clientConn) open(st *clientStream) bool {
 	}
 	st.mu.Unlock()
 	st.wsig.Notify()
-	cc.streams.put(st)
+	cc.streams.Set(id, st)
 	st.registered = true
-	if n := int32(cc.streams.len()); n > cc.maxOpen.Load() {
+	if n := int32(cc.streams.Len()); n > cc.maxOpen.Load() {
 		cc.maxOpen.Store(n)
 	}
 	return true
@@ -482,11 +482,11 @@ func (cc *clientConn) forget(st *clientStream) {
 	cc.loop.AssertOwner()
 	if st.registered {
 		st.registered = false
-		cc.streams.del(st)
+		cc.streams.Delete(st.id)
 		if cc.last == st {
 			cc.last = nil
 		}
-		if cc.streams.len() == 0 {
+		if cc.streams.Len() == 0 {
 			cc.idleSince = time.Now()
 		}
 		st.forgotten.Store(true)

@@ -136,7 +136,7 @@ func (cc *clientConn) sendRequest(st *clientStream) (uint32, error) {
 		// Open on this connection (so opened by this goroutine, and still
 		// in its map), not ended.
 		if other := h.st.Load(); other != nil && other.cc == cc && other != st {
-			if id := h.StreamID(); id != 0 && cc.streams.get(id) == other {
+			if id := h.StreamID(); id != 0 && cc.streams.Get(id) == other {
 				dep = id
 			}
 		}

@@ -45,7 +45,7 @@ func (cc *clientConn) onPushPromise(e *h2kit.PushPromiseReceived) {
 		continued:     true,
 	}
 	st.in.Init(0)
-	cc.streams.put(st)
+	cc.streams.Set(pid, st)
 	st.registered = true
 }
 

@@ -77,7 +77,7 @@ func (t *Transport) upgrade(ctx context.Context, req *http.Request, key originKe
 	st.req = req
 	st.id, st.opened, st.sentEnd = 1, true, true
 	st.endOnHeaders = true
-	cc.streams.put(st)
+	cc.streams.Set(1, st)
 	st.registered = true
 	cc.used.Store(true)
 	cc.reserved = 1 // st's slot; the pool does not know cc yet
