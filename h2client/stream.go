@@ -68,6 +68,9 @@ type clientStream struct {
 	// body) waits on in's Signal; the request body writer on wsig (nil
 	// without a body).
 	wsig pipe.Signal
+	// answer is resp once onResponse set it (under mu): wait, woken, sees
+	// it without taking the lock. resp never changes once set.
+	answer atomic.Pointer[http.Response]
 
 	mu       sync.Mutex
 	id       uint32
@@ -204,14 +207,20 @@ func trailerNames(t http.Header) string {
 func (st *clientStream) wait() (*http.Response, error) {
 	// The wait is in this function itself, not in one it calls: a parked
 	// request goroutine's stack is one frame shorter for the GC to scan.
-	st.mu.Lock()
-	for st.resp == nil && st.err == nil {
-		st.mu.Unlock()
-		<-st.in.Signal()
+	var resp *http.Response
+	for {
+		if resp = st.answer.Load(); resp != nil {
+			break
+		}
 		st.mu.Lock()
+		resp = st.resp
+		failed := st.err != nil
+		st.mu.Unlock()
+		if resp != nil || failed {
+			break
+		}
+		<-st.in.Signal()
 	}
-	resp := st.resp
-	st.mu.Unlock()
 	if resp == nil {
 		err := st.failure()
 		st.drop()
@@ -464,6 +473,7 @@ func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
 		return
 	}
 	st.resp = resp
+	st.answer.Store(resp)
 	st.gotAny = true
 	if end {
 		st.in.End()
