@@ -286,7 +286,7 @@ func (st *stream) flushLocked() bool {
 	st.infos = st.infos[:0]
 	if st.hdrReady && !st.hdrSent {
 		st.hdrSent = true
-		last := st.end && st.out.Len() == 0 && len(st.trailers) == 0
+		last := st.end && st.outLenLocked() == 0 && len(st.trailers) == 0
 		if err := eng.SendHeaders(st.id, st.hdr, last); err != nil {
 			st.err = err
 			return true

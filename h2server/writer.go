@@ -637,6 +637,10 @@ func (st *stream) finishResponse() {
 	// one wake-up), so that they leave as one DATA frame with
 	// END_STREAM: queued apart, the owner (on another core) could send
 	// the bytes at once, and the end after them in an empty DATA frame.
+	if len(p) > 0 && st.lendRest(p, trailers) {
+		st.sc.queueDirty(st) // done, which always follows, wakes the owner
+		return
+	}
 	for {
 		if len(p) == 0 {
 			st.mu.Lock()
@@ -659,6 +663,29 @@ func (st *stream) finishResponse() {
 	st.mu.Unlock()
 	st.buf = st.buf[:0]
 	st.sc.queueDirty(st) // done, which always follows, wakes the owner
+}
+
+// lendRest hands the owner the rest of a response whose handler has
+// returned, p (at most bufferSize bytes, in st.buf), when nothing is
+// queued before it: as lent bytes, which the owner copies into the engine
+// as flow control allows (as it does the bytes of a large Write without
+// lendRef), instead of copying them into a queue buffer first. A small
+// response then takes no queue buffer, and no budget: st.buf is the
+// stream's own, held whether or not its bytes are copied, and the
+// handler, done, never writes to it again (the stream is recycled, and
+// st.buf reused, only once the owner has forgotten it). Reports whether
+// it did; st.buf must then stay as it is (handler).
+func (st *stream) lendRest(p []byte, trailers []hpack.Field) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.err != nil || st.pushWait || st.out.Len() > 0 || len(st.lent) > 0 || st.refsOut {
+		return false
+	}
+	st.lent = p
+	st.lendRef = false
+	st.trailers = trailers
+	st.end = true
+	return true
 }
 
 // Flush sends the header section and the buffered body now.
