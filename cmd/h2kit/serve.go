@@ -539,17 +539,23 @@ func newAsyncWriter(w io.Writer) *asyncWriter {
 func (a *asyncWriter) Write(p []byte) (int, error) {
 	a.mu.Lock()
 	a.buf = append(a.buf, p...)
+	a.appended()
+	return len(p), nil
+}
+
+// appended ends a write to a.buf (a.mu held, released here): it has the
+// buffer written now when it reached asyncMaxBuffer, else by the flusher.
+func (a *asyncWriter) appended() {
 	full := len(a.buf) >= asyncMaxBuffer
 	a.mu.Unlock()
 	if full {
 		a.flush()
-		return len(p), nil
+		return
 	}
 	select {
 	case a.kick <- struct{}{}:
 	default:
 	}
-	return len(p), nil
 }
 
 // flush writes what is buffered.

@@ -54,9 +54,9 @@ func accessLog(h http.Handler, logger *slog.Logger, verbose bool) http.Handler {
 
 // textAccessLog is accessLog with a logger slog.New(slog.NewTextHandler(out,
 // nil)), its lines formatted here, at a fraction of the cost: the same
-// text, written to out in one Write per line as the handler does. The
-// line is made on the stack when out is serve's asyncWriter (which copies
-// it), else in a pooled buffer.
+// text, written to out in one Write per line as the handler does. When
+// out is serve's asyncWriter, the line is formatted straight into its
+// buffer (writeAccessLine), else in a pooled one.
 func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
 	aw, _ := out.(*asyncWriter)
 	return accessLogFunc(h, verbose, func(r *http.Request, rec *logWriter, start int64) {
@@ -68,8 +68,7 @@ func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
 			proto:    r.Proto, remote: r.RemoteAddr, stream: rec.stream, pushed: rec.pushed,
 		}
 		if aw != nil {
-			var buf [256]byte
-			aw.Write(appendAccessLine(buf[:0], now, e))
+			aw.writeAccessLine(now, &e)
 			return
 		}
 		p := linePool.Get().(*[]byte)
@@ -89,6 +88,16 @@ type accessEntry struct {
 	proto, remote string
 	stream        uint32 // HTTP/2 stream id; 0: unknown or not HTTP/2
 	pushed        bool   // a pushed response
+}
+
+// writeAccessLine appends the access-log line of e at t to the buffer,
+// as Write would write it, formatted in place: no line buffer and no copy
+// of its own. (Under load the lines were copied to a buffer end that is
+// rarely in the cache, and the lock's release waited for those stores.)
+func (a *asyncWriter) writeAccessLine(t time.Time, e *accessEntry) {
+	a.mu.Lock()
+	a.buf = appendAccessLine(a.buf, t, *e)
+	a.appended()
 }
 
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
