@@ -15,8 +15,9 @@ import (
 // TestServeCachedMatchesServeContent: a small file served from the cache
 // (serveCached, no conditional or range field) gets the same status,
 // header fields and body as http.ServeContent gives for it, for GET and
-// HEAD, for a known extension and a sniffed type; with a Range field it
-// still goes through ServeContent (206).
+// HEAD, for a known extension and a sniffed type, also when the request
+// carries If-Range without Range (which both ignore); with a Range field
+// it still goes through ServeContent (206).
 func TestServeCachedMatchesServeContent(t *testing.T) {
 	root := t.TempDir()
 	files := map[string][]byte{
@@ -50,19 +51,26 @@ func TestServeCachedMatchesServeContent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, method := range []string{"GET", "HEAD"} {
-			do(method, "/"+name) // the first request fills the cache
-			got := do(method, "/"+name)
-			want := httptest.NewRecorder()
-			want.Header().Set("ETag", fileETag(st))
-			http.ServeContent(want, httptest.NewRequest(method, "/"+name, nil), st.Name(), st.ModTime(), bytes.NewReader(data))
-			if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
-				t.Errorf("%s /%s: %d %q, want %d %q", method, name, got.Code, got.Body, want.Code, want.Body)
-			}
-			gh, wh := got.Header(), want.Header()
-			delete(gh, "Server") // serve's own, on every response
-			if !maps.EqualFunc(gh, wh, slices.Equal) {
-				t.Errorf("%s /%s: header\n%v\nwant\n%v", method, name, gh, wh)
+		// If-Range with a tag that matches, one that does not, and a date.
+		for _, hdr := range [][]string{nil, {"If-Range", fileETag(st)}, {"If-Range", `"other"`}, {"If-Range", mtime.Add(-time.Hour).Format(http.TimeFormat)}} {
+			for _, method := range []string{"GET", "HEAD"} {
+				do(method, "/"+name) // the first request fills the cache
+				got := do(method, "/"+name, hdr...)
+				want := httptest.NewRecorder()
+				want.Header().Set("ETag", fileETag(st))
+				wreq := httptest.NewRequest(method, "/"+name, nil)
+				if hdr != nil {
+					wreq.Header.Set(hdr[0], hdr[1])
+				}
+				http.ServeContent(want, wreq, st.Name(), st.ModTime(), bytes.NewReader(data))
+				if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+					t.Errorf("%s /%s %q: %d %q, want %d %q", method, name, hdr, got.Code, got.Body, want.Code, want.Body)
+				}
+				gh, wh := got.Header(), want.Header()
+				delete(gh, "Server") // serve's own, on every response
+				if !maps.EqualFunc(gh, wh, slices.Equal) {
+					t.Errorf("%s /%s %q: header\n%v\nwant\n%v", method, name, hdr, gh, wh)
+				}
 			}
 		}
 	}
@@ -73,13 +81,13 @@ func TestServeCachedMatchesServeContent(t *testing.T) {
 
 // TestServeHasConditional: hasConditional finds each conditional or range
 // field in a small request header (scanned) and in a large one (looked
-// up), and nothing in headers without one.
+// up), and nothing in headers without one (If-Range alone included).
 func TestServeHasConditional(t *testing.T) {
 	browser := http.Header{}
-	for _, k := range []string{"User-Agent", "Accept", "Accept-Language", "Accept-Encoding", "Cache-Control", "Pragma", "Referer", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Cookie", "If-Modified", "Ranges"} {
+	for _, k := range []string{"User-Agent", "Accept", "Accept-Language", "Accept-Encoding", "Cache-Control", "Pragma", "Referer", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Cookie", "If-Modified", "Ranges", "If-Range"} {
 		browser[k] = []string{"x"}
 	}
-	small := http.Header{"User-Agent": {"h2load"}, "If-Modified": {"x"}, "Ranges": {"x"}}
+	small := http.Header{"User-Agent": {"h2load"}, "If-Modified": {"x"}, "Ranges": {"x"}, "If-Range": {"x"}}
 	for _, h := range []http.Header{browser, small, {}} {
 		if hasConditional(h) {
 			t.Errorf("%d fields without a conditional one: found one", len(h))
