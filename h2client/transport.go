@@ -73,11 +73,11 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	h2kit "github.com/h2kit/h2kit"
+	"github.com/h2kit/h2kit/internal/httpsyntax"
 )
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -563,8 +563,7 @@ func (t *Transport) expectContinueTimeout() time.Duration {
 // means GET.
 func validMethod(m string) bool {
 	for i := 0; i < len(m); i++ {
-		c := m[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+		if !httpsyntax.IsTokenByte(m[i]) {
 			return false
 		}
 	}

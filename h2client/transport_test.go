@@ -108,3 +108,17 @@ func TestInvalidMethod(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// validMethod accepts exactly the tokens of RFC 9110, Section 5.6.2: no
+// controls, space, DEL, non-ASCII or delimiters.
+func TestValidMethodBytes(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c > ' ' && c < 0x7f && !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
+		if got := validMethod("G" + string([]byte{byte(c)})); got != want {
+			t.Errorf("byte %#x: validMethod %v, want %v", c, got, want)
+		}
+	}
+	if !validMethod("") || !validMethod("PROPFIND") || validMethod("GET ") {
+		t.Error("validMethod on whole methods")
+	}
+}
