@@ -166,7 +166,9 @@ func TestServeRootFreshness(t *testing.T) {
 // TestServeRootPathsBounded: the request paths remembered (rootHandler
 // byPath) lead only to files still in the cache, so that what they keep
 // in memory stays within the cache's bound: after more files than the
-// cache holds were served, and after a file changed.
+// cache holds were served, and after a file changed; and they are clean
+// paths only (a client's other spellings, served all the same, are not
+// remembered: each path learned copies the map).
 func TestServeRootPathsBounded(t *testing.T) {
 	root := t.TempDir()
 	n := fileCacheMaxEntries + 44
@@ -194,9 +196,12 @@ func TestServeRootPathsBounded(t *testing.T) {
 		if len(h.cache) > fileCacheMaxEntries {
 			t.Errorf("%d files cached, bound %d", len(h.cache), fileCacheMaxEntries)
 		}
-		for p, c := range h.byPath {
+		for p, c := range h.paths() {
 			if h.cache[c.name] != c {
 				t.Errorf("path %s leads to %s, no longer cached", p, c.name)
+			}
+			if clean, _ := cleanRequestPath(p); p != clean && p != clean+"/" {
+				t.Errorf("path %s remembered, not a clean one", p)
 			}
 		}
 	}
@@ -205,7 +210,7 @@ func TestServeRootPathsBounded(t *testing.T) {
 		get("//"+strconv.Itoa(i), "file "+strconv.Itoa(i))
 	}
 	check()
-	if len(h.byPath) == 0 {
+	if len(h.paths()) == 0 {
 		t.Fatal("no request path remembered")
 	}
 	name := filepath.Join(root, strconv.Itoa(n-1))

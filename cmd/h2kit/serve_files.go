@@ -162,11 +162,21 @@ type rootHandler struct {
 
 	mu    sync.RWMutex
 	cache map[string]*cachedFile // small files, by name
-	// byPath maps a request path (r.URL.Path as received) to the cached
-	// file it was answered with, so that the next request for it finds
-	// the file without cleaning the path, joining "index.html" or
-	// opening anything (see fresh).
-	byPath map[string]*cachedFile
+	// byPath maps a request path (r.URL.Path as received, in its clean
+	// form) to the cached file it was answered with, so that the next
+	// request for it finds the file without cleaning the path, joining
+	// "index.html" or opening anything (see fresh). Every request reads
+	// it, without a lock; a change (a path learned, a file leaving the
+	// cache) stores a new map, made under mu.
+	byPath atomic.Pointer[map[string]*cachedFile]
+}
+
+// paths returns the current byPath map (nil before the first path).
+func (h *rootHandler) paths() map[string]*cachedFile {
+	if m := h.byPath.Load(); m != nil {
+		return *m
+	}
+	return nil
 }
 
 // cachedFile is the content of a small file as it was when read, with
@@ -309,9 +319,8 @@ func serveCached(w http.ResponseWriter, r *http.Request, c *cachedFile) bool {
 const (
 	fileCacheMaxSize    = 64 << 10 // bytes of one file
 	fileCacheMaxEntries = 256
-	// byPath: request paths are the client's choice ("/a.css",
-	// "//a.css", "/./a.css" name one file), hence room for several per
-	// file.
+	// byPath: the clean request paths of a file ("/" and "/index.html",
+	// "/dir/" and "/dir/index.html"), hence room for several per file.
 	filePathMaxEntries = 4 * fileCacheMaxEntries
 )
 
@@ -419,9 +428,7 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // leads to depends only on which of the names it could mean are regular
 // files: while the one it led to is unchanged, it leads there again.)
 func (h *rootHandler) fresh(p string, now int64) *cachedFile {
-	h.mu.RLock()
-	c := h.byPath[p]
-	h.mu.RUnlock()
+	c := h.paths()[p]
 	if c == nil {
 		return nil
 	}
@@ -451,38 +458,54 @@ func requestStart(w http.ResponseWriter) int64 {
 // cache (h.mu held): byPath only holds files of the cache, which bounds
 // the memory they keep. It runs when the cache changes, not per request.
 func (h *rootHandler) forget(c *cachedFile) {
-	for p, pc := range h.byPath {
+	old := h.paths()
+	n := 0
+	for _, pc := range old {
 		if pc == c {
-			delete(h.byPath, p)
+			n++
 		}
 	}
+	if n == 0 {
+		return
+	}
+	m := make(map[string]*cachedFile, len(old)-n)
+	for p, pc := range old {
+		if pc != c {
+			m[p] = pc
+		}
+	}
+	h.byPath.Store(&m)
 }
 
 // remember records that the request path p was answered with the cached
-// file c (see fresh).
+// file c (see fresh). Only a path in its clean form is remembered ("/",
+// "/a.css", "/dir/"; not "//a.css" or "/./a.css", which take the longer
+// way each time): each path learned copies byPath, and the clean paths
+// to cached files are few (about one or two per file), where a client
+// can make up any number of other spellings.
 func (h *rootHandler) remember(p string, c *cachedFile) {
-	h.mu.RLock()
-	known := h.byPath[p] == c
-	h.mu.RUnlock()
-	if known {
+	if h.paths()[p] == c {
+		return
+	}
+	if clean, _ := cleanRequestPath(p); p != clean && p != clean+"/" {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.byPath[p] == c || h.cache[c.name] != c {
+	old := h.paths()
+	if old[p] == c || h.cache[c.name] != c {
 		return // known meanwhile, or left the cache
 	}
-	if h.byPath == nil {
-		h.byPath = make(map[string]*cachedFile)
-	}
-	if len(h.byPath) >= filePathMaxEntries {
-		for k := range h.byPath { // drop one, any
-			delete(h.byPath, k)
-			break
+	m := make(map[string]*cachedFile, min(len(old), filePathMaxEntries-1)+1)
+	for k, v := range old {
+		if len(m) == filePathMaxEntries-1 {
+			break // drop the rest, any
 		}
+		m[k] = v
 	}
 	// A copy: the request's strings may live in its connection's buffers.
-	h.byPath[strings.Clone(p)] = c
+	m[strings.Clone(p)] = c
+	h.byPath.Store(&m)
 }
 
 // serveFile serves the regular file f and closes it, with its ETag, so
