@@ -103,9 +103,10 @@ func TestLoopReadsInOrderWhileOwnerBusy(t *testing.T) {
 	<-srv.closed
 	<-cl.closed
 	t.Logf("DATA events: %d by the reader, %d by Run's goroutine; at most %d reads queued", srv.onReader, srv.onRun, srv.maxQueued)
-	if srv.onReader == 0 || srv.onRun == 0 || srv.maxQueued == 0 {
-		t.Errorf("DATA events: %d by the reader, %d by Run's goroutine, at most %d reads queued: want both paths taken",
-			srv.onReader, srv.onRun, srv.maxQueued)
+	// DATA events reach Run's goroutine only through reads it took from
+	// the channel.
+	if srv.onReader == 0 || srv.onRun == 0 {
+		t.Errorf("DATA events: %d by the reader, %d by Run's goroutine: want both paths taken", srv.onReader, srv.onRun)
 	}
 }
 

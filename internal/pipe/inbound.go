@@ -27,13 +27,17 @@ type Inbound struct {
 	closed   error // why reads fail (the reader closed): later bytes are dropped
 	consumed int   // taken or dropped, not yet given back
 	sig      Signal
+	// parked: a Read is waiting, or about to, on sig. Deliver, End and
+	// CloseWith notify only then: a body that arrives before it is read
+	// (most of them) leaves no notification for Init to drain.
+	parked bool
 }
 
 // Init prepares in for use, or for reuse with its buffer kept when it is
 // no larger than keep bytes.
 func (in *Inbound) Init(keep int) {
 	in.q.Reset(keep)
-	in.eof, in.closed, in.consumed = false, nil, 0
+	in.eof, in.closed, in.consumed, in.parked = false, nil, 0, false
 	if in.sig == nil {
 		in.sig = NewSignal()
 	} else {
@@ -49,7 +53,9 @@ func (in *Inbound) Deliver(p []byte) bool {
 		return false
 	}
 	in.q.Write(p)
-	in.sig.Notify()
+	if in.parked {
+		in.sig.Notify()
+	}
 	return true
 }
 
@@ -57,7 +63,9 @@ func (in *Inbound) Deliver(p []byte) bool {
 // Read returns io.EOF.
 func (in *Inbound) End() {
 	in.eof = true
-	in.sig.Notify()
+	if in.parked {
+		in.sig.Notify()
+	}
 }
 
 // Ended reports whether the last byte has been delivered.
@@ -76,7 +84,8 @@ func (in *Inbound) Wake() { in.sig.Notify() }
 // Signal returns the signal a blocked Read waits on (valid from Init on;
 // it needs no lock). The goroutine that will read the body may wait on it
 // for what comes before the body too, such as a response's header
-// section, if whoever delivers that calls Wake.
+// section, if whoever delivers that calls Wake: Deliver, End and CloseWith
+// notify only a waiting Read.
 func (in *Inbound) Signal() Signal { return in.sig }
 
 // TakeConsumed returns the bytes read or dropped since the last call, for
@@ -102,7 +111,9 @@ func (in *Inbound) CloseWith(err error, keep int) (dropped int) {
 	in.closed = err
 	n := in.q.Reset(keep)
 	in.consumed += n
-	in.sig.Notify()
+	if in.parked {
+		in.sig.Notify()
+	}
 	return n
 }
 
@@ -131,6 +142,7 @@ func (in *Inbound) Read(mu *sync.Mutex, p []byte, st Stream) (int, error) {
 	defer w.Stop()
 	for {
 		mu.Lock()
+		in.parked = false
 		if err := in.closed; err != nil {
 			mu.Unlock()
 			return 0, err
@@ -154,6 +166,7 @@ func (in *Inbound) Read(mu *sync.Mutex, p []byte, st Stream) (int, error) {
 			return 0, err
 		}
 		deadline := st.ReadDeadline()
+		in.parked = len(p) > 0
 		mu.Unlock()
 		if len(p) == 0 {
 			return 0, nil
