@@ -95,8 +95,8 @@ func (t *Transport) newConn(key originKey, nc net.Conn, st *tls.ConnectionState,
 	if r == nil && st == nil {
 		// A plain socket (prior knowledge): connloop reads it itself and
 		// the owner writes it without a writer goroutine per batch
-		// (Gathering says it does). The price: a read error other than
-		// EOF reaches the requests as connloop.ErrPeerClosed.
+		// (Gathering says it does). A read error other than EOF reaches
+		// the requests as connloop.ErrPeerClosed wrapping it.
 		cc.loop = connloop.New(nc, eng, cc, opts)
 		if cc.loop.Gathering() {
 			return cc

@@ -39,6 +39,7 @@ package connloop
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -289,8 +290,9 @@ func (l *Loop) Done() <-chan struct{} { return l.done }
 // ErrClosed is the reason given when Close is called with nil.
 var ErrClosed = errors.New("connloop: connection closed by the application")
 
-// ErrPeerClosed is the error of a connection the peer closed (EOF) before
-// the HTTP/2 connection was over.
+// ErrPeerClosed is the error of a connection the peer closed (EOF) or
+// broke (the error then wraps the read's too, a reset say) before the
+// HTTP/2 connection was over.
 var ErrPeerClosed = errors.New("connloop: connection closed by the peer")
 
 // Run drives the connection until it is over, then closes the net.Conn
@@ -361,8 +363,13 @@ func (l *Loop) loop() error {
 					if l.eng.ActiveStreams() == 0 && (l.goAway || l.shutdown.Load()) {
 						return nil // closed after GOAWAY with nothing in flight
 					}
-					// The peer went away in the middle of the connection.
-					return ErrPeerClosed
+					// The peer went away in the middle of the connection:
+					// ErrPeerClosed, with the read's error when it says
+					// more than EOF (a reset, say).
+					if r.err == io.EOF {
+						return ErrPeerClosed
+					}
+					return fmt.Errorf("%w: %w", ErrPeerClosed, r.err)
 				}
 			}
 		case <-l.wake:
