@@ -17,6 +17,7 @@ type messageInfo struct {
 	contentLength int64 // -1 if absent
 	status        int
 	method        string
+	host          string // the host field (a request's)
 	isHead        bool
 	hasPriority   bool
 	priority      Priority
@@ -59,6 +60,8 @@ func checkRegular(f *hpack.Field, m *messageInfo) string {
 	case "priority":
 		m.hasPriority = true
 		m.priority = ParsePriority(f.Value)
+	case "host":
+		m.host = f.Value
 	}
 	return ""
 }
@@ -92,7 +95,7 @@ func fieldChars(f hpack.Field) bool {
 
 // checkRequest validates a request header section (Section 8.3.1).
 func checkRequest(fields []hpack.Field, m *messageInfo, extendedConnect bool) string {
-	var method, scheme, path, authority, protocol, host string
+	var method, scheme, path, authority, protocol string
 	var seen uint8
 	const (
 		sMethod = 1 << iota
@@ -101,42 +104,33 @@ func checkRequest(fields []hpack.Field, m *messageInfo, extendedConnect bool) st
 		sAuthority
 		sProtocol
 	)
-	regular := false
-	for i := range fields {
+	i := 0
+	for ; i < len(fields) && fields[i].IsPseudo(); i++ {
 		f := &fields[i]
-		if f.IsPseudo() {
-			if regular {
-				return "pseudo-header field after a regular field"
-			}
-			var bit uint8
-			switch f.Name {
-			case ":method":
-				bit, method = sMethod, f.Value
-			case ":scheme":
-				bit, scheme = sScheme, f.Value
-			case ":path":
-				bit, path = sPath, f.Value
-			case ":authority":
-				bit, authority = sAuthority, f.Value
-			case ":protocol":
-				bit, protocol = sProtocol, f.Value
-			default:
-				return "unknown or response pseudo-header field " + f.Name
-			}
-			if seen&bit != 0 {
-				return "duplicate pseudo-header field " + f.Name
-			}
-			seen |= bit
-			continue
+		var bit uint8
+		switch f.Name {
+		case ":method":
+			bit, method = sMethod, f.Value
+		case ":scheme":
+			bit, scheme = sScheme, f.Value
+		case ":path":
+			bit, path = sPath, f.Value
+		case ":authority":
+			bit, authority = sAuthority, f.Value
+		case ":protocol":
+			bit, protocol = sProtocol, f.Value
+		default:
+			return "unknown or response pseudo-header field " + f.Name
 		}
-		regular = true
-		if reason := checkRegular(f, m); reason != "" {
-			return reason
+		if seen&bit != 0 {
+			return "duplicate pseudo-header field " + f.Name
 		}
-		if f.Name == "host" {
-			host = f.Value
-		}
+		seen |= bit
 	}
+	if reason := checkRegulars(fields[i:], m); reason != "" {
+		return reason
+	}
+	host := m.host
 	m.method = method
 	m.isHead = method == "HEAD"
 	if seen&sMethod == 0 || method == "" {
@@ -181,6 +175,22 @@ func checkRequest(fields []hpack.Field, m *messageInfo, extendedConnect bool) st
 	if authority != "" && host != "" && !strings.EqualFold(authority, host) {
 		// Section 8.3.1: Host must not differ from :authority.
 		return "host header field differs from :authority"
+	}
+	return ""
+}
+
+// checkRegulars checks the fields that follow a request's pseudo-header
+// fields, in a loop of their own: the pseudo-header fields' values need
+// not live across it.
+func checkRegulars(fields []hpack.Field, m *messageInfo) string {
+	for i := range fields {
+		f := &fields[i]
+		if f.IsPseudo() {
+			return "pseudo-header field after a regular field"
+		}
+		if reason := checkRegular(f, m); reason != "" {
+			return reason
+		}
 	}
 	return ""
 }
