@@ -50,17 +50,22 @@ func (b *headerBuilder) add(name, value string, i uint8, common bool) {
 	b.vals = setFirst(b.h, b.vals, k, v)
 }
 
-// sizeFields counts the regular fields and the bytes a block needs for
-// every value and every regular field's name (a common name takes no
+// sizeFields counts the regular fields (the cookie fields as one) and
+// the bytes a block needs for every value and every regular field's name (a common name takes no
 // room, but looking each one up here as well cost more than the few
 // bytes it saves).
 func sizeFields(fields []hpack.Field) (nRegular, n int) {
+	cookies := 0
 	for i := range fields {
 		n += len(fields[i].Value)
 		if !fields[i].IsPseudo() {
 			nRegular++
 			n += len(fields[i].Name)
+			if fields[i].Name == "cookie" {
+				cookies++
+			}
 		}
 	}
-	return nRegular, n
+	// The cookie fields of a request make one header value (joinCookies).
+	return nRegular - max(cookies-1, 0), n
 }

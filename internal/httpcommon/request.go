@@ -82,7 +82,9 @@ func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
 			host = blk.str(f.Value)
 			continue
 		case "cookie":
-			b.vals = addCookie(r.Header, b.vals, blk.str(f.Value))
+			if _, ok := r.Header["Cookie"]; !ok {
+				b.vals = setFirst(r.Header, b.vals, "Cookie", joinCookies(blk, fields[i:]))
+			}
 			continue
 		case "trailer":
 			r.Trailer = declareTrailers(r.Trailer, f.Value)
@@ -201,14 +203,27 @@ func setFirst(h http.Header, vals []string, k, v string) []string {
 	return vals
 }
 
-// addCookie joins cookie fields with "; " (RFC 9113, Section 8.2.3),
-// the first one's slice taken from vals as addValue does.
-func addCookie(h http.Header, vals []string, v string) []string {
-	if old := h["Cookie"]; len(old) > 0 {
-		old[0] = old[0] + "; " + v
-		return vals
+// joinCookies returns the values of the cookie fields of fields, the
+// first one first, joined with "; " (RFC 9113, Section 8.2.3) into the
+// block: browsers send each cookie pair as a field of its own, so that
+// HPACK indexes them one by one. The separators fit in the room
+// sizeFields counted for the names of the fields after the first, which
+// a common name does not take.
+func joinCookies(blk *block, fields []hpack.Field) string {
+	at := len(blk.b)
+	for i := range fields {
+		if fields[i].Name != "cookie" {
+			continue
+		}
+		if len(blk.b) > at {
+			blk.b = append(blk.b, "; "...)
+		}
+		blk.b = append(blk.b, fields[i].Value...)
 	}
-	return setFirst(h, vals, "Cookie", v)
+	if len(blk.b) == at {
+		return ""
+	}
+	return unsafe.String(&blk.b[at], len(blk.b)-at)
 }
 
 // declareTrailers adds the names listed in a trailer field value.
