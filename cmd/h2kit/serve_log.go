@@ -61,18 +61,17 @@ func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
 	aw, _ := out.(*asyncWriter)
 	return accessLogFunc(h, verbose, func(r *http.Request, rec *logWriter, start int64) {
 		end := monoNow()
-		now := logWallTime(end)
 		e := accessEntry{
 			method: r.Method, path: logTarget(r.URL), status: rec.finalStatus(), bytes: rec.bytes,
 			duration: time.Duration(end - start),
 			proto:    r.Proto, remote: r.RemoteAddr, stream: rec.stream, pushed: rec.pushed,
 		}
 		if aw != nil {
-			aw.writeAccessLine(now, &e)
+			aw.writeAccessLine(end, &e)
 			return
 		}
 		p := linePool.Get().(*[]byte)
-		b := appendAccessLine((*p)[:0], now, e)
+		b := appendAccessLineAt((*p)[:0], end, e)
 		out.Write(b)
 		*p = b
 		linePool.Put(p)
@@ -90,13 +89,14 @@ type accessEntry struct {
 	pushed        bool   // a pushed response
 }
 
-// writeAccessLine appends the access-log line of e at t to the buffer,
+// writeAccessLine appends the access-log line of e at the monotonic
+// reading mono (appendAccessLineAt) to the buffer,
 // as Write would write it, formatted in place: no line buffer and no copy
 // of its own. (Under load the lines were copied to a buffer end that is
 // rarely in the cache, and the lock's release waited for those stores.)
-func (a *asyncWriter) writeAccessLine(t time.Time, e *accessEntry) {
+func (a *asyncWriter) writeAccessLine(mono int64, e *accessEntry) {
 	a.mu.Lock()
-	a.buf = appendAccessLine(a.buf, t, *e)
+	a.buf = appendAccessLineAt(a.buf, mono, *e)
 	a.appended()
 }
 
@@ -107,6 +107,19 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b 
 func appendAccessLine(b []byte, t time.Time, e accessEntry) []byte {
 	b = append(b, "time="...)
 	b = appendLogTime(b, t)
+	return appendAccessFields(b, e)
+}
+
+// appendAccessLineAt is appendAccessLine at the time logWallTime gives
+// for the monotonic reading mono (appendLogNow).
+func appendAccessLineAt(b []byte, mono int64, e accessEntry) []byte {
+	b = append(b, "time="...)
+	b = appendLogNow(b, mono)
+	return appendAccessFields(b, e)
+}
+
+// appendAccessFields appends what follows the time in an access-log line.
+func appendAccessFields(b []byte, e accessEntry) []byte {
 	b = append(b, " level=INFO msg=request method="...)
 	b = appendLogWord(b, e.method)
 	b = append(b, " path="...)
@@ -135,30 +148,41 @@ func appendAccessLine(b []byte, t time.Time, e accessEntry) []byte {
 	return append(b, '\n')
 }
 
-// logSecond is the formatted second of the last access-log line: the
-// text before the milliseconds and the zone after them.
+// appendLogTime appends t as slog writes a record's time: RFC 3339 with
+// milliseconds ("2006-01-02T15:04:05.000Z07:00").
+func appendLogTime(b []byte, t time.Time) []byte {
+	return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+}
+
+// logSecond is the second of the latest access-log time: its text before
+// the milliseconds and the zone after them, and where it began in
+// monoNow's terms by the clock reading it comes from.
 type logSecond struct {
-	sec  int64
-	loc  *time.Location
-	head []byte // "2006-01-02T15:04:05."
-	zone []byte // "Z" or "-07:00"
+	clock *logClock
+	start int64  // monoNow() at which the second began
+	head  []byte // "2006-01-02T15:04:05."
+	zone  []byte // "Z" or "-07:00"
 }
 
 var lastLogSecond atomic.Pointer[logSecond]
 
-// appendLogTime appends t as slog writes a record's time: RFC 3339 with
-// milliseconds ("2006-01-02T15:04:05.000Z07:00"). The date, the time to
-// the second and the zone are formatted once per second.
-func appendLogTime(b []byte, t time.Time) []byte {
-	sec, loc := t.Unix(), t.Location()
+// appendLogNow appends the access-log time of the monotonic reading mono:
+// appendLogTime(b, logWallTime(mono)), without making the time. Within
+// the second of the latest line, and while logWallTime would keep its
+// clock reading, the time is that second's text with the milliseconds
+// since it began; the second is formatted once.
+func appendLogNow(b []byte, mono int64) []byte {
 	ls := lastLogSecond.Load()
-	if ls == nil || ls.sec != sec || ls.loc != loc {
-		ls = &logSecond{sec: sec, loc: loc}
+	if ls == nil || ls.clock != lastLogClock.Load() || mono-ls.clock.mono >= int64(time.Second) ||
+		mono < ls.start || mono-ls.start >= int64(time.Second) {
+		c := logClockAt(mono)
+		t := c.wall.Add(time.Duration(mono - c.mono))
+		ls = &logSecond{clock: c, start: mono - int64(t.Nanosecond())}
 		ls.head = t.AppendFormat(nil, "2006-01-02T15:04:05.")
 		ls.zone = t.AppendFormat(nil, "Z07:00")
 		lastLogSecond.Store(ls)
 	}
-	ms := t.Nanosecond() / int(time.Millisecond)
+	ms := (mono - ls.start) / int64(time.Millisecond)
 	b = append(b, ls.head...)
 	b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 	return append(b, ls.zone...)
@@ -206,13 +230,20 @@ var lastLogClock atomic.Pointer[logClock]
 // about 100 ns, the monotonic one about 15; a step of the system clock
 // shows in the access log within a second.
 func logWallTime(mono int64) time.Time {
+	c := logClockAt(mono)
+	return c.wall.Add(time.Duration(mono - c.mono))
+}
+
+// logClockAt returns the clock reading logWallTime uses for mono: the
+// latest, or a new one when that is a second old.
+func logClockAt(mono int64) *logClock {
 	c := lastLogClock.Load()
 	if c == nil || mono-c.mono >= int64(time.Second) {
 		now := time.Now()
 		c = &logClock{mono: int64(now.Sub(clockBase)), wall: now}
 		lastLogClock.Store(c)
 	}
-	return c.wall.Add(time.Duration(mono - c.mono))
+	return c
 }
 
 // appendLogWord is appendLogString for a method or protocol: the usual

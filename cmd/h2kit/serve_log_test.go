@@ -177,3 +177,26 @@ func TestLogTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendLogNow: the access-log time of a monotonic reading, made from
+// the second's text and the milliseconds since it began, is the text of
+// the time logWallTime gives for it (appendLogTime), for readings over
+// more than a second: across second boundaries and a new reading of the
+// system clock.
+func TestAppendLogNow(t *testing.T) {
+	start := monoNow()
+	seconds := map[string]bool{}
+	for n := 0; n < 1000 || monoNow()-start < int64(1100*time.Millisecond); n++ {
+		mono := monoNow()
+		got := string(appendLogNow(nil, mono))
+		want := string(appendLogTime(nil, logWallTime(mono)))
+		if got != want {
+			t.Fatalf("reading %d: %q, want %q", mono, got, want)
+		}
+		seconds[want[:len("2006-01-02T15:04:05")]] = true
+		time.Sleep(100 * time.Microsecond)
+	}
+	if len(seconds) < 2 {
+		t.Errorf("times of one second only: %v", seconds)
+	}
+}
