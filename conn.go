@@ -191,10 +191,13 @@ func (c *Conn) Receive(p []byte, now time.Time) (int, error) {
 		return 0, nil
 	}
 	c.lastRecv = now
-	// The fields of the previous Receive's events, and their strings in
-	// the decoder, are invalid now.
-	c.fields = c.fields[:0]
-	c.dec.ReleaseStrings()
+	if c.evHead == len(c.events) {
+		// The fields of the previous Receive's events, all read, and
+		// their strings in the decoder, are invalid now. Events still
+		// queued keep theirs (and name them by position in c.fields).
+		c.fields = c.fields[:0]
+		c.dec.ReleaseStrings()
+	}
 	n := len(p)
 	if c.prefaceLeft > 0 {
 		k, perr := c.checkPreface(p)

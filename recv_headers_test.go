@@ -2,6 +2,7 @@ package h2kit
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,5 +189,37 @@ func TestHeaderBlocksInOneReceive(t *testing.T) {
 		if !reflect.DeepEqual(r.Fields, want[i]) {
 			t.Fatalf("request %d: fields %v, want %v", i, r.Fields, want[i])
 		}
+	}
+}
+
+// TestEventsQueuedAcrossReceive: request events an application has not
+// read yet when it calls Receive again keep their fields (the engine
+// releases the decoded fields only once every event was read).
+func TestEventsQueuedAcrossReceive(t *testing.T) {
+	c := NewConn(Config{Role: Server}, t0)
+	enc := hpack.NewEncoder()
+	in := []byte(frame.ClientPreface)
+	in = (&frame.Settings{}).Append(in)
+	c.Receive(in, t0)
+	for ev := c.NextEvent(); ev != nil; ev = c.NextEvent() {
+	}
+	var want [][]hpack.Field
+	for i := range 6 {
+		fs := fields(":method", "GET", ":scheme", "https", ":authority", "example.com", ":path", "/"+strconv.Itoa(i),
+			"x-value", strings.Repeat(strconv.Itoa(i), 50+i))
+		want = append(want, fs)
+		b := (&frame.Headers{StreamID: uint32(2*i + 1), EndStream: true, EndHeaders: true, BlockFragment: enc.Encode(nil, fs)}).Append(nil)
+		if _, err := c.Receive(b, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got [][]hpack.Field
+	for ev := c.NextEvent(); ev != nil; ev = c.NextEvent() {
+		if r, ok := ev.(*RequestReceived); ok {
+			got = append(got, slices.Clone(r.Fields))
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("fields after six Receives:\n got %q\nwant %q", got, want)
 	}
 }
