@@ -281,3 +281,26 @@ func BenchmarkHuffman(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecodeIndexed decodes a browser's request head sent again:
+// every field a reference to the dynamic table (or the static one), as
+// a server receives most requests of a connection. The block leaves the
+// table as it is, so it is decoded again and again.
+func BenchmarkDecodeIndexed(b *testing.B) {
+	msg := browserRequests()[0]
+	e := NewEncoder()
+	first := e.Encode(nil, msg)
+	block := e.Encode(nil, msg)
+	d := NewDecoder(DefaultTableSize)
+	d.SetFieldCheck(func(Field) bool { return true })
+	fields, err := d.Decode(nil, first)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if fields, err = d.Decode(fields, block); err != nil || len(fields) != len(msg) {
+			b.Fatal(err)
+		}
+	}
+}

@@ -248,7 +248,9 @@ func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
 				e := d.t.at(idx - staticTableLen)
 				f.Name, f.Value = d.t.strings(e)
 				d.aliasMin = min(d.aliasMin, e.off)
-				passed = passed && d.memo(e, f)
+				if passed && e.checked != checkPassed {
+					passed = d.memo(e, f)
+				}
 			}
 		} else {
 			var err error
