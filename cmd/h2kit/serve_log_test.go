@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TestAppendAccessLine: the access-log line formatted by hand is the one
@@ -198,5 +200,60 @@ func TestAppendLogNow(t *testing.T) {
 	}
 	if len(seconds) < 2 {
 		t.Errorf("times of one second only: %v", seconds)
+	}
+}
+
+// logNeedsQuotingBytes is logNeedsQuoting a byte at a time, as slog's
+// TextHandler decides: the reference for the word-at-a-time version.
+func logNeedsQuotingBytes(s string) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c <= ' ' || c == '=' || c == '"' {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// TestLogNeedsQuoting: logNeedsQuoting (eight bytes at a time) decides
+// as the byte-at-a-time reference for every byte value at every position
+// of strings of 1 to 20 bytes, alone and after a byte that needs quoting,
+// and for strings with multi-byte characters.
+func TestLogNeedsQuoting(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		for p := range n {
+			for c := range 256 {
+				for _, fill := range []byte{'a', '~', '!', 0x7f} {
+					b := bytes.Repeat([]byte{fill}, n)
+					b[p] = byte(c)
+					if s := string(b); logNeedsQuoting(s) != logNeedsQuotingBytes(s) {
+						t.Fatalf("%q: %v, want %v", s, logNeedsQuoting(s), logNeedsQuotingBytes(s))
+					}
+					if p+1 < n {
+						b[p+1] = '=' // a match after c: c's borrow must not hide or fake one
+						if s := string(b); logNeedsQuoting(s) != logNeedsQuotingBytes(s) {
+							t.Fatalf("%q: %v, want %v", s, logNeedsQuoting(s), logNeedsQuotingBytes(s))
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "127.0.0.1:40000", "[::1]:1234", "/caf\u00e9/menu.html", "/\u00a0nbsp", "/abcdefg\u2028", "/abcdefgh\xff", "/a b", "/index.html?x=1", "/" + strings.Repeat("x", 100) + "\"", "/日本語/パス"} {
+		if logNeedsQuoting(s) != logNeedsQuotingBytes(s) {
+			t.Errorf("%q: %v, want %v", s, logNeedsQuoting(s), logNeedsQuotingBytes(s))
+		}
 	}
 }
