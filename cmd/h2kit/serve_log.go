@@ -133,7 +133,7 @@ func appendAccessFields(b []byte, e accessEntry) []byte {
 	b = append(b, " bytes="...)
 	b = strconv.AppendInt(b, e.bytes, 10)
 	b = append(b, " duration="...)
-	b = append(b, e.duration.String()...)
+	b = appendLogDuration(b, e.duration)
 	b = append(b, " proto="...)
 	b = appendLogWord(b, e.proto)
 	b = append(b, " remote="...)
@@ -152,6 +152,40 @@ func appendAccessFields(b []byte, e accessEntry) []byte {
 // milliseconds ("2006-01-02T15:04:05.000Z07:00").
 func appendLogTime(b []byte, t time.Time) []byte {
 	return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+}
+
+// appendLogDuration appends d as d.String() writes it, without making the
+// string: a request's duration, under a second, as "850ns", "12.345µs"
+// or "1.5ms" (the fraction without its trailing zeros); others through
+// String.
+func appendLogDuration(b []byte, d time.Duration) []byte {
+	if d <= 0 || d >= time.Second {
+		return append(b, d.String()...)
+	}
+	u := uint64(d)
+	unit, digits, div := "ns", 0, uint64(1)
+	switch {
+	case u < uint64(time.Microsecond):
+	case u < uint64(time.Millisecond):
+		unit, digits, div = "µs", 3, uint64(time.Microsecond)
+	default:
+		unit, digits, div = "ms", 6, uint64(time.Millisecond)
+	}
+	b = strconv.AppendUint(b, u/div, 10)
+	if frac := u % div; frac != 0 {
+		var f [6]byte
+		for i := digits - 1; i >= 0; i-- {
+			f[i] = byte('0' + frac%10)
+			frac /= 10
+		}
+		n := digits
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(b, '.')
+		b = append(b, f[:n]...)
+	}
+	return append(b, unit...)
 }
 
 // logSecond is the second of the latest access-log time: its text before

@@ -257,3 +257,26 @@ func TestLogNeedsQuoting(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendLogDuration: the access log's durations are written as
+// Duration.String writes them: every duration up to 3 µs, around each
+// unit's bounds, a spread of others up to 3 s, zero and negative ones.
+func TestAppendLogDuration(t *testing.T) {
+	var ds []time.Duration
+	for d := time.Duration(-3); d <= 3000; d++ {
+		ds = append(ds, d)
+	}
+	for _, b := range []time.Duration{time.Microsecond, time.Millisecond, time.Second} {
+		for k := time.Duration(-20); k <= 20; k++ {
+			ds = append(ds, b+k, 10*b+k, 999*b+k, b+k*b/1000)
+		}
+	}
+	for d := time.Duration(1); d < 3*time.Second; d = d*7/5 + 13 {
+		ds = append(ds, d, d/10*10, d/1000*1000)
+	}
+	for _, d := range ds {
+		if got := string(appendLogDuration(nil, d)); got != d.String() {
+			t.Fatalf("%d ns: %q, want %q", int64(d), got, d.String())
+		}
+	}
+}
