@@ -396,16 +396,21 @@ func serve(o *serveOptions, sigs <-chan os.Signal, out io.Writer) error {
 // serveChain returns the handler of o without its access log: the files
 // or the demo site with the push rules, the demo's routes (which set *h1
 // once the demo's HTTP/1.1 origin is started), and the client certificate
-// paths.
+// paths. For files without push rules, a quickRoot: the access log takes
+// its cached files' way.
 func serveChain(o *serveOptions, tracked *connTracker, h1 **h1Origin) (http.Handler, error) {
-	handler, err := newServeHandlerDiary(o, tracked.diary)
+	handler, rh, err := newServeHandlerRoot(o, tracked.diary)
 	if err != nil {
 		return nil, err
 	}
 	if o.root == "" {
 		handler = withDemoRoutes(handler, tracked, h1)
 	}
-	return o.cc.handler(handler, o.root == ""), nil
+	handler = o.cc.handler(handler, o.root == "")
+	if rh != nil && len(o.push) == 0 {
+		handler = &quickRoot{Handler: handler, root: rh, cc: &o.cc}
+	}
+	return handler, nil
 }
 
 // applyServeSettings sets the SETTINGS and windows of the command line

@@ -40,6 +40,14 @@ const serveAllocsMax = 0
 // io.Discard (closed by t's cleanup), the request of h2load's GET / and
 // a round function that serves it once into w and checks the response.
 func serveChainRequest(tb testing.TB) (round func()) {
+	return serveChainRequestVia(tb, false)
+}
+
+// serveChainRequestVia is serveChainRequest; with layers, the access log
+// does not see the chain as a quickServer, so that the request goes
+// through every layer and the access log's writer (the way of a request
+// serveQuick leaves to the chain).
+func serveChainRequestVia(tb testing.TB, layers bool) (round func()) {
 	root := tb.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "index.html"), []byte("hello, world\n"), 0o644); err != nil {
 		tb.Fatal(err)
@@ -55,6 +63,9 @@ func serveChainRequest(tb testing.TB) (round func()) {
 	}
 	aw := newAsyncWriter(io.Discard)
 	tb.Cleanup(aw.Close)
+	if layers {
+		chain = http.HandlerFunc(chain.ServeHTTP)
+	}
 	h := textAccessLog(chain, aw, false)
 	req := &http.Request{
 		Method: "GET", URL: &url.URL{Path: "/"}, Proto: "HTTP/2.0", ProtoMajor: 2,
@@ -85,14 +96,17 @@ func BenchmarkServeChain(b *testing.B) {
 // TestServeAllocsPerRequest pins the steady-state allocations of a GET /
 // (index.html, 13 bytes, cached) through serve's real handler chain with
 // the access log on, as `h2kit serve --root DIR` builds it: at most
-// serveAllocsMax per request. The request is built once and served again
-// and again, as h2server hands a handler one it made.
+// serveAllocsMax per request, its quick way (quickRoot) and through every
+// layer. The request is built once and served again and again, as
+// h2server hands a handler one it made.
 func TestServeAllocsPerRequest(t *testing.T) {
-	round := serveChainRequest(t)
-	round() // fills the file cache
-	allocs := testing.AllocsPerRun(2000, round)
-	t.Logf("%.1f allocations per request", allocs)
-	if allocs > serveAllocsMax {
-		t.Errorf("GET / allocates %.1f times per request in serve's handler chain, want at most %d", allocs, serveAllocsMax)
+	for _, layers := range []bool{false, true} {
+		round := serveChainRequestVia(t, layers)
+		round() // fills the file cache
+		allocs := testing.AllocsPerRun(2000, round)
+		t.Logf("through every layer %v: %.1f allocations per request", layers, allocs)
+		if allocs > serveAllocsMax {
+			t.Errorf("GET / allocates %.1f times per request in serve's handler chain (through every layer: %v), want at most %d", allocs, layers, serveAllocsMax)
+		}
 	}
 }

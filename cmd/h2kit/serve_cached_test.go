@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -141,5 +142,118 @@ func TestServeE2EContentLength(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestServeQuickRoot: for --root without push rules, serveChain is a
+// quickRoot, whose serveQuick answers a GET or HEAD of a cached file
+// without conditional fields as the chain itself answers it (status,
+// header fields, Server included, body), and the access log's line for
+// it is the chain's line; every other request it leaves to the chain,
+// having written nothing.
+func TestServeQuickRoot(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "index.html"), []byte("hello, world\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "protected_resource"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "protected_resource", "index.html"), []byte("guarded\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err := parseServeArgs([]string{"--h2c", "--root", root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h1 *h1Origin
+	chain, err := serveChain(o, newConnTracker(), &h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := chain.(*quickRoot)
+	if !ok {
+		t.Fatalf("serveChain for --root: %T, want *quickRoot", chain)
+	}
+	req := func(method, target string, hdr ...string) *http.Request {
+		r := httptest.NewRequest(method, target, nil)
+		r.ProtoMajor, r.Proto = 2, "HTTP/2.0"
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		return r
+	}
+	// Fill the cache and the paths, the chain's way; the protected path's
+	// by the file handler itself (the chain answers 403 there, without a
+	// --client-ca), so that only the guard keeps serveQuick off it.
+	for _, p := range []string{"/", "/index.html"} {
+		q.Handler.ServeHTTP(httptest.NewRecorder(), req("GET", p))
+	}
+	q.root.ServeHTTP(httptest.NewRecorder(), req("GET", "/protected_resource/"))
+	if q.root.paths()["/protected_resource/"] == nil {
+		t.Fatal("/protected_resource/ not remembered")
+	}
+	etag := httptest.NewRecorder()
+	q.Handler.ServeHTTP(etag, req("GET", "/"))
+	for _, c := range []struct {
+		method, target string
+		hdr            []string
+		quick          bool
+	}{
+		{"GET", "/", nil, true},
+		{"HEAD", "/", nil, true},
+		{"GET", "/index.html", []string{"User-Agent", "x", "If-Range", `"x"`}, true},
+		{"GET", "/", []string{"If-None-Match", etag.Header().Get("Etag")}, false},
+		{"GET", "/", []string{"Range", "bytes=0-0"}, false},
+		{"POST", "/", nil, false},
+		{"GET", "/protected_resource/", nil, false},
+		{"GET", "/missing", nil, false},
+		{"GET", "//index.html", nil, false}, // not a remembered path
+	} {
+		got := &streamWriter{ResponseRecorder: httptest.NewRecorder(), id: 7}
+		n, ok := q.serveQuick(got, req(c.method, c.target, c.hdr...), monoNow())
+		if ok != c.quick {
+			t.Errorf("%s %s %q: quick %v, want %v", c.method, c.target, c.hdr, ok, c.quick)
+			continue
+		}
+		if !ok {
+			if len(got.Header()) != 0 || got.Body.Len() != 0 || got.Code != 200 || got.Flushed {
+				t.Errorf("%s %s %q: left to the chain, but wrote %d %v %q", c.method, c.target, c.hdr, got.Code, got.Header(), got.Body)
+			}
+			continue
+		}
+		want := httptest.NewRecorder()
+		q.Handler.ServeHTTP(want, req(c.method, c.target, c.hdr...))
+		if got.Code != want.Code || got.Body.String() != want.Body.String() || n != int64(want.Body.Len()) ||
+			!maps.EqualFunc(got.Header(), want.Header(), slices.Equal) {
+			t.Errorf("%s %s %q: quick %d %v %q (%d bytes), chain %d %v %q", c.method, c.target, c.hdr,
+				got.Code, got.Header(), got.Body, n, want.Code, want.Header(), want.Body)
+		}
+		// The access log's lines, the quick way and the chain's, but for
+		// the time and the duration.
+		var lines [2]bytes.Buffer
+		textAccessLog(q, &lines[0], false).ServeHTTP(&streamWriter{ResponseRecorder: httptest.NewRecorder(), id: 7}, req(c.method, c.target, c.hdr...))
+		textAccessLog(q.Handler, &lines[1], false).ServeHTTP(&streamWriter{ResponseRecorder: httptest.NewRecorder(), id: 7}, req(c.method, c.target, c.hdr...))
+		trim := func(b *bytes.Buffer) string {
+			s := b.String()
+			if i := strings.Index(s, " level="); i >= 0 {
+				s = s[i:]
+			}
+			if i, j := strings.Index(s, " duration="), strings.Index(s, " proto="); i >= 0 && j > i {
+				s = s[:i] + s[j:]
+			}
+			return s
+		}
+		if a, b := trim(&lines[0]), trim(&lines[1]); a != b || !strings.Contains(a, " stream=7") {
+			t.Errorf("%s %s: access log\n%q, the chain's\n%q", c.method, c.target, a, b)
+		}
+	}
+	// With push rules, the chain's way only.
+	o2, err := parseServeArgs([]string{"--h2c", "--root", root, "--push", "/=/index.html"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := serveChain(o2, newConnTracker(), &h1); err != nil || func() bool { _, ok := h.(quickServer); return ok }() {
+		t.Errorf("serveChain with --push: %T %v, want no quickServer", h, err)
 	}
 }

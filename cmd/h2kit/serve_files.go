@@ -287,18 +287,33 @@ const serverLengthMax = 2048
 // conditional or range field with the 200 http.ServeContent would give,
 // without its per-request work (header canonicalization, formatting the
 // date and the tag, the type lookup). It reports false, having written
-// nothing, when the request needs ServeContent.
-func serveCached(w http.ResponseWriter, r *http.Request, c *cachedFile) bool {
+// nothing, when the request needs ServeContent; else the body bytes
+// written.
+func serveCached(w http.ResponseWriter, r *http.Request, c *cachedFile) (int64, bool) {
+	h := w.Header()
+	if !cachedAnswers(h, r) {
+		return 0, false
+	}
+	return writeCached(w, h, r, c), true
+}
+
+// cachedAnswers reports whether writeCached gives r the answer of
+// http.ServeContent: r carries no conditional or range field, and the
+// response header h sets neither Content-Type nor Content-Encoding.
+func cachedAnswers(h http.Header, r *http.Request) bool {
 	if hasConditional(r.Header) {
 		return false
 	}
-	h := w.Header()
 	if _, ok := h["Content-Type"]; ok {
 		return false
 	}
-	if _, ok := h["Content-Encoding"]; ok {
-		return false
-	}
+	_, ok := h["Content-Encoding"]
+	return !ok
+}
+
+// writeCached writes the 200 of c for a GET or HEAD (h is w.Header()) and
+// returns the body bytes written.
+func writeCached(w http.ResponseWriter, h http.Header, r *http.Request, c *cachedFile) int64 {
 	h["Etag"] = c.etag
 	if c.lastModified != nil {
 		h["Last-Modified"] = c.lastModified
@@ -309,10 +324,11 @@ func serveCached(w http.ResponseWriter, r *http.Request, c *cachedFile) bool {
 		h["Content-Length"] = c.contentLength
 	}
 	w.WriteHeader(http.StatusOK)
+	var n int
 	if r.Method != http.MethodHead {
-		w.Write(c.data)
+		n, _ = w.Write(c.data)
 	}
-	return true
+	return int64(n)
 }
 
 // Bounds of the file cache.
@@ -368,7 +384,7 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c := h.fresh(r.URL.Path, requestStart(w)); c != nil {
-		if !serveCached(w, r, c) { // a conditional or range request
+		if _, ok := serveCached(w, r, c); !ok { // a conditional or range request
 			serveContent(w, r, c.st, bytes.NewReader(c.data))
 		}
 		return
@@ -420,6 +436,34 @@ func (h *rootHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.serveFile(w, r, f, st)
+}
+
+// quickRoot is serve's handler for --root without push rules: the whole
+// chain, and in front of it for the access log (quickServer) the way of
+// most requests, a GET or HEAD of a cached file without conditional or
+// range fields, taken without the chain's layers and the access log's
+// writer: the same answer, the Server field included, outside the paths
+// that ask for a client certificate.
+type quickRoot struct {
+	http.Handler // the chain
+	root         *rootHandler
+	cc           *clientCertOptions
+}
+
+func (q *quickRoot) serveQuick(w http.ResponseWriter, r *http.Request, start int64) (int64, bool) {
+	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || q.cc.guards(r.URL.Path) {
+		return 0, false
+	}
+	c := q.root.fresh(r.URL.Path, start)
+	if c == nil {
+		return 0, false
+	}
+	h := w.Header()
+	if !cachedAnswers(h, r) {
+		return 0, false
+	}
+	h["Server"] = serverField
+	return writeCached(w, h, r, c), true
 }
 
 // fresh returns the cached file that answered the request path p last
@@ -514,7 +558,7 @@ func (h *rootHandler) serveFile(w http.ResponseWriter, r *http.Request, f fs.Fil
 	defer f.Close()
 	if mf, ok := f.(*memFile); ok {
 		h.remember(r.URL.Path, mf.c)
-		if serveCached(w, r, mf.c) {
+		if _, ok := serveCached(w, r, mf.c); ok {
 			return
 		}
 	}

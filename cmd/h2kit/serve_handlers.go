@@ -52,18 +52,26 @@ func newServeHandler(o *serveOptions) (http.Handler, error) {
 // connections: diaryOf returns the diary of a request's connection from
 // its RemoteAddr (see withPush).
 func newServeHandlerDiary(o *serveOptions, diaryOf func(remote string) *pushDiary) (http.Handler, error) {
+	h, _, err := newServeHandlerRoot(o, diaryOf)
+	return h, err
+}
+
+// newServeHandlerRoot is newServeHandlerDiary that also returns the file
+// handler of o.root (nil for the demo site).
+func newServeHandlerRoot(o *serveOptions, diaryOf func(remote string) *pushDiary) (http.Handler, *rootHandler, error) {
 	rules := pushRules{}
 	var h http.Handler
+	var rh *rootHandler
 	if o.root != "" {
-		rh, err := newRootHandler(o.root)
-		if err != nil {
-			return nil, err
+		var err error
+		if rh, err = newRootHandler(o.root); err != nil {
+			return nil, nil, err
 		}
 		h = rh
 	} else {
 		mux, err := demoMux()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		mux.Handle("/ws", newWSEcho(o.wsStopping, o.wsLogger))
 		h = mux
@@ -83,7 +91,7 @@ func newServeHandlerDiary(o *serveOptions, diaryOf func(remote string) *pushDiar
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Server"] = serverField
 		h.ServeHTTP(w, r)
-	}), nil
+	}), rh, nil
 }
 
 // serverField is the value of the Server field of every response, set

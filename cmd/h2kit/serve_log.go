@@ -32,7 +32,7 @@ import (
 // With verbose (-v, where the frames show the HTTP/2 requests), only
 // requests of other protocols are logged.
 func accessLog(h http.Handler, logger *slog.Logger, verbose bool) http.Handler {
-	return accessLogFunc(h, verbose, func(r *http.Request, rec *logWriter, start int64) {
+	return accessLogFunc(h, verbose, func(r *http.Request, rec logRecord, start int64) {
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.RequestURI()),
@@ -59,7 +59,7 @@ func accessLog(h http.Handler, logger *slog.Logger, verbose bool) http.Handler {
 // buffer (writeAccessLine), else in a pooled one.
 func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
 	aw, _ := out.(*asyncWriter)
-	return accessLogFunc(h, verbose, func(r *http.Request, rec *logWriter, start int64) {
+	return accessLogFunc(h, verbose, func(r *http.Request, rec logRecord, start int64) {
 		end := monoNow()
 		e := accessEntry{
 			method: r.Method, path: logTarget(r.URL), status: rec.finalStatus(), bytes: rec.bytes,
@@ -343,17 +343,36 @@ func logPlainWord(x uint64) bool {
 		!hasZero(x^(ones*'=')) && !hasZero(x^(ones*'"'))
 }
 
+// A quickServer answers some requests itself, without the writer that
+// the access log wraps around a handler's (logWriter): it tells what it
+// wrote instead, the body bytes of a 200, or that it left the request to
+// the handler, having written nothing.
+type quickServer interface {
+	serveQuick(w http.ResponseWriter, r *http.Request, start int64) (bytes int64, ok bool)
+}
+
 // accessLogFunc wraps h to call log after each request with what its
 // logWriter recorded (status, body bytes, stream id, pushed) and when it
 // started (monoNow: one reading of the monotonic clock, cheaper than
-// time.Now's two).
-func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, rec *logWriter, start int64)) http.Handler {
+// time.Now's two). When h is a quickServer, it is asked first.
+func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, rec logRecord, start int64)) http.Handler {
+	quick, _ := h.(quickServer)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if verbose && r.ProtoMajor == 2 {
 			h.ServeHTTP(w, r)
 			return
 		}
 		start := monoNow()
+		if quick != nil {
+			if n, ok := quick.serveQuick(w, r, start); ok {
+				rec := logRecord{status: http.StatusOK, bytes: n}
+				if r.ProtoMajor == 2 {
+					rec.stream = streamIDOf(w)
+				}
+				log(r, rec, start)
+				return
+			}
+		}
 		lw := logWriters.Get().(*logWriter)
 		lw.ResponseWriter = w
 		lw.start = start
@@ -361,7 +380,7 @@ func accessLogFunc(h http.Handler, verbose bool, log func(r *http.Request, rec *
 			lw.stream = streamIDOf(w)
 		}
 		defer func() {
-			log(r, lw, start)
+			log(r, lw.logRecord, start)
 			// net/http forbids using a ResponseWriter after ServeHTTP
 			// returns: the wrapper is free for the next request.
 			*lw = logWriter{}
@@ -398,11 +417,16 @@ func streamIDOf(w http.ResponseWriter) uint32 {
 // Hijack and (through Unwrap, for http.ResponseController) the rest.
 type logWriter struct {
 	http.ResponseWriter
+	logRecord
+	start int64 // monoNow() when the request started
+}
+
+// logRecord is what the access log tells of a response.
+type logRecord struct {
 	status int    // the final status; 0 until written
 	bytes  int64  // body bytes written
 	stream uint32 // the HTTP/2 stream id, 0 when unknown
 	pushed bool   // the response is a pushed one (withPush tells it)
-	start  int64  // monoNow() when the request started
 }
 
 // startedAt returns when the request started, in monoNow's terms: the
@@ -412,7 +436,7 @@ func (w *logWriter) startedAt() int64 { return w.start }
 
 // finalStatus is the status sent: 200 when the handler wrote nothing, as
 // net/http sends.
-func (w *logWriter) finalStatus() int {
+func (w *logRecord) finalStatus() int {
 	if w.status == 0 {
 		return http.StatusOK
 	}

@@ -115,6 +115,12 @@ func underPath(p, prefix string) bool {
 	return len(p) == len(prefix) || strings.HasSuffix(prefix, "/") || p[len(prefix)] == '/'
 }
 
+// guards reports whether a request for the path p needs a client
+// certificate (protect).
+func (c *clientCertOptions) guards(p string) bool {
+	return !c.disabled && underPath(p, c.path)
+}
+
 // protect asks for a client certificate for the requests under the path:
 // h answers them once it verified (h2server.RequestClientCert); without
 // one, 403; over HTTP/2 without permission to renegotiate, RST_STREAM
@@ -125,7 +131,7 @@ func (c *clientCertOptions) protect(h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !underPath(r.URL.Path, c.path) {
+		if !c.guards(r.URL.Path) {
 			h.ServeHTTP(w, r)
 			return
 		}
