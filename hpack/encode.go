@@ -44,6 +44,13 @@ type Encoder struct {
 	// and a collision just forgets one.
 	seen [256]uint32
 
+	// last holds, by position, 1 + the id of the dynamic table entry
+	// that represented each field of the previous block (0 if none):
+	// Encode compares a field with it before looking it up, since a
+	// connection sends much the same fields, in the same order, again
+	// and again.
+	last []uint64
+
 	// Knobs for tests reproducing RFC 7541, Appendix C.
 	indexAll bool // literal with incremental indexing for every field not found
 	huffman  huffMode
@@ -138,10 +145,40 @@ func (e *Encoder) Encode(dst []byte, fields []Field) []byte {
 	if e.pending {
 		dst = e.appendSizeUpdates(dst)
 	}
+	if len(fields) > cap(e.last) {
+		e.last = make([]uint64, len(fields)) // positions start unknown
+	}
+	last := e.last[:len(fields)]
 	for i := range fields {
-		dst = e.appendField(dst, &fields[i])
+		f := &fields[i]
+		if idx := e.sameAsLast(last[i], f); idx != 0 {
+			// Indexed Header Field (RFC 7541, Section 6.1): what
+			// appendField would find, as the table holds each pair once.
+			dst = appendInt(dst, 0x80, 7, idx)
+			continue
+		}
+		dst, last[i] = e.appendField(dst, f)
 	}
 	return dst
+}
+
+// sameAsLast returns the index of the entry ref (1 + its id, as in
+// Encoder.last) if it is still in the table and equal to f, which is not
+// Sensitive; 0 otherwise. The strings are compared byte for byte: f's may
+// be the very strings of the previous block with other bytes in them.
+func (e *Encoder) sameAsLast(ref uint64, f *Field) uint64 {
+	if ref <= e.t.first || f.Sensitive {
+		return 0
+	}
+	id := ref - 1
+	en := &e.t.ents[id&uint64(len(e.t.ents)-1)]
+	if int(en.nameLen) != len(f.Name) || int(en.valueLen) != len(f.Value) {
+		return 0
+	}
+	if n, v := e.t.strings(en); n != f.Name || v != f.Value {
+		return 0
+	}
+	return staticTableLen + e.t.next - id
 }
 
 // AppendField appends the representation of f to dst and returns the
@@ -152,7 +189,8 @@ func (e *Encoder) AppendField(dst []byte, f Field) []byte {
 	if e.pending {
 		dst = e.appendSizeUpdates(dst)
 	}
-	return e.appendField(dst, &f)
+	dst, _ = e.appendField(dst, &f)
+	return dst
 }
 
 // Name classes that steer indexing.
@@ -194,14 +232,16 @@ func otherClass(name string) uint8 {
 	return classNormal
 }
 
-func (e *Encoder) appendField(dst []byte, f *Field) []byte {
+// appendField appends the representation of f, and returns 1 + the id of
+// the dynamic table entry equal to f after it (found or added), 0 if none.
+func (e *Encoder) appendField(dst []byte, f *Field) ([]byte, uint64) {
 	pair, staticName := staticLookup(f.Name, f.Value)
 	if f.Sensitive {
-		return e.appendLiteral(dst, 0x10, 4, f, staticName)
+		return e.appendLiteral(dst, 0x10, 4, f, staticName), 0
 	}
 	if pair != 0 {
 		// Indexed Header Field (RFC 7541, Section 6.1).
-		return append(dst, 0x80|pair)
+		return append(dst, 0x80|pair), 0
 	}
 	class := classNormal
 	if staticName != 0 {
@@ -210,13 +250,13 @@ func (e *Encoder) appendField(dst []byte, f *Field) []byte {
 		class = otherClass(f.Name)
 	}
 	if !e.indexAll && (class == classSensitive || class == classCookie && len(f.Value) < shortCookie) {
-		return e.appendLiteral(dst, 0x10, 4, f, staticName)
+		return e.appendLiteral(dst, 0x10, 4, f, staticName), 0
 	}
 
 	nameHash := strHash(e.seed, f.Name)
 	pairHash := nameHash ^ bits.RotateLeft64(strHash(e.seed^hashK1, f.Value), 29)
 	if i := e.t.findPair(f.Name, f.Value, pairHash); i != 0 {
-		return appendInt(dst, 0x80, 7, staticTableLen+i)
+		return appendInt(dst, 0x80, 7, staticTableLen+i), 1 + e.t.next - i
 	}
 	nameIndex := uint64(staticName)
 	if nameIndex == 0 {
@@ -226,12 +266,14 @@ func (e *Encoder) appendField(dst []byte, f *Field) []byte {
 	}
 	if !e.shouldIndex(f, class, pairHash) {
 		// Literal Header Field without Indexing (RFC 7541, Section 6.2.2).
-		return e.appendLiteralWithName(dst, 0x00, 4, f, nameIndex)
+		return e.appendLiteralWithName(dst, 0x00, 4, f, nameIndex), 0
 	}
 	// Literal Header Field with Incremental Indexing (RFC 7541, Section 6.2.1).
 	dst = e.appendLiteralWithName(dst, 0x40, 6, f, nameIndex)
-	e.t.add(f.Name, f.Value, nameHash, pairHash)
-	return dst
+	if !e.t.add(f.Name, f.Value, nameHash, pairHash) {
+		return dst, 0
+	}
+	return dst, e.t.next // 1 + the new entry's id
 }
 
 // shouldIndex reports whether f, not in the dynamic table, should be added.

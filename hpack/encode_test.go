@@ -2,8 +2,10 @@ package hpack
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // roundTrip encodes fields with e, decodes them with d and checks the
@@ -278,5 +280,46 @@ func TestEncodeRFCKnob(t *testing.T) {
 	e.indexAll = true
 	if b := e.AppendField(nil, Field{Name: ":path", Value: "/x"}); b[0] != 0x44 {
 		t.Errorf("first octet %#x, want 0x44", b[0])
+	}
+}
+
+// TestEncodeSameAsLast: Encode, which first compares each field with the
+// entry that represented the field at its position in the previous
+// block, writes what appendField alone (AppendField, field by field)
+// writes, through repeats, changed values, reordering, Sensitive fields,
+// evictions and a string whose bytes change in place between blocks.
+func TestEncodeSameAsLast(t *testing.T) {
+	mutable := []byte("value-one")
+	inPlace := unsafe.String(&mutable[0], len(mutable))
+	base := []Field{{Name: ":status", Value: "200"}, {Name: "content-type", Value: "text/plain"},
+		{Name: "x-mutable", Value: inPlace}, {Name: "content-length", Value: "13"}, {Name: "server", Value: "h2kit"}}
+	blocks := [][]Field{base, base, base}
+	blocks = append(blocks, append([]Field{base[4]}, base[:4]...)) // shifted by one
+	sensitive := slices.Clone(base)
+	sensitive[1].Sensitive = true
+	blocks = append(blocks, sensitive, base)
+	big := []Field{{Name: "x-big", Value: strings.Repeat("b", 3000)}} // evicts most of the table
+	blocks = append(blocks, big, base, base)
+
+	e := NewEncoder()
+	ref := NewEncoder()
+	ref.seed = e.seed // the same hashes, so the same volatile-field decisions
+	d := NewDecoder(DefaultTableSize)
+	for i, fs := range blocks {
+		if i == 2 || i == 7 {
+			copy(mutable, "value-two") // same string, other bytes
+		}
+		got := e.Encode(nil, fs)
+		var want []byte
+		for _, f := range fs {
+			want = ref.AppendField(want, f)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("block %d: Encode %x, AppendField %x", i, got, want)
+		}
+		dec, err := d.Decode(nil, got)
+		if err != nil || !sameFields(dec, fs) {
+			t.Fatalf("block %d: decoded %q, %v; want %q", i, dec, err, fs)
+		}
 	}
 }
