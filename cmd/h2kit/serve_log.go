@@ -305,13 +305,16 @@ func logNeedsQuoting(s string) bool {
 		return true
 	}
 	i := 0
-	// Eight bytes at a time while they are plain ASCII: a remote address
-	// or a path is looked at in two or three steps instead of a byte each.
+	// Eight bytes at a time while they are plain ASCII, the last eight
+	// for the rest: a remote address or a path is looked at in two or
+	// three steps instead of a byte each.
 	for ; i+8 <= len(s); i += 8 {
-		if !logPlainWord(uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56) {
+		if !logPlainWord(logWord(s, i)) {
 			break // this word needs a closer look
 		}
+	}
+	if i < len(s) && i+8 > len(s) && len(s) >= 8 && logPlainWord(logWord(s, len(s)-8)) {
+		return false // every word plain, and the last eight bytes too
 	}
 	for i < len(s) {
 		c := s[i]
@@ -329,6 +332,12 @@ func logNeedsQuoting(s string) bool {
 		i += size
 	}
 	return false
+}
+
+// logWord returns the eight bytes of s from i as a little-endian word.
+func logWord(s string, i int) uint64 {
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
 // logPlainWord reports whether the eight bytes of x are all ASCII and
