@@ -1,11 +1,11 @@
 package h2kit
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // A request/response round trip between two engines in memory, as the
@@ -151,15 +151,8 @@ func BenchmarkRoundTripBrowser(b *testing.B) {
 
 // browserRequest is the request head of scripts/h2load-compare's shape D.
 func browserRequest() []hpack.Field {
-	kv := []string{":method", "GET", ":scheme", "https", ":authority", "www.example.com", ":path", "/",
-		"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
-		"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
-		"accept-language", "en-US,en;q=0.9,de;q=0.8", "accept-encoding", "gzip, deflate, br, zstd",
-		"cache-control", "no-cache", "pragma", "no-cache", "referer", "https://www.example.com/index.html",
-		"sec-ch-ua", `"Chromium";v="126", "Not.A/Brand";v="24"`, "sec-ch-ua-mobile", "?0",
-		"sec-ch-ua-platform", `"Linux"`, "sec-fetch-dest", "document", "sec-fetch-mode", "navigate",
-		"sec-fetch-site", "same-origin", "sec-fetch-user", "?1", "upgrade-insecure-requests", "1",
-		"priority", "u=0, i", "cookie", "session=" + strings.Repeat("c", 480) + "; theme=dark"}
+	kv := append([]string{":method", "GET", ":scheme", "https", ":authority", "www.example.com", ":path", "/"},
+		testpeer.BrowserFields()...)
 	var fs []hpack.Field
 	for i := 0; i < len(kv); i += 2 {
 		fs = append(fs, hpack.Field{Name: kv[i], Value: kv[i+1]})

@@ -8,6 +8,7 @@ import (
 
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 // leanClient sends requests one at a time on one connection straight from
@@ -138,7 +139,7 @@ func BenchmarkServerRoundTrip(b *testing.B) {
 		extra []string
 	}{
 		{"small", nil},
-		{"browser", browserFields()},
+		{"browser", testpeer.BrowserFields()},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			addr := startH2C(b, helloHandler, nil)
@@ -149,33 +150,5 @@ func BenchmarkServerRoundTrip(b *testing.B) {
 				c.get()
 			}
 		})
-	}
-}
-
-// browserFields is what a browser sends with a request (shape D of
-// scripts/h2load-compare).
-func browserFields() []string {
-	cookie := make([]byte, 480)
-	for i := range cookie {
-		cookie[i] = 'c'
-	}
-	return []string{
-		"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
-		"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
-		"accept-language", "en-US,en;q=0.9,de;q=0.8",
-		"accept-encoding", "gzip, deflate, br, zstd",
-		"cache-control", "no-cache",
-		"pragma", "no-cache",
-		"referer", "https://www.example.com/index.html",
-		"sec-ch-ua", `"Chromium";v="126", "Not.A/Brand";v="24"`,
-		"sec-ch-ua-mobile", "?0",
-		"sec-ch-ua-platform", `"Linux"`,
-		"sec-fetch-dest", "document",
-		"sec-fetch-mode", "navigate",
-		"sec-fetch-site", "same-origin",
-		"sec-fetch-user", "?1",
-		"upgrade-insecure-requests", "1",
-		"priority", "u=0, i",
-		"cookie", "session=" + string(cookie) + "; theme=dark",
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // TestAppendAccessLine: the access-log line formatted by hand is the one
@@ -203,32 +201,30 @@ func TestAppendLogNow(t *testing.T) {
 	}
 }
 
-// logNeedsQuotingBytes is logNeedsQuoting a byte at a time, as slog's
-// TextHandler decides: the reference for the word-at-a-time version.
-func logNeedsQuotingBytes(s string) bool {
-	if len(s) == 0 {
-		return true
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c <= ' ' || c == '=' || c == '"' {
-				return true
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			return true
-		}
-		i += size
-	}
-	return false
+// slogQuotes reports whether slog's TextHandler quotes s as a value: the
+// rule logNeedsQuoting follows, taken from slog itself as the reference.
+func slogQuotes(s string) bool {
+	slogQuoteBuf.Reset()
+	r := slog.NewRecord(time.Time{}, 0, "", 0)
+	r.AddAttrs(slog.String("v", s))
+	slogQuoteHandler.Handle(context.Background(), r)
+	return strings.HasPrefix(slogQuoteBuf.String(), `v="`)
 }
 
+var (
+	slogQuoteBuf     bytes.Buffer
+	slogQuoteHandler = slog.NewTextHandler(&slogQuoteBuf, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
+				return slog.Attr{} // the record's value alone
+			}
+			return a
+		},
+	})
+)
+
 // TestLogNeedsQuoting: logNeedsQuoting (eight bytes at a time) decides
-// as the byte-at-a-time reference for every byte value at every position
+// as slog's TextHandler for every byte value at every position
 // of strings of 1 to 20 bytes, alone and after a byte that needs quoting,
 // and for strings with multi-byte characters.
 func TestLogNeedsQuoting(t *testing.T) {
@@ -238,13 +234,13 @@ func TestLogNeedsQuoting(t *testing.T) {
 				for _, fill := range []byte{'a', '~', '!', 0x7f} {
 					b := bytes.Repeat([]byte{fill}, n)
 					b[p] = byte(c)
-					if s := string(b); logNeedsQuoting(s) != logNeedsQuotingBytes(s) {
-						t.Fatalf("%q: %v, want %v", s, logNeedsQuoting(s), logNeedsQuotingBytes(s))
+					if s := string(b); logNeedsQuoting(s) != slogQuotes(s) {
+						t.Fatalf("%q: %v, want %v", s, logNeedsQuoting(s), slogQuotes(s))
 					}
 					if p+1 < n {
 						b[p+1] = '=' // a match after c: c's borrow must not hide or fake one
-						if s := string(b); logNeedsQuoting(s) != logNeedsQuotingBytes(s) {
-							t.Fatalf("%q: %v, want %v", s, logNeedsQuoting(s), logNeedsQuotingBytes(s))
+						if s := string(b); logNeedsQuoting(s) != slogQuotes(s) {
+							t.Fatalf("%q: %v, want %v", s, logNeedsQuoting(s), slogQuotes(s))
 						}
 					}
 				}
@@ -252,8 +248,8 @@ func TestLogNeedsQuoting(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"", "127.0.0.1:40000", "[::1]:1234", "/caf\u00e9/menu.html", "/\u00a0nbsp", "/abcdefg\u2028", "/abcdefgh\xff", "/a b", "/index.html?x=1", "/" + strings.Repeat("x", 100) + "\"", "/日本語/パス"} {
-		if logNeedsQuoting(s) != logNeedsQuotingBytes(s) {
-			t.Errorf("%q: %v, want %v", s, logNeedsQuoting(s), logNeedsQuotingBytes(s))
+		if logNeedsQuoting(s) != slogQuotes(s) {
+			t.Errorf("%q: %v, want %v", s, logNeedsQuoting(s), slogQuotes(s))
 		}
 	}
 }

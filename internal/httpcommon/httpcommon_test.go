@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
 )
 
 func fields(kv ...string) []hpack.Field {
@@ -322,15 +323,8 @@ func TestDecodeRequestScratchAllocs(t *testing.T) {
 // BenchmarkDecodeRequest: the request head of shape D of
 // scripts/h2load-compare (what a browser sends, a 500-byte cookie).
 func BenchmarkDecodeRequest(b *testing.B) {
-	in := fields(":method", "GET", ":scheme", "https", ":authority", "www.example.com", ":path", "/",
-		"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
-		"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
-		"accept-language", "en-US,en;q=0.9,de;q=0.8", "accept-encoding", "gzip, deflate, br, zstd",
-		"cache-control", "no-cache", "pragma", "no-cache", "referer", "https://www.example.com/index.html",
-		"sec-ch-ua", `"Chromium";v="126", "Not.A/Brand";v="24"`, "sec-ch-ua-mobile", "?0",
-		"sec-ch-ua-platform", `"Linux"`, "sec-fetch-dest", "document", "sec-fetch-mode", "navigate",
-		"sec-fetch-site", "same-origin", "sec-fetch-user", "?1", "upgrade-insecure-requests", "1",
-		"priority", "u=0, i", "cookie", "session="+strings.Repeat("c", 480)+"; theme=dark")
+	in := fields(append([]string{":method", "GET", ":scheme", "https", ":authority", "www.example.com", ":path", "/"},
+		testpeer.BrowserFields()...)...)
 	b.ReportAllocs()
 	for b.Loop() {
 		DecodeRequest(in)

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,5 +111,31 @@ func WaitListening(t testing.TB, addr string, d time.Duration, out fmt.Stringer)
 			t.Fatalf("nothing listens on %s after %v: %v\n%s", addr, d, err, out)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// BrowserFields returns the regular header fields of shape D of
+// scripts/h2load-compare, name and value in turn: what a browser sends
+// with a request for a page (16 fields and a 500-byte cookie). Tests and
+// benchmarks of request decoding use it as their browser-like request.
+func BrowserFields() []string {
+	return []string{
+		"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+		"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+		"accept-language", "en-US,en;q=0.9,de;q=0.8",
+		"accept-encoding", "gzip, deflate, br, zstd",
+		"cache-control", "no-cache",
+		"pragma", "no-cache",
+		"referer", "https://www.example.com/index.html",
+		"sec-ch-ua", `"Chromium";v="126", "Not.A/Brand";v="24"`,
+		"sec-ch-ua-mobile", "?0",
+		"sec-ch-ua-platform", `"Linux"`,
+		"sec-fetch-dest", "document",
+		"sec-fetch-mode", "navigate",
+		"sec-fetch-site", "same-origin",
+		"sec-fetch-user", "?1",
+		"upgrade-insecure-requests", "1",
+		"priority", "u=0, i",
+		"cookie", "session=" + strings.Repeat("c", 480) + "; theme=dark",
 	}
 }
