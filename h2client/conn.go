@@ -179,7 +179,7 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 			st.onReset(e)
 		}
 	case *h2kit.WindowUpdated:
-		pipe.WindowUpdatedIn(&cc.streams, e.StreamID, (*clientStream).flush, &cc.flushAll)
+		pipe.WindowUpdated(&cc.streams, e.StreamID, (*clientStream).flush, &cc.flushAll)
 	case *h2kit.PushPromiseReceived:
 		cc.onPushPromise(e)
 	case *h2kit.SettingsReceived:

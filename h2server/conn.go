@@ -333,7 +333,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 			sc.endDrain(e.StreamID)
 		}
 	case *h2kit.WindowUpdated:
-		pipe.WindowUpdatedIn(&sc.streams, e.StreamID, (*stream).flush, &sc.flushAll)
+		pipe.WindowUpdated(&sc.streams, e.StreamID, (*stream).flush, &sc.flushAll)
 	case *h2kit.SettingsReceived:
 		sc.pushEnabled.Store(!sc.eng.PeerSettings().DisablePush)
 		sc.renegSettings()

@@ -201,24 +201,12 @@ func (q *Queue) Reset(keep int) int {
 
 // WindowUpdated runs flush for the streams a WINDOW_UPDATE may unblock:
 // the one it names, or every stream when it names the connection (id 0,
-// RFC 9113, Section 6.9). Both adapters keep their open streams in a map
-// by id and call it from the owner goroutine.
-func WindowUpdated[S comparable](streams map[uint32]S, id uint32, flush func(S)) {
-	var none S
-	if id == 0 {
-		for _, st := range streams {
-			flush(st)
-		}
-	} else if st := streams[id]; st != none {
-		flush(st)
-	}
-}
-
-// WindowUpdatedIn is WindowUpdated for streams kept in an idmap.Map.
-// flush may end streams (delete them from the table): for the whole
-// connection it runs over a copy of the streams taken first, in
-// *scratch, which it leaves empty (and holding no stream) for next time.
-func WindowUpdatedIn[S comparable](streams *idmap.Map[S], id uint32, flush func(S), scratch *[]S) {
+// RFC 9113, Section 6.9). Both adapters keep their open streams in an
+// idmap.Map and call it from the owner. flush may end streams (delete
+// them from the table): for the whole connection it runs over a copy of
+// the streams taken first, in *scratch, which it leaves empty (and
+// holding no stream) for next time.
+func WindowUpdated[S comparable](streams *idmap.Map[S], id uint32, flush func(S), scratch *[]S) {
 	var none S
 	if id != 0 {
 		if st := streams.Get(id); st != none {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/h2kit/h2kit/internal/idmap"
 )
 
 func TestQueueFIFO(t *testing.T) {
@@ -139,19 +141,32 @@ func TestWaiter(t *testing.T) {
 }
 
 // TestWindowUpdated: a stream's WINDOW_UPDATE flushes that stream only
-// (none if it is not open), the connection's flushes them all.
+// (none if it is not open), the connection's flushes them all, also when
+// a flush ends its stream (deletes it from the table).
 func TestWindowUpdated(t *testing.T) {
-	type st struct{ n int }
-	a, b := &st{}, &st{}
-	streams := map[uint32]*st{1: a, 3: b}
-	flush := func(s *st) { s.n++ }
-	WindowUpdated(streams, 3, flush)
-	WindowUpdated(streams, 5, flush)
-	if a.n != 0 || b.n != 1 {
-		t.Fatalf("stream 3's update: flushed %d, %d times; want 0, 1", a.n, b.n)
+	type st struct{ id, n int }
+	a, b, c := &st{id: 1}, &st{id: 3}, &st{id: 7}
+	var streams idmap.Map[*st]
+	streams.Set(1, a)
+	streams.Set(3, b)
+	streams.Set(7, c)
+	var scratch []*st
+	flush := func(s *st) {
+		s.n++
+		if s == a {
+			streams.Delete(1) // a stream that ends as it is flushed
+		}
 	}
-	WindowUpdated(streams, 0, flush)
-	if a.n != 1 || b.n != 2 {
-		t.Fatalf("connection's update: flushed %d, %d times; want 1, 2", a.n, b.n)
+	WindowUpdated(&streams, 3, flush, &scratch)
+	WindowUpdated(&streams, 5, flush, &scratch)
+	if a.n != 0 || b.n != 1 || c.n != 0 {
+		t.Fatalf("stream 3's update: flushed %d, %d, %d times; want 0, 1, 0", a.n, b.n, c.n)
+	}
+	WindowUpdated(&streams, 0, flush, &scratch)
+	if a.n != 1 || b.n != 2 || c.n != 1 {
+		t.Fatalf("connection's update: flushed %d, %d, %d times; want 1, 2, 1", a.n, b.n, c.n)
+	}
+	if len(scratch) != 0 || cap(scratch) > 0 && scratch[:cap(scratch)][0] != nil {
+		t.Fatalf("scratch left holding streams: %v", scratch[:cap(scratch)])
 	}
 }
