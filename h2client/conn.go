@@ -53,7 +53,7 @@ type clientConn struct {
 
 	// Owner-only.
 	streams     idmap.Map[*clientStream]
-	flushAll    []*clientStream // pipe.WindowUpdatedIn's scratch
+	flushAll    []*clientStream // pipe.WindowUpdated's scratch
 	pendingOpen []*clientStream // wait for the server's stream limit
 	opening     bool            // openPending is running
 	idleSince   time.Time
@@ -110,8 +110,8 @@ func (t *Transport) newConn(key originKey, nc net.Conn, st *tls.ConnectionState,
 	return cc
 }
 
-// recordingReader keeps the error that ended the reads (connloop reports
-// any of them as connloop.ErrPeerClosed): on TLS, where the error may be
+// recordingReader keeps the error that ended the reads itself (connloop
+// reports it as connloop.ErrPeerClosed, wrapping any but EOF): on TLS, where the error may be
 // a refused renegotiation (closeReason), on a connection with bytes read
 // ahead (Upgrade), and on a socket connloop does not read itself.
 type recordingReader struct {
