@@ -54,7 +54,7 @@ type serverConn struct {
 
 	// Owner-only.
 	streams    idmap.Map[*stream]
-	flushAll   []*stream // WindowUpdatedIn's scratch
+	flushAll   []*stream // pipe.WindowUpdated's scratch
 	batch      []*stream // taken from dirty (Wake)
 	drains     []drain   // responses complete while the request body is still coming, oldest first
 	resets     []uint32  // RST_STREAM NO_ERROR once the response's END_STREAM is out
