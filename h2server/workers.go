@@ -40,7 +40,19 @@ const (
 	idlePad = 5 << 10
 )
 
-// The idle workers, most recently idle last: goServe takes the last, so
+// Requests wait for a worker in one queue, in the order their owners
+// started them, and a worker serves them one after the other: a worker
+// that takes a request while more are queued wakes one more worker (unless
+// one is already on its way) before it runs the handler, then comes back
+// for the next. So a queued request always has a worker that will take it
+// however long the handlers before it run or block (each handler still
+// runs alone on its goroutine, free to block), while a burst of short
+// requests (a connection's batch of ten, say) costs a goroutine hand-off
+// or two instead of one per request: with one P the woken worker finds
+// the queue drained by then and goes back to wait, with more Ps it takes
+// the next request in parallel and wakes the next worker in turn.
+//
+// The idle workers, most recently idle last: a wake takes the last, so
 // busy periods reuse the same few (warm) workers and the ones at the
 // bottom are the ones idle longest, which one timer for all of them
 // (reap, every workerIdle) ends once they have been idle through a whole
@@ -48,16 +60,21 @@ const (
 // channel, with no timer, select or clock reading per request.
 var pool struct {
 	mu    sync.Mutex
-	idle  []*worker
-	timer *time.Timer // runs reap while idle is not empty
-	armed bool
-	epoch int // reap's runs
+	queue streamQueue // requests no worker has taken yet
+	// searching counts the workers woken (or started) to take from the
+	// queue that have not looked yet: while it is above zero, nobody
+	// needs waking for a request queued now.
+	searching int
+	idle      []*worker
+	timer     *time.Timer // runs reap while idle is not empty
+	armed     bool
+	epoch     int // reap's runs
 }
 
-// worker is a handler goroutine waiting for a request.
+// worker is a handler goroutine.
 type worker struct {
-	ch    chan *stream // capacity 1: a request, or nil to leave
-	epoch int          // pool.epoch when it went idle (pool.mu)
+	ch    chan bool // capacity 1: true to look at the queue, false to leave
+	epoch int       // pool.epoch when it went idle (pool.mu)
 	// header is the response header map of the worker's last request,
 	// emptied, for its next one (stream.serve): a small map keeps its
 	// storage through clear, which saves the allocation a handler's
@@ -67,46 +84,84 @@ type worker struct {
 }
 
 // maxIdleWorkers bounds the idle workers. Idle workers are never more
-// than the handlers that ran at once during the last workerIdle; the
-// bound is high enough that a burst of many connections' requests (each
-// connection's owner starts its batch of handlers before any runs) finds
-// workers waiting instead of starting goroutines: with 64 per core, most
-// of 1000 concurrent small requests started a new goroutine.
+// than the handlers that ran at once during the last workerIdle.
 func maxIdleWorkers() int { return 1024 * runtime.GOMAXPROCS(0) }
 
-// goServe runs st.serve on an idle worker, or on a new goroutine.
+// goServe queues st for a worker, and wakes (or starts) one unless one is
+// already on its way to the queue.
 func goServe(st *stream) {
 	pool.mu.Lock()
-	if n := len(pool.idle); n > 0 {
-		w := pool.idle[n-1]
-		pool.idle[n-1] = nil
-		pool.idle = pool.idle[:n-1]
+	pool.queue.push(st)
+	if pool.searching > 0 {
 		pool.mu.Unlock()
-		w.ch <- st // never blocks: w waits, and only we took it
 		return
 	}
-	pool.mu.Unlock()
-	go serveWorker(st)
+	wakeWorkerLocked()
 }
 
-// serveWorker serves st, then the requests handed to it until it has
-// been idle for workerIdle (or there are enough idle workers).
-func serveWorker(st *stream) {
+// wakeWorkerLocked counts one more searching worker and wakes the most
+// recently idle one, or starts one; it unlocks pool.mu.
+func wakeWorkerLocked() {
+	pool.searching++
+	n := len(pool.idle)
+	if n == 0 {
+		pool.mu.Unlock()
+		go serveWorker()
+		return
+	}
+	w := pool.idle[n-1]
+	pool.idle[n-1] = nil
+	pool.idle = pool.idle[:n-1]
+	pool.mu.Unlock()
+	w.ch <- true // never blocks: w waits, and only we took it
+}
+
+// serveWorker serves queued requests until it has been idle for
+// workerIdle (or there are enough idle workers). Whoever started it
+// counted it as searching.
+func serveWorker() {
 	growStack()
-	w := &worker{ch: make(chan *stream, 1)}
-	for st != nil {
-		st.serve(&w.header)
-		if !w.park() {
+	w := &worker{ch: make(chan bool, 1)}
+	searching := true
+	for {
+		st, stay := w.take(searching)
+		switch {
+		case st != nil:
+			searching = false
+			st.serve(&w.header)
+		case !stay || !idleWait(w):
 			return
+		default:
+			searching = true // woken
 		}
-		st = idleWait(w)
 	}
 }
 
-// park puts w on the idle list, unless it is full.
-func (w *worker) park() bool {
+// take takes the next queued request, first waking one more worker for
+// the requests still queued behind it if none is on its way. searching
+// tells whether w was counted as searching. With the queue empty, w goes
+// idle (st nil, stay true) unless there are enough idle workers (stay
+// false: w ends).
+func (w *worker) take(searching bool) (st *stream, stay bool) {
 	pool.mu.Lock()
-	defer pool.mu.Unlock()
+	if searching {
+		pool.searching--
+	}
+	st = pool.queue.pop()
+	switch {
+	case st == nil:
+		stay = w.parkLocked()
+		pool.mu.Unlock()
+	case pool.queue.n == 0 || pool.searching > 0:
+		pool.mu.Unlock()
+	default:
+		wakeWorkerLocked()
+	}
+	return st, stay
+}
+
+// parkLocked puts w on the idle list, unless it is full (false).
+func (w *worker) parkLocked() bool {
 	if len(pool.idle) >= maxIdleWorkers() {
 		return false
 	}
@@ -130,7 +185,7 @@ func reap() {
 	defer pool.mu.Unlock()
 	n := 0
 	for n < len(pool.idle) && pool.idle[n].epoch < pool.epoch {
-		pool.idle[n].ch <- nil
+		pool.idle[n].ch <- false
 		n++
 	}
 	pool.epoch++
@@ -144,6 +199,39 @@ func reap() {
 	pool.timer.Reset(workerIdle)
 }
 
+// streamQueue is a FIFO of streams in a ring buffer.
+type streamQueue struct {
+	buf  []*stream
+	head int
+	n    int
+}
+
+func (q *streamQueue) push(st *stream) {
+	if q.n == len(q.buf) {
+		buf := make([]*stream, max(16, 2*len(q.buf)))
+		k := copy(buf, q.buf[q.head:])
+		copy(buf[k:], q.buf[:q.head])
+		q.buf, q.head = buf, 0
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = st
+	q.n++
+}
+
+func (q *streamQueue) pop() *stream {
+	if q.n == 0 {
+		return nil
+	}
+	st := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	if q.n == 0 && len(q.buf) > 1024 {
+		// A burst is over: do not keep its large ring.
+		q.buf, q.head = nil, 0
+	}
+	return st
+}
+
 // growStack makes the stack at least workerStack bytes, in one copy
 // while it is nearly empty: its frame is that large.
 //
@@ -153,11 +241,11 @@ func growStack() {
 	touch(pad[:])
 }
 
-// idleWait waits for w's next request (nil: leave) with idlePad bytes of
-// stack in use.
+// idleWait waits until w is woken (true) or told to leave (false), with
+// idlePad bytes of stack in use.
 //
 //go:noinline
-func idleWait(w *worker) *stream {
+func idleWait(w *worker) bool {
 	var pad [idlePad]byte
 	touch(pad[:])
 	return <-w.ch
