@@ -91,9 +91,11 @@ func TestAllocsPerRequest(t *testing.T) {
 	}
 	n := testing.AllocsPerRun(200, func() { roundTripOnce(t, tr, req, buf) })
 	t.Logf("%.1f allocations per GET round trip", n)
-	// The response (with its Body, its header's values and their
-	// strings) and its header map (two: the map and its slots): the
-	// stream, with its body buffer, is recycled.
+	// The response (with its Body and its header's first values) and
+	// its header map (two: the map and its slots); the strings are the
+	// connection's decoder's (httpcommon.ResponseDecoder), shared with
+	// the responses before or in a chunk they share. The stream, with its
+	// body buffer, is recycled.
 	if n > 3 {
 		t.Fatalf("%.1f allocations per request, want at most 3", n)
 	}

@@ -15,6 +15,7 @@ import (
 	h2kit "github.com/h2kit/h2kit"
 	"github.com/h2kit/h2kit/frame"
 	"github.com/h2kit/h2kit/internal/connloop"
+	"github.com/h2kit/h2kit/internal/httpcommon"
 	"github.com/h2kit/h2kit/internal/idmap"
 	"github.com/h2kit/h2kit/internal/pipe"
 )
@@ -52,6 +53,7 @@ type clientConn struct {
 	maxOpen atomic.Int32                            // the most streams open at once (tests, stats)
 
 	// Owner-only.
+	dec         httpcommon.ResponseDecoder
 	streams     idmap.Map[*clientStream]
 	flushAll    []*clientStream // pipe.WindowUpdated's scratch
 	pendingOpen []*clientStream // wait for the server's stream limit

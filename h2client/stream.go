@@ -497,21 +497,21 @@ func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
 }
 
 // response is a response together with its Body and room for its
-// header's values and their strings (httpcommon.Scratch), used when they
-// fit: one allocation. The sizes fit a small file's response from common
-// servers (nghttpd's six fields take 168 bytes) in a 448-byte size class.
+// header's first values, used when they fit: one allocation of 256 bytes
+// (a size class). The strings are the connection's decoder's
+// (httpcommon.ResponseDecoder): shared with the responses before when
+// equal, else copied into a chunk the connection's responses share.
 type response struct {
 	http.Response
 	body responseBody
 	vals [6]string
-	strs [192]byte
 }
 
 // newResponse builds the *http.Response of a header section (owner).
 func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Response, error) {
 	st.cc.loop.AssertOwner()
 	r := new(response)
-	h, err := httpcommon.DecodeResponseScratch(fields, httpcommon.Scratch{Vals: r.vals[:0], Strs: r.strs[:0]})
+	h, err := st.cc.dec.Decode(fields, r.vals[:0])
 	if err != nil {
 		return nil, err
 	}

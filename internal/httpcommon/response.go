@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unsafe"
 
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/httpsyntax"
@@ -119,6 +120,219 @@ func DecodeResponseScratch(fields []hpack.Field, s Scratch) (Response, error) {
 		err = ErrBadStatus
 	}
 	return r, err
+}
+
+// ResponseDecoder is DecodeResponse for the responses of one connection,
+// one after the other: a server answers with much the same fields in the
+// same order again and again. It keeps the regular fields of the section
+// it decoded last (their names, canonical names and values); a section
+// with the same names in the same order, the usual case, takes each
+// canonical name from there without a lookup, and a value equal to the
+// one before shares its string instead of copying it (strings are
+// immutable: every response may hold the same one). The strings it does
+// copy go into a chunk that the responses of the connection share, so
+// that a response's header costs no allocation of its own beyond the map
+// and, when vals is too small, its values.
+//
+// A ResponseDecoder is for one goroutine at a time; its zero value is
+// ready to use.
+type ResponseDecoder struct {
+	last  []lastField // the regular fields of the last section, in order
+	chunk []byte      // room for the strings copied, shared by the responses
+}
+
+// lastField is a regular field of the section a ResponseDecoder decoded
+// last. Its strings are the decoder's own copies.
+type lastField struct {
+	name   string // lowercase, as it came
+	key    string // canonical: the http.Header key
+	value  string
+	kind   fieldKind
+	repeat bool  // the name came earlier in that section
+	length int64 // the content-length value, parsed (fieldContentLength)
+}
+
+type fieldKind uint8
+
+const (
+	fieldPlain         fieldKind = iota
+	fieldContentLength           // content-length: in the header and ContentLength
+	fieldTrailer                 // trailer: declares Response.Trailer, not in the header
+)
+
+// maxLastFields bounds the fields a ResponseDecoder keeps; a section with
+// more is decoded without comparing it to the one before.
+const maxLastFields = 32
+
+// chunkSize is the size of the chunks a ResponseDecoder copies strings
+// into; a string longer than a quarter of it gets an allocation of its
+// own. A response keeps the chunks its strings are in alive.
+const chunkSize = 1024
+
+// Decode converts a response's fields, as DecodeResponse does. The first
+// value of each name goes into vals when it has room for all of them
+// (vals is used from its length 0; the caller must not reuse it while the
+// response lives).
+func (d *ResponseDecoder) Decode(fields []hpack.Field, vals []string) (Response, error) {
+	r := Response{ContentLength: -1}
+	var err error
+	n := 0 // regular fields
+	same := true
+	for i := range fields {
+		f := &fields[i]
+		if f.IsPseudo() {
+			if f.Name == ":status" {
+				r.Status = httpsyntax.ParseStatus(f.Value)
+			}
+			continue
+		}
+		same = same && n < len(d.last) && d.last[n].name == f.Name
+		n++
+	}
+	if r.Status == 0 {
+		err = ErrBadStatus
+	}
+	vals = vals[:0]
+	if n > cap(vals) {
+		vals = make([]string, 0, n)
+	}
+	r.Header = make(http.Header, n)
+	if !same || n != len(d.last) {
+		if e := d.decodeNew(&r, fields, vals); err == nil {
+			err = e
+		}
+		return r, err
+	}
+	// The names of the last section, in the same order.
+	h := r.Header
+	j := 0
+	for i := range fields {
+		f := &fields[i]
+		if f.IsPseudo() {
+			continue
+		}
+		l := &d.last[j]
+		j++
+		v := l.value
+		changed := f.Value != v
+		if changed {
+			v = d.str(f.Value)
+			l.value = v
+		}
+		switch l.kind {
+		case fieldTrailer:
+			r.Trailer = declareTrailers(r.Trailer, v)
+			continue
+		case fieldContentLength:
+			if changed || l.repeat || l.length < 0 {
+				var bad bool
+				r.ContentLength, bad = addContentLength(r.ContentLength, v)
+				if bad {
+					err = ErrBadContentLength
+				}
+				l.length = r.ContentLength
+			} else {
+				r.ContentLength = l.length
+			}
+		}
+		if l.repeat {
+			h[l.key] = append(h[l.key], v)
+			continue
+		}
+		vals = append(vals, v)
+		h[l.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	return r, err
+}
+
+// decodeNew decodes the regular fields of a section whose names differ
+// from the last one's into r.Header (sized for them), and keeps them as
+// the last section.
+func (d *ResponseDecoder) decodeNew(r *Response, fields []hpack.Field, vals []string) error {
+	var err error
+	h := r.Header
+	keep := true
+	last := d.last[:0]
+	for i := range fields {
+		f := &fields[i]
+		if f.IsPseudo() {
+			continue
+		}
+		l := lastField{name: d.str(f.Name), value: d.str(f.Value)}
+		if c, common := lookupCommon(f.Name); common {
+			l.key = commonNames[c]
+		} else {
+			l.key = d.canonical(f.Name)
+		}
+		switch f.Name {
+		case "trailer":
+			l.kind = fieldTrailer
+			r.Trailer = declareTrailers(r.Trailer, l.value)
+		case "content-length":
+			l.kind = fieldContentLength
+			var bad bool
+			r.ContentLength, bad = addContentLength(r.ContentLength, l.value)
+			if bad {
+				err = ErrBadContentLength
+			}
+			l.length = r.ContentLength
+		}
+		if l.kind != fieldTrailer {
+			if old, ok := h[l.key]; ok {
+				l.repeat = true
+				h[l.key] = append(old, l.value)
+			} else {
+				vals = append(vals, l.value)
+				h[l.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+			}
+		}
+		if keep && len(last) < maxLastFields {
+			last = append(last, l)
+		} else {
+			keep = false
+		}
+	}
+	if keep {
+		d.last = last
+	} else {
+		clear(last) // no strings kept alive for nothing
+		d.last = last[:0]
+	}
+	return err
+}
+
+// str returns a copy of s, in the decoder's current chunk if it fits.
+// The chunk's bytes are never written again once handed out.
+func (d *ResponseDecoder) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) > cap(d.chunk)-len(d.chunk) {
+		if len(s) > chunkSize/4 {
+			return strings.Clone(s)
+		}
+		d.chunk = make([]byte, 0, chunkSize)
+	}
+	at := len(d.chunk)
+	d.chunk = append(d.chunk, s...)
+	return unsafe.String(&d.chunk[at], len(s))
+}
+
+// canonical returns the canonical form of a lowercase name that is not a
+// common one, copied as str copies.
+func (d *ResponseDecoder) canonical(lower string) string {
+	if lower == "" {
+		return ""
+	}
+	if len(lower) > cap(d.chunk)-len(d.chunk) && len(lower) <= chunkSize/4 {
+		d.chunk = make([]byte, 0, chunkSize)
+	}
+	if len(lower) > cap(d.chunk)-len(d.chunk) {
+		return string(appendCanonical(nil, lower))
+	}
+	at := len(d.chunk)
+	d.chunk = appendCanonical(d.chunk, lower)
+	return unsafe.String(&d.chunk[at], len(d.chunk)-at)
 }
 
 // DecodeTrailers adds trailer fields to t (which must not be nil), under

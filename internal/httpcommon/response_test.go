@@ -103,3 +103,111 @@ func TestLookupCommon(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseDecoder: one decoder through a sequence of sections, the
+// same layout again and again with values changing, repeats, trailers,
+// content-length changes and errors, and other layouts in between,
+// decodes each as DecodeResponse does; what it returns does not alias the
+// fields' strings (their bytes are overwritten after each section, as
+// the HPACK decoder reuses its buffer).
+func TestResponseDecoder(t *testing.T) {
+	ng := func(date, length string) []string {
+		return []string{":status", "200", "server", "nghttpd nghttp2/1.52.0", "date", date,
+			"content-length", length, "last-modified", "Sun, 06 Dec 2026 04:18:30 GMT", "x-id", `a`}
+	}
+	many := []string{":status", "204"}
+	for i := range 40 {
+		many = append(many, "x-f"+strings.Repeat("y", i), "v")
+	}
+	seq := [][]string{
+		ng("Sun, 06 Dec 2026 04:18:35 GMT", "13"),
+		ng("Sun, 06 Dec 2026 04:18:35 GMT", "13"),
+		ng("Sun, 06 Dec 2026 04:18:36 GMT", "13"),
+		ng("Sun, 06 Dec 2026 04:18:36 GMT", "14"),
+		ng("Sun, 06 Dec 2026 04:18:36 GMT", "x"),
+		ng("Sun, 06 Dec 2026 04:18:36 GMT", "x"),
+		ng("Sun, 06 Dec 2026 04:18:36 GMT", "14"),
+		{":status", "200", "set-cookie", "a=1", "x-one", "o1", "set-cookie", "b=2", "content-length", "3", "content-length", "3"},
+		{":status", "200", "set-cookie", "a=1", "x-one", "o1", "set-cookie", "b=3", "content-length", "3", "content-length", "3"},
+		{":status", "200", "set-cookie", "a=1", "x-one", "o1", "set-cookie", "b=3", "content-length", "3", "content-length", "4"},
+		{":status", "200", "trailer", "grpc-status, x-sum", "content-type", "application/grpc"},
+		{":status", "200", "trailer", "grpc-message", "content-type", "application/grpc"},
+		{":status", "2000", "x-long", strings.Repeat("L", 300), "x-Odd_name", "v"},
+		{":status", "200", "x-long", strings.Repeat("M", 300), "x-Odd_name", "v"},
+		{":status", "304"},
+		{":status", "304"},
+		{"x-no-status", "1"},
+		many,
+		many,
+		ng("Sun, 06 Dec 2026 04:18:37 GMT", "13"),
+	}
+	var d ResponseDecoder
+	for n, kv := range seq {
+		var buf []byte
+		for _, s := range kv {
+			buf = append(buf, s...)
+		}
+		var in []hpack.Field
+		at := 0
+		str := func(s string) string {
+			at += len(s)
+			if s == "" {
+				return ""
+			}
+			return unsafe.String(&buf[at-len(s)], len(s))
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			in = append(in, hpack.Field{Name: str(kv[i]), Value: str(kv[i+1])})
+		}
+		want, wantErr := DecodeResponse(in)
+		got, err := d.Decode(in, make([]string, 0, 4))
+		for i := range buf {
+			buf[i] = '#'
+		}
+		if err != wantErr || got.Status != want.Status || got.ContentLength != want.ContentLength ||
+			!reflect.DeepEqual(got.Header, want.Header) || !reflect.DeepEqual(got.Trailer, want.Trailer) {
+			t.Fatalf("section %d: got %d %d %v %v %v, want %d %d %v %v %v", n, got.Status, got.ContentLength, got.Header, got.Trailer, err,
+				want.Status, want.ContentLength, want.Header, want.Trailer, wantErr)
+		}
+	}
+}
+
+// TestResponseDecoderShares: a value equal to the last section's is the
+// same string, yet each response's header is its own: changing one
+// response's value slice leaves the next one's alone. With the same
+// layout and room for the values, the map is all a section allocates.
+func TestResponseDecoderShares(t *testing.T) {
+	var d ResponseDecoder
+	in := nghttpdResponse()
+	r1, err := d.Decode(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _ := d.Decode(in, nil)
+	s1, s2 := r1.Header["Server"], r2.Header["Server"]
+	if unsafe.StringData(s1[0]) != unsafe.StringData(s2[0]) {
+		t.Error("an unchanged value was copied again")
+	}
+	if unsafe.StringData(s1[0]) == unsafe.StringData(in[1].Value) {
+		t.Error("the value aliases the field's string")
+	}
+	s1[0] = "changed"
+	r1.Header.Add("Server", "more")
+	if r2.Header.Get("Server") != in[1].Value || len(r2.Header["Server"]) != 1 {
+		t.Fatalf("r2's Server became %q", r2.Header["Server"])
+	}
+	vals := make([]string, 0, 6)
+	if n := testing.AllocsPerRun(100, func() { d.Decode(in, vals) }); n > 2 {
+		t.Fatalf("%.0f allocations for a section like the last one, want 2 (the map)", n)
+	}
+}
+
+func BenchmarkResponseDecoder(b *testing.B) {
+	var d ResponseDecoder
+	in := nghttpdResponse()
+	vals := make([]string, 0, 6)
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Decode(in, vals)
+	}
+}
