@@ -176,89 +176,107 @@ const chunkSize = 1024
 func (d *ResponseDecoder) Decode(fields []hpack.Field, vals []string) (Response, error) {
 	r := Response{ContentLength: -1}
 	var err error
-	n := 0 // regular fields
-	same := true
-	for i := range fields {
-		f := &fields[i]
-		if f.IsPseudo() {
-			if f.Name == ":status" {
-				r.Status = httpsyntax.ParseStatus(f.Value)
+	// The pseudo-header fields come first (RFC 9113, Section 8.3; the
+	// engine checks it): a response's :status.
+	regular := fields
+	for len(regular) > 0 && regular[0].IsPseudo() {
+		if regular[0].Name == ":status" {
+			if r.Status = httpsyntax.ParseStatus(regular[0].Value); r.Status == 0 {
+				err = ErrBadStatus
 			}
-			continue
 		}
-		same = same && n < len(d.last) && d.last[n].name == f.Name
-		n++
+		regular = regular[1:]
 	}
-	if r.Status == 0 {
-		err = ErrBadStatus
-	}
-	vals = vals[:0]
+	n := len(regular)
 	if n > cap(vals) {
-		vals = make([]string, 0, n)
+		vals = make([]string, n)
 	}
+	vals = vals[:n] // vals[j] for regular[j], if it is a name's first value
 	r.Header = make(http.Header, n)
-	if !same || n != len(d.last) {
-		if e := d.decodeNew(&r, fields, vals); err == nil {
-			err = e
-		}
-		return r, err
+	last := d.last
+	if len(last) != n {
+		last = nil
 	}
-	// The names of the last section, in the same order.
-	h := r.Header
+	// The names of the last section, in the same order, as far as they
+	// go.
 	j := 0
-	for i := range fields {
-		f := &fields[i]
-		if f.IsPseudo() {
-			continue
+	for ; j < len(last); j++ {
+		f, l := &regular[j], &last[j]
+		if f.Name != l.name {
+			break
 		}
-		l := &d.last[j]
-		j++
 		v := l.value
-		changed := f.Value != v
-		if changed {
+		if f.Value != v {
 			v = d.str(f.Value)
-			l.value = v
+			l.value, l.length = v, -1
 		}
-		switch l.kind {
-		case fieldTrailer:
-			r.Trailer = declareTrailers(r.Trailer, v)
-			continue
-		case fieldContentLength:
-			if changed || l.repeat || l.length < 0 {
-				var bad bool
-				r.ContentLength, bad = addContentLength(r.ContentLength, v)
-				if bad {
-					err = ErrBadContentLength
-				}
-				l.length = r.ContentLength
-			} else {
-				r.ContentLength = l.length
+		if l.kind != fieldPlain || l.repeat {
+			if e := l.add(&r, v, vals[j:j+1:j+1]); e != nil {
+				err = e
 			}
-		}
-		if l.repeat {
-			h[l.key] = append(h[l.key], v)
 			continue
 		}
-		vals = append(vals, v)
-		h[l.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+		vals[j] = v
+		r.Header[l.key] = vals[j : j+1 : j+1]
+	}
+	if j < n {
+		d.decodeFrom(&r, &err, regular, j, vals)
+	}
+	if r.Status == 0 && err == nil {
+		err = ErrBadStatus
 	}
 	return r, err
 }
 
-// decodeNew decodes the regular fields of a section whose names differ
-// from the last one's into r.Header (sized for them), and keeps them as
-// the last section.
-func (d *ResponseDecoder) decodeNew(r *Response, fields []hpack.Field, vals []string) error {
+// add adds a field that is not a plain first value to r: a name seen
+// before in the section, content-length or trailer. slot is the room for
+// a first value.
+func (l *lastField) add(r *Response, v string, slot []string) error {
 	var err error
-	h := r.Header
+	switch l.kind {
+	case fieldTrailer:
+		r.Trailer = declareTrailers(r.Trailer, v)
+		return nil
+	case fieldContentLength:
+		if l.length < 0 || l.repeat {
+			var bad bool
+			r.ContentLength, bad = addContentLength(r.ContentLength, v)
+			if bad {
+				err = ErrBadContentLength
+			}
+			l.length = r.ContentLength
+		} else {
+			r.ContentLength = l.length // the value parsed last time
+		}
+	}
+	if l.repeat {
+		r.Header[l.key] = append(r.Header[l.key], v)
+	} else {
+		slot[0] = v
+		r.Header[l.key] = slot
+	}
+	return err
+}
+
+// decodeFrom decodes the fields of regular from its jth on, the first
+// whose name differs from the last section's, and keeps the section as
+// the last one. A pseudo-header field among them (not from the engine,
+// which rejects it) counts as DecodeResponse counts it.
+func (d *ResponseDecoder) decodeFrom(r *Response, err *error, regular []hpack.Field, j int, vals []string) {
 	keep := true
-	last := d.last[:0]
-	for i := range fields {
-		f := &fields[i]
+	last := d.last[:j]
+	for i := j; i < len(regular); i++ {
+		f := &regular[i]
 		if f.IsPseudo() {
+			if f.Name == ":status" {
+				if r.Status = httpsyntax.ParseStatus(f.Value); r.Status == 0 {
+					*err = ErrBadStatus
+				}
+			}
+			keep = false
 			continue
 		}
-		l := lastField{name: d.str(f.Name), value: d.str(f.Value)}
+		l := lastField{name: d.str(f.Name), value: d.str(f.Value), length: -1}
 		if c, common := lookupCommon(f.Name); common {
 			l.key = commonNames[c]
 		} else {
@@ -267,24 +285,14 @@ func (d *ResponseDecoder) decodeNew(r *Response, fields []hpack.Field, vals []st
 		switch f.Name {
 		case "trailer":
 			l.kind = fieldTrailer
-			r.Trailer = declareTrailers(r.Trailer, l.value)
 		case "content-length":
 			l.kind = fieldContentLength
-			var bad bool
-			r.ContentLength, bad = addContentLength(r.ContentLength, l.value)
-			if bad {
-				err = ErrBadContentLength
-			}
-			l.length = r.ContentLength
 		}
 		if l.kind != fieldTrailer {
-			if old, ok := h[l.key]; ok {
-				l.repeat = true
-				h[l.key] = append(old, l.value)
-			} else {
-				vals = append(vals, l.value)
-				h[l.key] = vals[len(vals)-1 : len(vals) : len(vals)]
-			}
+			_, l.repeat = r.Header[l.key]
+		}
+		if e := l.add(r, l.value, vals[i:i+1:i+1]); e != nil {
+			*err = e
 		}
 		if keep && len(last) < maxLastFields {
 			last = append(last, l)
@@ -292,13 +300,11 @@ func (d *ResponseDecoder) decodeNew(r *Response, fields []hpack.Field, vals []st
 			keep = false
 		}
 	}
-	if keep {
-		d.last = last
-	} else {
+	if !keep {
 		clear(last) // no strings kept alive for nothing
-		d.last = last[:0]
+		last = last[:0]
 	}
-	return err
+	d.last = last
 }
 
 // str returns a copy of s, in the decoder's current chunk if it fits.
