@@ -3,17 +3,50 @@
 package connloop
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // rawReader reads a socket directly, with the read system call.
 type rawReader struct {
 	rc syscall.RawConn // nil: not a plain socket
+	nc net.Conn        // the socket, for its read deadline
 	fn func(fd uintptr) bool
+
+	// The reader's stack (see rawReadLoop): busy says it waits padded,
+	// active that it read since the deadline was last set, reads counts
+	// its reads while not busy.
+	busy, active bool
+	reads        int
+	stop         bool // fn returned true: the reader is done
 }
+
+// A reader handles most reads itself (Loop.handleRead), deep in the
+// engine and the Handler, which grows its stack to several times what it
+// uses while it waits for the socket; and the garbage collector halves
+// the stack of a goroutine that uses less than a quarter of it, so every
+// GC cycle shrank each busy reader's stack and its next read grew it
+// again, two copies of the stack per connection and cycle. So once a
+// reader has read busyReads times, it waits with readerPad bytes of its
+// stack in use, which the collector leaves alone; once it has read
+// nothing for a whole readerIdle period it waits unpadded again, so an
+// idle connection's stack can shrink. The period is a read deadline,
+// set once per period, not per read.
+const (
+	busyReads = 16
+	readerPad = 5 << 10
+)
+
+// readerIdle is the period (a variable for tests).
+var readerIdle = time.Second
+
+// paddedReads counts the readers waiting padded, for tests.
+var paddedReads atomic.Int32
 
 func (r *rawReader) ok() bool { return r.rc != nil }
 
@@ -23,7 +56,8 @@ func (r *rawReader) ok() bool { return r.rc != nil }
 // change Read), possibly behind Passthrough wrappers.
 func newRawReader(nc net.Conn) rawReader {
 	var sc syscall.Conn
-	switch c := unwrapPassthrough(nc).(type) {
+	nc = unwrapPassthrough(nc)
+	switch c := nc.(type) {
 	case *net.TCPConn:
 		sc = c
 	case *net.UnixConn:
@@ -35,7 +69,7 @@ func newRawReader(nc net.Conn) rawReader {
 	if err != nil {
 		return rawReader{}
 	}
-	return rawReader{rc: rc}
+	return rawReader{rc: rc, nc: nc}
 }
 
 // rawReadLoop is the reader on a plain socket: it waits for the socket to
@@ -49,14 +83,60 @@ func newRawReader(nc net.Conn) rawReader {
 // bytes it returned, and only the next read reports it; waiting for
 // readability then would wait for an event that already came.
 func (l *Loop) rawReadLoop() {
-	if l.raw.fn == nil {
-		l.raw.fn = l.rawReadFn
+	r := &l.raw
+	if r.fn == nil {
+		r.fn = l.rawReadFn
 	}
-	if err := l.raw.rc.Read(l.raw.fn); err != nil {
-		// Closed (or a read deadline): rawReadFn holds no buffer then.
-		l.deliver(readResult{err: err})
+	for {
+		var err error
+		if r.busy {
+			err = paddedRead(r)
+		} else {
+			err = r.rc.Read(r.fn)
+		}
+		switch {
+		case r.stop:
+			// The reader is done; or, with err, the loop is.
+		case err == nil:
+			// rawReadFn made the reader busy: wait padded from now on.
+			paddedReads.Add(1)
+			r.nc.SetReadDeadline(time.Now().Add(readerIdle))
+			continue
+		case r.busy && errors.Is(err, os.ErrDeadlineExceeded):
+			if r.active {
+				r.active = false
+				r.nc.SetReadDeadline(time.Now().Add(readerIdle))
+			} else {
+				r.busy, r.reads = false, 0
+				paddedReads.Add(-1)
+				r.nc.SetReadDeadline(time.Time{})
+			}
+			continue
+		default:
+			// Closed (or a read deadline not ours): rawReadFn holds no
+			// buffer then.
+			l.deliver(readResult{err: err})
+		}
+		if r.busy {
+			paddedReads.Add(-1)
+		}
+		return
 	}
 }
+
+// paddedRead reads with readerPad bytes of stack in use.
+//
+//go:noinline
+func paddedRead(r *rawReader) error {
+	var pad [readerPad]byte
+	touchPad(pad[:])
+	return r.rc.Read(r.fn)
+}
+
+// touchPad keeps its argument's frame from being optimized away.
+//
+//go:noinline
+func touchPad(p []byte) { p[len(p)-1] = 0 }
 
 // rawReadFn is the RawConn.Read callback: it reads and delivers what the
 // socket has until it has nothing (false: call again once it is
@@ -83,7 +163,14 @@ func (l *Loop) rawReadFn(fd uintptr) bool {
 			r = readResult{buf: p, n: n}
 		}
 		if !l.deliver(r) {
+			l.raw.stop = true
 			return true
+		}
+		if l.raw.busy {
+			l.raw.active = true
+		} else if l.raw.reads++; l.raw.reads >= busyReads {
+			l.raw.busy = true
+			return true // rawReadLoop goes on padded
 		}
 	}
 }
