@@ -177,12 +177,17 @@ func (st *clientStream) drop() {
 	if st.refs.Add(-1) != 0 || !st.pooled {
 		return
 	}
-	in, mem := st.in, st.fieldsMem
-	in.Init(keepIn)
+	mem := st.fieldsMem
 	if st.fields != nil { // never sent
 		mem = keepFields(st.fields)
 	}
-	*st = clientStream{in: in, fieldsMem: mem}
+	in := st.in
+	in.Init(keepIn)
+	// Cleared in place, then the two kept fields set: assigning a
+	// composite literal would build the 464-byte stream on the stack and
+	// copy it over.
+	*st = clientStream{}
+	st.in, st.fieldsMem = in, mem
 	streamPool.Put(st)
 }
 
@@ -515,18 +520,12 @@ func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Respo
 	if err != nil {
 		return nil, err
 	}
+	// r is new (zero): only the fields that are not zero are set.
 	resp := &r.Response
-	*resp = http.Response{
-		Status:        statusLine(h.Status),
-		StatusCode:    h.Status,
-		Proto:         "HTTP/2.0",
-		ProtoMajor:    2,
-		Header:        h.Header,
-		Trailer:       h.Trailer,
-		ContentLength: h.ContentLength,
-		Request:       st.req,
-		TLS:           st.cc.tls,
-	}
+	resp.Status, resp.StatusCode = statusLine(h.Status), h.Status
+	resp.Proto, resp.ProtoMajor = "HTTP/2.0", 2
+	resp.Header, resp.Trailer, resp.ContentLength = h.Header, h.Trailer, h.ContentLength
+	resp.Request, resp.TLS = st.req, st.cc.tls
 	if st.push {
 		resp.Request = st.pushReq
 	}

@@ -570,6 +570,18 @@ func validMethod(m string) bool {
 	return true
 }
 
+// hasPort reports whether a URL's host ends in a port, ':' and one or
+// more digits, as url.URL.Port sees it (the last ':' of "[::1]" is
+// followed by "1]": no port), without its search for the last ':' and
+// its splitting.
+func hasPort(host string) bool {
+	i := len(host) - 1
+	for i >= 0 && '0' <= host[i] && host[i] <= '9' {
+		i--
+	}
+	return i >= 0 && i < len(host)-1 && host[i] == ':'
+}
+
 // originKey names an origin in the pool.
 type originKey struct {
 	scheme string // "https" or "http"
@@ -580,11 +592,10 @@ func (k originKey) String() string { return k.scheme + "://" + k.addr }
 
 // canonicalAddr returns host:port of u, with the scheme's default port.
 func canonicalAddr(u *url.URL) string {
-	port := u.Port()
-	if port != "" {
+	if hasPort(u.Host) {
 		return u.Host // already host:port (brackets kept around IPv6)
 	}
-	port = "443"
+	port := "443"
 	if u.Scheme == "http" {
 		port = "80"
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -120,5 +121,17 @@ func TestValidMethodBytes(t *testing.T) {
 	}
 	if !validMethod("") || !validMethod("PROPFIND") || validMethod("GET ") {
 		t.Error("validMethod on whole methods")
+	}
+}
+
+// TestHasPort: hasPort agrees with url.URL.Port on which hosts carry a
+// port.
+func TestHasPort(t *testing.T) {
+	for _, h := range []string{"example.com", "example.com:443", "example.com:", "127.0.0.1:18449", "[::1]", "[::1]:8080",
+		"[::1]:", "::1", "[fe80::1%25en0]:80", ":80", "80", "", "a:b", "a:8b0", "a:0", "[::1]8080"} {
+		u := &url.URL{Host: h}
+		if got, want := hasPort(h), u.Port() != ""; got != want {
+			t.Errorf("%q: hasPort %v, url.Port %q", h, got, u.Port())
+		}
 	}
 }
