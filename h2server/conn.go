@@ -53,6 +53,7 @@ type serverConn struct {
 	gone        atomic.Bool // the connection is over
 
 	// Owner-only.
+	reqs       *httpcommon.RequestCache // the strings of the last requests, made at the first
 	streams    idmap.Map[*stream]
 	flushAll   []*stream // pipe.WindowUpdated's scratch
 	batch      []*stream // taken from dirty (Wake)
@@ -647,7 +648,10 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 	sc.loop.AssertOwner()
 	sc.sawRequest = true
 	x := new(requestAlloc)
-	h, err := httpcommon.DecodeRequestScratch(fields, httpcommon.Scratch{Vals: x.vals[:0], Strs: x.strs[:0]})
+	if sc.reqs == nil {
+		sc.reqs = new(httpcommon.RequestCache)
+	}
+	h, err := sc.reqs.Decode(fields, httpcommon.Scratch{Vals: x.vals[:0], Strs: x.strs[:0]})
 	if err != nil {
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
 		return

@@ -42,6 +42,12 @@ func (b *headerBuilder) add(name, value string, i uint8, common bool) {
 		b.vals = addValue(b.h, b.vals, b.blk.uncommonName(name), v)
 		return
 	}
+	b.addCommon(i, v)
+}
+
+// addCommon adds the value v of a regular field whose name is
+// commonNames[i].
+func (b *headerBuilder) addCommon(i uint8, v string) {
 	k := commonNames[i]
 	if b.seen.add(i) {
 		b.h[k] = append(b.h[k], v)

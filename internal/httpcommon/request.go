@@ -53,51 +53,244 @@ type Scratch struct {
 // server puts it in the allocation that holds the rest of a request, so
 // that a small request costs no allocation of its own for these.
 func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
-	r := Request{ContentLength: -1}
-	b := newHeaderBuilder(fields, s)
-	r.Header = b.h
-	blk := &b.blk
-	var host string
-	var err error
+	return decodeRequest(nil, fields, s)
+}
+
+// reqKind is what decodeRequest does with a field, known from its name.
+type reqKind uint8
+
+const (
+	reqCommon        reqKind = iota // a regular field with a name in commonNames
+	reqContentLength                // content-length: in the header and ContentLength
+	reqCookie                       // joined with the other cookie fields into one value
+	reqHost                         // the Authority when :authority is absent
+	reqTrailer                      // declares Trailer; not in the header
+	reqUncommon                     // a regular field with another name
+	reqMethod                       // :method, then the other pseudo-header fields
+	reqScheme
+	reqAuthority
+	reqPath
+	reqProtocol
+	reqPseudo // any other pseudo-header field: ignored
+)
+
+// pseudoNames are the names of the pseudo-header fields' kinds.
+var pseudoNames = [...]string{reqMethod: ":method", reqScheme: ":scheme",
+	reqAuthority: ":authority", reqPath: ":path", reqProtocol: ":protocol"}
+
+// commonKinds holds the kind of each name of commonNames.
+var commonKinds = func() (k [maxCommon]reqKind) {
+	for i, n := range commonNames {
+		switch n {
+		case "Content-Length":
+			k[i] = reqContentLength
+		case "Cookie":
+			k[i] = reqCookie
+		case "Host":
+			k[i] = reqHost
+		case "Trailer":
+			k[i] = reqTrailer
+		}
+	}
+	return k
+}()
+
+// requestKind returns the kind of a field's name, and its index in
+// commonNames for the kinds up to reqTrailer.
+func requestKind(name string) (reqKind, uint8) {
+	if len(name) > 0 && name[0] == ':' {
+		switch name {
+		case ":method":
+			return reqMethod, 0
+		case ":scheme":
+			return reqScheme, 0
+		case ":authority":
+			return reqAuthority, 0
+		case ":path":
+			return reqPath, 0
+		case ":protocol":
+			return reqProtocol, 0
+		}
+		return reqPseudo, 0
+	}
+	if i, ok := lookupCommon(name); ok {
+		return commonKinds[i], i
+	}
+	return reqUncommon, 0
+}
+
+// fieldPlan is what decodeRequest's first pass found out about a field
+// that it has to copy.
+type fieldPlan struct {
+	kind reqKind
+	idx  uint8
+}
+
+// decodeRequest is DecodeRequestScratch, with the cache c unless it is
+// nil. A first pass compares each field with the one cached at its
+// position and, for the others, finds their kind and the room their
+// strings take; the second builds the request, copying only those into
+// one block (the scratch room when they fit in it and are few: they are
+// then not cached) and caching them when the block is the cache's to
+// keep.
+func decodeRequest(c *RequestCache, fields []hpack.Field, s Scratch) (Request, error) {
+	var plans [maxCachedFields]fieldPlan
+	var hits uint64 // bit i: fields[i] is the one cached at i
+	var used uint32 // bit s: a hit's strings are in slot s+1's block
+	nRegular, n, misses, cacheable := 0, 0, 0, 0
+	cookies, cookieBytes, cookieAt := 0, 0, 0
+	// joined is the cached cookie value while every cookie field so far
+	// is, in order, one of the crumbs it was joined from.
+	joined := ""
+	nameCopies := 1 // an uncommon name's canonical form; the cache keeps the name too
+	if c != nil {
+		joined, nameCopies = c.cookie, 2
+	}
+	if c != nil {
+		hits = c.match(fields)
+	}
 	for i := range fields {
 		f := &fields[i]
-		if f.IsPseudo() {
-			v := blk.str(f.Value)
-			switch f.Name {
-			case ":method":
-				r.Method = v
-			case ":scheme":
-				r.Scheme = v
-			case ":authority":
-				r.Authority = v
-			case ":path":
-				r.Path = v
-			case ":protocol":
-				r.Protocol = v
+		if hits>>(uint(i)&63)&1 != 0 && i < 64 {
+			e := &c.ents[i]
+			used |= 1 << ((e.slot - 1) & 31)
+			switch e.kind {
+			case reqCommon, reqContentLength, reqUncommon:
+				nRegular++
+			case reqCookie:
+				cookies++
+				cookieBytes += len(e.value)
+				if cookieAt > 0 {
+					cookieAt += 2 // as joinCookies separates them
+				}
+				if !c.crumbAt(e.value, cookieAt) {
+					joined = ""
+				}
+				cookieAt += len(e.value)
 			}
 			continue
 		}
-		switch f.Name {
-		case "host":
-			host = blk.str(f.Value)
-			continue
-		case "cookie":
-			if _, ok := r.Header["Cookie"]; !ok {
-				b.vals = setFirst(r.Header, b.vals, "Cookie", joinCookies(blk, fields[i:]))
+		misses++
+		k, idx := requestKind(f.Name)
+		if i < len(plans) {
+			plans[i] = fieldPlan{k, idx}
+			if k != reqPseudo && !f.Sensitive {
+				cacheable++
 			}
-			continue
-		case "trailer":
-			r.Trailer = declareTrailers(r.Trailer, f.Value)
-			continue
-		case "content-length":
+		}
+		switch k {
+		case reqCommon, reqContentLength:
+			nRegular++
+		case reqUncommon:
+			nRegular++
+			n += nameCopies * len(f.Name)
+		case reqCookie:
+			cookies++
+			cookieBytes += len(f.Value)
+			joined = ""
+			continue // copied by joinCookies
+		}
+		n += len(f.Value)
+	}
+	rejoin := false
+	if cookies > 0 {
+		nRegular++ // one Cookie value (RFC 9113, Section 8.2.3)
+		if joined == "" || cookieAt != len(joined) {
+			rejoin, joined = true, ""
+			n += cookieBytes + 2*(cookies-1)
+		} else {
+			used |= 1 << ((c.cookieSlot - 1) & 31)
+		}
+	}
+
+	var blk block
+	slot := uint8(0) // 1 + the cache's slot for blk; 0: the copies are not cached
+	switch {
+	case n == 0:
+	case n <= cap(s.Strs) && (c == nil || misses <= scratchMisses):
+		blk.b = s.Strs[:0]
+	default:
+		blk.b = make([]byte, 0, n)
+		if c != nil && cacheable > 0 && n <= maxCachedBlock {
+			slot = c.acquire(used)
+		}
+	}
+	if want := min(len(fields), maxCachedFields); slot != 0 && len(c.ents) < want {
+		c.ents = append(c.ents, make([]cachedField, want-len(c.ents))...)
+	}
+
+	r := Request{ContentLength: -1}
+	b := headerBuilder{vals: s.Vals[:0], blk: blk}
+	if nRegular > cap(b.vals) {
+		b.vals = make([]string, 0, nRegular)
+	}
+	b.h = make(http.Header, nRegular)
+	r.Header = b.h
+	var host, key string
+	var err error
+	sawCookie := false
+	for i := range fields {
+		f := &fields[i]
+		var kind reqKind
+		var idx uint8
+		var v string
+		if hits>>(uint(i)&63)&1 != 0 && i < 64 {
+			e := &c.ents[i]
+			kind, idx, v, key = e.kind, e.idx, e.value, e.key
+		} else {
+			if i < len(plans) {
+				kind, idx = plans[i].kind, plans[i].idx
+			} else {
+				kind, idx = requestKind(f.Name)
+			}
+			if kind != reqCookie {
+				v, key = b.blk.str(f.Value), ""
+				if kind == reqUncommon {
+					key = b.blk.uncommonName(f.Name)
+				}
+				if slot != 0 && i < len(c.ents) && kind != reqPseudo && !f.Sensitive {
+					c.cache(i, f.Name, v, key, kind, idx, slot, &b.blk)
+				}
+			}
+		}
+		switch kind {
+		case reqCommon:
+			b.addCommon(idx, v)
+		case reqUncommon:
+			b.vals = addValue(b.h, b.vals, key, v)
+		case reqContentLength:
 			var bad bool
-			r.ContentLength, bad = addContentLength(r.ContentLength, f.Value)
+			r.ContentLength, bad = addContentLength(r.ContentLength, v)
 			if bad {
 				err = ErrBadContentLength
 			}
+			b.addCommon(idx, v)
+		case reqCookie:
+			if !sawCookie {
+				sawCookie = true
+				if rejoin {
+					joined = joinCookies(&b.blk, fields[i:])
+					if slot != 0 {
+						c.setCookie(joined, slot, fields, i)
+					}
+				}
+				b.vals = setFirst(b.h, b.vals, "Cookie", joined)
+			}
+		case reqHost:
+			host = v
+		case reqTrailer:
+			r.Trailer = declareTrailers(r.Trailer, v)
+		case reqMethod:
+			r.Method = v
+		case reqScheme:
+			r.Scheme = v
+		case reqAuthority:
+			r.Authority = v
+		case reqPath:
+			r.Path = v
+		case reqProtocol:
+			r.Protocol = v
 		}
-		i, common := lookupCommon(f.Name)
-		b.add(f.Name, f.Value, i, common)
 	}
 	if r.Authority == "" {
 		r.Authority = host

@@ -1,0 +1,133 @@
+package h2server
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/h2kit/h2kit/hpack"
+	"github.com/h2kit/h2kit/internal/testpeer"
+)
+
+// headerOf is the http.Header a handler should see for the regular
+// fields fs (one value each, as testpeer.BrowserFields has).
+func headerOf(fs []hpack.Field) http.Header {
+	h := http.Header{}
+	for _, f := range fs {
+		if !f.IsPseudo() {
+			h.Add(f.Name, f.Value)
+		}
+	}
+	return h
+}
+
+// TestRequestHeaderNotShared: the server shares the strings of a
+// connection's requests that repeat the fields of the one before
+// (httpcommon.RequestCache); a handler that changes its r.Header in
+// place, every value, the slices and the map, must leave the next
+// request with the same fields unchanged, and a request whose values
+// changed (:path, referer, cookie) must see the new ones.
+func TestRequestHeaderNotShared(t *testing.T) {
+	var mu sync.Mutex
+	var want http.Header
+	var wantPath string
+	var bad []string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if !reflect.DeepEqual(r.Header, want) || r.URL.Path != wantPath {
+			bad = append(bad, fmt.Sprintf("%s %v, want %s %v", r.URL.Path, r.Header, wantPath, want))
+		}
+		mu.Unlock()
+		for k, vv := range r.Header {
+			for i := range vv {
+				vv[i] = "changed by the handler"
+			}
+			r.Header[k] = append(vv, "added")
+		}
+		r.Header.Del("Accept")
+		r.Header.Set("X-Handler", "set")
+		w.Write(helloBody)
+	})
+	addr := startH2C(t, h, nil)
+	c := newLeanClient(t, addr, testpeer.BrowserFields()...)
+	for i := range 40 {
+		for j := range c.fields {
+			f := &c.fields[j]
+			switch {
+			case f.Name == ":path" && i%3 == 0:
+				f.Value = "/p/" + strconv.Itoa(i)
+			case f.Name == "referer" && i%4 == 1:
+				f.Value = "https://www.example.com/r/" + strconv.Itoa(i)
+			case f.Name == "cookie" && i%7 == 2:
+				f.Value = "session=" + strconv.Itoa(i) + "; theme=dark"
+			}
+		}
+		mu.Lock()
+		want = headerOf(c.fields)
+		wantPath = c.fields[3].Value
+		mu.Unlock()
+		if n := c.get(); n != len(helloBody) {
+			t.Fatalf("request %d: %d bytes", i, n)
+		}
+	}
+	if len(bad) > 0 {
+		t.Fatalf("%d requests saw another header; first: %s", len(bad), bad[0])
+	}
+}
+
+// TestRequestHeaderConcurrentHandlers: handlers of requests on one
+// connection run at once, each changing its own header in place while
+// the others read theirs (the race detector watches), all with the same
+// fields, which the server decodes into shared strings.
+func TestRequestHeaderConcurrentHandlers(t *testing.T) {
+	fs := reqFields("GET", "x", "/", testpeer.BrowserFields()...)
+	want := headerOf(fs)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !reflect.DeepEqual(r.Header, want) {
+			http.Error(w, fmt.Sprint(r.Header), http.StatusInternalServerError)
+			return
+		}
+		for _, vv := range r.Header {
+			for i := range vv {
+				vv[i] = "mine"
+			}
+		}
+		io.WriteString(w, "ok")
+	})
+	addr := startH2C(t, h, nil)
+	client := xnetH2C(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+				for _, f := range fs[4:] {
+					req.Header.Add(f.Name, f.Value)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("%d %s", resp.StatusCode, body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}

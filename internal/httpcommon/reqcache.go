@@ -1,0 +1,175 @@
+package httpcommon
+
+import (
+	"unsafe"
+
+	"github.com/h2kit/h2kit/hpack"
+)
+
+// RequestCache remembers, for one connection, the strings of the fields
+// of the requests it decoded last, by position: a browser sends the same
+// fields in the same order request after request (HPACK-indexed), and
+// Decode gives a field with the same name and value as the one cached at
+// its position the cached copy of its value and the canonical form of its
+// name, instead of copying them again. Only the fields that changed are
+// copied, into a block of their own.
+//
+// Sharing the strings between requests is safe: they are immutable, and
+// the bytes behind them, a block an earlier request copied its fields
+// into, are never written again. What a handler owns and may modify, the
+// header map and its value slices, is still made for each request.
+//
+// The cache keeps blocks alive: at most reqSlots of them, each at most
+// maxCachedBlock bytes (a request whose changed fields need more is
+// decoded without caching them), and it remembers at most
+// maxCachedFields positions. A Sensitive field (never indexed, RFC 7541
+// Section 6.2.3) is neither cached nor compared.
+//
+// A RequestCache is for one goroutine at a time; its zero value is ready
+// to use.
+type RequestCache struct {
+	ents []cachedField // by position in the request's fields
+	// cookie is the joined value of the cookie fields of a request
+	// (joinCookies); the cookie entries that hold its crumbs are
+	// substrings of it, which is how Decode knows that a request's cookie
+	// fields join into it.
+	cookie     string
+	cookieSlot uint8
+	refs       [reqSlots]uint8 // per slot, the entries (and cookie) in its block
+}
+
+// cachedField is a field as a RequestCache remembers it: its strings are
+// in the block of slot-1, and what Decode does with it is known.
+type cachedField struct {
+	name  string // lowercase, as it came: compared with the field's name
+	value string
+	key   string // the canonical name, for reqUncommon
+	kind  reqKind
+	idx   uint8 // the index in commonNames, for the common names
+	slot  uint8 // 1 + the slot of the block holding value and key; 0: empty
+}
+
+const (
+	// reqSlots bounds the blocks a RequestCache keeps alive.
+	reqSlots = 4
+	// maxCachedBlock bounds the size of a block a RequestCache keeps.
+	maxCachedBlock = 8 << 10
+	// maxCachedFields bounds the positions a RequestCache remembers (and
+	// fits Decode's bit set of hits).
+	maxCachedFields = 64
+	// scratchMisses is the most changed fields that Decode copies into
+	// the caller's scratch room (when they fit) instead of into a block
+	// the cache keeps: a field that changes with every request, such as
+	// :path, is then copied where it costs no allocation.
+	scratchMisses = 2
+)
+
+// Decode converts a request's fields as DecodeRequestScratch does,
+// sharing the strings of the fields equal to those cached at their
+// positions, and caching the others when it copies them into a block of
+// their own.
+func (c *RequestCache) Decode(fields []hpack.Field, s Scratch) (Request, error) {
+	return decodeRequest(c, fields, s)
+}
+
+// match returns the set of the fields (bit i for fields[i]) that are
+// the ones cached at their positions.
+func (c *RequestCache) match(fields []hpack.Field) (hits uint64) {
+	ents := c.ents
+	n := min(len(fields), len(ents))
+	for i := 0; i < n; i++ {
+		f, e := &fields[i], &ents[i]
+		if len(f.Value) == len(e.value) && e.slot != 0 && !f.Sensitive && f.Name == e.name && f.Value == e.value {
+			hits |= 1 << (uint(i) & 63)
+		}
+	}
+	return hits
+}
+
+// crumbAt reports whether the cached cookie crumb v starts at offset at
+// of the cached joined cookie.
+func (c *RequestCache) crumbAt(v string, at int) bool {
+	return len(v) > 0 && at+len(v) <= len(c.cookie) &&
+		unsafe.StringData(v) == unsafe.StringData(c.cookie[at:])
+}
+
+// acquire returns a slot (1-based) for a new block: a free one, or else
+// the one holding the fewest entries among those no field of the current
+// request shares (used: bit s for slot s+1), whose entries are dropped.
+// 0: every slot is in use by the current request.
+func (c *RequestCache) acquire(used uint32) uint8 {
+	victim := -1
+	for s := range c.refs {
+		if c.refs[s] == 0 {
+			return uint8(s + 1)
+		}
+		if used&(1<<s) == 0 && (victim < 0 || c.refs[s] < c.refs[victim]) {
+			victim = s
+		}
+	}
+	if victim < 0 {
+		return 0
+	}
+	slot := uint8(victim + 1)
+	for i := range c.ents {
+		if c.ents[i].slot == slot {
+			c.ents[i] = cachedField{}
+		}
+	}
+	if c.cookieSlot == slot {
+		c.cookie, c.cookieSlot = "", 0
+	}
+	c.refs[victim] = 0
+	return slot
+}
+
+// set caches e, whose strings are in the block of e.slot, at position i.
+func (c *RequestCache) set(i int, e cachedField) {
+	if old := c.ents[i].slot; old != 0 {
+		c.refs[old-1]--
+	}
+	c.refs[e.slot-1]++
+	c.ents[i] = e
+}
+
+// cache caches the field at position i, of the given kind and common
+// index, whose value v and canonical name key (for reqUncommon) are in
+// blk, the block of slot; blk gets a copy of an uncommon name too.
+func (c *RequestCache) cache(i int, name, v, key string, kind reqKind, idx uint8, slot uint8, blk *block) {
+	e := cachedField{value: v, kind: kind, idx: idx, slot: slot}
+	switch {
+	case kind == reqUncommon:
+		e.name, e.key = blk.str(name), key
+	case kind < reqUncommon:
+		e.name = commonLower[idx]
+	default:
+		e.name = pseudoNames[kind]
+	}
+	c.set(i, e)
+}
+
+// setCookie caches joined, the joined value of the cookie fields of
+// fields[from:] (joinCookies), in the block of slot, and the cookie
+// fields at their positions as the substrings of it they became.
+func (c *RequestCache) setCookie(joined string, slot uint8, fields []hpack.Field, from int) {
+	if c.cookieSlot != 0 {
+		c.refs[c.cookieSlot-1]--
+	}
+	c.cookie, c.cookieSlot = joined, slot
+	c.refs[slot-1]++
+	at := 0
+	for i := from; i < len(fields); i++ {
+		f := &fields[i]
+		if f.Name != "cookie" {
+			continue
+		}
+		// Where joinCookies put it: after "; " unless nothing came before.
+		if at > 0 {
+			at += 2
+		}
+		if i < len(c.ents) && len(f.Value) > 0 && !f.Sensitive {
+			c.set(i, cachedField{name: "cookie", value: joined[at : at+len(f.Value)], kind: reqCookie, slot: slot})
+		}
+		at += len(f.Value)
+	}
+}
