@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
-	"net/http/httptrace"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -497,18 +495,6 @@ func (cc *clientConn) forget(st *clientStream) {
 		cc.forgotten = append(cc.forgotten, st)
 	}
 	st.release()
-}
-
-// roundTrip sends req on a reserved stream of cc and waits for the
-// response header section.
-func (cc *clientConn) roundTrip(req *http.Request, tr *httptrace.ClientTrace) (*http.Response, error) {
-	st := newStream(cc, req, tr)
-	hasBody := st.body != nil
-	cc.markDirty(st)
-	if hasBody {
-		go st.writeBody()
-	}
-	return st.wait()
 }
 
 // flushDirty moves a dirty stream's work into the engine and drops the

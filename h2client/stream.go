@@ -208,23 +208,35 @@ func trailerNames(t http.Header) string {
 
 // wait returns the response, or the error that ended the stream first
 // (request goroutine). The request goroutine's reference goes to the
-// response's body, or is dropped when there is none.
+// response's body, or is dropped when there is none. RoundTrip runs the
+// same loop itself: a request goroutine parked there has one frame fewer
+// on its stack, which the GC scans in every cycle.
 func (st *clientStream) wait() (*http.Response, error) {
-	// The wait is in this function itself, not in one it calls: a parked
-	// request goroutine's stack is one frame shorter for the GC to scan.
-	var resp *http.Response
-	for {
-		if resp = st.answer.Load(); resp != nil {
-			break
-		}
+	for st.waiting() {
+		<-st.in.Signal()
+	}
+	return st.result()
+}
+
+// waiting reports whether the stream has neither its response nor an
+// error yet (request goroutine): its reader waits on st.in.Signal().
+func (st *clientStream) waiting() bool {
+	if st.answer.Load() != nil {
+		return false
+	}
+	st.mu.Lock()
+	w := st.resp == nil && st.err == nil
+	st.mu.Unlock()
+	return w
+}
+
+// result is wait's outcome once waiting is over (request goroutine).
+func (st *clientStream) result() (*http.Response, error) {
+	resp := st.answer.Load()
+	if resp == nil {
 		st.mu.Lock()
 		resp = st.resp
-		failed := st.err != nil
 		st.mu.Unlock()
-		if resp != nil || failed {
-			break
-		}
-		<-st.in.Signal()
 	}
 	if resp == nil {
 		err := st.failure()
