@@ -1,6 +1,7 @@
 package httpcommon
 
 import (
+	"net/http"
 	"unsafe"
 
 	"github.com/h2kit/h2kit/hpack"
@@ -36,17 +37,36 @@ type RequestCache struct {
 	cookie     string
 	cookieSlot uint8
 	refs       [reqSlots]uint8 // per slot, the entries (and cookie) in its block
+	// gen counts the changes of ents and cookie; sum describes the
+	// request of the first sum.n cached fields while sum.gen == gen.
+	gen uint64
+	sum cacheSummary
 }
 
 // cachedField is a field as a RequestCache remembers it: its strings are
 // in the block of slot-1, and what Decode does with it is known.
 type cachedField struct {
-	name  string // lowercase, as it came: compared with the field's name
-	value string
-	key   string // the canonical name, for reqUncommon
-	kind  reqKind
-	idx   uint8 // the index in commonNames, for the common names
-	slot  uint8 // 1 + the slot of the block holding value and key; 0: empty
+	// name is the field's name, lowercase, as it came; value is its
+	// value. Except for the cookie crumbs, value follows name in memory,
+	// as it does in the HPACK decoder's dynamic table: match compares
+	// such a field with one comparison.
+	name, value string
+	key         string // the canonical name of a regular field
+	kind        reqKind
+	idx         uint8 // the index in commonNames, for the common names
+	slot        uint8 // 1 + the slot of the block holding the strings; 0: empty
+	// repeat: key is the key of a cached field at an earlier position
+	// too (valid for the request of sum).
+	repeat bool
+}
+
+// cacheSummary is what Decode's first pass finds out about a request
+// whose fields are all the cached ones, for the next such request.
+type cacheSummary struct {
+	gen      uint64
+	n        int  // the number of fields
+	nRegular int  // the header's size
+	cookie   bool // the cookie fields join into RequestCache.cookie
 }
 
 const (
@@ -69,7 +89,11 @@ const (
 // positions, and caching the others when it copies them into a block of
 // their own.
 func (c *RequestCache) Decode(fields []hpack.Field, s Scratch) (Request, error) {
-	return decodeRequest(c, fields, s)
+	hits := c.match(fields)
+	if n := len(fields); n <= maxCachedFields && hits == 1<<n-1 && c.sum.gen == c.gen && c.sum.n == n {
+		return c.decodeSame(s)
+	}
+	return decodeRequest(c, hits, fields, s)
 }
 
 // match returns the set of the fields (bit i for fields[i]) that are
@@ -79,11 +103,114 @@ func (c *RequestCache) match(fields []hpack.Field) (hits uint64) {
 	n := min(len(fields), len(ents))
 	for i := 0; i < n; i++ {
 		f, e := &fields[i], &ents[i]
-		if len(f.Value) == len(e.value) && e.slot != 0 && !f.Sensitive && f.Name == e.name && f.Value == e.value {
-			hits |= 1 << (uint(i) & 63)
+		ln, lv := len(f.Name), len(f.Value)
+		if ln != len(e.name) || lv != len(e.value) || e.slot == 0 || f.Sensitive {
+			continue
 		}
+		if fn, en := unsafe.StringData(f.Name), unsafe.StringData(e.name); follows(fn, ln, f.Value) && follows(en, ln, e.value) {
+			// Both values follow their names: one comparison.
+			if unsafe.String(fn, ln+lv) != unsafe.String(en, ln+lv) {
+				continue
+			}
+		} else if f.Name != e.name || f.Value != e.value {
+			continue
+		}
+		hits |= 1 << (uint(i) & 63)
 	}
 	return hits
+}
+
+// follows reports whether the string v starts right after the n bytes
+// at p.
+func follows(p *byte, n int, v string) bool {
+	return uintptr(unsafe.Pointer(p))+uintptr(n) == uintptr(unsafe.Pointer(unsafe.StringData(v)))
+}
+
+// decodeSame decodes the request of c.sum, every field of which is the
+// one cached at its position: the header from the cached fields alone.
+func (c *RequestCache) decodeSame(s Scratch) (Request, error) {
+	r := Request{ContentLength: -1}
+	vals := s.Vals[:0]
+	if c.sum.nRegular > cap(vals) {
+		vals = make([]string, 0, c.sum.nRegular)
+	}
+	h := make(http.Header, c.sum.nRegular)
+	r.Header = h
+	var host string
+	var err error
+	cookie := c.sum.cookie
+	for i := range c.ents[:c.sum.n] {
+		e := &c.ents[i]
+		switch e.kind {
+		case reqCommon, reqUncommon:
+			if e.repeat {
+				h[e.key] = append(h[e.key], e.value)
+				continue
+			}
+			vals = append(vals, e.value)
+			h[e.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+		case reqContentLength:
+			var bad bool
+			r.ContentLength, bad = addContentLength(r.ContentLength, e.value)
+			if bad {
+				err = ErrBadContentLength
+			}
+			if e.repeat {
+				h[e.key] = append(h[e.key], e.value)
+				continue
+			}
+			vals = append(vals, e.value)
+			h[e.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+		case reqCookie:
+			if cookie {
+				cookie = false
+				vals = append(vals, c.cookie)
+				h["Cookie"] = vals[len(vals)-1 : len(vals) : len(vals)]
+			}
+		case reqHost:
+			host = e.value
+		case reqTrailer:
+			r.Trailer = declareTrailers(r.Trailer, e.value)
+		case reqMethod:
+			r.Method = e.value
+		case reqScheme:
+			r.Scheme = e.value
+		case reqAuthority:
+			r.Authority = e.value
+		case reqPath:
+			r.Path = e.value
+		case reqProtocol:
+			r.Protocol = e.value
+		}
+	}
+	if r.Authority == "" {
+		r.Authority = host
+	}
+	return r, err
+}
+
+// summarize records sum for the request of the first n cached fields,
+// all of them its fields: the repeated keys, for decodeSame.
+func (c *RequestCache) summarize(sum cacheSummary) {
+	var seen commonSet
+	ents := c.ents[:sum.n]
+	for i := range ents {
+		e := &ents[i]
+		switch e.kind {
+		case reqCommon, reqContentLength:
+			e.repeat = seen.add(e.idx)
+		case reqUncommon:
+			e.repeat = false
+			for j := range ents[:i] {
+				if ents[j].kind == reqUncommon && ents[j].key == e.key {
+					e.repeat = true
+					break
+				}
+			}
+		}
+	}
+	sum.gen = c.gen
+	c.sum = sum
 }
 
 // crumbAt reports whether the cached cookie crumb v starts at offset at
@@ -120,6 +247,7 @@ func (c *RequestCache) acquire(used uint32) uint8 {
 		c.cookie, c.cookieSlot = "", 0
 	}
 	c.refs[victim] = 0
+	c.gen++
 	return slot
 }
 
@@ -130,22 +258,29 @@ func (c *RequestCache) set(i int, e cachedField) {
 	}
 	c.refs[e.slot-1]++
 	c.ents[i] = e
+	c.gen++
 }
 
-// cache caches the field at position i, of the given kind and common
-// index, whose value v and canonical name key (for reqUncommon) are in
-// blk, the block of slot; blk gets a copy of an uncommon name too.
-func (c *RequestCache) cache(i int, name, v, key string, kind reqKind, idx uint8, slot uint8, blk *block) {
-	e := cachedField{value: v, kind: kind, idx: idx, slot: slot}
+// cache copies the field f at position i, of the given kind and common
+// index, into blk, the block of slot, its value right after its name,
+// caches it, and returns the copy of its value and its key.
+func (c *RequestCache) cache(i int, f *hpack.Field, kind reqKind, idx uint8, slot uint8, blk *block) (v, key string) {
+	at := len(blk.b)
+	blk.b = append(blk.b, f.Name...)
+	blk.b = append(blk.b, f.Value...)
+	var joint string
+	if len(blk.b) > at {
+		joint = unsafe.String(&blk.b[at], len(blk.b)-at)
+	}
+	e := cachedField{name: joint[:len(f.Name)], value: joint[len(f.Name):], kind: kind, idx: idx, slot: slot}
 	switch {
 	case kind == reqUncommon:
-		e.name, e.key = blk.str(name), key
+		e.key = blk.uncommonName(f.Name)
 	case kind < reqUncommon:
-		e.name = commonLower[idx]
-	default:
-		e.name = pseudoNames[kind]
+		e.key = commonNames[idx]
 	}
 	c.set(i, e)
+	return e.value, e.key
 }
 
 // setCookie caches joined, the joined value of the cookie fields of
@@ -157,6 +292,7 @@ func (c *RequestCache) setCookie(joined string, slot uint8, fields []hpack.Field
 	}
 	c.cookie, c.cookieSlot = joined, slot
 	c.refs[slot-1]++
+	c.gen++
 	at := 0
 	for i := from; i < len(fields); i++ {
 		f := &fields[i]

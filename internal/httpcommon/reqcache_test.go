@@ -89,7 +89,7 @@ func TestRequestCacheSameAsUncached(t *testing.T) {
 	base := browserRequest()
 	mutate := func(in []hpack.Field) []hpack.Field {
 		out := append([]hpack.Field(nil), in...)
-		switch i := rng.IntN(len(out)); rng.IntN(12) {
+		switch i := rng.IntN(len(out)); rng.IntN(16) {
 		case 0, 1:
 			out[i].Value = out[i].Value + strconv.Itoa(rng.IntN(3))
 		case 2:
@@ -118,6 +118,21 @@ func TestRequestCacheSameAsUncached(t *testing.T) {
 				hpack.Field{Name: "trailer", Value: "x-sum"})
 		case 11:
 			return append([]hpack.Field(nil), base...) // back to the start
+		case 12:
+			out = append(out, hpack.Field{Name: "accept", Value: "a" + strconv.Itoa(rng.IntN(2))},
+				hpack.Field{Name: "x-dup", Value: "1"}, hpack.Field{Name: "x-dup", Value: "2"})
+		case 13:
+			for j := range out {
+				if out[j].Name == ":authority" {
+					out[j] = hpack.Field{Name: "host", Value: "h.example"}
+					break
+				}
+			}
+		case 14:
+			out = append(out, hpack.Field{Name: "content-length", Value: []string{"1x", "2", "3"}[rng.IntN(3)]},
+				hpack.Field{Name: "content-length", Value: "2"})
+		case 15:
+			out = append(out[:1], append([]hpack.Field{{Name: ":protocol", Value: "websocket"}}, out[1:]...)...)
 		}
 		if len(out) > 120 {
 			out = out[:120]

@@ -53,7 +53,7 @@ type Scratch struct {
 // server puts it in the allocation that holds the rest of a request, so
 // that a small request costs no allocation of its own for these.
 func DecodeRequestScratch(fields []hpack.Field, s Scratch) (Request, error) {
-	return decodeRequest(nil, fields, s)
+	return decodeRequest(nil, 0, fields, s)
 }
 
 // reqKind is what decodeRequest does with a field, known from its name.
@@ -73,10 +73,6 @@ const (
 	reqProtocol
 	reqPseudo // any other pseudo-header field: ignored
 )
-
-// pseudoNames are the names of the pseudo-header fields' kinds.
-var pseudoNames = [...]string{reqMethod: ":method", reqScheme: ":scheme",
-	reqAuthority: ":authority", reqPath: ":path", reqProtocol: ":protocol"}
 
 // commonKinds holds the kind of each name of commonNames.
 var commonKinds = func() (k [maxCommon]reqKind) {
@@ -127,27 +123,23 @@ type fieldPlan struct {
 }
 
 // decodeRequest is DecodeRequestScratch, with the cache c unless it is
-// nil. A first pass compares each field with the one cached at its
-// position and, for the others, finds their kind and the room their
-// strings take; the second builds the request, copying only those into
-// one block (the scratch room when they fit in it and are few: they are
-// then not cached) and caching them when the block is the cache's to
-// keep.
-func decodeRequest(c *RequestCache, fields []hpack.Field, s Scratch) (Request, error) {
+// nil, hits being the fields that are the ones cached at their
+// positions (RequestCache.match). A first pass finds the kind of the
+// other fields and the room their strings take; the second builds the
+// request, copying only those into one block (the scratch room when they
+// fit in it and are few: they are then not cached) and caching them when
+// the block is the cache's to keep.
+func decodeRequest(c *RequestCache, hits uint64, fields []hpack.Field, s Scratch) (Request, error) {
 	var plans [maxCachedFields]fieldPlan
-	var hits uint64 // bit i: fields[i] is the one cached at i
 	var used uint32 // bit s: a hit's strings are in slot s+1's block
 	nRegular, n, misses, cacheable := 0, 0, 0, 0
 	cookies, cookieBytes, cookieAt := 0, 0, 0
 	// joined is the cached cookie value while every cookie field so far
 	// is, in order, one of the crumbs it was joined from.
 	joined := ""
-	nameCopies := 1 // an uncommon name's canonical form; the cache keeps the name too
+	nameCopies := 0 // the cache keeps a copy of each name
 	if c != nil {
-		joined, nameCopies = c.cookie, 2
-	}
-	if c != nil {
-		hits = c.match(fields)
+		joined, nameCopies = c.cookie, 1
 	}
 	for i := range fields {
 		f := &fields[i]
@@ -183,14 +175,14 @@ func decodeRequest(c *RequestCache, fields []hpack.Field, s Scratch) (Request, e
 			nRegular++
 		case reqUncommon:
 			nRegular++
-			n += nameCopies * len(f.Name)
+			n += len(f.Name) // the canonical form
 		case reqCookie:
 			cookies++
 			cookieBytes += len(f.Value)
 			joined = ""
 			continue // copied by joinCookies
 		}
-		n += len(f.Value)
+		n += len(f.Value) + nameCopies*len(f.Name)
 	}
 	rejoin := false
 	if cookies > 0 {
@@ -201,6 +193,9 @@ func decodeRequest(c *RequestCache, fields []hpack.Field, s Scratch) (Request, e
 		} else {
 			used |= 1 << ((c.cookieSlot - 1) & 31)
 		}
+	}
+	if c != nil && misses == 0 && !rejoin && len(fields) <= maxCachedFields {
+		c.summarize(cacheSummary{n: len(fields), nRegular: nRegular, cookie: cookies > 0})
 	}
 
 	var blk block
@@ -243,13 +238,14 @@ func decodeRequest(c *RequestCache, fields []hpack.Field, s Scratch) (Request, e
 			} else {
 				kind, idx = requestKind(f.Name)
 			}
-			if kind != reqCookie {
+			switch {
+			case kind == reqCookie: // joinCookies copies it
+			case slot != 0 && i < len(c.ents) && kind != reqPseudo && !f.Sensitive:
+				v, key = c.cache(i, f, kind, idx, slot, &b.blk)
+			default:
 				v, key = b.blk.str(f.Value), ""
 				if kind == reqUncommon {
 					key = b.blk.uncommonName(f.Name)
-				}
-				if slot != 0 && i < len(c.ents) && kind != reqPseudo && !f.Sensitive {
-					c.cache(i, f.Name, v, key, kind, idx, slot, &b.blk)
 				}
 			}
 		}
