@@ -647,11 +647,19 @@ func (sc *serverConn) queueDirty(st *stream) {
 func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool) {
 	sc.loop.AssertOwner()
 	sc.sawRequest = true
-	x := new(requestAlloc)
+	var x *requestAlloc
+	var room httpcommon.Scratch
+	if len(fields) > wideRequestFields {
+		w := new(wideRequest)
+		x, room = &w.requestAlloc, httpcommon.Scratch{Vals: w.vals[:0]}
+	} else {
+		n := new(narrowRequest)
+		x, room = &n.requestAlloc, httpcommon.Scratch{Vals: n.vals[:0], Strs: n.strs[:0]}
+	}
 	if sc.reqs == nil {
 		sc.reqs = new(httpcommon.RequestCache)
 	}
-	h, err := sc.reqs.Decode(fields, httpcommon.Scratch{Vals: x.vals[:0], Strs: x.strs[:0]})
+	h, err := sc.reqs.Decode(fields, room)
 	if err != nil {
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
 		return
@@ -673,17 +681,35 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 }
 
 // requestAlloc is what a request needs: its http.Request, its URL, its
-// context, its ResponseWriter, and room for its header's values and
-// strings when they are few (a request with more gets them allocated),
-// in one allocation. Never reused: a handler may keep any of them.
+// context, its ResponseWriter, in one allocation with room for its
+// header's values and strings (narrowRequest, wideRequest); a request
+// with more gets them allocated. Never reused: a handler may keep any of
+// them.
 type requestAlloc struct {
-	req  http.Request
-	url  url.URL
-	ctx  reqCtx
-	rw   responseWriter
+	req http.Request
+	url url.URL
+	ctx reqCtx
+	rw  responseWriter
+}
+
+// narrowRequest is the allocation of a request of a few fields: room for
+// 4 values and 160 bytes of strings (those the connection's RequestCache
+// does not share).
+type narrowRequest struct {
+	requestAlloc
 	vals [4]string
 	strs [160]byte
 }
+
+// wideRequest is the allocation of a request of more than
+// wideRequestFields fields, such as a browser's: room for 20 values, and
+// none for strings, which the RequestCache mostly shares.
+type wideRequest struct {
+	requestAlloc
+	vals [20]string
+}
+
+const wideRequestFields = 12
 
 var badRequestFields = []hpack.Field{{Name: ":status", Value: "400"}, {Name: "content-length", Value: "0"}}
 

@@ -131,3 +131,34 @@ func TestRequestHeaderConcurrentHandlers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// maxAllocsPerBrowserRequest is what a GET with shape D's browser fields
+// costs the server in the steady state: the request's one allocation
+// (with room for 20 header values; the strings are the connection's
+// RequestCache's), the header map's four (its header, directory, table
+// and slots) and the handler's Header().Set. Lower it when the server
+// allocates less.
+const maxAllocsPerBrowserRequest = 6
+
+// TestAllocsPerBrowserRequest pins the server's allocations per request
+// on a warmed connection for a browser's request head, sent again and
+// again (HPACK-indexed).
+func TestAllocsPerBrowserRequest(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	addr := startH2C(t, helloHandler, nil)
+	c := newLeanClient(t, addr, testpeer.BrowserFields()...)
+	for range 200 {
+		c.get()
+	}
+	n := testing.AllocsPerRun(500, func() {
+		if c.get() != len(helloBody) {
+			t.Fatal("short body")
+		}
+	})
+	t.Logf("%.1f allocations per request", n)
+	if n > maxAllocsPerBrowserRequest {
+		t.Errorf("%.1f allocations per request, want at most %d", n, maxAllocsPerBrowserRequest)
+	}
+}
