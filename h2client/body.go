@@ -226,7 +226,18 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	if !b.enter() {
 		return 0, errBodyClosed
 	}
-	n, err := b.st.in.Read(&b.st.mu, p, b)
+	st := b.st
+	n, err := st.in.Read(&st.mu, p, b)
+	if n > 0 && err == nil {
+		// The body's last bytes come with io.EOF when the body is
+		// complete (io.Reader allows it): a caller reading to the end
+		// (io.Copy, io.ReadAll) makes no call only to hear io.EOF.
+		st.mu.Lock()
+		if st.in.Ended() && st.in.Buffered() == 0 && !st.in.Closed() {
+			err = io.EOF
+		}
+		st.mu.Unlock()
+	}
 	b.leave()
 	return n, err
 }
