@@ -38,7 +38,7 @@ type RequestCache struct {
 	cookieSlot uint8
 	refs       [reqSlots]uint8 // per slot, the entries (and cookie) in its block
 	// gen counts the changes of ents and cookie; sum describes the
-	// request of the first sum.n cached fields while sum.gen == gen.
+	// request of the first sum.n cached fields, made since the last.
 	gen uint64
 	sum cacheSummary
 }
@@ -55,18 +55,18 @@ type cachedField struct {
 	kind        reqKind
 	idx         uint8 // the index in commonNames, for the common names
 	slot        uint8 // 1 + the slot of the block holding the strings; 0: empty
-	// repeat: key is the key of a cached field at an earlier position
-	// too (valid for the request of sum).
-	repeat bool
 }
 
-// cacheSummary is what Decode's first pass finds out about a request
-// whose fields are all the cached ones, for the next such request.
+// cacheSummary is a request whose fields were all the cached ones, as
+// Decode made it, for the next such request: decodeSame makes that one
+// from it alone. Its strings are the cache's.
 type cacheSummary struct {
-	gen      uint64
-	n        int  // the number of fields
-	nRegular int  // the header's size
-	cookie   bool // the cookie fields join into RequestCache.cookie
+	gen uint64
+	n   int     // the number of fields; 0: none
+	req Request // without Header
+	// keys and vals are the header's keys and their first values; more
+	// holds the values after a key's first, as pairs of key and value.
+	keys, vals, more []string
 }
 
 const (
@@ -90,7 +90,7 @@ const (
 // their own.
 func (c *RequestCache) Decode(fields []hpack.Field, s Scratch) (Request, error) {
 	hits := c.match(fields)
-	if n := len(fields); n <= maxCachedFields && hits == 1<<n-1 && c.sum.gen == c.gen && c.sum.n == n {
+	if n := len(fields); n == c.sum.n && n > 0 && hits == 1<<n-1 && c.sum.gen == c.gen {
 		return c.decodeSame(s)
 	}
 	return decodeRequest(c, hits, fields, s)
@@ -126,91 +126,67 @@ func follows(p *byte, n int, v string) bool {
 	return uintptr(unsafe.Pointer(p))+uintptr(n) == uintptr(unsafe.Pointer(unsafe.StringData(v)))
 }
 
-// decodeSame decodes the request of c.sum, every field of which is the
-// one cached at its position: the header from the cached fields alone.
+// decodeSame decodes the request of c.sum again: a request whose fields
+// are all the cached ones, as many as that one's.
 func (c *RequestCache) decodeSame(s Scratch) (Request, error) {
-	r := Request{ContentLength: -1}
+	sum := &c.sum
+	r := sum.req
+	n := len(sum.keys)
 	vals := s.Vals[:0]
-	if c.sum.nRegular > cap(vals) {
-		vals = make([]string, 0, c.sum.nRegular)
+	if n > cap(vals) {
+		vals = make([]string, 0, n)
 	}
-	h := make(http.Header, c.sum.nRegular)
+	vals = vals[:n]
+	copy(vals, sum.vals)
+	h := make(http.Header, n)
+	for j, k := range sum.keys {
+		h[k] = vals[j : j+1 : j+1]
+	}
+	for j := 0; j+1 < len(sum.more); j += 2 {
+		h[sum.more[j]] = append(h[sum.more[j]], sum.more[j+1])
+	}
 	r.Header = h
-	var host string
-	var err error
-	cookie := c.sum.cookie
-	for i := range c.ents[:c.sum.n] {
-		e := &c.ents[i]
-		switch e.kind {
-		case reqCommon, reqUncommon:
-			if e.repeat {
-				h[e.key] = append(h[e.key], e.value)
-				continue
-			}
-			vals = append(vals, e.value)
-			h[e.key] = vals[len(vals)-1 : len(vals) : len(vals)]
-		case reqContentLength:
-			var bad bool
-			r.ContentLength, bad = addContentLength(r.ContentLength, e.value)
-			if bad {
-				err = ErrBadContentLength
-			}
-			if e.repeat {
-				h[e.key] = append(h[e.key], e.value)
-				continue
-			}
-			vals = append(vals, e.value)
-			h[e.key] = vals[len(vals)-1 : len(vals) : len(vals)]
-		case reqCookie:
-			if cookie {
-				cookie = false
-				vals = append(vals, c.cookie)
-				h["Cookie"] = vals[len(vals)-1 : len(vals) : len(vals)]
-			}
-		case reqHost:
-			host = e.value
-		case reqTrailer:
-			r.Trailer = declareTrailers(r.Trailer, e.value)
-		case reqMethod:
-			r.Method = e.value
-		case reqScheme:
-			r.Scheme = e.value
-		case reqAuthority:
-			r.Authority = e.value
-		case reqPath:
-			r.Path = e.value
-		case reqProtocol:
-			r.Protocol = e.value
-		}
-	}
-	if r.Authority == "" {
-		r.Authority = host
-	}
-	return r, err
+	return r, nil
 }
 
-// summarize records sum for the request of the first n cached fields,
-// all of them its fields: the repeated keys, for decodeSame.
-func (c *RequestCache) summarize(sum cacheSummary) {
-	var seen commonSet
-	ents := c.ents[:sum.n]
-	for i := range ents {
-		e := &ents[i]
-		switch e.kind {
-		case reqCommon, reqContentLength:
-			e.repeat = seen.add(e.idx)
-		case reqUncommon:
-			e.repeat = false
-			for j := range ents[:i] {
-				if ents[j].kind == reqUncommon && ents[j].key == e.key {
-					e.repeat = true
-					break
-				}
-			}
+// summarize keeps r, just made from the n fields at the start of the
+// cache, all of them the ones cached, as c.sum; not when there was an
+// error or a Trailer (a map of the request's own).
+func (c *RequestCache) summarize(r *Request, n int) {
+	c.resetSummary()
+	if r.Trailer != nil {
+		return
+	}
+	sum := &c.sum
+	for k, vv := range r.Header {
+		sum.keys = append(sum.keys, k)
+		sum.vals = append(sum.vals, vv[0])
+		for _, v := range vv[1:] {
+			sum.more = append(sum.more, k, v)
 		}
 	}
-	sum.gen = c.gen
-	c.sum = sum
+	sum.req = *r
+	sum.req.Header = nil
+	sum.gen, sum.n = c.gen, n
+}
+
+// changed notes a change of the cached fields or cookie: c.sum, made
+// from them, is forgotten, so that it keeps no block alive that the
+// cache itself no longer holds.
+func (c *RequestCache) changed() {
+	c.gen++
+	if c.sum.n != 0 {
+		c.resetSummary()
+	}
+}
+
+// resetSummary forgets c.sum, keeping its arrays but not their strings.
+func (c *RequestCache) resetSummary() {
+	sum := &c.sum
+	clear(sum.keys)
+	clear(sum.vals)
+	clear(sum.more)
+	*sum = cacheSummary{keys: sum.keys[:0], vals: sum.vals[:0], more: sum.more[:0]}
 }
 
 // crumbAt reports whether the cached cookie crumb v starts at offset at
@@ -247,7 +223,7 @@ func (c *RequestCache) acquire(used uint32) uint8 {
 		c.cookie, c.cookieSlot = "", 0
 	}
 	c.refs[victim] = 0
-	c.gen++
+	c.changed()
 	return slot
 }
 
@@ -258,7 +234,7 @@ func (c *RequestCache) set(i int, e cachedField) {
 	}
 	c.refs[e.slot-1]++
 	c.ents[i] = e
-	c.gen++
+	c.changed()
 }
 
 // cache copies the field f at position i, of the given kind and common
@@ -292,7 +268,7 @@ func (c *RequestCache) setCookie(joined string, slot uint8, fields []hpack.Field
 	}
 	c.cookie, c.cookieSlot = joined, slot
 	c.refs[slot-1]++
-	c.gen++
+	c.changed()
 	at := 0
 	for i := from; i < len(fields); i++ {
 		f := &fields[i]

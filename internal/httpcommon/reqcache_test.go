@@ -48,8 +48,9 @@ func volatile(in []hpack.Field) ([]hpack.Field, func()) {
 
 // checkCache checks a RequestCache's bookkeeping: each slot's count is
 // the number of entries (and the joined cookie) whose strings are in its
-// block, every cached string is in a block of at most maxCachedBlock
-// bytes, and the cache knows at most maxCachedFields positions.
+// block, the summary is forgotten once the entries change (it would keep
+// their old blocks alive), and the cache knows at most maxCachedFields
+// positions.
 func checkCache(t *testing.T, c *RequestCache) {
 	t.Helper()
 	var refs [reqSlots]int
@@ -71,6 +72,9 @@ func checkCache(t *testing.T, c *RequestCache) {
 		if refs[s] != int(c.refs[s]) {
 			t.Fatalf("slot %d: %d references counted, %d found", s+1, c.refs[s], refs[s])
 		}
+	}
+	if c.sum.n != 0 && c.sum.gen != c.gen {
+		t.Fatalf("a summary of generation %d kept at %d", c.sum.gen, c.gen)
 	}
 	if len(c.ents) > maxCachedFields {
 		t.Fatalf("%d positions cached", len(c.ents))

@@ -194,9 +194,6 @@ func decodeRequest(c *RequestCache, hits uint64, fields []hpack.Field, s Scratch
 			used |= 1 << ((c.cookieSlot - 1) & 31)
 		}
 	}
-	if c != nil && misses == 0 && !rejoin && len(fields) <= maxCachedFields {
-		c.summarize(cacheSummary{n: len(fields), nRegular: nRegular, cookie: cookies > 0})
-	}
 
 	var blk block
 	slot := uint8(0) // 1 + the cache's slot for blk; 0: the copies are not cached
@@ -290,6 +287,9 @@ func decodeRequest(c *RequestCache, hits uint64, fields []hpack.Field, s Scratch
 	}
 	if r.Authority == "" {
 		r.Authority = host
+	}
+	if c != nil && misses == 0 && !rejoin && err == nil && len(fields) <= maxCachedFields {
+		c.summarize(&r, len(fields))
 	}
 	return r, err
 }
