@@ -29,6 +29,10 @@ type pool struct {
 	h1    map[originKey]bool          // origins answered over HTTP/1.1
 	wait  map[originKey]chan struct{} // closed when a stream slot frees
 	stash map[string]stashedConn      // TLS connections that chose HTTP/1.1, for the fallback
+	// alone is the connection get chose last when it was its origin's
+	// only one (nil after any change to conns): the next request to that
+	// origin takes it without hashing the origin and looking it up.
+	alone *clientConn
 }
 
 // dialCall is a connection attempt that requests wait for.
@@ -65,9 +69,15 @@ func (p *pool) get(ctx context.Context, key originKey, addr string, mode int) (*
 			p.mu.Unlock()
 			return nil, routeH1, nil
 		}
+		if cc := p.alone; cc != nil && cc.key == key && !cc.closing && cc.reserved < cc.maxStreams {
+			cc.reserved++ // as below, with the origin's one connection
+			p.mu.Unlock()
+			return cc, routeH2, nil
+		}
 		usable := 0
 		var best *clientConn
-		for _, cc := range p.conns[key] {
+		list := p.conns[key]
+		for _, cc := range list {
 			if cc.closing {
 				continue
 			}
@@ -80,6 +90,9 @@ func (p *pool) get(ctx context.Context, key originKey, addr string, mode int) (*
 		}
 		if best != nil {
 			best.reserved++
+			if len(list) == 1 {
+				p.alone = best
+			}
 			p.mu.Unlock()
 			return best, routeH2, nil
 		}
@@ -161,6 +174,7 @@ func (p *pool) finishDial(key originKey, d *dialCall, cc *clientConn, h1 bool, e
 		p.h1[key] = true
 	case cc != nil:
 		p.conns[key] = append(p.conns[key], cc)
+		p.alone = nil
 	}
 	p.mu.Unlock()
 	close(d.done)
@@ -218,6 +232,7 @@ func (p *pool) markClosing(cc *clientConn) {
 func (p *pool) remove(cc *clientConn) {
 	p.mu.Lock()
 	cc.closing = true
+	p.alone = nil
 	list := p.conns[cc.key]
 	for i, x := range list {
 		if x == cc {
