@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -162,9 +163,18 @@ func (l *Loop) rawReadFn(fd uintptr) bool {
 		default:
 			r = readResult{buf: p, n: n}
 		}
+		short := r.err == nil && r.n < len(*p)
 		if !l.deliver(r) {
 			l.raw.stop = true
 			return true
+		}
+		if short {
+			// Most likely the socket is drained and the next read
+			// only finds that out. Let the goroutines the read made
+			// runnable (its handlers, say) go first: the answer to a
+			// lone request then leaves before that read rather than
+			// after it, and the reader does it once they are done.
+			runtime.Gosched()
 		}
 		if l.raw.busy {
 			l.raw.active = true
