@@ -258,7 +258,13 @@ func (st *stream) commit(final bool) error {
 	if err != nil {
 		return err
 	}
-	st.sc.markDirty(st)
+	if final {
+		// finishResponse queues the rest and wakes the owner itself,
+		// or leaves that to done, which always follows.
+		st.sc.queueDirty(st)
+	} else {
+		st.sc.markDirty(st)
+	}
 	return nil
 }
 
@@ -640,6 +646,11 @@ func (st *stream) finishResponse() {
 	if len(p) > 0 && st.lendRest(p, trailers) {
 		st.sc.queueDirty(st) // done, which always follows, wakes the owner
 		return
+	}
+	if len(p) > 0 {
+		// The header section goes out while the body below may wait
+		// for room.
+		st.sc.loop.Wake()
 	}
 	for {
 		if len(p) == 0 {
