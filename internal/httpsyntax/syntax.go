@@ -5,7 +5,11 @@
 // the adapters and the tools can all use the one copy.
 package httpsyntax
 
-import "strings"
+import (
+	"encoding/binary"
+	"strings"
+	"unsafe"
+)
 
 // ParseStatus returns the status code in a :status value, or 0 when the
 // value is not three digits or is below 100 (RFC 9110, Section 15).
@@ -104,10 +108,26 @@ func ValidFieldValue(v string) bool {
 	if len(v) >= longValue {
 		// strings.IndexByte scans with vector instructions: three passes
 		// over a long value (a cookie, a user-agent) cost less than one
-		// byte by byte.
+		// by words.
 		return strings.IndexByte(v, 0) < 0 && strings.IndexByte(v, '\r') < 0 && strings.IndexByte(v, '\n') < 0
 	}
-	for i := 0; i < len(v); i++ {
+	// Eight bytes at a time: a word has a zero byte exactly when
+	// (w-ones)&^w has a high bit set, and w^(ones*c) has one where w
+	// holds c. Response values (dates, ETags, types) are mostly this
+	// short, and a byte-by-byte loop over them cost a few percent of a
+	// small response.
+	i := 0
+	if len(v) >= 8 {
+		b := unsafe.Slice(unsafe.StringData(v), len(v))
+		for ; i+8 <= len(b); i += 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			cr, lf := w^(ones*'\r'), w^(ones*'\n')
+			if ((w-ones)&^w|(cr-ones)&^cr|(lf-ones)&^lf)&highs != 0 {
+				return false
+			}
+		}
+	}
+	for ; i < len(v); i++ {
 		if b := v[i]; b == 0 || b == '\r' || b == '\n' {
 			return false
 		}
@@ -115,9 +135,14 @@ func ValidFieldValue(v string) bool {
 	return true
 }
 
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
 // longValue is the length from which ValidFieldValue scans with
 // strings.IndexByte.
-const longValue = 32
+const longValue = 48
 
 // IsOWS reports whether b is optional whitespace: a space or a tab
 // (RFC 9110, Section 5.6.3).

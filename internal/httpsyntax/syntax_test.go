@@ -1,6 +1,7 @@
 package httpsyntax
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,13 +113,50 @@ func TestFieldValues(t *testing.T) {
 	}
 }
 
-// BenchmarkValidFieldValue: a browser's user-agent and a 500-byte cookie.
-func BenchmarkValidFieldValue(b *testing.B) {
-	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
-	cookie := "session=" + strings.Repeat("c", 480) + "; theme=dark"
-	for b.Loop() {
-		if !ValidFieldValue(ua) || !ValidFieldValue(cookie) {
-			b.Fatal("invalid")
+// TestFieldValueEveryByte checks ValidFieldValue against its definition
+// (no NUL, CR or LF) for every byte value at every position of values of
+// every length up to past longValue, so both the word-at-a-time scan and
+// its byte-by-byte tail are covered, with the byte alone and next to
+// neighbours that are 0x80, 0xff or 0x01 (which a word-wise zero test
+// must not confuse with a match).
+func TestFieldValueEveryByte(t *testing.T) {
+	for n := 1; n <= longValue+9; n++ {
+		for _, fill := range []byte{'v', 0x80, 0xff, 0x01} {
+			base := bytes.Repeat([]byte{fill}, n)
+			for at := 0; at < n; at++ {
+				for c := 0; c < 256; c++ {
+					v := bytes.Clone(base)
+					v[at] = byte(c)
+					want := bytes.IndexByte(v, 0) < 0 && bytes.IndexByte(v, '\r') < 0 && bytes.IndexByte(v, '\n') < 0
+					if got := ValidFieldValue(string(v)); got != want {
+						t.Fatalf("ValidFieldValue(%q) = %v, want %v", v, got, want)
+					}
+				}
+			}
 		}
 	}
+}
+
+// BenchmarkValidFieldValue: a response's short values; a browser's
+// user-agent and a 500-byte cookie.
+func BenchmarkValidFieldValue(b *testing.B) {
+	b.Run("short", func(b *testing.B) {
+		vals := []string{"Sun, 06 Dec 2026 09:20:12 GMT", `"d-18ee9fa065743433"`, "text/html; charset=utf-8", "bytes", "13"}
+		for b.Loop() {
+			for _, v := range vals {
+				if !ValidFieldValue(v) {
+					b.Fatal("invalid")
+				}
+			}
+		}
+	})
+	b.Run("long", func(b *testing.B) {
+		ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+		cookie := "session=" + strings.Repeat("c", 480) + "; theme=dark"
+		for b.Loop() {
+			if !ValidFieldValue(ua) || !ValidFieldValue(cookie) {
+				b.Fatal("invalid")
+			}
+		}
+	})
 }
