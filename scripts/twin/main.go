@@ -7,7 +7,7 @@
 //	go run ./scripts/twin -impl go -addr 127.0.0.1:8443 -cert c.pem -key k.pem
 //
 // With -cpuprofile FILE it writes a CPU profile of its run, stopped by
-// SIGINT or SIGTERM.
+// SIGINT or SIGTERM, and with -memprofile FILE too a heap profile then.
 package main
 
 import (
@@ -35,6 +35,7 @@ func main() {
 	cert := flag.String("cert", "", "TLS certificate (PEM); h2c without it")
 	key := flag.String("key", "", "TLS key (PEM)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to FILE until SIGINT/SIGTERM")
+	memprofile := flag.String("memprofile", "", "with -cpuprofile: write a heap profile to FILE at SIGINT/SIGTERM")
 	flag.Parse()
 
 	mux := http.NewServeMux()
@@ -59,6 +60,12 @@ func main() {
 			<-c
 			pprof.StopCPUProfile()
 			f.Close()
+			if *memprofile != "" {
+				if m, err := os.Create(*memprofile); err == nil {
+					pprof.Lookup("heap").WriteTo(m, 0)
+					m.Close()
+				}
+			}
 			os.Exit(0)
 		}()
 	}
