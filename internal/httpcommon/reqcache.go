@@ -47,9 +47,7 @@ type RequestCache struct {
 // in the block of slot-1, and what Decode does with it is known.
 type cachedField struct {
 	// name is the field's name, lowercase, as it came; value is its
-	// value. Except for the cookie crumbs, value follows name in memory,
-	// as it does in the HPACK decoder's dynamic table: match compares
-	// such a field with one comparison.
+	// value.
 	name, value string
 	key         string // the canonical name of a regular field
 	kind        reqKind
@@ -103,27 +101,14 @@ func (c *RequestCache) match(fields []hpack.Field) (hits uint64) {
 	n := min(len(fields), len(ents))
 	for i := 0; i < n; i++ {
 		f, e := &fields[i], &ents[i]
-		ln, lv := len(f.Name), len(f.Value)
-		if ln != len(e.name) || lv != len(e.value) || e.slot == 0 || f.Sensitive {
+		if len(f.Name) != len(e.name) || len(f.Value) != len(e.value) || e.slot == 0 || f.Sensitive {
 			continue
 		}
-		if fn, en := unsafe.StringData(f.Name), unsafe.StringData(e.name); follows(fn, ln, f.Value) && follows(en, ln, e.value) {
-			// Both values follow their names: one comparison.
-			if unsafe.String(fn, ln+lv) != unsafe.String(en, ln+lv) {
-				continue
-			}
-		} else if f.Name != e.name || f.Value != e.value {
-			continue
+		if f.Name == e.name && f.Value == e.value {
+			hits |= 1 << (uint(i) & 63)
 		}
-		hits |= 1 << (uint(i) & 63)
 	}
 	return hits
-}
-
-// follows reports whether the string v starts right after the n bytes
-// at p.
-func follows(p *byte, n int, v string) bool {
-	return uintptr(unsafe.Pointer(p))+uintptr(n) == uintptr(unsafe.Pointer(unsafe.StringData(v)))
 }
 
 // decodeSame decodes the request of c.sum again: a request whose fields
@@ -237,18 +222,11 @@ func (c *RequestCache) set(i int, e cachedField) {
 	c.changed()
 }
 
-// cache copies the field f at position i, of the given kind and common
-// index, into blk, the block of slot, its value right after its name,
-// caches it, and returns the copy of its value and its key.
+// cache copies the name and value of the field f at position i, of the
+// given kind and common index, into blk, the block of slot, caches it,
+// and returns the copy of its value and its key.
 func (c *RequestCache) cache(i int, f *hpack.Field, kind reqKind, idx uint8, slot uint8, blk *block) (v, key string) {
-	at := len(blk.b)
-	blk.b = append(blk.b, f.Name...)
-	blk.b = append(blk.b, f.Value...)
-	var joint string
-	if len(blk.b) > at {
-		joint = unsafe.String(&blk.b[at], len(blk.b)-at)
-	}
-	e := cachedField{name: joint[:len(f.Name)], value: joint[len(f.Name):], kind: kind, idx: idx, slot: slot}
+	e := cachedField{name: blk.str(f.Name), value: blk.str(f.Value), kind: kind, idx: idx, slot: slot}
 	switch {
 	case kind == reqUncommon:
 		e.key = blk.uncommonName(f.Name)
