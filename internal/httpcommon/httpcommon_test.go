@@ -372,3 +372,42 @@ func BenchmarkDecodeRequestCached(b *testing.B) {
 		c.Decode(in, Scratch{})
 	}
 }
+
+// BenchmarkDecodeRequestCachedPaths: shape D's request head through one
+// RequestCache with scratch room, its :path changing with every request
+// (as a browser's loads of a page's resources do) and, in "once", its
+// referer changed once before the loop.
+func BenchmarkDecodeRequestCachedPaths(b *testing.B) {
+	base := fields(append([]string{":method", "GET", ":scheme", "https", ":authority", "www.example.com", ":path", "/"},
+		testpeer.BrowserFields()...)...)
+	for _, once := range []bool{false, true} {
+		b.Run(map[bool]string{false: "every", true: "once"}[once], func(b *testing.B) {
+			var reqs [][]hpack.Field
+			for k := range 64 {
+				in := slices.Clone(base)
+				if !once {
+					in[3].Value = "/static/" + strconv.Itoa(k) + ".js"
+				}
+				reqs = append(reqs, in)
+			}
+			var c RequestCache
+			c.Decode(base, Scratch{})
+			if once {
+				for _, in := range reqs {
+					for j := range in {
+						if in[j].Name == "referer" {
+							in[j].Value = "https://www.example.com/next.html"
+						}
+					}
+				}
+			}
+			s := Scratch{Vals: make([]string, 0, 20), Strs: make([]byte, 0, 160)}
+			b.ReportAllocs()
+			k := 0
+			for b.Loop() {
+				c.Decode(reqs[k%len(reqs)], s)
+				k++
+			}
+		})
+	}
+}

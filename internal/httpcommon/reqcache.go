@@ -53,6 +53,9 @@ type cachedField struct {
 	kind        reqKind
 	idx         uint8 // the index in commonNames, for the common names
 	slot        uint8 // 1 + the slot of the block holding the strings; 0: empty
+	// missed: the field at this position in the last request differed
+	// from the one cached then (not set when there was none).
+	missed bool
 }
 
 // cacheSummary is a request whose fields were all the cached ones, as
@@ -76,9 +79,10 @@ const (
 	// fits Decode's bit set of hits).
 	maxCachedFields = 64
 	// scratchMisses is the most changed fields that Decode copies into
-	// the caller's scratch room (when they fit) instead of into a block
-	// the cache keeps: a field that changes with every request, such as
-	// :path, is then copied where it costs no allocation.
+	// the caller's scratch room (when they fit, and changed in the
+	// request before too) instead of into a block the cache keeps: a
+	// field that changes with every request, such as :path, is then
+	// copied where it costs no allocation.
 	scratchMisses = 2
 )
 
@@ -226,7 +230,7 @@ func (c *RequestCache) set(i int, e cachedField) {
 // given kind and common index, into blk, the block of slot, caches it,
 // and returns the copy of its value and its key.
 func (c *RequestCache) cache(i int, f *hpack.Field, kind reqKind, idx uint8, slot uint8, blk *block) (v, key string) {
-	e := cachedField{name: blk.str(f.Name), value: blk.str(f.Value), kind: kind, idx: idx, slot: slot}
+	e := cachedField{name: blk.str(f.Name), value: blk.str(f.Value), kind: kind, idx: idx, slot: slot, missed: c.ents[i].missed}
 	switch {
 	case kind == reqUncommon:
 		e.key = blk.uncommonName(f.Name)
@@ -258,7 +262,7 @@ func (c *RequestCache) setCookie(joined string, slot uint8, fields []hpack.Field
 			at += 2
 		}
 		if i < len(c.ents) && len(f.Value) > 0 && !f.Sensitive {
-			c.set(i, cachedField{name: "cookie", value: joined[at : at+len(f.Value)], kind: reqCookie, slot: slot})
+			c.set(i, cachedField{name: "cookie", value: joined[at : at+len(f.Value)], kind: reqCookie, slot: slot, missed: c.ents[i].missed})
 		}
 		at += len(f.Value)
 	}

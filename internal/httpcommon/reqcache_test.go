@@ -276,3 +276,60 @@ func TestRequestCacheCookieCrumbs(t *testing.T) {
 		checkCache(t, &c)
 	}
 }
+
+// withValue returns in with the value of the field name set to v.
+func withValue(in []hpack.Field, name, v string) []hpack.Field {
+	out := append([]hpack.Field(nil), in...)
+	for i := range out {
+		if out[i].Name == name {
+			out[i].Value = v
+		}
+	}
+	return out
+}
+
+// TestRequestCacheChanges: a field that changed once (a referer) is
+// cached, so that the requests after it, all alike, are made from the
+// cache as before the change; a field that changes with every request
+// (:path) is copied into the scratch room, with no allocation of its
+// own, once it has changed twice in a row.
+func TestRequestCacheChanges(t *testing.T) {
+	base := browserRequest()
+	var c RequestCache
+	scratch := Scratch{Vals: make([]string, 0, 20), Strs: make([]byte, 0, 160)}
+	decode := func(in []hpack.Field) {
+		t.Helper()
+		want, _ := DecodeRequest(in)
+		got, err := c.Decode(in, scratch)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %+v, %v\nwant %+v", got, err, want)
+		}
+	}
+	var warm RequestCache
+	warm.Decode(base, scratch)
+	same := testing.AllocsPerRun(20, func() { warm.Decode(base, scratch) })
+
+	decode(base) // the connection's first request
+
+	moved := withValue(base, "referer", "https://www.example.com/next.html")
+	decode(moved)
+	decode(moved)
+	if hits := c.match(moved); hits != 1<<len(moved)-1 || c.sum.n != len(moved) || c.sum.gen != c.gen {
+		t.Fatalf("after a referer changed once, the requests like it are not made from the cache (hits %b)", hits)
+	}
+	if n := testing.AllocsPerRun(20, func() { c.Decode(moved, scratch) }); n != same {
+		t.Errorf("%.0f allocations a request after the change, %.0f before", n, same)
+	}
+
+	var paths [][]hpack.Field
+	for k := range 30 {
+		paths = append(paths, withValue(moved, ":path", "/p/"+strconv.Itoa(k)))
+	}
+	decode(paths[0])
+	decode(paths[1])
+	k := 1
+	if n := testing.AllocsPerRun(20, func() { k++; c.Decode(paths[k], scratch) }); n != same {
+		t.Errorf("%.0f allocations for a request whose :path changes every time, want %.0f", n, same)
+	}
+	decode(paths[k+1])
+}

@@ -126,13 +126,17 @@ type fieldPlan struct {
 // nil, hits being the fields that are the ones cached at their
 // positions (RequestCache.match). A first pass finds the kind of the
 // other fields and the room their strings take; the second builds the
-// request, copying only those into one block (the scratch room when they
-// fit in it and are few: they are then not cached) and caching them when
-// the block is the cache's to keep.
+// request, copying only those into one block and caching them when the
+// block is the cache's to keep. The scratch room takes them instead when
+// they fit in it, are few and all changed in the request before too: a
+// field that changes with every request, such as :path, costs no
+// allocation, while one that changed once is cached and the requests
+// after it are the cached one again.
 func decodeRequest(c *RequestCache, hits uint64, fields []hpack.Field, s Scratch) (Request, error) {
 	var plans [maxCachedFields]fieldPlan
 	var used uint32 // bit s: a hit's strings are in slot s+1's block
 	nRegular, n, misses, cacheable := 0, 0, 0, 0
+	fresh := 0 // misses of fields that were the cached ones last time
 	cookies, cookieBytes, cookieAt := 0, 0, 0
 	// joined is the cached cookie value while every cookie field so far
 	// is, in order, one of the crumbs it was joined from.
@@ -145,6 +149,7 @@ func decodeRequest(c *RequestCache, hits uint64, fields []hpack.Field, s Scratch
 		f := &fields[i]
 		if hits>>(uint(i)&63)&1 != 0 && i < 64 {
 			e := &c.ents[i]
+			e.missed = false
 			used |= 1 << ((e.slot - 1) & 31)
 			switch e.kind {
 			case reqCommon, reqContentLength, reqUncommon:
@@ -163,6 +168,14 @@ func decodeRequest(c *RequestCache, hits uint64, fields []hpack.Field, s Scratch
 			continue
 		}
 		misses++
+		if c != nil && i < len(c.ents) && c.ents[i].slot != 0 {
+			if e := &c.ents[i]; !e.missed {
+				fresh++
+				e.missed = true
+			}
+		} else {
+			fresh++
+		}
 		k, idx := requestKind(f.Name)
 		if i < len(plans) {
 			plans[i] = fieldPlan{k, idx}
@@ -199,7 +212,7 @@ func decodeRequest(c *RequestCache, hits uint64, fields []hpack.Field, s Scratch
 	slot := uint8(0) // 1 + the cache's slot for blk; 0: the copies are not cached
 	switch {
 	case n == 0:
-	case n <= cap(s.Strs) && (c == nil || misses <= scratchMisses):
+	case n <= cap(s.Strs) && (c == nil || misses <= scratchMisses && fresh == 0):
 		blk.b = s.Strs[:0]
 	default:
 		blk.b = make([]byte, 0, n)
