@@ -228,18 +228,79 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	}
 	st := b.st
 	n, err := st.in.Read(&st.mu, p, b)
-	if n > 0 && err == nil {
+	if n > 0 && err == nil && st.drained() {
 		// The body's last bytes come with io.EOF when the body is
 		// complete (io.Reader allows it): a caller reading to the end
-		// (io.Copy, io.ReadAll) makes no call only to hear io.EOF.
-		st.mu.Lock()
-		if st.in.Ended() && st.in.Buffered() == 0 && !st.in.Closed() {
-			err = io.EOF
-		}
-		st.mu.Unlock()
+		// (io.ReadAll, say) makes no call only to hear io.EOF.
+		err = io.EOF
 	}
 	b.leave()
 	return n, err
+}
+
+// drained reports whether the response body has ended and every byte of
+// it has been read (request goroutine).
+func (st *clientStream) drained() bool {
+	st.mu.Lock()
+	d := st.in.Ended() && st.in.Buffered() == 0 && !st.in.Closed()
+	st.mu.Unlock()
+	return d
+}
+
+// smallCopy is the size of the buffer a stream keeps for WriteTo: the
+// body of a small response goes out in one piece.
+const smallCopy = 512
+
+// WriteTo writes the body to w until it ends (io.WriterTo: io.Copy calls
+// it instead of reading into a buffer of its own, or of io.Discard's
+// pool). The bytes go through a small buffer the stream keeps and, once
+// a body fills that, a pooled one of chunkSize. It returns the bytes
+// written and the error Read would have returned other than io.EOF, or
+// w's.
+func (b *responseBody) WriteTo(w io.Writer) (int64, error) {
+	if !b.enter() {
+		return 0, errBodyClosed
+	}
+	st := b.st
+	if st.copyBuf == nil {
+		st.copyBuf = make([]byte, smallCopy)
+	}
+	buf := st.copyBuf
+	var pooled *[]byte
+	var total int64
+	var err error
+	for {
+		n, rerr := st.in.Read(&st.mu, buf, b)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr == nil && m != n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				err = werr
+				break
+			}
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+		if n < len(buf) && st.drained() {
+			break // the end, without a call only to hear io.EOF
+		}
+		if n == len(buf) && pooled == nil {
+			pooled = chunkPool.Get().(*[]byte)
+			buf = *pooled
+		}
+	}
+	if pooled != nil {
+		chunkPool.Put(pooled)
+	}
+	b.leave()
+	return total, err
 }
 
 // Failed is the stream's error, for pipe.Inbound.Read (st.mu held).

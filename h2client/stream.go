@@ -44,7 +44,10 @@ type clientStream struct {
 	fields []hpack.Field
 	// fieldsMem is the array fields is built in, kept (emptied) once the
 	// HEADERS are encoded, and by the recycled stream for its next request.
-	fieldsMem     []hpack.Field
+	fieldsMem []hpack.Field
+	// copyBuf is responseBody.WriteTo's buffer, kept by the recycled
+	// stream for its next response.
+	copyBuf       []byte
 	endOnHeaders  bool
 	body          interface{ Read([]byte) (int, error) } // the request body, nil without one
 	closer        interface{ Close() error }
@@ -177,17 +180,16 @@ func (st *clientStream) drop() {
 	if st.refs.Add(-1) != 0 || !st.pooled {
 		return
 	}
-	mem := st.fieldsMem
+	mem, cb := st.fieldsMem, st.copyBuf
 	if st.fields != nil { // never sent
 		mem = keepFields(st.fields)
 	}
 	in := st.in
 	in.Init(keepIn)
-	// Cleared in place, then the two kept fields set: assigning a
-	// composite literal would build the 464-byte stream on the stack and
-	// copy it over.
+	// Cleared in place, then the kept fields set: assigning a composite
+	// literal would build the stream on the stack and copy it over.
 	*st = clientStream{}
-	st.in, st.fieldsMem = in, mem
+	st.in, st.fieldsMem, st.copyBuf = in, mem, cb
 	streamPool.Put(st)
 }
 
