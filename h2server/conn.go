@@ -651,7 +651,7 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 	var room httpcommon.Scratch
 	if len(fields) > wideRequestFields {
 		w := new(wideRequest)
-		x, room = &w.requestAlloc, httpcommon.Scratch{Vals: w.vals[:0]}
+		x, room = &w.requestAlloc, httpcommon.Scratch{Vals: w.vals[:0], Strs: w.strs[:0]}
 	} else {
 		n := new(narrowRequest)
 		x, room = &n.requestAlloc, httpcommon.Scratch{Vals: n.vals[:0], Strs: n.strs[:0]}
@@ -702,11 +702,14 @@ type narrowRequest struct {
 }
 
 // wideRequest is the allocation of a request of more than
-// wideRequestFields fields, such as a browser's: room for 20 values, and
-// none for strings, which the RequestCache mostly shares.
+// wideRequestFields fields, such as a browser's: room for 18 values, and
+// 72 bytes for strings, for a :path that changes from one request to the
+// next (the RequestCache shares the others); with the allocator's 8-byte
+// header, 896 bytes in all.
 type wideRequest struct {
 	requestAlloc
-	vals [20]string
+	vals [18]string
+	strs [72]byte
 }
 
 const wideRequestFields = 12

@@ -2,6 +2,7 @@ package httpcommon
 
 import (
 	"net/http"
+	"strings"
 	"unsafe"
 
 	"github.com/h2kit/h2kit/hpack"
@@ -62,9 +63,10 @@ type cachedField struct {
 // Decode made it, for the next such request: decodeSame makes that one
 // from it alone. Its strings are the cache's.
 type cacheSummary struct {
-	gen uint64
-	n   int     // the number of fields; 0: none
-	req Request // without Header
+	gen  uint64
+	n    int     // the number of fields; 0: none
+	path int     // the position of :path among them, -1 if none
+	req  Request // without Header
 	// keys and vals are the header's keys and their first values; more
 	// holds the values after a key's first, as pairs of key and value.
 	keys, vals, more []string
@@ -92,10 +94,32 @@ const (
 // their own.
 func (c *RequestCache) Decode(fields []hpack.Field, s Scratch) (Request, error) {
 	hits := c.match(fields)
-	if n := len(fields); n == c.sum.n && n > 0 && hits == 1<<n-1 && c.sum.gen == c.gen {
-		return c.decodeSame(s)
+	if n := len(fields); n == c.sum.n && n > 0 && c.sum.gen == c.gen {
+		all := uint64(1)<<n - 1
+		if hits == all {
+			return c.decodeSame(s)
+		}
+		// Only the :path differs, as in a client's requests for one
+		// resource after another: that request, with this :path.
+		if i := c.sum.path; i >= 0 && hits|1<<(uint(i)&63) == all && fields[i].Name == ":path" {
+			r, err := c.decodeSame(s)
+			r.Path = scratchString(fields[i].Value, s.Strs)
+			return r, err
+		}
 	}
 	return decodeRequest(c, hits, fields, s)
+}
+
+// scratchString returns a copy of v, in room when it fits.
+func scratchString(v string, room []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	if len(v) > cap(room) {
+		return strings.Clone(v)
+	}
+	room = append(room[:0], v...)
+	return unsafe.String(&room[0], len(v))
 }
 
 // match returns the set of the fields (bit i for fields[i]) that are
@@ -156,7 +180,12 @@ func (c *RequestCache) summarize(r *Request, n int) {
 	}
 	sum.req = *r
 	sum.req.Header = nil
-	sum.gen, sum.n = c.gen, n
+	sum.gen, sum.n, sum.path = c.gen, n, -1
+	for i := range c.ents[:n] {
+		if c.ents[i].kind == reqPath {
+			sum.path = i
+		}
+	}
 }
 
 // changed notes a change of the cached fields or cookie: c.sum, made

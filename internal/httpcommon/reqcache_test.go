@@ -332,4 +332,7 @@ func TestRequestCacheChanges(t *testing.T) {
 		t.Errorf("%.0f allocations for a request whose :path changes every time, want %.0f", n, same)
 	}
 	decode(paths[k+1])
+	decode(withValue(moved, ":path", "/"+strings.Repeat("long", 100))) // more than the scratch room
+	decode(withValue(moved, ":path", ""))
+	decode(paths[k+2])
 }
