@@ -53,7 +53,13 @@ type serverConn struct {
 	gone        atomic.Bool // the connection is over
 
 	// Owner-only.
-	reqs       *httpcommon.RequestCache // the strings of the last requests, made at the first
+	reqs *httpcommon.RequestCache // the strings of the last requests, made at the first
+	// The cache is dropped once a whole reqCacheIdle passed without a
+	// request: reqsCheck is when Timer looks next (a deadline that moves
+	// once per period, not per request), reqsUsed whether a request came
+	// since it last looked.
+	reqsCheck  time.Time
+	reqsUsed   bool
 	streams    idmap.Map[*stream]
 	flushAll   []*stream // pipe.WindowUpdated's scratch
 	batch      []*stream // taken from dirty (Wake)
@@ -531,14 +537,29 @@ func (sc *serverConn) Deadline() time.Time {
 		}
 		return sc.start.Add(sc.readHeaderTimeout)
 	}
-	if len(sc.drains) > 0 {
-		return sc.drains[0].until // drains are kept oldest first
+	d := sc.reqsCheck // zero without a cache
+	if len(sc.drains) > 0 && (d.IsZero() || sc.drains[0].until.Before(d)) {
+		d = sc.drains[0].until // drains are kept oldest first
 	}
-	return time.Time{}
+	return d
 }
 
-// Timer fires ReadHeaderTimeout, and ends the drains that waited long
-// enough (owner).
+// reqCacheIdle is how long a connection keeps its RequestCache without a
+// request (between once and twice this): a connection that goes quiet
+// does not hold a browser's header strings (a few KiB, at most about
+// 40).
+const reqCacheIdle = 2 * time.Second
+
+// cacheIdle is reqCacheIdle, or the test's.
+func (s *Server) cacheIdle() time.Duration {
+	if s.reqCacheIdle > 0 {
+		return s.reqCacheIdle
+	}
+	return reqCacheIdle
+}
+
+// Timer fires ReadHeaderTimeout, ends the drains that waited long
+// enough and drops an idle connection's RequestCache (owner).
 func (sc *serverConn) Timer(now time.Time) {
 	sc.loop.AssertOwner()
 	if !sc.sawRequest {
@@ -546,6 +567,15 @@ func (sc *serverConn) Timer(now time.Time) {
 			sc.eng.Close(frame.ErrCodeNo, "no request in time")
 		}
 		return
+	}
+	if sc.reqs != nil && !now.Before(sc.reqsCheck) {
+		if sc.reqsUsed {
+			sc.reqsUsed = false
+			sc.reqsCheck = now.Add(sc.srv.cacheIdle())
+		} else {
+			sc.reqs, sc.reqsCheck = nil, time.Time{}
+			sc.srv.reqCacheDrops.Add(1)
+		}
 	}
 	n := 0
 	for n < len(sc.drains) && !now.Before(sc.drains[n].until) {
@@ -658,7 +688,9 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 	}
 	if sc.reqs == nil {
 		sc.reqs = new(httpcommon.RequestCache)
+		sc.reqsCheck = time.Now().Add(sc.srv.cacheIdle())
 	}
+	sc.reqsUsed = true
 	h, err := sc.reqs.Decode(fields, room)
 	if err != nil {
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/h2kit/h2kit/hpack"
 	"github.com/h2kit/h2kit/internal/testpeer"
@@ -179,5 +180,51 @@ func TestAllocsPerBrowserRequest(t *testing.T) {
 	t.Logf("%.1f allocations per request, :path changing", n)
 	if n > maxAllocsPerBrowserRequest {
 		t.Errorf("%.1f allocations per request with a new :path each time, want at most %d", n, maxAllocsPerBrowserRequest)
+	}
+}
+
+// TestRequestCacheDroppedWhenIdle: a connection drops its RequestCache
+// once a whole reqCacheIdle passed without a request, keeps it while
+// requests come more often than that, and decodes requests right after
+// (with a new cache).
+func TestRequestCacheDroppedWhenIdle(t *testing.T) {
+	var want http.Header
+	var mu sync.Mutex
+	bad := 0
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !reflect.DeepEqual(r.Header, want) {
+			mu.Lock()
+			bad++
+			mu.Unlock()
+		}
+		w.Write(helloBody)
+	})
+	s := &Server{reqCacheIdle: 100 * time.Millisecond}
+	addr := startH2C(t, h, s)
+	c := newLeanClient(t, addr, testpeer.BrowserFields()...)
+	want = headerOf(c.fields) // before the first request: no race
+	// Requests every 20 ms for 0.5 s: the cache stays.
+	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); {
+		c.get()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := s.reqCacheDrops.Load(); n != 0 {
+		t.Fatalf("cache dropped %d times while requests came every 20 ms", n)
+	}
+	// Quiet: dropped between 100 and 200 ms later.
+	deadline := time.Now().Add(5 * time.Second)
+	for s.reqCacheDrops.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("cache not dropped after 5 s without a request")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for range 3 {
+		c.get()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if bad > 0 {
+		t.Errorf("%d requests saw a header other than the one sent", bad)
 	}
 }

@@ -191,6 +191,10 @@ type Server struct {
 	Logger *slog.Logger
 
 	drainTimeout time.Duration // tests: drainTimeout when set
+	// Tests: reqCacheIdle when set, and the RequestCaches connections
+	// dropped for idleness.
+	reqCacheIdle  time.Duration
+	reqCacheDrops atomic.Int64
 
 	mu        sync.Mutex
 	conns     map[*serverConn]struct{}
