@@ -145,7 +145,7 @@ func touchPad(p []byte) { p[len(p)-1] = 0 }
 func (l *Loop) rawReadFn(fd uintptr) bool {
 	for {
 		p := l.getReadBuf(l.opts.ReadBufferSize)
-		n, err := syscall.Read(int(fd), *p)
+		n, err := sysRead(int(fd), *p)
 		var r readResult
 		switch {
 		case err == syscall.EINTR:

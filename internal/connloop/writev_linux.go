@@ -17,6 +17,7 @@ const maxIovecs = 1024
 // how many bytes it wrote.
 func writePieces(fd int, pcs [][]byte, skip int, iov *iovecs) (int, error) {
 	v := (*iov)[:0]
+	total := 0
 	for _, p := range pcs {
 		if skip >= len(p) {
 			skip -= len(p)
@@ -28,12 +29,20 @@ func writePieces(fd int, pcs [][]byte, skip int, iov *iovecs) (int, error) {
 		}
 		v = append(v, syscall.Iovec{Base: &p[0]})
 		v[len(v)-1].SetLen(len(p))
+		total += len(p)
 	}
 	*iov = v
 	if len(v) == 0 {
 		return 0, nil
 	}
-	r, _, e := syscall.Syscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v[0])), uintptr(len(v)))
+	var r uintptr
+	var e syscall.Errno
+	if total <= rawSyscallMax {
+		// A short write, without the scheduler: see sysread_linux.go.
+		r, _, e = syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v[0])), uintptr(len(v)))
+	} else {
+		r, _, e = syscall.Syscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v[0])), uintptr(len(v)))
+	}
 	clear(v) // hold no buffer of the engine's past the call
 	if e != 0 {
 		return 0, e
