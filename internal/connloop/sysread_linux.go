@@ -13,14 +13,17 @@ import (
 // monitor thread (sysmon, asleep while nothing ran) through a futex,
 // which under one request at a time (h2load -c 1 -m 1) was 4.5% of the
 // server's CPU, plus that thread's switch on the same core. A large
-// write (rawSyscallMax and up) still tells the scheduler, so that another
+// read or write (above rawSyscallMax) still tells the scheduler, so that another
 // thread may run goroutines while the kernel copies.
 
-// rawSyscallMax is the largest write made with RawSyscall.
+// rawSyscallMax is the largest read or write made with RawSyscall.
 const rawSyscallMax = 64 << 10
 
 // sysRead reads from the non-blocking fd into p (len(p) > 0).
 func sysRead(fd int, p []byte) (int, error) {
+	if len(p) > rawSyscallMax {
+		return syscall.Read(fd, p) // a large buffer (Options.ReadBufferSize)
+	}
 	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 	if e != 0 {
 		return 0, e
