@@ -227,24 +227,12 @@ func (b *responseBody) Read(p []byte) (int, error) {
 		return 0, errBodyClosed
 	}
 	st := b.st
-	n, err := st.in.Read(&st.mu, p, b)
-	if n > 0 && err == nil && st.drained() {
-		// The body's last bytes come with io.EOF when the body is
-		// complete (io.Reader allows it): a caller reading to the end
-		// (io.ReadAll, say) makes no call only to hear io.EOF.
-		err = io.EOF
-	}
+	// The body's last bytes come with io.EOF when the body is complete
+	// (io.Reader allows it): a caller reading to the end (io.ReadAll,
+	// say) makes no call only to hear io.EOF.
+	n, err := st.in.ReadWithEOF(&st.mu, p, b)
 	b.leave()
 	return n, err
-}
-
-// drained reports whether the response body has ended and every byte of
-// it has been read (request goroutine).
-func (st *clientStream) drained() bool {
-	st.mu.Lock()
-	d := st.in.Ended() && st.in.Buffered() == 0 && !st.in.Closed()
-	st.mu.Unlock()
-	return d
 }
 
 // smallCopy is the size of the buffer a stream keeps for WriteTo: the
@@ -270,7 +258,7 @@ func (b *responseBody) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	var err error
 	for {
-		n, rerr := st.in.Read(&st.mu, buf, b)
+		n, rerr := st.in.ReadWithEOF(&st.mu, buf, b) // the last bytes come with io.EOF
 		if n > 0 {
 			m, werr := w.Write(buf[:n])
 			total += int64(m)
@@ -287,9 +275,6 @@ func (b *responseBody) WriteTo(w io.Writer) (int64, error) {
 				err = rerr
 			}
 			break
-		}
-		if n < len(buf) && st.drained() {
-			break // the end, without a call only to hear io.EOF
 		}
 		if n == len(buf) && pooled == nil {
 			pooled = chunkPool.Get().(*[]byte)

@@ -136,11 +136,15 @@ func (cc *clientConn) run() {
 // markDirty queues st for the owner's next Wake. The caller holds a
 // reference to st; the dirty stack takes one of its own.
 func (cc *clientConn) markDirty(st *clientStream) {
+	// The owner is woken by the push that finds the stack empty: a
+	// stream already on it (Mark false) or pushed above others is taken
+	// by the Drain that push's wake-up leads to (pipe.Stack.Push).
 	if cc.dirty.Mark(st) {
 		st.refs.Add(1)
-		cc.dirty.Push(st)
+		if cc.dirty.Push(st) {
+			cc.loop.Wake()
+		}
 	}
-	cc.loop.Wake()
 	if cc.gone.Load() {
 		// The loop is over (or ending): nobody else will look.
 		cc.drainGone()

@@ -138,41 +138,67 @@ type Stream interface {
 // error), and os.ErrDeadlineExceeded once the stream's read deadline has
 // passed.
 func (in *Inbound) Read(mu *sync.Mutex, p []byte, st Stream) (int, error) {
-	var w Waiter
-	defer w.Stop()
+	return in.read(mu, p, st, false)
+}
+
+// ReadWithEOF is Read, but returns io.EOF with the body's last bytes when
+// the body has ended (as io.Reader allows), so that a caller reading to
+// the end makes no call (and no lock round trip) only to hear io.EOF.
+func (in *Inbound) ReadWithEOF(mu *sync.Mutex, p []byte, st Stream) (int, error) {
+	return in.read(mu, p, st, true)
+}
+
+func (in *Inbound) read(mu *sync.Mutex, p []byte, st Stream, eofWithLast bool) (int, error) {
+	var w Waiter // stopped on every return after a wait, without a defer
 	for {
-		mu.Lock()
-		in.parked = false
-		if err := in.closed; err != nil {
-			mu.Unlock()
-			return 0, err
-		}
-		if in.q.Len() > 0 {
-			n := in.q.Read(p)
-			in.consumed += n
-			wake := in.consumed >= ReportEvery || in.q.Len() == 0
-			mu.Unlock()
-			if wake {
-				st.Consumed()
+		n, deadline, done, err := in.try(mu, p, st, eofWithLast)
+		if !done {
+			err = w.Wait(in.sig, deadline)
+			if err == nil {
+				continue
 			}
-			return n, nil
 		}
-		if in.eof {
-			mu.Unlock()
-			return 0, io.EOF
-		}
-		if err := st.Failed(); err != nil {
-			mu.Unlock()
-			return 0, err
-		}
-		deadline := st.ReadDeadline()
-		in.parked = len(p) > 0
-		mu.Unlock()
-		if len(p) == 0 {
-			return 0, nil
-		}
-		if err := w.Wait(in.sig, deadline); err != nil {
-			return 0, err
-		}
+		w.Stop()
+		return n, err
 	}
+}
+
+// try is one look of read under mu: done with what read returns, or not
+// done and the deadline to wait until for in.sig.
+func (in *Inbound) try(mu *sync.Mutex, p []byte, st Stream, eofWithLast bool) (n int, deadline time.Time, done bool, err error) {
+	mu.Lock()
+	in.parked = false
+	if err := in.closed; err != nil {
+		mu.Unlock()
+		return 0, deadline, true, err
+	}
+	if in.q.Len() > 0 {
+		n := in.q.Read(p)
+		in.consumed += n
+		left := in.q.Len()
+		wake := in.consumed >= ReportEvery || left == 0
+		if eofWithLast && left == 0 && in.eof {
+			err = io.EOF
+		}
+		mu.Unlock()
+		if wake {
+			st.Consumed()
+		}
+		return n, deadline, true, err
+	}
+	if in.eof {
+		mu.Unlock()
+		return 0, deadline, true, io.EOF
+	}
+	if err := st.Failed(); err != nil {
+		mu.Unlock()
+		return 0, deadline, true, err
+	}
+	deadline = st.ReadDeadline()
+	in.parked = len(p) > 0
+	mu.Unlock()
+	if len(p) == 0 {
+		return 0, deadline, true, nil
+	}
+	return 0, deadline, false, nil
 }

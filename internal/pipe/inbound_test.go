@@ -262,3 +262,58 @@ func TestInboundCloseWith(t *testing.T) {
 		t.Errorf("CloseWith dropped %d (want 10), then Close %d (want 0); buffer kept %v", dropped, again, kept)
 	}
 }
+
+// ReadWithEOF gives io.EOF with the last bytes of an ended body, and
+// plain bytes while the body goes on; Read keeps io.EOF for a call of
+// its own.
+func TestInboundReadWithEOF(t *testing.T) {
+	st := newTestStream()
+	st.deliver("abcdef")
+	p := make([]byte, 4)
+	if n, err := st.in.ReadWithEOF(&st.mu, p, st); n != 4 || err != nil {
+		t.Fatalf("ReadWithEOF %d %v, want 4 bytes and no error", n, err)
+	}
+	// Not ended yet: the last buffered bytes come without io.EOF.
+	if n, err := st.in.ReadWithEOF(&st.mu, p, st); n != 2 || err != nil || string(p[:2]) != "ef" {
+		t.Fatalf("ReadWithEOF %d %v %q before the end", n, err, p[:n])
+	}
+	st.deliver("gh")
+	st.mu.Lock()
+	st.in.End()
+	st.mu.Unlock()
+	if n, err := st.in.ReadWithEOF(&st.mu, p, st); n != 2 || err != io.EOF || string(p[:2]) != "gh" {
+		t.Fatalf("ReadWithEOF %d %v %q at the end, want \"gh\" and EOF", n, err, p[:n])
+	}
+	if n, err := st.in.ReadWithEOF(&st.mu, p, st); n != 0 || err != io.EOF {
+		t.Fatalf("ReadWithEOF after the end: %d %v", n, err)
+	}
+
+	// A blocked ReadWithEOF woken by the last bytes and the end together.
+	st2 := newTestStream()
+	done := make(chan error, 1)
+	go func() {
+		n, err := st2.in.ReadWithEOF(&st2.mu, make([]byte, 10), st2)
+		if err == io.EOF && n != 3 {
+			err = errors.New("EOF without the last bytes")
+		}
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	st2.mu.Lock()
+	st2.in.Deliver([]byte("xyz"))
+	st2.in.End()
+	st2.mu.Unlock()
+	if err := waitErr(t, done); err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+
+	// Read itself keeps io.EOF apart.
+	st3 := newTestStream()
+	st3.deliver("ab")
+	st3.mu.Lock()
+	st3.in.End()
+	st3.mu.Unlock()
+	if n, err := st3.Read(p); n != 2 || err != nil {
+		t.Fatalf("Read %d %v, want 2 bytes and no error", n, err)
+	}
+}

@@ -30,14 +30,18 @@ func (s *Stack[T, P]) Mark(p P) bool {
 	return p.DirtyLink().on.CompareAndSwap(false, true)
 }
 
-// Push puts p, which Mark claimed, on the stack.
-func (s *Stack[T, P]) Push(p P) {
+// Push puts p, which Mark claimed, on the stack, and reports whether the
+// stack was empty. Only a push onto an empty stack needs to wake the
+// owner: a stream found on the stack went there with a push whose
+// wake-up, after it, leads to a TakeAll that takes p too, as p lies
+// above it.
+func (s *Stack[T, P]) Push(p P) (wasEmpty bool) {
 	l := p.DirtyLink()
 	for {
 		old := s.head.Load()
 		l.next = old
 		if s.head.CompareAndSwap(old, (*T)(p)) {
-			return
+			return old == nil
 		}
 	}
 }

@@ -3,6 +3,7 @@ package pipe
 import (
 	"sync"
 	"testing"
+	"time"
 )
 
 type node struct {
@@ -134,4 +135,72 @@ func TestStackDrain(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("%.1f allocations per Drain", n)
 	}
+}
+
+// Push reports whether the stack was empty, the one push that has to
+// wake the owner.
+func TestStackPushReportsEmpty(t *testing.T) {
+	var s Stack[node, *node]
+	a, b := &node{id: 1}, &node{id: 2}
+	if !s.Mark(a) || !s.Push(a) {
+		t.Fatal("first push: stack not reported empty")
+	}
+	if !s.Mark(b) || s.Push(b) {
+		t.Fatal("second push: stack reported empty")
+	}
+	s.TakeAll(nil)
+	if !s.Mark(b) || !s.Push(b) {
+		t.Fatal("push after TakeAll: stack not reported empty")
+	}
+}
+
+// An owner that drains only when woken, woken only by pushes onto an
+// empty stack, still takes every push: each pusher waits until the owner
+// took its node, which would hang (and fail) if a push went unseen.
+func TestStackWakeOnEmptyLosesNothing(t *testing.T) {
+	var s Stack[node, *node]
+	const goroutines, rounds = 8, 500
+	wake := make(chan struct{}, 1)
+	done := make(chan struct{})
+	taken := make([]chan struct{}, goroutines)
+	for i := range taken {
+		taken[i] = make(chan struct{}, 1)
+	}
+	go func() {
+		var buf []*node
+		for {
+			select {
+			case <-wake:
+			case <-done:
+				return
+			}
+			s.Drain(&buf, func(n *node) { taken[n.id] <- struct{}{} })
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range goroutines {
+		n := &node{id: i}
+		wg.Go(func() {
+			for r := 0; r < rounds; r++ {
+				if !s.Mark(n) {
+					t.Errorf("node %d still on the stack after it was taken", n.id)
+					return
+				}
+				if s.Push(n) {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				}
+				select {
+				case <-taken[n.id]:
+				case <-time.After(5 * time.Second):
+					t.Errorf("node %d pushed onto a non-empty stack was never taken", n.id)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
 }
