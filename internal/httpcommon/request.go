@@ -587,6 +587,12 @@ func appendRegular(dst []hpack.Field, lower string, vv []string, named []string)
 			return dst
 		}
 	}
+	return appendValues(dst, lower, vv)
+}
+
+// appendValues appends a field of the name lower for each value of vv,
+// trimmed, that is valid; the name is the caller's to check.
+func appendValues(dst []hpack.Field, lower string, vv []string) []hpack.Field {
 	for _, v := range vv {
 		v = httpsyntax.TrimOWS(v)
 		if httpsyntax.ValidFieldValue(v) {

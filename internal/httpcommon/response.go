@@ -3,6 +3,7 @@ package httpcommon
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -15,23 +16,87 @@ import (
 // Section 8.2.2), without names starting with http.TrailerPrefix (those
 // are trailers), and without invalid names or values. Values are trimmed
 // of surrounding whitespace. The strings are shared with h.
+//
+// The regular fields come in one order (sortFieldsByName's), whatever
+// order the map gives them in, the values of a name in their order in h:
+// a handler that sets the same fields for every response gets the same
+// section every time, which the HPACK encoder sends as indexes into its
+// dynamic table without looking each field up (hpack.Encoder's fast path
+// for a field at the same place as in the block before), and a peer's
+// decoder finds the section of the response before.
 func AppendResponse(dst []hpack.Field, status int, h http.Header) []hpack.Field {
 	dst = append(dst, hpack.Field{Name: ":status", Value: StatusString(status)})
-	var named []string
-	if c := h["Connection"]; len(c) > 0 {
-		named = connectionTokens(c)
-	}
+	start := len(dst)
+	var connection []string
 	for k, vv := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
+		lk, common := lowerOf[k]
+		if !common {
+			if strings.HasPrefix(k, http.TrailerPrefix) {
+				continue
+			}
+			if lk = strings.ToLower(k); lk != "te" { // "TE", as "Te" below
+				dst = appendRegular(dst, lk, vv, nil)
+			}
 			continue
 		}
-		lk := LowerName(k)
-		if lk == "te" {
-			continue // a request field (RFC 9113, Section 8.2.2)
+		// A common name is a valid one, lowercase.
+		switch {
+		case lk == "connection":
+			connection = vv
+			continue
+		case lk == "te" || connectionSpecific(lk):
+			// Connection-specific, or TE, a request field (RFC 9113,
+			// Section 8.2.2).
+			continue
 		}
-		dst = appendRegular(dst, lk, vv, named)
+		dst = appendValues(dst, lk, vv)
 	}
+	if len(connection) > 0 {
+		// The names Connection lists are connection-specific too (RFC
+		// 9110, Section 7.6.1), whichever came first in the map.
+		named := connectionTokens(connection)
+		kept := slices.DeleteFunc(dst[start:], func(f hpack.Field) bool {
+			return slices.Contains(named, f.Name)
+		})
+		dst = dst[:start+len(kept)]
+	}
+	sortFieldsByName(dst[start:])
 	return dst
+}
+
+// sortFieldsByName sorts fs by the length of their names, then by name,
+// stably, so that the values of one name keep their order: any order
+// that is the same for the same names would do, and this one mostly
+// compares two lengths. A response has a handful of fields, which an
+// insertion sort orders in a few steps; a long section takes
+// slices.SortStableFunc.
+func sortFieldsByName(fs []hpack.Field) {
+	if len(fs) > 16 {
+		slices.SortStableFunc(fs, func(a, b hpack.Field) int {
+			if c := len(a.Name) - len(b.Name); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		return
+	}
+	for i := 1; i < len(fs); i++ {
+		f := fs[i]
+		j := i
+		for ; j > 0 && fieldBefore(f.Name, fs[j-1].Name); j-- {
+			fs[j] = fs[j-1]
+		}
+		fs[j] = f
+	}
+}
+
+// fieldBefore reports whether name a sorts before name b in
+// sortFieldsByName's order.
+func fieldBefore(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
 
 // AppendTrailers appends the trailer fields of a response: the values in
