@@ -42,6 +42,8 @@ func checkRegular(f *hpack.Field, m *messageInfo) string {
 			return reason
 		}
 	}
+	// The names below are the ones with a rule of their own; ruleLens
+	// (for checkResponse's shortcut) has a bit for each one's length.
 	switch f.Name {
 	case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade":
 		// Section 8.2.2: connection-specific fields are malformed.
@@ -195,28 +197,46 @@ func checkRegulars(fields []hpack.Field, m *messageInfo) string {
 	return ""
 }
 
+// ruleLens has bit n set when a field name of n bytes may have a rule of
+// its own in checkRegular (connection-specific fields, te, content-length,
+// priority, host): a name of another length has none, so a field whose
+// characters the decoder checked already (messageInfo.checked) needs no
+// more than that.
+const ruleLens uint64 = 1<<len("te") | 1<<len("host") | 1<<len("upgrade") | 1<<len("priority") |
+	1<<len("connection") | 1<<len("keep-alive") | 1<<len("content-length") |
+	1<<len("proxy-connection") | 1<<len("transfer-encoding")
+
+// mayHaveRule reports whether checkRegular has a rule for a field named
+// name beyond its characters (ruleLens; a shift by 64 or more is 0).
+func mayHaveRule(name string) bool { return ruleLens>>uint(len(name))&1 != 0 }
+
 // checkResponse validates a response header section (Section 8.3.2).
 func checkResponse(fields []hpack.Field, m *messageInfo) string {
-	regular := false
-	for i := range fields {
-		f := &fields[i]
-		if f.IsPseudo() {
-			if regular {
-				return "pseudo-header field after a regular field"
-			}
-			if f.Name != ":status" {
-				return "invalid pseudo-header field in a response: " + f.Name
-			}
-			if m.status != 0 {
-				return "duplicate :status"
-			}
-			m.status = httpsyntax.ParseStatus(f.Value)
-			if m.status == 0 {
-				return "invalid :status"
-			}
-			continue
+	rest := fields
+	for len(rest) > 0 && rest[0].IsPseudo() {
+		f := &rest[0]
+		if f.Name != ":status" {
+			return "invalid pseudo-header field in a response: " + f.Name
 		}
-		regular = true
+		if m.status != 0 {
+			return "duplicate :status"
+		}
+		m.status = parseStatus(f.Value)
+		if m.status == 0 {
+			return "invalid :status"
+		}
+		rest = rest[1:]
+	}
+	checked := m.checked
+	for i := range rest {
+		f := &rest[i]
+		if checked && !mayHaveRule(f.Name) && len(f.Name) > 0 && f.Name[0] != ':' {
+			continue // its characters passed (Section 8.2.1); no other rule
+		}
+		if f.IsPseudo() {
+			// Section 8.3: pseudo-header fields come first.
+			return "pseudo-header field after a regular field"
+		}
 		if reason := checkRegular(f, m); reason != "" {
 			return reason
 		}
@@ -241,6 +261,20 @@ func checkTrailers(fields []hpack.Field, checked bool) string {
 		}
 	}
 	return ""
+}
+
+// parseStatus is httpsyntax.ParseStatus for the :status of every response,
+// without its loop: three digits, at least 100 (RFC 9110, Section 15;
+// RFC 9113, Section 8.3.2), else 0.
+func parseStatus(v string) int {
+	if len(v) != 3 {
+		return 0
+	}
+	a, b, c := v[0]-'0', v[1]-'0', v[2]-'0'
+	if a < 1 || a > 9 || b > 9 || c > 9 {
+		return 0
+	}
+	return int(a)*100 + int(b)*10 + int(c)
 }
 
 func statusOf(fields []hpack.Field) int {

@@ -1,9 +1,11 @@
 package h2kit
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/h2kit/h2kit/frame"
+	"github.com/h2kit/h2kit/internal/httpsyntax"
 )
 
 // HTTP message rules: RFC 9113, Section 8.1 (framing of messages), 8.2
@@ -281,6 +283,16 @@ func TestMessageResponses(t *testing.T) {
 		{"pseudo after regular", []string{"x-a", "b", ":status", "200"}, true},
 		{"uppercase", []string{":status", "200", "Content-Type", "text/plain"}, true},
 		{"transfer-encoding", []string{":status", "200", "transfer-encoding", "chunked"}, true},
+		// Each connection-specific field (Section 8.2.2), after fields of
+		// other lengths that checkResponse's shortcut passes.
+		{"connection", []string{":status", "200", "server", "x", "connection", "close"}, true},
+		{"proxy-connection", []string{":status", "200", "content-type", "t/p", "proxy-connection", "close"}, true},
+		{"keep-alive", []string{":status", "200", "keep-alive", "timeout=5"}, true},
+		{"upgrade", []string{":status", "200", "upgrade", "websocket"}, true},
+		{"te other than trailers", []string{":status", "200", "te", "gzip"}, true},
+		{"content-length twice, different", []string{":status", "200", "content-length", "1", "last-modified", "x", "content-length", "2"}, true},
+		{":status below 100", []string{":status", "099"}, true},
+		{":status with a letter", []string{":status", "2a0"}, true},
 		{"1xx with END_STREAM", []string{":status", "103"}, true},
 		{"101", []string{":status", "101"}, false},
 		{"content-length without a body", []string{":status", "200", "content-length", "3"}, true},
@@ -445,6 +457,38 @@ func TestMalformedFieldByIndex(t *testing.T) {
 		p.headers(5, true, kv...)
 		if r := wantEvent[*RequestReceived](p); r.StreamID != 5 {
 			t.Fatalf("%q: request on %d", bad, r.StreamID)
+		}
+	}
+}
+
+// checkResponse skips checkRegular for names of lengths with no rule
+// (mayHaveRule): every name checkRegular has a rule for must pass it.
+func TestMayHaveRule(t *testing.T) {
+	for _, name := range []string{"connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade", "te", "content-length", "priority", "host"} {
+		if !mayHaveRule(name) {
+			t.Errorf("mayHaveRule(%q) = false", name)
+		}
+	}
+	for _, name := range []string{"server", "content-type", "x", strings.Repeat("x", 100)} {
+		if mayHaveRule(name) {
+			t.Errorf("mayHaveRule(%q) = true", name)
+		}
+	}
+}
+
+// parseStatus agrees with httpsyntax.ParseStatus.
+func TestParseStatus(t *testing.T) {
+	for _, v := range []string{"", "2", "20", "200", "2000", "099", "100", "999", "abc", "2a0", "20a", "/00", ":00", "1\x0000"} {
+		if got, want := parseStatus(v), httpsyntax.ParseStatus(v); got != want {
+			t.Errorf("parseStatus(%q) = %d, ParseStatus says %d", v, got, want)
+		}
+	}
+	for a := 0; a < 256; a += 7 {
+		for b := 0; b < 256; b += 5 {
+			v := string([]byte{byte(a), byte(b), '0'})
+			if got, want := parseStatus(v), httpsyntax.ParseStatus(v); got != want {
+				t.Errorf("parseStatus(%q) = %d, ParseStatus says %d", v, got, want)
+			}
 		}
 	}
 }
