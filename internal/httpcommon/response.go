@@ -29,7 +29,7 @@ func AppendResponse(dst []hpack.Field, status int, h http.Header) []hpack.Field 
 	start := len(dst)
 	var connection []string
 	for k, vv := range h {
-		lk, common := lowerOf[k]
+		lk, common := lowerCommon(k)
 		if !common {
 			if strings.HasPrefix(k, http.TrailerPrefix) {
 				continue
@@ -62,6 +62,36 @@ func AppendResponse(dst []hpack.Field, status int, h http.Header) []hpack.Field 
 	}
 	sortFieldsByName(dst[start:])
 	return dst
+}
+
+// lowerCommon returns the lowercase form of a canonical common name
+// (one of commonNames), and whether k is one; as LowerName's lookup in
+// lowerOf, without hashing the whole name: it finds k's slot in
+// commonSlots as lookupCommon finds its lowercase form's, with the bytes
+// commonHash reads lowercased.
+func lowerCommon(k string) (string, bool) {
+	n := len(k)
+	if n == 0 {
+		return "", false
+	}
+	x := uint32(n) | uint32(lowerASCII(k[0]))<<8 | uint32(lowerASCII(k[n/2]))<<16 | uint32(lowerASCII(k[n-1]))<<24
+	for h := (x * 0x9e3779b1) >> (32 - 9); ; h++ {
+		e := commonSlots[h%uint32(len(commonSlots))]
+		if e == 0 {
+			return "", false
+		}
+		if commonNames[e-1] == k {
+			return commonLower[e-1], true
+		}
+	}
+}
+
+// lowerASCII returns b, an ASCII capital letter made lowercase.
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
 }
 
 // sortFieldsByName sorts fs by the length of their names, then by name,

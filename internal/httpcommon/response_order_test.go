@@ -153,3 +153,27 @@ func TestAppendResponseAsDefined(t *testing.T) {
 		}
 	}
 }
+
+// TestLowerCommon checks lowerCommon against lowerOf (LowerName's map):
+// every common name found with its lowercase form, no other name found,
+// whether lowercase, another case or unknown.
+func TestLowerCommon(t *testing.T) {
+	for _, c := range commonNames {
+		if l, ok := lowerCommon(c); !ok || l != lowerOf[c] {
+			t.Errorf("lowerCommon(%q) = %q, %v; want %q", c, l, ok, lowerOf[c])
+		}
+		for _, other := range []string{strings.ToLower(c), strings.ToUpper(c), c + "x", c[1:]} {
+			if _, ok := lowerOf[other]; ok {
+				continue
+			}
+			if l, ok := lowerCommon(other); ok {
+				t.Errorf("lowerCommon(%q) = %q, true", other, l)
+			}
+		}
+	}
+	for _, k := range []string{"", "X", "X-Custom", "Trailer:X-Sum", "Content-Typ"} {
+		if l, ok := lowerCommon(k); ok {
+			t.Errorf("lowerCommon(%q) = %q, true", k, l)
+		}
+	}
+}
