@@ -148,7 +148,13 @@ func TestLoopEcho(t *testing.T) {
 	if !bytes.Equal(cl.got, body) {
 		t.Fatalf("echo: %d bytes, want %d", len(cl.got), len(body))
 	}
-	// Graceful end: the client's Shutdown (GOAWAY) ends both sides.
+	shutdownEcho(t, cl, srv)
+}
+
+// shutdownEcho ends an echo test's two loops gracefully (GOAWAY both
+// ways) and checks that both end without an error.
+func shutdownEcho(t *testing.T, cl *client, srv *echoServer) {
+	t.Helper()
 	cl.l.Shutdown()
 	srv.l.Shutdown()
 	for _, ch := range []chan error{cl.closed, srv.closed} {

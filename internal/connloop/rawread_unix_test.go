@@ -61,16 +61,5 @@ wait:
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	cl.l.Shutdown()
-	srv.l.Shutdown()
-	for _, ch := range []chan error{cl.closed, srv.closed} {
-		select {
-		case err := <-ch:
-			if err != nil {
-				t.Errorf("closed with %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("loop did not end")
-		}
-	}
+	shutdownEcho(t, cl, srv)
 }
