@@ -1,6 +1,8 @@
 package hpack
 
 import (
+	"bytes"
+	"hash/maphash"
 	"math"
 	"strconv"
 	"unsafe"
@@ -42,7 +44,43 @@ type Decoder struct {
 	check    func(Field) bool
 	staticOK [staticTableLen + 1]bool
 	passed   bool
+
+	// gen counts the changes of what a block decodes to: the dynamic
+	// table's (an insertion, a size update) and the limits' and check's.
+	gen uint64
+	// A block sent again and again as it was (a server's responses, a
+	// client's requests) is decoded once: prev is the hash of the last
+	// block that left the table as it was (at most repeatMax bytes); a
+	// block with the same hash is decoded and kept with its fields in rep,
+	// their strings in memory of their own that is never reused, for the
+	// next blocks equal to it while gen stays rep.gen. A hash, not a copy,
+	// and rep allocated when needed: a connection that sent a block or
+	// two keeps no bytes for them.
+	prev uint64
+	rep  *repeated
 }
+
+// repeatSeed is the seed of Decoder.prev's hashes.
+var repeatSeed = maphash.MakeSeed()
+
+// repeated is a block kept for Decoder.rep and what it decoded to.
+type repeated struct {
+	block    []byte
+	fields   []Field
+	listSize uint64 // the fields' header list size (SetMaxHeaderListSize)
+	passed   bool   // BlockPassed
+	gen      uint64 // Decoder.gen when it was decoded
+	ok       bool
+	hits     int // blocks decoded from it
+	skips    int // times it was not replaced because hits was 0
+}
+
+// repeatMax is the longest block Decoder.rep keeps.
+const repeatMax = 512
+
+// repeatSkips is how many times in a row a kept block that served no
+// other block stays kept.
+const repeatSkips = 8
 
 // SetFieldCheck sets a check that the Decoder applies to the fields it
 // decodes, remembering its verdict for each table entry, so that a field
@@ -57,6 +95,7 @@ type Decoder struct {
 // nil removes the check.
 func (d *Decoder) SetFieldCheck(check func(Field) bool) {
 	d.check = check
+	d.gen++
 	for i := 1; i <= staticTableLen; i++ {
 		d.staticOK[i] = check != nil && check(staticTable[i])
 	}
@@ -106,6 +145,7 @@ func NewDecoder(maxDynamicTableSize uint32) *Decoder {
 func (d *Decoder) SetMaxDynamicTableSize(n uint32) {
 	d.allowed = n
 	d.needUpdate = n < d.t.maxSize
+	d.gen++
 }
 
 // SetMaxHeaderListSize sets the limit on the size of a decoded header list,
@@ -117,7 +157,10 @@ func (d *Decoder) SetMaxHeaderListSize(n uint32) { d.maxList = n }
 // literal, name or value, after Huffman decoding (RFC 7541, Section 7.4);
 // the default is 16 KiB and 0 means unlimited. A longer string is an error
 // wrapping ErrStringTooLong.
-func (d *Decoder) SetMaxStringLength(n int) { d.maxStr = max(n, 0) }
+func (d *Decoder) SetMaxStringLength(n int) {
+	d.maxStr = max(n, 0)
+	d.gen++
+}
 
 // DynamicTableSize returns the size of the dynamic table (RFC 7541, Section
 // 4.1).
@@ -188,6 +231,86 @@ func (d *Decoder) ReleaseStrings() {
 
 // decode appends the fields of block to dst (Decode, DecodeAppend).
 func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
+	if r := d.rep; r != nil && r.ok && r.gen == d.gen && !d.needUpdate && bytes.Equal(block, r.block) &&
+		(d.maxList == 0 || r.listSize <= uint64(d.maxList)) {
+		// The same bytes with the same table: the same fields (RFC 7541,
+		// Section 3.2), in memory no later block overwrites.
+		d.passed = r.passed
+		r.hits++
+		return append(dst, r.fields...), nil
+	}
+	start, gen := len(dst), d.gen
+	dst, err := d.decodeBlock(dst, block)
+	if err != nil || d.gen != gen || len(block) > repeatMax {
+		return dst, err
+	}
+	// The hash finds a block that came twice in a row; rep holds and
+	// compares the bytes themselves.
+	if h := maphash.Bytes(repeatSeed, block); h != d.prev {
+		d.prev = h
+	} else {
+		d.keepRepeated(block, dst[start:])
+	}
+	return dst, nil
+}
+
+// keepRepeated makes block, which decoded to fields and left the table as it
+// was, d.rep: the fields' strings are copied into an allocation of their
+// own, which fields returned from d.rep keep using after d.rep changes.
+func (d *Decoder) keepRepeated(block []byte, fields []Field) {
+	if d.rep == nil {
+		d.rep = new(repeated)
+	}
+	r := d.rep
+	if r.ok && bytes.Equal(block, r.block) && fieldsEqual(fields, r.fields) {
+		// The table changed in between, not what this block says: the
+		// kept strings do.
+		r.passed, r.gen = d.passed, d.gen
+		return
+	}
+	if r.ok && r.hits == 0 && r.skips < repeatSkips {
+		// The block kept last served nothing: blocks that repeat only
+		// now and then, different each time, get an allocation once in
+		// repeatSkips+1 times.
+		r.skips++
+		return
+	}
+	n, size := 0, uint64(0)
+	for _, f := range fields {
+		n += len(f.Name) + len(f.Value)
+		size += uint64(len(f.Name)) + uint64(len(f.Value)) + entryOverhead
+	}
+	mem := make([]byte, 0, n)
+	r.fields = r.fields[:0]
+	for _, f := range fields {
+		if l := len(f.Name) + len(f.Value); l > 0 {
+			at := len(mem)
+			mem = append(mem, f.Name...)
+			mem = append(mem, f.Value...)
+			both := unsafe.String(&mem[at], l)
+			f.Name, f.Value = both[:len(f.Name)], both[len(f.Name):]
+		}
+		r.fields = append(r.fields, f)
+	}
+	r.block = append(r.block[:0], block...)
+	r.listSize, r.passed, r.gen, r.ok, r.hits, r.skips = size, d.passed, d.gen, true, 0, 0
+}
+
+// fieldsEqual reports whether a and b are the same fields.
+func fieldsEqual(a, b []Field) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeBlock decodes block, appending its fields to dst (decode).
+func (d *Decoder) decodeBlock(dst []Field, block []byte) ([]Field, error) {
 	d.passed = false
 	passed := d.check != nil // the block's fields so far
 	// Dynamic table size updates come first (RFC 7541, Section 4.2).
@@ -203,6 +326,7 @@ func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
 		}
 		d.t.setMaxSize(uint32(v))
 		d.needUpdate = false
+		d.gen++
 		i += n
 	}
 	if d.needUpdate {
@@ -335,6 +459,9 @@ func (d *Decoder) literal(dst []Field, block []byte, i int, skip, ask bool) (f F
 		return Field{}, i, false, err
 	}
 
+	if indexing {
+		d.gen++ // an insertion, or the table emptied by one too large (RFC 7541, Section 4.4)
+	}
 	if indexing && d.t.makeRoom(entrySize(len(name), len(value))) {
 		l := uint64(len(name)) + uint64(len(value))
 		end := len(d.buf)
