@@ -61,8 +61,9 @@ func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
 	aw, _ := out.(*asyncWriter)
 	return accessLogFunc(h, verbose, func(r *http.Request, rec logRecord, start int64) {
 		end := monoNow()
+		target, plain := logTarget(r.URL)
 		e := accessEntry{
-			method: r.Method, path: logTarget(r.URL), status: rec.finalStatus(), bytes: rec.bytes,
+			method: r.Method, path: target, pathPlain: plain, status: rec.finalStatus(), bytes: rec.bytes,
 			duration: time.Duration(end - start),
 			proto:    r.Proto, remote: r.RemoteAddr, stream: rec.stream, pushed: rec.pushed,
 		}
@@ -81,6 +82,7 @@ func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
 // accessEntry is what an access-log line says of a request.
 type accessEntry struct {
 	method, path  string
+	pathPlain     bool // path needs no quoting (logTarget said so)
 	status        int
 	bytes         int64
 	duration      time.Duration
@@ -123,7 +125,11 @@ func appendAccessFields(b []byte, e accessEntry) []byte {
 	b = append(b, " level=INFO msg=request method="...)
 	b = appendLogWord(b, e.method)
 	b = append(b, " path="...)
-	b = appendLogString(b, e.path)
+	if e.pathPlain {
+		b = append(b, e.path...)
+	} else {
+		b = appendLogString(b, e.path)
+	}
 	b = append(b, " status="...)
 	if st := e.status; st >= 100 && st <= 999 {
 		b = append(b, byte('0'+st/100), byte('0'+st/10%10), byte('0'+st%10))
@@ -171,7 +177,7 @@ func appendLogDuration(b []byte, d time.Duration) []byte {
 	default:
 		unit, digits, div = "ms", 6, uint64(time.Millisecond)
 	}
-	b = strconv.AppendUint(b, u/div, 10)
+	b = appendBelow1000(b, u/div)
 	if frac := u % div; frac != 0 {
 		var f [6]byte
 		for i := digits - 1; i >= 0; i-- {
@@ -186,6 +192,18 @@ func appendLogDuration(b []byte, d time.Duration) []byte {
 		b = append(b, f[:n]...)
 	}
 	return append(b, unit...)
+}
+
+// appendBelow1000 appends n < 1000 in decimal, as strconv.AppendUint
+// would, without its call.
+func appendBelow1000(b []byte, n uint64) []byte {
+	switch {
+	case n >= 100:
+		return append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+	case n >= 10:
+		return append(b, byte('0'+n/10), byte('0'+n%10))
+	}
+	return append(b, byte('0'+n))
 }
 
 // logSecond is the second of the latest access-log time: its text before
@@ -223,30 +241,49 @@ func appendLogNow(b []byte, mono int64) []byte {
 }
 
 // logTarget returns u.RequestURI(): u.Path itself for a plain path
-// without a query, which RequestURI would scan for bytes to escape.
-func logTarget(u *url.URL) string {
-	if u.Opaque == "" && u.RawPath == "" && u.RawQuery == "" && !u.ForceQuery && plainPath(u.Path) {
-		return u.Path
-	}
-	return u.RequestURI()
-}
-
-// plainPath reports whether p is a non-empty path that URL.EscapedPath
-// returns unchanged (not "*"): letters, digits and "-._~/:@$&+,;=" only,
-// the bytes net/url does not escape in a path.
-func plainPath(p string) bool {
-	if p == "" || p == "*" {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("-._~/:@$&+,;=", c) >= 0:
-		default:
-			return false
+// without a query, which RequestURI would scan for bytes to escape; and
+// whether it is a plain path without '=', which the access log writes
+// without quoting and without looking at it again (logNeedsQuoting).
+func logTarget(u *url.URL) (target string, noQuote bool) {
+	if u.Opaque == "" && u.RawPath == "" && u.RawQuery == "" && !u.ForceQuery {
+		if plain, noQuote := plainPath(u.Path); plain {
+			return u.Path, noQuote
 		}
 	}
-	return true
+	return u.RequestURI(), false
+}
+
+// Classes of a byte in a path (pathBytes).
+const (
+	pathPlain   = 1 << iota // net/url does not escape it in a path
+	pathNoQuote             // nor does the access log quote it
+)
+
+// pathBytes classifies each byte: letters, digits and "-._~/:@$&+,;="
+// are plain, and all of them but '=' need no quoting in a log line.
+var pathBytes = func() (t [256]uint8) {
+	for c := range 256 {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~/:@$&+,;=", byte(c)) >= 0 {
+			t[c] = pathPlain | pathNoQuote
+		}
+	}
+	t['='] = pathPlain
+	return t
+}()
+
+// plainPath reports whether p is a non-empty path that URL.EscapedPath
+// returns unchanged (not "*"): of pathBytes's plain bytes only, the bytes
+// net/url does not escape in a path; and whether it has no '=' either.
+func plainPath(p string) (plain, noQuote bool) {
+	if p == "" || p == "*" {
+		return false, false
+	}
+	all := uint8(pathPlain | pathNoQuote)
+	for i := 0; i < len(p); i++ {
+		all &= pathBytes[p[i]]
+	}
+	return all&pathPlain != 0, all&pathNoQuote != 0
 }
 
 // logClock pairs a reading of the system clock with the monotonic one

@@ -22,7 +22,7 @@ func TestAppendAccessLine(t *testing.T) {
 		time.Date(2026, 1, 2, 3, 4, 5, 0, time.Local),
 		time.Now(),
 	}
-	paths := []string{"/", "", "/a b", "/a=b", `/"q"`, "/x\x7fy", "/t\tab", "/é", "/\xff", "/\u00a0", `/back\slash`, "/\u2028", "/?q=1&r=2"}
+	paths := []string{"/", "/index.html", "/a/b-c_d~e.f:g@h$i&j+k,l;m", "", "/a b", "/a=b", `/"q"`, "/x\x7fy", "/t\tab", "/é", "/\xff", "/\u00a0", `/back\slash`, "/\u2028", "/?q=1&r=2"}
 	durs := []time.Duration{0, 81542 * time.Nanosecond, 3 * time.Second, 1500 * time.Millisecond}
 	for i, p := range paths {
 		tm := times[i%len(times)]
@@ -50,8 +50,10 @@ func TestAppendAccessLine(t *testing.T) {
 		if err := h.Handle(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
+		// A path plainPath finds without '=' is written as it is.
+		_, plain := plainPath(p)
 		got := appendAccessLine(nil, tm, accessEntry{
-			method: "GET", path: p, status: 200 + i, bytes: int64(i * 1000), duration: d,
+			method: "GET", path: p, pathPlain: plain, status: 200 + i, bytes: int64(i * 1000), duration: d,
 			proto: "HTTP/2.0", remote: "[::1]:1234", stream: stream, pushed: pushed,
 		})
 		if string(got) != want.String() {
@@ -166,14 +168,25 @@ func TestLogTarget(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		if got, want := logTarget(u), u.RequestURI(); got != want {
+		got, noQuote := logTarget(u)
+		if want := u.RequestURI(); got != want {
 			t.Errorf("%q: logTarget %q, RequestURI %q", target, got, want)
+		}
+		if noQuote && logNeedsQuoting(got) {
+			t.Errorf("%q: logTarget says %q needs no quoting", target, got)
 		}
 	}
 	for c := range 256 { // paths as h2server may hand them: decoded bytes
 		u := &url.URL{Path: "/a" + string([]byte{byte(c)}) + "b"}
-		if got, want := logTarget(u), u.RequestURI(); got != want {
+		got, noQuote := logTarget(u)
+		if want := u.RequestURI(); got != want {
 			t.Errorf("byte %#x: logTarget %q, RequestURI %q", c, got, want)
+		}
+		if noQuote && logNeedsQuoting(got) {
+			t.Errorf("byte %#x: logTarget says %q needs no quoting", c, got)
+		}
+		if plain, _ := plainPath(u.Path); plain && !noQuote && c != '=' {
+			t.Errorf("byte %#x: %q needs quoting?", c, got)
 		}
 	}
 }
