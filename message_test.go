@@ -492,3 +492,32 @@ func TestParseStatus(t *testing.T) {
 		}
 	}
 }
+
+// A response block the decoder gives again and again (hpack's Repeated)
+// takes what checkResponse learnt from the first: the content-length it
+// declared still holds the body to its length (Section 8.1.1), and a
+// malformed block sent again and again is refused every time.
+func TestMessageRepeatedResponses(t *testing.T) {
+	p := newPeer(t, Config{Role: Client})
+	for i := range 6 {
+		id := p.request(getReq, true)
+		p.headers(id, false, ":status", "200", "content-length", "3", "server", "x")
+		if ev := wantEvent[*ResponseReceived](p); ev.StreamID != id {
+			t.Fatalf("response %d: %+v", i, ev)
+		}
+		p.write(&frame.Data{StreamID: id, EndStream: true, Data: []byte("ab")})
+		p.wantRST(id, frame.ErrCodeProtocol)
+		wantEvent[*StreamReset](p)
+	}
+	if p.c.hb.kept.repeated == 0 {
+		t.Fatal("no response was taken as repeated")
+	}
+	for i := range 6 {
+		id := p.request(getReq, true)
+		p.headers(id, true, ":status", "200", "connection", "close")
+		p.wantRST(id, frame.ErrCodeProtocol)
+		if ev := wantEvent[*StreamReset](p); ev.StreamID != id {
+			t.Fatalf("malformed response %d: %+v", i, ev)
+		}
+	}
+}

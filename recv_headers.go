@@ -21,12 +21,25 @@ type headerBlock struct {
 	buf        []byte
 	fieldsAt   int  // where the decoded block's fields start in Conn.fields
 	checked    bool // its regular fields passed fieldChars (messageInfo.checked)
+	// repeated is the decoder's Repeated for the block; kept stays from
+	// block to block (like buf).
+	repeated uint64
+	kept     keptResponse
+}
+
+// keptResponse is what checkResponse learnt from a response whose fields
+// the decoder gives again and again (hpack.Decoder.Repeated): the next
+// response with those fields, byte for byte the same block with the same
+// dynamic table, passes the same checks and says the same.
+type keptResponse struct {
+	repeated uint64 // 0: nothing kept
+	m        messageInfo
 }
 
 // onHeaders handles HEADERS (RFC 9113, Section 6.2).
 func (c *Conn) onHeaders(h *frame.Headers) error {
 	c.hb = headerBlock{typ: frame.TypeHeaders, streamID: h.StreamID, endStream: h.EndStream,
-		hasPrio: h.HasPriority, prio: h.Priority, frames: 1, buf: c.hb.buf[:0]}
+		hasPrio: h.HasPriority, prio: h.Priority, frames: 1, buf: c.hb.buf[:0], kept: c.hb.kept}
 	return c.startBlock(h, h.BlockFragment, h.EndHeaders)
 }
 
@@ -44,7 +57,7 @@ func (c *Conn) onPushPromise(p *frame.PushPromise) error {
 		return connErr(frame.ErrCodeProtocol, "PUSH_PROMISE with push disabled")
 	}
 	c.hb = headerBlock{typ: frame.TypePushPromise, streamID: p.StreamID, promisedID: p.PromisedID,
-		frames: 1, buf: c.hb.buf[:0]}
+		frames: 1, buf: c.hb.buf[:0], kept: c.hb.kept}
 	return c.startBlock(p, p.BlockFragment, p.EndHeaders)
 }
 
@@ -103,6 +116,7 @@ func (c *Conn) endBlock(f frame.Frame, block []byte) error {
 	fields := all[start:len(all):len(all)]
 	c.hb.fieldsAt = start
 	c.hb.checked = c.dec.BlockPassed()
+	c.hb.repeated = c.dec.Repeated()
 	tooLarge := false
 	if err != nil {
 		if !errors.Is(err, hpack.ErrHeaderListTooLarge) {
@@ -272,8 +286,15 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 	m := messageInfo{contentLength: -1, checked: c.hb.checked}
 	status := 0
 	if !c.cfg.DisableMessageRules {
-		if reason := checkResponse(fields, &m); reason != "" {
-			return streamErr(s.id, frame.ErrCodeProtocol, reason)
+		if r := c.hb.repeated; r != 0 && r == c.hb.kept.repeated {
+			m = c.hb.kept.m // the same fields passed checkResponse before
+		} else {
+			if reason := checkResponse(fields, &m); reason != "" {
+				return streamErr(s.id, frame.ErrCodeProtocol, reason)
+			}
+			if r != 0 {
+				c.hb.kept = keptResponse{repeated: r, m: m}
+			}
 		}
 		status = m.status
 	} else {

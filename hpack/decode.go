@@ -58,6 +58,10 @@ type Decoder struct {
 	// two keeps no bytes for them.
 	prev uint64
 	rep  *repeated
+	// repeated is Repeated's answer on the last block; repIDs counts the
+	// identifiers given out.
+	repeated uint64
+	repIDs   uint64
 }
 
 // repeatSeed is the seed of Decoder.prev's hashes.
@@ -71,8 +75,9 @@ type repeated struct {
 	passed   bool   // BlockPassed
 	gen      uint64 // Decoder.gen when it was decoded
 	ok       bool
-	hits     int // blocks decoded from it
-	skips    int // times it was not replaced because hits was 0
+	id       uint64 // Repeated's answer for it: new whenever fields or passed may differ
+	hits     int    // blocks decoded from it
+	skips    int    // times it was not replaced because hits was 0
 }
 
 // repeatMax is the longest block Decoder.rep keeps.
@@ -103,6 +108,15 @@ func (d *Decoder) SetFieldCheck(check func(Field) bool) {
 		d.t.ents[id&uint64(len(d.t.ents)-1)].checked = checkUnknown
 	}
 }
+
+// Repeated identifies the fields of the block last decoded when they are
+// those of a block the Decoder keeps because the peer sends it again and
+// again as it was: every block that decodes to these same fields, with
+// the same BlockPassed, gives the same nonzero value, which no other
+// fields of this Decoder ever get. It is 0 for other blocks. A receiver
+// may keep what it derived from a block's fields under this value and
+// use it again for the next block with the same one.
+func (d *Decoder) Repeated() uint64 { return d.repeated }
 
 // BlockPassed reports whether every field of the block last decoded
 // passed the check of SetFieldCheck: false without a check, and after a
@@ -236,9 +250,11 @@ func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
 		// The same bytes with the same table: the same fields (RFC 7541,
 		// Section 3.2), in memory no later block overwrites.
 		d.passed = r.passed
+		d.repeated = r.id
 		r.hits++
 		return append(dst, r.fields...), nil
 	}
+	d.repeated = 0
 	start, gen := len(dst), d.gen
 	dst, err := d.decodeBlock(dst, block)
 	if err != nil || d.gen != gen || len(block) > repeatMax {
@@ -265,7 +281,12 @@ func (d *Decoder) keepRepeated(block []byte, fields []Field) {
 	if r.ok && bytes.Equal(block, r.block) && fieldsEqual(fields, r.fields) {
 		// The table changed in between, not what this block says: the
 		// kept strings do.
+		if r.passed != d.passed {
+			d.repIDs++
+			r.id = d.repIDs
+		}
 		r.passed, r.gen = d.passed, d.gen
+		d.repeated = r.id
 		return
 	}
 	if r.ok && r.hits == 0 && r.skips < repeatSkips {
@@ -294,6 +315,9 @@ func (d *Decoder) keepRepeated(block []byte, fields []Field) {
 	}
 	r.block = append(r.block[:0], block...)
 	r.listSize, r.passed, r.gen, r.ok, r.hits, r.skips = size, d.passed, d.gen, true, 0, 0
+	d.repIDs++
+	r.id = d.repIDs
+	d.repeated = r.id
 }
 
 // fieldsEqual reports whether a and b are the same fields.

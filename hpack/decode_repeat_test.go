@@ -128,3 +128,37 @@ func TestDecodeRepeatedBlockAllocs(t *testing.T) {
 		})
 	}
 }
+
+// Repeated is the same nonzero value for blocks that decode to the kept
+// fields, 0 for others, and new when the fields or the check's verdict
+// may differ.
+func TestDecodeRepeatedID(t *testing.T) {
+	d := NewDecoder(DefaultTableSize)
+	d.SetFieldCheck(func(f Field) bool { return f.Value != "bad" })
+	a := []byte{0x88, 0x0f, 0x0d, 0x02, '1', '3'}
+	b := []byte{0x88, 0x0f, 0x0d, 0x02, '1', '4'}
+	ids := func(blocks ...[]byte) (out []uint64) {
+		for _, bl := range blocks {
+			if _, err := d.Decode(nil, bl); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, d.Repeated())
+		}
+		return out
+	}
+	got := ids(a, a, a, a)
+	if got[0] != 0 || got[1] == 0 || got[2] != got[1] || got[3] != got[1] {
+		t.Fatalf("Repeated for a block four times: %v", got)
+	}
+	first := got[1]
+	got = ids(b, b, b)
+	if got[0] != 0 || got[1] == 0 || got[1] == first || got[2] != got[1] {
+		t.Fatalf("Repeated for another block: %v (the first one's %d)", got, first)
+	}
+	// A new check: the kept fields pass differently, under a new value.
+	bID := got[1]
+	d.SetFieldCheck(nil)
+	if got := ids(b, b); got[0] == 0 || got[0] == bID || got[1] != got[0] || d.BlockPassed() {
+		t.Fatalf("after the check changed: Repeated %v (before %d), BlockPassed %v", got, bID, d.BlockPassed())
+	}
+}
