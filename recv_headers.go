@@ -27,13 +27,15 @@ type headerBlock struct {
 	kept     keptResponse
 }
 
-// keptResponse is what checkResponse learnt from a response whose fields
+// keptResponse is what onResponse takes from checkResponse (the status
+// and content-length, Section 8.3.2 and 8.1.1) for a response whose fields
 // the decoder gives again and again (hpack.Decoder.Repeated): the next
 // response with those fields, byte for byte the same block with the same
 // dynamic table, passes the same checks and says the same.
 type keptResponse struct {
-	repeated uint64 // 0: nothing kept
-	m        messageInfo
+	repeated      uint64 // 0: nothing kept
+	status        int
+	contentLength int64
 }
 
 // onHeaders handles HEADERS (RFC 9113, Section 6.2).
@@ -287,13 +289,14 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 	status := 0
 	if !c.cfg.DisableMessageRules {
 		if r := c.hb.repeated; r != 0 && r == c.hb.kept.repeated {
-			m = c.hb.kept.m // the same fields passed checkResponse before
+			// The same fields passed checkResponse before.
+			m.status, m.contentLength = c.hb.kept.status, c.hb.kept.contentLength
 		} else {
 			if reason := checkResponse(fields, &m); reason != "" {
 				return streamErr(s.id, frame.ErrCodeProtocol, reason)
 			}
 			if r != 0 {
-				c.hb.kept = keptResponse{repeated: r, m: m}
+				c.hb.kept = keptResponse{repeated: r, status: m.status, contentLength: m.contentLength}
 			}
 		}
 		status = m.status
