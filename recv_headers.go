@@ -21,10 +21,8 @@ type headerBlock struct {
 	buf        []byte
 	fieldsAt   int  // where the decoded block's fields start in Conn.fields
 	checked    bool // its regular fields passed fieldChars (messageInfo.checked)
-	// repeated is the decoder's Repeated for the block; kept stays from
-	// block to block (like buf).
-	repeated uint64
-	kept     keptResponse
+	// kept stays from block to block (like buf).
+	kept keptResponse
 }
 
 // keptResponse is what onResponse takes from checkResponse (the status
@@ -118,7 +116,6 @@ func (c *Conn) endBlock(f frame.Frame, block []byte) error {
 	fields := all[start:len(all):len(all)]
 	c.hb.fieldsAt = start
 	c.hb.checked = c.dec.BlockPassed()
-	c.hb.repeated = c.dec.Repeated()
 	tooLarge := false
 	if err != nil {
 		if !errors.Is(err, hpack.ErrHeaderListTooLarge) {
@@ -288,7 +285,9 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 	m := messageInfo{contentLength: -1, checked: c.hb.checked}
 	status := 0
 	if !c.cfg.DisableMessageRules {
-		if r := c.hb.repeated; r != 0 && r == c.hb.kept.repeated {
+		// onResponse runs right after the block's decoding (endBlock):
+		// the decoder's Repeated is this block's.
+		if r := c.dec.Repeated(); r != 0 && r == c.hb.kept.repeated {
 			// The same fields passed checkResponse before.
 			m.status, m.contentLength = c.hb.kept.status, c.hb.kept.contentLength
 		} else {

@@ -58,10 +58,6 @@ type Decoder struct {
 	// two keeps no bytes for them.
 	prev uint64
 	rep  *repeated
-	// repeated is Repeated's answer on the last block; repIDs counts the
-	// identifiers given out.
-	repeated uint64
-	repIDs   uint64
 }
 
 // repeatSeed is the seed of Decoder.prev's hashes.
@@ -76,6 +72,8 @@ type repeated struct {
 	gen      uint64 // Decoder.gen when it was decoded
 	ok       bool
 	id       uint64 // Repeated's answer for it: new whenever fields or passed may differ
+	ids      uint64 // the identifiers given out
+	current  bool   // the block last decoded is this one (Repeated)
 	hits     int    // blocks decoded from it
 	skips    int    // times it was not replaced because hits was 0
 }
@@ -116,7 +114,12 @@ func (d *Decoder) SetFieldCheck(check func(Field) bool) {
 // fields of this Decoder ever get. It is 0 for other blocks. A receiver
 // may keep what it derived from a block's fields under this value and
 // use it again for the next block with the same one.
-func (d *Decoder) Repeated() uint64 { return d.repeated }
+func (d *Decoder) Repeated() uint64 {
+	if r := d.rep; r != nil && r.current {
+		return r.id
+	}
+	return 0
+}
 
 // BlockPassed reports whether every field of the block last decoded
 // passed the check of SetFieldCheck: false without a check, and after a
@@ -250,11 +253,13 @@ func (d *Decoder) decode(dst []Field, block []byte) ([]Field, error) {
 		// The same bytes with the same table: the same fields (RFC 7541,
 		// Section 3.2), in memory no later block overwrites.
 		d.passed = r.passed
-		d.repeated = r.id
+		r.current = true
 		r.hits++
 		return append(dst, r.fields...), nil
 	}
-	d.repeated = 0
+	if d.rep != nil {
+		d.rep.current = false
+	}
 	start, gen := len(dst), d.gen
 	dst, err := d.decodeBlock(dst, block)
 	if err != nil || d.gen != gen || len(block) > repeatMax {
@@ -282,11 +287,10 @@ func (d *Decoder) keepRepeated(block []byte, fields []Field) {
 		// The table changed in between, not what this block says: the
 		// kept strings do.
 		if r.passed != d.passed {
-			d.repIDs++
-			r.id = d.repIDs
+			r.ids++
+			r.id = r.ids
 		}
-		r.passed, r.gen = d.passed, d.gen
-		d.repeated = r.id
+		r.passed, r.gen, r.current = d.passed, d.gen, true
 		return
 	}
 	if r.ok && r.hits == 0 && r.skips < repeatSkips {
@@ -315,9 +319,8 @@ func (d *Decoder) keepRepeated(block []byte, fields []Field) {
 	}
 	r.block = append(r.block[:0], block...)
 	r.listSize, r.passed, r.gen, r.ok, r.hits, r.skips = size, d.passed, d.gen, true, 0, 0
-	d.repIDs++
-	r.id = d.repIDs
-	d.repeated = r.id
+	r.ids++
+	r.id, r.current = r.ids, true
 }
 
 // fieldsEqual reports whether a and b are the same fields.
