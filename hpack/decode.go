@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"math"
+	"slices"
 	"strconv"
 	"unsafe"
 )
@@ -283,7 +284,7 @@ func (d *Decoder) keepRepeated(block []byte, fields []Field) {
 		d.rep = new(repeated)
 	}
 	r := d.rep
-	if r.ok && bytes.Equal(block, r.block) && fieldsEqual(fields, r.fields) {
+	if r.ok && bytes.Equal(block, r.block) && slices.Equal(fields, r.fields) {
 		// The table changed in between, not what this block says: the
 		// kept strings do.
 		if r.passed != d.passed {
@@ -323,18 +324,6 @@ func (d *Decoder) keepRepeated(block []byte, fields []Field) {
 	r.id, r.current = r.ids, true
 }
 
-// fieldsEqual reports whether a and b are the same fields.
-func fieldsEqual(a, b []Field) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 // decodeBlock decodes block, appending its fields to dst (decode).
 func (d *Decoder) decodeBlock(dst []Field, block []byte) ([]Field, error) {
