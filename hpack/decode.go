@@ -324,7 +324,6 @@ func (d *Decoder) keepRepeated(block []byte, fields []Field) {
 	r.id, r.current = r.ids, true
 }
 
-
 // decodeBlock decodes block, appending its fields to dst (decode).
 func (d *Decoder) decodeBlock(dst []Field, block []byte) ([]Field, error) {
 	d.passed = false
