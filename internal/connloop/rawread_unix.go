@@ -78,11 +78,13 @@ func newRawReader(nc net.Conn) rawReader {
 // owner, and goes on until an error or quit. An idle connection holds no
 // read buffer at all.
 //
-// It runs inside one RawConn.Read for the connection's whole life and
-// reads until EAGAIN before it waits. A short read does not mean the
+// It reads until EAGAIN before it waits. A short read does not mean the
 // socket is drained: the peer's FIN (or a reset) may be queued behind the
 // bytes it returned, and only the next read reports it; waiting for
-// readability then would wait for an event that already came.
+// readability then would wait for an event that already came. It stays
+// inside one RawConn.Read until it turns busy or idle (the padding
+// above); a new RawConn.Read forgets an earlier readiness, which is safe
+// because rawReadFn reads before it lets RawConn.Read wait.
 func (l *Loop) rawReadLoop() {
 	r := &l.raw
 	if r.fn == nil {
