@@ -145,23 +145,8 @@ const maxAllocsPerBrowserRequest = 6
 // on a warmed connection for a browser's request head, sent again and
 // again (HPACK-indexed).
 func TestAllocsPerBrowserRequest(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector allocates")
-	}
-	addr := startH2C(t, helloHandler, nil)
-	c := newLeanClient(t, addr, testpeer.BrowserFields()...)
-	for range 200 {
-		c.get()
-	}
-	n := testing.AllocsPerRun(500, func() {
-		if c.get() != len(helloBody) {
-			t.Fatal("short body")
-		}
-	})
-	t.Logf("%.1f allocations per request", n)
-	if n > maxAllocsPerBrowserRequest {
-		t.Errorf("%.1f allocations per request, want at most %d", n, maxAllocsPerBrowserRequest)
-	}
+	c := warmLeanClient(t, testpeer.BrowserFields()...)
+	checkAllocsPerGet(t, c, maxAllocsPerBrowserRequest, "", nil)
 	// The same with a :path that changes with every request, as a
 	// browser's requests for a page's resources: the path is copied into
 	// the request's allocation.
@@ -170,17 +155,10 @@ func TestAllocsPerBrowserRequest(t *testing.T) {
 		paths[i] = "/static/" + strconv.Itoa(i) + ".js"
 	}
 	k := 0
-	n = testing.AllocsPerRun(500, func() {
+	checkAllocsPerGet(t, c, maxAllocsPerBrowserRequest, ", :path changing", func() {
 		c.fields[3].Value = paths[k%len(paths)]
 		k++
-		if c.get() != len(helloBody) {
-			t.Fatal("short body")
-		}
 	})
-	t.Logf("%.1f allocations per request, :path changing", n)
-	if n > maxAllocsPerBrowserRequest {
-		t.Errorf("%.1f allocations per request with a new :path each time, want at most %d", n, maxAllocsPerBrowserRequest)
-	}
 }
 
 // TestRequestCacheDroppedWhenIdle: a connection drops its RequestCache
