@@ -43,15 +43,9 @@ func serveChainRequest(tb testing.TB) (round func()) {
 	return serveChainRequestVia(tb, false)
 }
 
-// serveChainRequestVia is serveChainRequest; with layers, the access log
-// does not see the chain as a quickServer, so that the request goes
-// through every layer and the access log's writer (the way of a request
-// serveQuick leaves to the chain).
-func serveChainRequestVia(tb testing.TB, layers bool) (round func()) {
-	root := tb.TempDir()
-	if err := os.WriteFile(filepath.Join(root, "index.html"), []byte("hello, world\n"), 0o644); err != nil {
-		tb.Fatal(err)
-	}
+// rootChain builds serve's handler chain for --h2c --root root.
+func rootChain(tb testing.TB, root string) http.Handler {
+	tb.Helper()
 	o, err := parseServeArgs([]string{"--h2c", "--root", root})
 	if err != nil {
 		tb.Fatal(err)
@@ -61,6 +55,19 @@ func serveChainRequestVia(tb testing.TB, layers bool) (round func()) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return chain
+}
+
+// serveChainRequestVia is serveChainRequest; with layers, the access log
+// does not see the chain as a quickServer, so that the request goes
+// through every layer and the access log's writer (the way of a request
+// serveQuick leaves to the chain).
+func serveChainRequestVia(tb testing.TB, layers bool) (round func()) {
+	root := tb.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "index.html"), []byte("hello, world\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	chain := rootChain(tb, root)
 	aw := newAsyncWriter(io.Discard)
 	tb.Cleanup(aw.Close)
 	if layers {

@@ -162,15 +162,7 @@ func TestServeQuickRoot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "protected_resource", "index.html"), []byte("guarded\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o, err := parseServeArgs([]string{"--h2c", "--root", root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h1 *h1Origin
-	chain, err := serveChain(o, newConnTracker(), &h1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain := rootChain(t, root)
 	q, ok := chain.(*quickRoot)
 	if !ok {
 		t.Fatalf("serveChain for --root: %T, want *quickRoot", chain)
@@ -253,6 +245,7 @@ func TestServeQuickRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var h1 *h1Origin
 	if h, err := serveChain(o2, newConnTracker(), &h1); err != nil || func() bool { _, ok := h.(quickServer); return ok }() {
 		t.Errorf("serveChain with --push: %T %v, want no quickServer", h, err)
 	}
