@@ -21,6 +21,14 @@ type RequestReceived struct {
 	// Priority is the RFC 9218 priority the request asked for (the
 	// "priority" header field), or the default.
 	Priority Priority
+	// Repeated is nonzero when Fields are those of a header block the
+	// peer sends again and again, byte for byte (hpack.Decoder.Repeated),
+	// as a client does for requests that differ in nothing: every request
+	// of this Conn with the same nonzero Repeated has the same Fields, in
+	// the same order, and no other request has them with this value, so
+	// what a receiver derived from them may be used again. It is 0 for
+	// any other request, and with Config.DisableMessageRules.
+	Repeated uint64
 }
 
 // RequestHeadersTooLarge: a server got a request whose header list is
@@ -185,6 +193,7 @@ type eventRec struct {
 	ping      [8]byte
 	rtt       time.Duration
 	prio      Priority
+	repeated  uint64 // RequestReceived.Repeated
 	err       error
 	settings  []frame.Setting
 }
@@ -231,7 +240,7 @@ func (c *Conn) NextEvent() Event {
 	s := &c.evs
 	switch r.kind {
 	case evRequest:
-		s.request = RequestReceived{StreamID: r.streamID, Fields: c.eventFields(r), EndStream: r.endStream, Priority: r.prio}
+		s.request = RequestReceived{StreamID: r.streamID, Fields: c.eventFields(r), EndStream: r.endStream, Priority: r.prio, Repeated: r.repeated}
 		return &s.request
 	case evResponse:
 		s.response = ResponseReceived{StreamID: r.streamID, Fields: c.eventFields(r), EndStream: r.endStream}

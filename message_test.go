@@ -521,3 +521,59 @@ func TestMessageRepeatedResponses(t *testing.T) {
 		}
 	}
 }
+
+// A request block the decoder gives again and again (hpack's Repeated)
+// takes what checkRequest learnt from the first, and the event says so
+// (RequestReceived.Repeated; the test peer's encoder indexes the last of
+// the fields in the third block, so the fourth is the first repeat): the
+// content-length it declared still holds the body to its length and rules
+// out END_STREAM on the block (Section 8.1.1), and a malformed block sent
+// again and again is refused every time.
+func TestMessageRepeatedRequests(t *testing.T) {
+	p := newPeer(t, Config{Role: Server})
+	post := []string{":method", "POST", ":scheme", "https", ":path", "/up", ":authority", "a.example", "content-length", "3"}
+	id := uint32(1)
+	var repeated uint64
+	for i := range 6 {
+		p.headers(id, false, post...)
+		ev := wantEvent[*RequestReceived](p)
+		if ev.StreamID != id || fieldValue(ev.Fields, "content-length") != "3" {
+			t.Fatalf("request %d: %+v", i, ev)
+		}
+		if i >= 3 && (ev.Repeated == 0 || repeated != 0 && ev.Repeated != repeated) {
+			t.Fatalf("request %d: Repeated %d, want the same nonzero value as before (%d)", i, ev.Repeated, repeated)
+		}
+		if i >= 3 {
+			repeated = ev.Repeated
+		}
+		p.write(&frame.Data{StreamID: id, EndStream: true, Data: []byte("ab")})
+		p.wantRST(id, frame.ErrCodeProtocol)
+		wantEvent[*StreamReset](p)
+		id += 2
+	}
+	if p.c.hb.kept.repeated != repeated {
+		t.Fatalf("kept verdict for %d, want %d", p.c.hb.kept.repeated, repeated)
+	}
+	// The same block with END_STREAM: a declared body that cannot come.
+	p.headers(id, true, post...)
+	p.wantRST(id, frame.ErrCodeProtocol)
+	wantEvent[*StreamReset](p)
+	id += 2
+	// Another request is not taken for the repeated one.
+	p.headers(id, true, ":method", "GET", ":scheme", "https", ":path", "/", ":authority", "a.example")
+	if ev := wantEvent[*RequestReceived](p); ev.Repeated == repeated {
+		t.Fatalf("a different request has the repeated one's Repeated: %+v", ev)
+	}
+	id += 2
+	for i := range 6 {
+		p.headers(id, true, ":method", "GET", ":scheme", "https", ":path", "/", ":authority", "a.example", "connection", "close")
+		p.wantRST(id, frame.ErrCodeProtocol)
+		if ev := wantEvent[*StreamReset](p); ev.StreamID != id {
+			t.Fatalf("malformed request %d: %+v", i, ev)
+		}
+		if st := p.c.State(id); st != StateClosed {
+			t.Fatalf("malformed request %d: stream %v", i, st)
+		}
+		id += 2
+	}
+}

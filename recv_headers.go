@@ -22,18 +22,21 @@ type headerBlock struct {
 	fieldsAt   int  // where the decoded block's fields start in Conn.fields
 	checked    bool // its regular fields passed fieldChars (messageInfo.checked)
 	// kept stays from block to block (like buf).
-	kept keptResponse
+	kept keptVerdict
 }
 
-// keptResponse is what onResponse takes from checkResponse (the status
-// and content-length, Section 8.3.2 and 8.1.1) for a response whose fields
-// the decoder gives again and again (hpack.Decoder.Repeated): the next
-// response with those fields, byte for byte the same block with the same
-// dynamic table, passes the same checks and says the same.
-type keptResponse struct {
-	repeated      uint64 // 0: nothing kept
-	status        int
-	contentLength int64
+// keptVerdict is what onResponse takes from checkResponse (the status
+// and content-length, Section 8.3.2 and 8.1.1), or onRequest from
+// checkRequest (Section 8.3.1), for a message whose fields the decoder
+// gives again and again (hpack.Decoder.Repeated): the next message with
+// those fields, byte for byte the same block with the same dynamic table,
+// passes the same checks and says the same. A request's verdict also
+// depends on whether extended CONNECT is enabled (RFC 8441, Section 3),
+// kept with it.
+type keptVerdict struct {
+	repeated uint64 // 0: nothing kept
+	m        messageInfo
+	extended bool // the request was checked with extended CONNECT enabled
 }
 
 // onHeaders handles HEADERS (RFC 9113, Section 6.2).
@@ -225,12 +228,26 @@ func (c *Conn) onHeaderBlock(fields []hpack.Field, tooLarge bool) error {
 
 func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error {
 	m := messageInfo{contentLength: -1, checked: c.hb.checked}
+	repeated := uint64(0)
 	if !c.cfg.DisableMessageRules {
-		if reason := checkRequest(fields, &m, c.local.EnableConnectProtocol); reason != "" {
-			// Section 8.1.1: a malformed request is a stream error. The
-			// stream is not moved by the END_STREAM first: streamError
-			// must find it to report StreamReset to the application.
-			return streamErr(s.id, frame.ErrCodeProtocol, reason)
+		// onRequest runs right after the block's decoding (endBlock):
+		// the decoder's Repeated is this block's.
+		repeated = c.dec.Repeated()
+		ext := c.local.EnableConnectProtocol
+		if k := &c.hb.kept; repeated != 0 && repeated == k.repeated && ext == k.extended {
+			// The same fields passed checkRequest before.
+			m = k.m
+		} else {
+			if reason := checkRequest(fields, &m, ext); reason != "" {
+				// Section 8.1.1: a malformed request is a stream error.
+				// The stream is not moved by the END_STREAM first:
+				// streamError must find it to report StreamReset to the
+				// application.
+				return streamErr(s.id, frame.ErrCodeProtocol, reason)
+			}
+			if repeated != 0 {
+				c.hb.kept = keptVerdict{repeated: repeated, m: m, extended: ext}
+			}
 		}
 		if in == inRecvHeadersEnd && m.contentLength > 0 {
 			return streamErr(s.id, frame.ErrCodeProtocol, "content-length without a body")
@@ -253,7 +270,7 @@ func (c *Conn) onRequest(s *stream, fields []hpack.Field, in streamInput) error 
 	}
 	c.endStream(s, in)
 	c.openRecvWindow(s) // a request body may follow
-	c.pushEvent(c.blockEvent(eventRec{kind: evRequest, streamID: s.id, endStream: in == inRecvHeadersEnd, prio: s.prio}, fields))
+	c.pushEvent(c.blockEvent(eventRec{kind: evRequest, streamID: s.id, endStream: in == inRecvHeadersEnd, prio: s.prio, repeated: repeated}, fields))
 	return nil
 }
 
@@ -289,13 +306,13 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 		// the decoder's Repeated is this block's.
 		if r := c.dec.Repeated(); r != 0 && r == c.hb.kept.repeated {
 			// The same fields passed checkResponse before.
-			m.status, m.contentLength = c.hb.kept.status, c.hb.kept.contentLength
+			m = c.hb.kept.m
 		} else {
 			if reason := checkResponse(fields, &m); reason != "" {
 				return streamErr(s.id, frame.ErrCodeProtocol, reason)
 			}
 			if r != 0 {
-				c.hb.kept = keptResponse{repeated: r, status: m.status, contentLength: m.contentLength}
+				c.hb.kept = keptVerdict{repeated: r, m: m}
 			}
 		}
 		status = m.status

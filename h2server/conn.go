@@ -317,7 +317,7 @@ func (sc *serverConn) Event(ev h2kit.Event) {
 	sc.loop.AssertOwner()
 	switch e := ev.(type) {
 	case *h2kit.RequestReceived:
-		sc.onRequest(e.StreamID, e.Fields, e.EndStream)
+		sc.onRequest(e.StreamID, e.Fields, e.EndStream, e.Repeated)
 	case *h2kit.RequestHeadersTooLarge:
 		sc.onRequestTooLarge(e.StreamID, e.EndStream)
 	case *h2kit.DataReceived:
@@ -673,8 +673,9 @@ func (sc *serverConn) queueDirty(st *stream) {
 	}
 }
 
-// onRequest starts a handler for a new request (owner).
-func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool) {
+// onRequest starts a handler for a new request (owner); repeated is the
+// event's RequestReceived.Repeated.
+func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool, repeated uint64) {
 	sc.loop.AssertOwner()
 	sc.sawRequest = true
 	var x *requestAlloc
@@ -691,7 +692,7 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool)
 		sc.reqsCheck = time.Now().Add(sc.srv.cacheIdle())
 	}
 	sc.reqsUsed = true
-	h, err := sc.reqs.Decode(fields, room)
+	h, err := sc.reqs.DecodeRepeated(fields, room, repeated)
 	if err != nil {
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
 		return

@@ -42,6 +42,9 @@ type RequestCache struct {
 	// request of the first sum.n cached fields, made since the last.
 	gen uint64
 	sum cacheSummary
+	// repeated is the identifier DecodeRepeated was given for the request
+	// being decoded (0: none), which c.sum takes when it describes it.
+	repeated uint64
 }
 
 // cachedField is a field as a RequestCache remembers it: its strings are
@@ -63,10 +66,13 @@ type cachedField struct {
 // Decode made it, for the next such request: decodeSame makes that one
 // from it alone. Its strings are the cache's.
 type cacheSummary struct {
-	gen  uint64
-	n    int     // the number of fields; 0: none
-	path int     // the position of :path among them, -1 if none
-	req  Request // without Header
+	gen uint64
+	// repeated identifies the fields of the request described when the
+	// peer repeats its header block (DecodeRepeated); 0: unknown.
+	repeated uint64
+	n        int     // the number of fields; 0: none
+	path     int     // the position of :path among them, -1 if none
+	req      Request // without Header
 	// keys and vals are the header's keys and their first values; more
 	// holds the values after a key's first, as pairs of key and value.
 	keys, vals, more []string
@@ -93,10 +99,28 @@ const (
 // positions, and caching the others when it copies them into a block of
 // their own.
 func (c *RequestCache) Decode(fields []hpack.Field, s Scratch) (Request, error) {
+	return c.DecodeRepeated(fields, s, 0)
+}
+
+// DecodeRepeated is Decode for fields that come with an identifier of
+// the header block they were decoded from, nonzero when the peer sends
+// that block again and again (h2kit.RequestReceived.Repeated: every
+// block with the same nonzero identifier has the same fields). When the
+// request the cache describes (the last one whose fields were all the
+// cached ones) came with the same identifier, these fields are that
+// request's, and it is made again without comparing them.
+func (c *RequestCache) DecodeRepeated(fields []hpack.Field, s Scratch, repeated uint64) (Request, error) {
+	if repeated != 0 && repeated == c.sum.repeated && c.sum.gen == c.gen && c.sum.n == len(fields) {
+		return c.decodeSame(s)
+	}
+	c.repeated = repeated
 	hits := c.match(fields)
 	if n := len(fields); n == c.sum.n && n > 0 && c.sum.gen == c.gen {
 		all := uint64(1)<<n - 1
 		if hits == all {
+			if repeated != 0 {
+				c.sum.repeated = repeated
+			}
 			return c.decodeSame(s)
 		}
 		// Only the :path differs, as in a client's requests for one
@@ -180,7 +204,7 @@ func (c *RequestCache) summarize(r *Request, n int) {
 	}
 	sum.req = *r
 	sum.req.Header = nil
-	sum.gen, sum.n, sum.path = c.gen, n, -1
+	sum.gen, sum.n, sum.path, sum.repeated = c.gen, n, -1, c.repeated
 	for i := range c.ents[:n] {
 		if c.ents[i].kind == reqPath {
 			sum.path = i

@@ -1,6 +1,7 @@
 package httpcommon
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -87,7 +88,9 @@ func checkCache(t *testing.T, c *RequestCache) {
 // changed, split or merged, Sensitive fields, long values, more fields
 // than the cache remembers) through one RequestCache, and checks each
 // result against DecodeRequest's, after overwriting the input's memory,
-// and the results of the earlier requests, which must not change.
+// and the results of the earlier requests, which must not change. Most
+// requests come with the identifier of their list of fields
+// (DecodeRepeated), as from a decoder that recognizes a repeated block.
 func TestRequestCacheSameAsUncached(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
 	base := browserRequest()
@@ -149,6 +152,7 @@ func TestRequestCacheSameAsUncached(t *testing.T) {
 		want Request
 	}
 	var earlier []kept
+	ids := make(map[string]uint64)
 	in := base
 	for step := range 3000 {
 		if rng.IntN(3) > 0 { // repeats, as a browser's requests mostly are
@@ -157,7 +161,19 @@ func TestRequestCacheSameAsUncached(t *testing.T) {
 		want, wantErr := DecodeRequest(in)
 		vin, scribble := volatile(in)
 		scratch := Scratch{Vals: make([]string, 0, rng.IntN(8)), Strs: make([]byte, 0, rng.IntN(300))}
-		got, err := c.Decode(vin, scratch)
+		// The identifier a decoder gives a header block it sees again
+		// and again (DecodeRepeated): one per distinct list of fields,
+		// given most of the time, as the decoder gives it only to the
+		// blocks it keeps.
+		var repeated uint64
+		if rng.IntN(4) > 0 {
+			key := fmt.Sprint(in)
+			if ids[key] == 0 {
+				ids[key] = uint64(len(ids) + 1)
+			}
+			repeated = ids[key]
+		}
+		got, err := c.DecodeRepeated(vin, scratch, repeated)
 		scribble()
 		if err != wantErr {
 			t.Fatalf("step %d: err %v, want %v", step, err, wantErr)
@@ -335,4 +351,34 @@ func TestRequestCacheChanges(t *testing.T) {
 	decode(withValue(moved, ":path", "/"+strings.Repeat("long", 100))) // more than the scratch room
 	decode(withValue(moved, ":path", ""))
 	decode(paths[k+2])
+}
+
+// TestRequestCacheRepeatedPaths: a client's requests for one resource
+// after another differ in :path alone, and each may come again with its
+// block's identifier (DecodeRepeated); every one decodes to its own
+// :path, whether its fields were compared or its identifier recognized.
+func TestRequestCacheRepeatedPaths(t *testing.T) {
+	base := browserRequest()
+	withPath := func(p string) []hpack.Field {
+		out := append([]hpack.Field(nil), base...)
+		for i := range out {
+			if out[i].Name == ":path" {
+				out[i].Value = p
+			}
+		}
+		return out
+	}
+	var c RequestCache
+	for i, step := range []struct {
+		path     string
+		repeated uint64
+	}{{"/", 1}, {"/", 1}, {"/", 1}, {"/a", 2}, {"/b", 3}, {"/b", 3}, {"/c", 0}, {"/b", 3}, {"/", 1}, {"/", 1}, {"/a", 2}, {"/a", 2}} {
+		in := withPath(step.path)
+		want, _ := DecodeRequest(in)
+		got, err := c.DecodeRepeated(in, Scratch{Vals: make([]string, 0, 4), Strs: make([]byte, 0, 64)}, step.repeated)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("step %d (%s, block %d): %v\ngot  %+v\nwant %+v", i, step.path, step.repeated, err, got, want)
+		}
+		checkCache(t, &c)
+	}
 }
