@@ -309,18 +309,35 @@ func (b *responseBody) Consumed() {
 // cancelled (RST_STREAM CANCEL), and so is a request body still being
 // sent.
 func (b *responseBody) Close() error {
-	if !b.enter() {
-		return nil
+	// Usually no other call is under way: one step marks the body closed
+	// and this call under way, as enter and the Or below would.
+	if !b.state.CompareAndSwap(0, bodyClosed|bodyCall) {
+		if !b.enter() {
+			return nil
+		}
+		if b.state.Or(bodyClosed)&bodyClosed != 0 {
+			b.leave()
+			return nil // another Close got there first
+		}
 	}
-	defer b.leave()
-	if b.state.Or(bodyClosed)&bodyClosed != 0 {
-		return nil // another Close got there first
+	b.close()
+	// leave, in one step when this is the last call under way.
+	if b.state.CompareAndSwap(bodyClosed|bodyCall, bodyClosed|bodyDropped) {
+		b.st.drop()
+	} else {
+		b.leave()
 	}
+	return nil
+}
+
+// close is Close's work, with the body marked closed and the call under
+// way counted.
+func (b *responseBody) close() {
 	st := b.st
 	st.mu.Lock()
 	if st.in.Closed() {
 		st.mu.Unlock()
-		return nil
+		return
 	}
 	keep := 0
 	if st.pooled {
@@ -330,7 +347,7 @@ func (b *responseBody) Close() error {
 	reset := st.err == nil && (!st.in.Ended() || (!st.sentEnd && st.sendErr == nil && !st.abortBody))
 	if reset {
 		st.cancelReq = true
-		st.err = errBodyClosed
+		st.setErrLocked(errBodyClosed)
 	}
 	st.mu.Unlock()
 	st.wsig.Notify()
@@ -340,5 +357,4 @@ func (b *responseBody) Close() error {
 	if reset {
 		st.dropBody()
 	}
-	return nil
 }

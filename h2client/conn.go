@@ -151,6 +151,23 @@ func (cc *clientConn) markDirty(st *clientStream) {
 	}
 }
 
+// queueNew is markDirty for a stream just made by newStream, which took
+// the dirty stack's reference already.
+func (cc *clientConn) queueNew(st *clientStream) {
+	if cc.dirty.Mark(st) {
+		if cc.dirty.Push(st) {
+			cc.loop.Wake()
+		}
+	} else {
+		// A context ended at once (its AfterFunc's fail) queued st, with
+		// a reference of its own.
+		st.drop()
+	}
+	if cc.gone.Load() {
+		cc.drainGone()
+	}
+}
+
 // Event handles one engine event (owner).
 func (cc *clientConn) Event(ev h2kit.Event) {
 	cc.loop.AssertOwner()

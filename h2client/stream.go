@@ -71,8 +71,9 @@ type clientStream struct {
 	// body) waits on in's Signal; the request body writer on wsig (nil
 	// without a body).
 	wsig pipe.Signal
-	// answer is resp once onResponse set it (under mu): wait, woken, sees
-	// it without taking the lock. resp never changes once set.
+	// answer is resp once onResponse set it, or failedAnswer once err was
+	// set first (both under mu): wait, woken, sees which without taking
+	// the lock. It never changes once set.
 	answer atomic.Pointer[http.Response]
 
 	mu       sync.Mutex
@@ -120,12 +121,13 @@ var streamPool = sync.Pool{New: func() any {
 // keepIn is the largest response body buffer a recycled stream keeps.
 const keepIn = 4 << 10
 
-// newStream prepares the stream of req (request goroutine). It holds two
-// references: the request goroutine's and the owner's.
+// newStream prepares the stream of req (request goroutine). It holds
+// three references: the request goroutine's, the owner's and the dirty
+// stack's, for the queueNew that follows.
 func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) *clientStream {
 	st := streamPool.Get().(*clientStream)
 	st.cc, st.req, st.trace, st.contentLength = cc, req, trace, -1
-	st.refs.Store(2)
+	st.refs.Store(3)
 	st.isHead = req.Method == http.MethodHead
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	cl := int64(-1)
@@ -222,25 +224,29 @@ func (st *clientStream) wait() (*http.Response, error) {
 
 // waiting reports whether the stream has neither its response nor an
 // error yet (request goroutine): its reader waits on st.in.Signal().
-func (st *clientStream) waiting() bool {
-	if st.answer.Load() != nil {
+// Whoever sets either sets answer first, then wakes the reader.
+func (st *clientStream) waiting() bool { return st.answer.Load() == nil }
+
+// failedAnswer is a stream's answer once it ended without a response.
+var failedAnswer = new(http.Response)
+
+// setErrLocked ends the stream with err unless it ended already (st.mu
+// held); it reports whether err is the stream's error now.
+func (st *clientStream) setErrLocked(err error) bool {
+	if st.err != nil {
 		return false
 	}
-	st.mu.Lock()
-	w := st.resp == nil && st.err == nil
-	st.mu.Unlock()
-	return w
+	st.err = err
+	if st.resp == nil {
+		st.answer.Store(failedAnswer)
+	}
+	return true
 }
 
 // result is wait's outcome once waiting is over (request goroutine).
 func (st *clientStream) result() (*http.Response, error) {
 	resp := st.answer.Load()
-	if resp == nil {
-		st.mu.Lock()
-		resp = st.resp
-		st.mu.Unlock()
-	}
-	if resp == nil {
+	if resp == failedAnswer {
 		err := st.failure()
 		st.drop()
 		return nil, err
@@ -278,9 +284,7 @@ func (st *clientStream) failure() error {
 // sends RST_STREAM CANCEL.
 func (st *clientStream) fail(err error, reset bool) {
 	st.mu.Lock()
-	if st.err == nil {
-		st.err = err
-	}
+	st.setErrLocked(err)
 	if reset {
 		st.cancelReq = true
 	}
@@ -296,8 +300,7 @@ func (st *clientStream) fail(err error, reset bool) {
 // notSent fails a stream that never left this client: it is retried.
 func (st *clientStream) notSent() {
 	st.mu.Lock()
-	if st.err == nil {
-		st.err = errNotSent
+	if st.setErrLocked(errNotSent) {
 		st.retry = true
 	}
 	st.mu.Unlock()
@@ -310,8 +313,7 @@ func (st *clientStream) notSent() {
 func (st *clientStream) connFailed(err error) {
 	st.cc.loop.AssertOwner()
 	st.mu.Lock()
-	if st.err == nil {
-		st.err = err
+	if st.setErrLocked(err) {
 		var ce *h2kit.ConnError
 		if st.resp == nil && !st.push && !st.gotAny && !errors.As(err, &ce) && idempotent(st.req) {
 			// The connection died without a word about this request
@@ -663,8 +665,7 @@ func (st *clientStream) onReset(e *h2kit.StreamReset) {
 		// The response is complete and the server asks the client to
 		// stop sending (RFC 9113, Section 8.1): not an error.
 		st.sendErr = errStopped
-	} else if st.err == nil {
-		st.err = &h2kit.StreamError{StreamID: e.StreamID, Code: e.Code, Initiator: e.Initiator, Reason: resetReason(e)}
+	} else if st.setErrLocked(&h2kit.StreamError{StreamID: e.StreamID, Code: e.Code, Initiator: e.Initiator, Reason: resetReason(e)}) {
 		st.retry = e.Retryable && st.resp == nil
 	}
 	st.mu.Unlock()

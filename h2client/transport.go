@@ -334,7 +334,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// the GC scans in every cycle.
 		st := newStream(cc, req, trace)
 		hasBody := st.body != nil
-		cc.markDirty(st)
+		cc.queueNew(st)
 		if hasBody {
 			go st.writeBody()
 		}

@@ -74,6 +74,7 @@ func (t *Transport) upgrade(ctx context.Context, req *http.Request, key originKe
 	r1 := req.WithContext(ctx)
 	r1.Body = nil
 	st := newStream(cc, r1, nil)
+	st.drop() // the dirty stack's reference: stream 1 is open already
 	st.req = req
 	st.id, st.opened, st.sentEnd = 1, true, true
 	st.endOnHeaders = true
