@@ -49,6 +49,11 @@ type ResponseReceived struct {
 	StreamID  uint32
 	Fields    []hpack.Field
 	EndStream bool
+	// Repeated is nonzero when Fields are those of a header block the
+	// peer sends again and again, byte for byte, as RequestReceived's
+	// Repeated: every response of this Conn with the same nonzero
+	// Repeated has the same Fields, in the same order.
+	Repeated uint64
 }
 
 // InformationalResponseReceived: a client got a 1xx response (RFC 9113,
@@ -193,7 +198,7 @@ type eventRec struct {
 	ping      [8]byte
 	rtt       time.Duration
 	prio      Priority
-	repeated  uint64 // RequestReceived.Repeated
+	repeated  uint64 // RequestReceived.Repeated, ResponseReceived.Repeated
 	err       error
 	settings  []frame.Setting
 }
@@ -243,7 +248,7 @@ func (c *Conn) NextEvent() Event {
 		s.request = RequestReceived{StreamID: r.streamID, Fields: c.eventFields(r), EndStream: r.endStream, Priority: r.prio, Repeated: r.repeated}
 		return &s.request
 	case evResponse:
-		s.response = ResponseReceived{StreamID: r.streamID, Fields: c.eventFields(r), EndStream: r.endStream}
+		s.response = ResponseReceived{StreamID: r.streamID, Fields: c.eventFields(r), EndStream: r.endStream, Repeated: r.repeated}
 		return &s.response
 	case evInformational:
 		s.informational = InformationalResponseReceived{StreamID: r.streamID, Fields: c.eventFields(r)}

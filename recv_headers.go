@@ -301,10 +301,11 @@ func (c *Conn) onRequestTooLarge(s *stream, in streamInput) error {
 func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error {
 	m := messageInfo{contentLength: -1, checked: c.hb.checked}
 	status := 0
+	r := uint64(0) // ResponseReceived.Repeated
 	if !c.cfg.DisableMessageRules {
 		// onResponse runs right after the block's decoding (endBlock):
 		// the decoder's Repeated is this block's.
-		if r := c.dec.Repeated(); r != 0 && r == c.hb.kept.repeated {
+		if r = c.dec.Repeated(); r != 0 && r == c.hb.kept.repeated {
 			// The same fields passed checkResponse before.
 			m = c.hb.kept.m
 		} else {
@@ -353,7 +354,7 @@ func (c *Conn) onResponse(s *stream, fields []hpack.Field, in streamInput) error
 		}
 	}
 	c.endStream(s, in)
-	c.pushEvent(c.blockEvent(eventRec{kind: evResponse, streamID: s.id, endStream: in == inRecvHeadersEnd}, fields))
+	c.pushEvent(c.blockEvent(eventRec{kind: evResponse, streamID: s.id, endStream: in == inRecvHeadersEnd, repeated: r}, fields))
 	return nil
 }
 

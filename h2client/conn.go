@@ -174,7 +174,7 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 	switch e := ev.(type) {
 	case *h2kit.ResponseReceived:
 		if st := cc.stream(e.StreamID); st != nil {
-			st.onResponse(e.Fields, e.EndStream)
+			st.onResponse(e.Fields, e.EndStream, e.Repeated)
 		}
 	case *h2kit.DataReceived:
 		st := cc.stream(e.StreamID)

@@ -93,10 +93,10 @@ func (cc *clientConn) authoritative(scheme, authority string) bool {
 }
 
 // onPushResponse delivers a pushed response to the PushHandler, on a
-// goroutine of its own (owner).
-func (cc *clientConn) onPushResponse(st *clientStream, fields []hpack.Field, end bool) {
+// goroutine of its own; repeated is ResponseReceived.Repeated (owner).
+func (cc *clientConn) onPushResponse(st *clientStream, fields []hpack.Field, end bool, repeated uint64) {
 	cc.loop.AssertOwner()
-	resp, err := st.newResponse(fields, end)
+	resp, err := st.newResponse(fields, end, repeated)
 	if err != nil {
 		st.fail(err, true)
 		return

@@ -477,13 +477,14 @@ func (st *clientStream) recvEnded() {
 }
 
 // onResponse handles the final response header section (owner).
-func (st *clientStream) onResponse(fields []hpack.Field, end bool) {
+// repeated is ResponseReceived.Repeated.
+func (st *clientStream) onResponse(fields []hpack.Field, end bool, repeated uint64) {
 	st.cc.loop.AssertOwner()
 	if st.push {
-		st.cc.onPushResponse(st, fields, end)
+		st.cc.onPushResponse(st, fields, end, repeated)
 		return
 	}
-	resp, err := st.newResponse(fields, end)
+	resp, err := st.newResponse(fields, end, repeated)
 	if err != nil {
 		st.fail(err, true)
 		return
@@ -528,11 +529,12 @@ type response struct {
 	vals [6]string
 }
 
-// newResponse builds the *http.Response of a header section (owner).
-func (st *clientStream) newResponse(fields []hpack.Field, end bool) (*http.Response, error) {
+// newResponse builds the *http.Response of a header section; repeated
+// is ResponseReceived.Repeated (owner).
+func (st *clientStream) newResponse(fields []hpack.Field, end bool, repeated uint64) (*http.Response, error) {
 	st.cc.loop.AssertOwner()
 	r := new(response)
-	h, err := st.cc.dec.Decode(fields, r.vals[:0])
+	h, err := st.cc.dec.DecodeRepeated(fields, r.vals[:0], repeated)
 	if err != nil {
 		return nil, err
 	}

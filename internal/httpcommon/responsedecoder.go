@@ -26,6 +26,11 @@ import (
 type ResponseDecoder struct {
 	last  []lastField // the regular fields of the last section, in order
 	chunk []byte      // room for the strings copied, shared by the responses
+	// repeated identifies the last section's fields when they came with
+	// an identifier (DecodeRepeated) and last holds all its regular
+	// fields; 0: unknown. status is that section's :status.
+	repeated uint64
+	status   int
 }
 
 // lastField is a regular field of the section a ResponseDecoder decoded
@@ -61,6 +66,56 @@ const chunkSize = 1024
 // (vals is used from its length 0; the caller must not reuse it while the
 // response lives).
 func (d *ResponseDecoder) Decode(fields []hpack.Field, vals []string) (Response, error) {
+	return d.DecodeRepeated(fields, vals, 0)
+}
+
+// DecodeRepeated is Decode for fields that come with an identifier of
+// the header block they were decoded from, nonzero when the peer sends
+// that block again and again (h2kit.ResponseReceived.Repeated: every
+// block with the same nonzero identifier has the same fields). When the
+// section decoded last came with the same identifier, these fields are
+// that section's, and the response is made from what the decoder kept
+// of it without comparing them.
+func (d *ResponseDecoder) DecodeRepeated(fields []hpack.Field, vals []string, repeated uint64) (Response, error) {
+	if repeated != 0 && repeated == d.repeated {
+		return d.decodeSame(vals)
+	}
+	d.repeated = 0
+	r, n, err := d.decode(fields, vals)
+	if repeated != 0 && err == nil && len(d.last) == n {
+		d.repeated, d.status = repeated, r.Status
+	}
+	return r, err
+}
+
+// decodeSame makes the response of the section decoded last again, from
+// the fields kept (DecodeRepeated).
+func (d *ResponseDecoder) decodeSame(vals []string) (Response, error) {
+	r := Response{Status: d.status, ContentLength: -1}
+	var err error
+	n := len(d.last)
+	if n > cap(vals) {
+		vals = make([]string, n)
+	}
+	vals = vals[:n]
+	r.Header = make(http.Header, n)
+	for j := range d.last {
+		l := &d.last[j]
+		if l.kind != fieldPlain || l.repeat {
+			if e := l.add(&r, l.value, vals[j:j+1:j+1]); e != nil {
+				err = e
+			}
+			continue
+		}
+		vals[j] = l.value
+		r.Header[l.key] = vals[j : j+1 : j+1]
+	}
+	return r, err
+}
+
+// decode is Decode without an identifier; it returns the number of
+// regular fields too.
+func (d *ResponseDecoder) decode(fields []hpack.Field, vals []string) (Response, int, error) {
 	r := Response{ContentLength: -1}
 	var err error
 	// The pseudo-header fields come first (RFC 9113, Section 8.3; the
@@ -112,7 +167,7 @@ func (d *ResponseDecoder) Decode(fields []hpack.Field, vals []string) (Response,
 	if r.Status == 0 && err == nil {
 		err = ErrBadStatus
 	}
-	return r, err
+	return r, n, err
 }
 
 // add adds a field that is not a plain first value to r: a name seen
