@@ -190,8 +190,8 @@ func (st *clientStream) finishBody() {
 // It holds the request goroutine's reference to the stream until it is
 // closed and no Read or Close is under way: the stream may then be
 // recycled, so a Read or Close that comes later must not touch it. state
-// counts the calls under way (in steps of 2), with bodyClosed and
-// bodyDropped as its low bits.
+// counts the calls under way (in steps of bodyCall), with bodyClosed,
+// bodyDropped and bodyEOF as its low bits.
 type responseBody struct {
 	st    *clientStream
 	state atomic.Uint32
@@ -200,7 +200,8 @@ type responseBody struct {
 const (
 	bodyClosed  = 1 // Close was called
 	bodyDropped = 2 // the stream reference is given up
-	bodyCall    = 4 // one Read or Close under way
+	bodyEOF     = 4 // a Read returned io.EOF: every byte of the body was read
+	bodyCall    = 8 // one Read or Close under way
 )
 
 // enter counts a call under way; false: the body is closed, the call must
@@ -215,7 +216,25 @@ func (b *responseBody) enter() bool {
 
 // leave ends a call; the last one out of a closed body drops the stream.
 func (b *responseBody) leave() {
-	if b.state.Add(^uint32(bodyCall-1)) == bodyClosed && b.state.CompareAndSwap(bodyClosed, bodyClosed|bodyDropped) {
+	b.left(b.state.Add(^uint32(bodyCall - 1)))
+}
+
+// leaveEOF is leave for a call that returned io.EOF: it records that the
+// body was read to its end.
+func (b *responseBody) leaveEOF() {
+	for {
+		old := b.state.Load()
+		if s := (old | bodyEOF) - bodyCall; b.state.CompareAndSwap(old, s) {
+			b.left(s)
+			return
+		}
+	}
+}
+
+// left drops the stream if s, the state a call left, is the state of a
+// closed body without calls under way.
+func (b *responseBody) left(s uint32) {
+	if s&^bodyEOF == bodyClosed && b.state.CompareAndSwap(s, s|bodyDropped) {
 		b.st.drop()
 	}
 }
@@ -231,7 +250,11 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	// (io.Reader allows it): a caller reading to the end (io.ReadAll,
 	// say) makes no call only to hear io.EOF.
 	n, err := st.in.ReadWithEOF(&st.mu, p, b)
-	b.leave()
+	if err == io.EOF {
+		b.leaveEOF()
+	} else {
+		b.leave()
+	}
 	return n, err
 }
 
@@ -257,8 +280,10 @@ func (b *responseBody) WriteTo(w io.Writer) (int64, error) {
 	var pooled *[]byte
 	var total int64
 	var err error
+	eof := false
 	for {
 		n, rerr := st.in.ReadWithEOF(&st.mu, buf, b) // the last bytes come with io.EOF
+		eof = rerr == io.EOF
 		if n > 0 {
 			m, werr := w.Write(buf[:n])
 			total += int64(m)
@@ -271,7 +296,7 @@ func (b *responseBody) WriteTo(w io.Writer) (int64, error) {
 			}
 		}
 		if rerr != nil {
-			if rerr != io.EOF {
+			if !eof {
 				err = rerr
 			}
 			break
@@ -284,7 +309,11 @@ func (b *responseBody) WriteTo(w io.Writer) (int64, error) {
 	if pooled != nil {
 		chunkPool.Put(pooled)
 	}
-	b.leave()
+	if eof {
+		b.leaveEOF()
+	} else {
+		b.leave()
+	}
 	return total, err
 }
 
@@ -311,21 +340,35 @@ func (b *responseBody) Consumed() {
 func (b *responseBody) Close() error {
 	// Usually no other call is under way: one step marks the body closed
 	// and this call under way, as enter and the Or below would.
-	if !b.state.CompareAndSwap(0, bodyClosed|bodyCall) {
+	s := b.state.Load()
+	if s&^bodyEOF != 0 || !b.state.CompareAndSwap(s, s|bodyClosed|bodyCall) {
 		if !b.enter() {
 			return nil
 		}
-		if b.state.Or(bodyClosed)&bodyClosed != 0 {
+		if s = b.state.Or(bodyClosed); s&bodyClosed != 0 {
 			b.leave()
 			return nil // another Close got there first
 		}
 	}
-	b.close()
-	// leave, in one step when this is the last call under way.
-	if b.state.CompareAndSwap(bodyClosed|bodyCall, bodyClosed|bodyDropped) {
-		b.st.drop()
+	if s&bodyEOF != 0 && b.st.forgotten.Load() {
+		// Read to its end, and over for the owner too (the common case):
+		// nothing is left to drop or cancel, and nobody reads the
+		// stream's body buffer before the stream is recycled.
+		b.st.wsig.Notify()
 	} else {
-		b.leave()
+		b.close()
+	}
+	// leave, in one step when this is the last call under way.
+	for {
+		s = b.state.Load()
+		if s&^bodyEOF != bodyClosed|bodyCall {
+			b.leave() // another call is under way: the last one drops
+			break
+		}
+		if b.state.CompareAndSwap(s, s&bodyEOF|bodyClosed|bodyDropped) {
+			b.st.drop()
+			break
+		}
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func (cc *clientConn) onPushPromise(e *h2kit.PushPromiseReceived) {
 		cc.eng.ResetStream(pid, frame.ErrCodeCancel)
 		return
 	}
-	st := &clientStream{
+	st := &clientStream{streamState: streamState{
 		cc:            cc,
 		req:           req,
 		pushReq:       req,
@@ -43,7 +43,7 @@ func (cc *clientConn) onPushPromise(e *h2kit.PushPromiseReceived) {
 		opened:        true,
 		sentEnd:       true, // reserved (remote): we never send on it
 		continued:     true,
-	}
+	}}
 	st.in.Init(0)
 	cc.streams.Set(pid, st)
 	st.registered = true

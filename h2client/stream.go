@@ -21,9 +21,25 @@ import (
 
 // clientStream is one request/response exchange. The owner goroutine,
 // the request goroutine (RoundTrip, then the caller reading the body),
-// and the body writer goroutine share it; fields are grouped by who may
-// use them.
+// and the body writer goroutine share it. Its state is in streamState,
+// which a recycled stream clears; what it keeps for its next request
+// follows.
 type clientStream struct {
+	streamState
+	// Response body, owner to reader (responseBody); a recycled stream
+	// keeps its buffer.
+	in pipe.Inbound
+	// fieldsMem is the array fields is built in, kept (emptied) once the
+	// HEADERS are encoded, and by the recycled stream for its next request.
+	fieldsMem []hpack.Field
+	// copyBuf is responseBody.WriteTo's buffer, kept by the recycled
+	// stream for its next response.
+	copyBuf []byte
+}
+
+// streamState is a stream's state, zero when it starts; fields are
+// grouped by who may use them.
+type streamState struct {
 	cc *clientConn
 
 	// refs counts who may still use the stream: the request goroutine
@@ -41,13 +57,7 @@ type clientStream struct {
 	// Set before the stream is queued, read-only after.
 	req    *http.Request // as given to RoundTrip: resp.Request
 	trace  *httptrace.ClientTrace
-	fields []hpack.Field
-	// fieldsMem is the array fields is built in, kept (emptied) once the
-	// HEADERS are encoded, and by the recycled stream for its next request.
-	fieldsMem []hpack.Field
-	// copyBuf is responseBody.WriteTo's buffer, kept by the recycled
-	// stream for its next response.
-	copyBuf       []byte
+	fields        []hpack.Field
 	endOnHeaders  bool
 	body          interface{ Read([]byte) (int, error) } // the request body, nil without one
 	closer        interface{ Close() error }
@@ -94,8 +104,6 @@ type clientStream struct {
 	sendErr     error // the upload stopped (the server reset after answering)
 	sentEnd     bool  // END_STREAM is in the engine
 	cancelReq   bool  // the owner must reset the stream (CANCEL)
-	// Response body, owner to reader (responseBody).
-	in pipe.Inbound
 	// Priority update (UpdatePriority, PriorityHandle).
 	newPrio    h2kit.Priority
 	hasNewPrio bool
@@ -182,16 +190,11 @@ func (st *clientStream) drop() {
 	if st.refs.Add(-1) != 0 || !st.pooled {
 		return
 	}
-	mem, cb := st.fieldsMem, st.copyBuf
 	if st.fields != nil { // never sent
-		mem = keepFields(st.fields)
+		st.fieldsMem = keepFields(st.fields)
 	}
-	in := st.in
-	in.Init(keepIn)
-	// Cleared in place, then the kept fields set: assigning a composite
-	// literal would build the stream on the stack and copy it over.
-	*st = clientStream{}
-	st.in, st.fieldsMem, st.copyBuf = in, mem, cb
+	st.in.Init(keepIn)
+	st.streamState = streamState{}
 	streamPool.Put(st)
 }
 
@@ -473,6 +476,16 @@ func (st *clientStream) sendBodyLocked() {
 func (st *clientStream) recvEnded() {
 	st.cc.loop.AssertOwner()
 	st.recvDone = true
+	if st.sentEnd && st.registered {
+		// The request went out whole before (sentEnd changes on the
+		// owner's goroutine alone: no lock to read it), so the engine
+		// has closed the stream and given back the bytes it held:
+		// nothing another goroutine queued for it (bytes read, a reset,
+		// a priority) matters any more. flush would come to forget it,
+		// after a lock round trip.
+		st.cc.forget(st)
+		return
+	}
 	st.flush()
 }
 

@@ -93,22 +93,25 @@ func (d *ResponseDecoder) DecodeRepeated(fields []hpack.Field, vals []string, re
 func (d *ResponseDecoder) decodeSame(vals []string) (Response, error) {
 	r := Response{Status: d.status, ContentLength: -1}
 	var err error
-	n := len(d.last)
+	last := d.last // in a local: the map's assignments do not make the loop load it again
+	n := len(last)
 	if n > cap(vals) {
 		vals = make([]string, n)
 	}
 	vals = vals[:n]
-	r.Header = make(http.Header, n)
-	for j := range d.last {
-		l := &d.last[j]
+	h := make(http.Header, n)
+	r.Header = h
+	for j := range last {
+		l := &last[j]
 		if l.kind != fieldPlain || l.repeat {
 			if e := l.add(&r, l.value, vals[j:j+1:j+1]); e != nil {
 				err = e
 			}
 			continue
 		}
-		vals[j] = l.value
-		r.Header[l.key] = vals[j : j+1 : j+1]
+		v := vals[j : j+1 : j+1]
+		v[0] = l.value
+		h[l.key] = v
 	}
 	return r, err
 }
