@@ -55,8 +55,8 @@ type streamState struct {
 	pooled bool
 
 	// Set before the stream is queued, read-only after.
-	req    *http.Request // as given to RoundTrip: resp.Request
-	trace  *httptrace.ClientTrace
+	req           *http.Request // as given to RoundTrip: resp.Request
+	trace         *httptrace.ClientTrace
 	fields        []hpack.Field
 	endOnHeaders  bool
 	body          interface{ Read([]byte) (int, error) } // the request body, nil without one
