@@ -67,6 +67,7 @@ type streamState struct {
 	push          bool          // a pushed stream (no request of ours)
 	pushReq       *http.Request // the promised request
 	stopCtx       func() bool
+	prioHandle    bool // a PriorityHandle's: Update may queue a priority before it opens
 
 	dirty pipe.Link[clientStream] // on cc.dirty
 	// forgotten: the owner forgot the stream (forget), whose engine
@@ -173,6 +174,7 @@ func newStream(cc *clientConn, req *http.Request, trace *httptrace.ClientTrace) 
 	ctx := req.Context()
 	if h, ok := ctx.Value(priorityKey{}).(*PriorityHandle); ok {
 		st.pooled = false
+		st.prioHandle = true
 		h.st.Store(st)
 	}
 	if ctx.Done() != nil {
@@ -388,11 +390,16 @@ func (st *clientStream) flush() {
 	st.cc.loop.AssertOwner()
 	cc := st.cc
 	if !st.opened {
-		st.mu.Lock()
-		st.applyPriorityLocked()
-		cancelled := st.err != nil
-		st.mu.Unlock()
-		if cancelled {
+		if st.prioHandle {
+			// Its PriorityHandle may have queued a priority for the
+			// header section; nothing else can before the stream opens.
+			st.mu.Lock()
+			st.applyPriorityLocked()
+			st.mu.Unlock()
+		}
+		// Before a response, answer tells whether the stream ended
+		// (setErrLocked): no lock to look at err.
+		if st.answer.Load() == failedAnswer {
 			st.release() // openPending drops it, if it waits there
 			return
 		}
