@@ -354,7 +354,7 @@ func (b *responseBody) Close() error {
 		// Read to its end, and over for the owner too (the common case):
 		// nothing is left to drop or cancel, and nobody reads the
 		// stream's body buffer before the stream is recycled.
-		b.st.wsig.Notify()
+		b.st.notifyWriter()
 	} else {
 		b.close()
 	}
@@ -393,7 +393,7 @@ func (b *responseBody) close() {
 		st.setErrLocked(errBodyClosed)
 	}
 	st.mu.Unlock()
-	st.wsig.Notify()
+	st.notifyWriter()
 	if (unread > 0 && !st.forgotten.Load()) || reset {
 		st.cc.markDirty(st)
 	}

@@ -241,6 +241,9 @@ func (cc *clientConn) Event(ev h2kit.Event) {
 // during the callback now ending, once nothing on the owner's side uses
 // them any more (owner).
 func (cc *clientConn) dropForgotten() {
+	if len(cc.forgotten) == 0 {
+		return
+	}
 	for i, st := range cc.forgotten {
 		st.drop()
 		cc.forgotten[i] = nil
@@ -460,7 +463,7 @@ func (cc *clientConn) open(st *clientStream) bool {
 		st.sentEnd = true
 	}
 	st.mu.Unlock()
-	st.wsig.Notify()
+	st.notifyWriter()
 	cc.streams.Set(id, st)
 	st.registered = true
 	if n := int32(cc.streams.Len()); n > cc.maxOpen.Load() {

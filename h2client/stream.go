@@ -202,6 +202,14 @@ func (st *clientStream) drop() {
 
 const userAgent = "h2kit"
 
+// notifyWriter wakes the request body writer, if the stream has one
+// (wsig is nil without a body: no channel operation then).
+func (st *clientStream) notifyWriter() {
+	if st.wsig != nil {
+		st.wsig.Notify()
+	}
+}
+
 // DirtyLink returns st's link in its connection's dirty stack (pipe.Stack).
 func (st *clientStream) DirtyLink() *pipe.Link[clientStream] { return &st.dirty }
 
@@ -295,7 +303,7 @@ func (st *clientStream) fail(err error, reset bool) {
 	}
 	st.mu.Unlock()
 	st.in.Wake()
-	st.wsig.Notify()
+	st.notifyWriter()
 	if reset {
 		st.cc.markDirty(st)
 	}
@@ -310,7 +318,7 @@ func (st *clientStream) notSent() {
 	}
 	st.mu.Unlock()
 	st.in.Wake()
-	st.wsig.Notify()
+	st.notifyWriter()
 	st.release()
 }
 
@@ -329,7 +337,7 @@ func (st *clientStream) connFailed(err error) {
 	}
 	st.mu.Unlock()
 	st.in.Wake()
-	st.wsig.Notify()
+	st.notifyWriter()
 	st.dropBody()
 	st.cc.forget(st)
 }
@@ -455,12 +463,12 @@ func (st *clientStream) sendBodyLocked() {
 		n, err := eng.SendData(st.id, pending, endData)
 		if err != nil {
 			st.sendErr = err
-			st.wsig.Notify()
+			st.notifyWriter()
 			return
 		}
 		if n > 0 {
 			st.out.Advance(n)
-			st.wsig.Notify()
+			st.notifyWriter()
 		}
 		if st.out.Len() > 0 {
 			return // flow control: WindowUpdated brings us back
@@ -531,7 +539,7 @@ func (st *clientStream) onResponse(fields []hpack.Field, end bool, repeated uint
 		}
 	}
 	st.mu.Unlock()
-	st.wsig.Notify()
+	st.notifyWriter()
 	st.in.Wake()
 	if end {
 		st.recvEnded()
@@ -621,7 +629,7 @@ func (st *clientStream) onInformational(fields []hpack.Field) {
 	}
 	st.mu.Unlock()
 	if release {
-		st.wsig.Notify()
+		st.notifyWriter()
 	}
 	tr := st.trace
 	if tr == nil {
@@ -692,7 +700,7 @@ func (st *clientStream) onReset(e *h2kit.StreamReset) {
 	}
 	st.mu.Unlock()
 	st.in.Wake()
-	st.wsig.Notify()
+	st.notifyWriter()
 	st.dropBody() // the body will not be sent further
 	st.cc.forget(st)
 }
