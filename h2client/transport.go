@@ -575,6 +575,9 @@ func (t *Transport) expectContinueTimeout() time.Duration {
 // validMethod reports whether m is a token (RFC 9110, Section 9.1); ""
 // means GET.
 func validMethod(m string) bool {
+	if m == http.MethodGet {
+		return true // the usual one, without the loop
+	}
 	for i := 0; i < len(m); i++ {
 		if !httpsyntax.IsTokenByte(m[i]) {
 			return false
