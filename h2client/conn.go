@@ -456,13 +456,22 @@ func (cc *clientConn) open(st *clientStream) bool {
 		return false
 	}
 	st.recycleFields()
-	st.mu.Lock()
+	// id, opened and sentEnd change on the owner's goroutine alone; the
+	// lock is for the goroutines that read them meanwhile: a body writer
+	// (waitOpen) and PriorityHandle.StreamID. Any other reader (Close,
+	// after the response) comes after a lock the owner takes later.
+	locked := st.wsig != nil || st.prioHandle
+	if locked {
+		st.mu.Lock()
+	}
 	st.id = id
 	st.opened = true
 	if st.endOnHeaders {
 		st.sentEnd = true
 	}
-	st.mu.Unlock()
+	if locked {
+		st.mu.Unlock()
+	}
 	st.notifyWriter()
 	cc.streams.Set(id, st)
 	st.registered = true
