@@ -362,6 +362,13 @@ func newRootHandler(dir string) (*rootHandler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--root: %w", err)
 	}
+	// The first type lookup reads the system's MIME tables
+	// (/etc/mime.types and others): done now, not by the first request
+	// of a file, whose handler would hold up the burst of requests that
+	// come with it (each blocked handler has the server start another
+	// goroutine, and an idle goroutine's stack is scanned by every
+	// garbage collection until it leaves).
+	mime.TypeByExtension(".html")
 	return &rootHandler{fsys: root.FS()}, nil
 }
 
@@ -630,6 +637,7 @@ func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
 		return nil, nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	f.Close()
+	c = newCachedFile(name, st, data, now) // its header values made outside the lock
 	h.mu.Lock()
 	if h.cache == nil {
 		h.cache = make(map[string]*cachedFile)
@@ -643,7 +651,6 @@ func (h *rootHandler) open(name string) (fs.File, fs.FileInfo, error) {
 			break
 		}
 	}
-	c = newCachedFile(name, st, data, now)
 	h.cache[name] = c
 	h.mu.Unlock()
 	return &memFile{bytes.NewReader(data), st, c}, st, nil
