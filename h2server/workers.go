@@ -18,12 +18,15 @@ import (
 //
 // Two things keep that stack: a new worker grows it once, in one copy,
 // to workerStack before its first request (growStack), instead of
-// doubling it in several copies deep inside the handler; and an idle
-// worker waits with idlePad bytes of its stack in use (idleWait), so the
-// garbage collector, which halves the stack of a goroutine that uses
-// less than a quarter of it, leaves it alone (without that, every GC
-// shrank the idle workers' stacks and the next requests grew them
-// again: about a sixth of the server's CPU under many small requests).
+// doubling it in several copies deep inside the handler; and a worker
+// keeps idlePad bytes of its stack in use for its whole life, below the
+// handlers it runs (its loop's frame, zeroed once, in run), so that while
+// it waits the garbage collector, which halves the stack of a goroutine
+// that uses less than a quarter of it, leaves it alone (without that,
+// every GC shrank the idle workers' stacks and the next requests grew
+// them again: about a sixth of the server's CPU under many small
+// requests). A pad set up per wait instead cost its zeroing on every
+// request that left the worker idle (one at a time, say).
 //
 // Idle workers are bounded, and leave after workerIdle: a server that
 // goes quiet soon keeps none.
@@ -33,10 +36,12 @@ const workerIdle = time.Second
 
 const (
 	// workerStack is the stack a worker grows to before its first
-	// request: room for ServeMux, a handler and the response writer.
+	// request: room for idlePad, ServeMux, a handler and the response
+	// writer.
 	workerStack = 16 << 10
-	// idlePad is the stack an idle worker keeps in use while it waits:
-	// above a quarter of workerStack, so GC does not shrink it.
+	// idlePad is the stack a worker keeps in use below its handlers, and
+	// so while it waits: above a quarter of workerStack, so GC does not
+	// shrink it.
 	idlePad = 5 << 10
 )
 
@@ -122,6 +127,17 @@ func wakeWorkerLocked() {
 func serveWorker() {
 	growStack()
 	w := &worker{ch: make(chan bool, 1)}
+	w.run()
+}
+
+// run is the worker's loop, in a frame of idlePad bytes or more, so that
+// everything it calls (the handlers, and the wait for the next request)
+// sits above that much of the stack.
+//
+//go:noinline
+func (w *worker) run() {
+	var pad [idlePad]byte
+	touch(pad[:])
 	searching := true
 	for {
 		st, stay := w.take(searching)
@@ -129,7 +145,7 @@ func serveWorker() {
 		case st != nil:
 			searching = false
 			st.serve(&w.header)
-		case !stay || !idleWait(w):
+		case !stay || !<-w.ch:
 			return
 		default:
 			searching = true // woken
@@ -239,16 +255,6 @@ func (q *streamQueue) pop() *stream {
 func growStack() {
 	var pad [workerStack - 2<<10]byte
 	touch(pad[:])
-}
-
-// idleWait waits until w is woken (true) or told to leave (false), with
-// idlePad bytes of stack in use.
-//
-//go:noinline
-func idleWait(w *worker) bool {
-	var pad [idlePad]byte
-	touch(pad[:])
-	return <-w.ch
 }
 
 // touch keeps its argument's frame from being optimized away.
