@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"mime"
 	"net/http"
 	"os"
 	"path"
@@ -229,7 +228,7 @@ func newCachedFile(name string, st fs.FileInfo, data []byte, checked int64) *cac
 	if mt := st.ModTime(); !mt.IsZero() && !mt.Equal(time.Unix(0, 0)) {
 		c.lastModified = one(mt.UTC().Format(http.TimeFormat))
 	}
-	ctype := mime.TypeByExtension(path.Ext(name))
+	ctype := mediaType(path.Ext(name))
 	if ctype == "" {
 		ctype = http.DetectContentType(data[:min(len(data), 512)])
 	}
@@ -363,12 +362,12 @@ func newRootHandler(dir string) (*rootHandler, error) {
 		return nil, fmt.Errorf("--root: %w", err)
 	}
 	// The first type lookup reads the system's MIME tables
-	// (/etc/mime.types and others): done now, not by the first request
-	// of a file, whose handler would hold up the burst of requests that
-	// come with it (each blocked handler has the server start another
-	// goroutine, and an idle goroutine's stack is scanned by every
-	// garbage collection until it leaves).
-	mime.TypeByExtension(".html")
+	// (serve_mime.go): done now, not by the first request of a file,
+	// whose handler would hold up the burst of requests that come with
+	// it (each blocked handler has the server start another goroutine,
+	// and an idle goroutine's stack is scanned by every garbage
+	// collection until it leaves).
+	mediaType(".html")
 	return &rootHandler{fsys: root.FS()}, nil
 }
 
@@ -577,9 +576,25 @@ func (h *rootHandler) serveFile(w http.ResponseWriter, r *http.Request, f fs.Fil
 	serveContent(w, r, st, rs)
 }
 
-// serveContent answers with http.ServeContent, with the file's ETag.
+// serveContent answers with http.ServeContent, with the file's ETag and
+// the Content-Type ServeContent would find (mediaType, else sniffed from
+// the first 512 bytes), so that it does not ask the mime package.
 func serveContent(w http.ResponseWriter, r *http.Request, st fs.FileInfo, rs io.ReadSeeker) {
-	w.Header().Set("ETag", fileETag(st))
+	h := w.Header()
+	h.Set("ETag", fileETag(st))
+	if _, ok := h["Content-Type"]; !ok {
+		ctype := mediaType(path.Ext(st.Name()))
+		if ctype == "" {
+			var buf [512]byte
+			n, _ := io.ReadFull(rs, buf[:])
+			ctype = http.DetectContentType(buf[:n])
+			if _, err := rs.Seek(0, io.SeekStart); err != nil {
+				http.Error(w, "500 internal server error", http.StatusInternalServerError)
+				return
+			}
+		}
+		h["Content-Type"] = []string{ctype}
+	}
 	http.ServeContent(w, r, st.Name(), st.ModTime(), rs)
 }
 

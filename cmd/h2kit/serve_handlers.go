@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"slices"
@@ -142,7 +141,7 @@ func newStaticSite(fsys fs.FS, dir string) (*staticSite, error) {
 			return err
 		}
 		sum := sha256.Sum256(data)
-		ctype := mime.TypeByExtension(path.Ext(p))
+		ctype := mediaType(path.Ext(p))
 		if ctype == "" {
 			ctype = http.DetectContentType(data)
 		}
