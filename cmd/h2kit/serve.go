@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -519,8 +520,9 @@ type asyncWriter struct {
 
 	mu    sync.Mutex
 	buf   []byte
-	wmu   sync.Mutex // held while writing to w: keeps the order
-	spare []byte     // the flusher's buffer (under wmu)
+	late  atomic.Pointer[lateLine] // access-log lines written while mu was held, newest first (writeAccessLine)
+	wmu   sync.Mutex               // held while writing to w: keeps the order
+	spare []byte                   // the flusher's buffer (under wmu)
 }
 
 // asyncMaxBuffer bounds the buffered output: past it, Write writes
@@ -543,6 +545,7 @@ func newAsyncWriter(w io.Writer) *asyncWriter {
 
 func (a *asyncWriter) Write(p []byte) (int, error) {
 	a.mu.Lock()
+	a.takeLate()
 	a.buf = append(a.buf, p...)
 	a.appended()
 	return len(p), nil
@@ -557,6 +560,11 @@ func (a *asyncWriter) appended() {
 		a.flush()
 		return
 	}
+	a.kickFlusher()
+}
+
+// kickFlusher tells the flusher there is something to write.
+func (a *asyncWriter) kickFlusher() {
 	select {
 	case a.kick <- struct{}{}:
 	default:
@@ -568,6 +576,7 @@ func (a *asyncWriter) flush() {
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
 	a.mu.Lock()
+	a.takeLate()
 	b := a.buf
 	a.buf = a.spare[:0]
 	a.mu.Unlock()

@@ -96,10 +96,59 @@ type accessEntry struct {
 // as Write would write it, formatted in place: no line buffer and no copy
 // of its own. (Under load the lines were copied to a buffer end that is
 // rarely in the cache, and the lock's release waited for those stores.)
+//
+// It never waits for the buffer's lock: when another goroutine holds it,
+// the line goes, formatted in a line of its own, to a list that the
+// next holder of the lock moves into the buffer (takeLate). A handler
+// that waited would have its server start another goroutine for the
+// next request, which would wait too: a holder descheduled in the lock
+// (preempted, or the flusher) made hundreds of handler goroutines, whose
+// stacks every GC then scanned.
 func (a *asyncWriter) writeAccessLine(mono int64, e *accessEntry) {
-	a.mu.Lock()
-	a.buf = appendAccessLineAt(a.buf, mono, *e)
-	a.appended()
+	if a.mu.TryLock() {
+		a.takeLate()
+		a.buf = appendAccessLineAt(a.buf, mono, *e)
+		a.appended()
+		return
+	}
+	l := lateLines.Get().(*lateLine)
+	l.b = appendAccessLineAt(l.b[:0], mono, *e)
+	for {
+		l.next = a.late.Load()
+		if a.late.CompareAndSwap(l.next, l) {
+			break
+		}
+	}
+	a.kickFlusher()
+}
+
+// lateLine is an access-log line written while the buffer was locked.
+type lateLine struct {
+	b    []byte
+	next *lateLine // the one written before
+}
+
+var lateLines = sync.Pool{New: func() any { return &lateLine{b: make([]byte, 0, 256)} }}
+
+// takeLate moves the late lines into the buffer, oldest first (a.mu
+// held).
+func (a *asyncWriter) takeLate() {
+	if a.late.Load() == nil {
+		return
+	}
+	var oldest *lateLine
+	for l := a.late.Swap(nil); l != nil; {
+		next := l.next
+		l.next, oldest = oldest, l
+		l = next
+	}
+	for l := oldest; l != nil; {
+		next := l.next
+		a.buf = append(a.buf, l.b...)
+		l.next = nil
+		lateLines.Put(l)
+		l = next
+	}
 }
 
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}

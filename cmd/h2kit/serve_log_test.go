@@ -131,6 +131,84 @@ func TestAsyncWriter(t *testing.T) {
 	}
 }
 
+// TestAsyncWriterLateLines: an access-log line written while another
+// goroutine holds the buffer's lock does not wait for it; it is written,
+// whole and after the lines before it, once the lock is free (by the
+// flusher without Close, and by Close). Each goroutine's lines stay in
+// their order when many of them write at once.
+func TestAsyncWriterLateLines(t *testing.T) {
+	cw := &countingWriter{}
+	a := newAsyncWriter(cw)
+	entry := func(path string) *accessEntry {
+		return &accessEntry{method: "GET", path: path, pathPlain: true, status: 200, bytes: 13, duration: 1500, proto: "HTTP/2.0", remote: "127.0.0.1:1", stream: 1}
+	}
+	a.writeAccessLine(monoNow(), entry("/first"))
+	a.mu.Lock() // as a flusher or handler descheduled in it
+	done := make(chan struct{})
+	go func() {
+		a.writeAccessLine(monoNow(), entry("/late1"))
+		a.writeAccessLine(monoNow(), entry("/late2"))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		a.mu.Unlock()
+		t.Fatal("writeAccessLine waited for the buffer's lock")
+	}
+	a.mu.Unlock()
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(got, "\n") < 3 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+		got, _ = cw.state()
+	}
+	paths := []string{}
+	for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		want := strings.Fields(string(appendAccessFields(nil, *entry("/x"))))
+		f := strings.Fields(line)
+		if len(f) != len(want)+1 || !strings.HasPrefix(f[0], "time=") {
+			t.Fatalf("torn line %q", line)
+		}
+		paths = append(paths, strings.TrimPrefix(f[4], "path="))
+	}
+	if strings.Join(paths, " ") != "/first /late1 /late2" {
+		t.Errorf("lines %q, want /first /late1 /late2 in order, without Close", paths)
+	}
+
+	// Many writers, the lock often busy: every line once, in order.
+	const writers, lines = 4, 300
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range lines {
+				a.writeAccessLine(monoNow(), entry(fmt.Sprintf("/g%d/%d", g, i)))
+			}
+		})
+	}
+	for range 50 {
+		a.mu.Lock()
+		time.Sleep(100 * time.Microsecond)
+		a.mu.Unlock()
+	}
+	wg.Wait()
+	a.Close()
+	got, _ = cw.state()
+	next := make([]int, writers)
+	for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n")[3:] {
+		var g, i int
+		f := strings.Fields(line)
+		if _, err := fmt.Sscanf(f[4], "path=/g%d/%d", &g, &i); err != nil || g < 0 || g >= writers || i != next[g] {
+			t.Fatalf("line %q out of order or torn", line)
+		}
+		next[g]++
+	}
+	for g, n := range next {
+		if n != lines {
+			t.Errorf("writer %d: %d of %d lines written", g, n, lines)
+		}
+	}
+}
+
 // TestLogWallTime: the access log's time, derived from the monotonic
 // clock, agrees with the system clock (within a second: it reads it at
 // least once a second) and never goes back between two readings; the
