@@ -37,10 +37,15 @@ func writePieces(fd int, pcs [][]byte, skip int, iov *iovecs) (int, error) {
 	}
 	var r uintptr
 	var e syscall.Errno
-	if total <= rawSyscallMax {
+	switch {
+	case total <= rawSyscallMax && len(v) == 1:
+		// One piece (a batch of frames without lent payloads: small
+		// responses, say): write, which spares the kernel the vector.
+		r, _, e = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(v[0].Base)), uintptr(total))
+	case total <= rawSyscallMax:
 		// A short write, without the scheduler: see sysread_linux.go.
 		r, _, e = syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v[0])), uintptr(len(v)))
-	} else {
+	default:
 		r, _, e = syscall.Syscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v[0])), uintptr(len(v)))
 	}
 	clear(v) // hold no buffer of the engine's past the call
