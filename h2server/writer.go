@@ -89,7 +89,8 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 	st.wroteHeader = true
 	st.status = code
-	st.fields = httpcommon.AppendResponse(st.fields[:0], code, st.header)
+	memo := responseMemos.Get().(*httpcommon.ResponseMemo)
+	st.fields = memo.AppendResponse(st.fields[:0], code, st.header)
 	tunnel := st.isConnect && code < 300
 	if tunnel {
 		// RFC 9110, Section 9.3.6: no Content-Length in a 2xx response
@@ -97,19 +98,27 @@ func (w *responseWriter) WriteHeader(code int) {
 		// not counted against it.
 		st.fields = slices.DeleteFunc(st.fields, func(f hpack.Field) bool { return f.Name == "content-length" })
 	}
-	for _, v := range st.header["Trailer"] {
+	for _, v := range memo.Trailer() {
 		for name := range strings.SplitSeq(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
 				st.declared = append(st.declared, http.CanonicalHeaderKey(name))
 			}
 		}
 	}
-	if cl := st.header["Content-Length"]; len(cl) > 0 && !tunnel {
+	if cl := memo.ContentLength(); len(cl) > 0 && !tunnel {
 		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
 			st.contentLength = n
 		}
 	}
+	responseMemos.Put(memo)
 }
+
+// responseMemos holds the memos of the final header sections WriteHeader
+// made last (one per P, mostly): a handler that sets the same fields
+// each time gets its section from one without lowercasing, checking and
+// sorting them again, and the map's Trailer and Content-Length values
+// without looking them up (httpcommon.ResponseMemo).
+var responseMemos = sync.Pool{New: func() any { return new(httpcommon.ResponseMemo) }}
 
 // bodyAllowed reports whether a response with this status has a body
 // (RFC 9110, Section 6.4.1).
@@ -237,7 +246,7 @@ func (st *stream) commit(final bool) error {
 	// and nothing to sniff a Content-Type from.
 	tunnel := st.isConnect && st.status >= 200 && st.status < 300
 	if bodyAllowed(st.status) && !tunnel {
-		if _, ok := h["Content-Type"]; !ok && len(st.buf) > 0 && !hasField(st.fields, "content-type") {
+		if len(st.buf) > 0 && !hasField(st.fields, "content-type") && !hasKey(h, "Content-Type") {
 			st.fields = append(st.fields, hpack.Field{Name: "content-type", Value: http.DetectContentType(st.buf)})
 		}
 		if final && st.contentLength < 0 && len(st.declared) == 0 && !hasField(st.fields, "content-length") &&
@@ -266,6 +275,13 @@ func (st *stream) commit(final bool) error {
 		st.sc.markDirty(st)
 	}
 	return nil
+}
+
+// hasKey reports whether h has the key k, even with no values (as
+// net/http, a Content-Type key without values asks for no sniffing).
+func hasKey(h http.Header, k string) bool {
+	_, ok := h[k]
+	return ok
 }
 
 func hasField(fields []hpack.Field, name string) bool {

@@ -24,10 +24,19 @@ import (
 // for a field at the same place as in the block before), and a peer's
 // decoder finds the section of the response before.
 func AppendResponse(dst []hpack.Field, status int, h http.Header) []hpack.Field {
+	return appendResponse(dst, status, h, nil)
+}
+
+// appendResponse is AppendResponse; when rec is not nil, it also records
+// in rec the keys and values of h it walked (ResponseMemo.record).
+func appendResponse(dst []hpack.Field, status int, h http.Header, rec *ResponseMemo) []hpack.Field {
 	dst = append(dst, hpack.Field{Name: ":status", Value: StatusString(status)})
 	start := len(dst)
 	var connection []string
 	for k, vv := range h {
+		if rec != nil {
+			rec.record(k, vv)
+		}
 		lk, common := lowerCommon(k)
 		if !common {
 			if strings.HasPrefix(k, http.TrailerPrefix) {
