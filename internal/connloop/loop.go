@@ -458,7 +458,11 @@ func (l *Loop) handleRead(r readResult) bool {
 	l.owner.enter()
 	l.eng.Receive((*r.buf)[:r.n], time.Now())
 	l.dispatch()
-	l.putReadBuf(r.buf)
+	if l.raw.ok() {
+		l.raw.kept = r.buf // the events that alias it are handled
+	} else {
+		l.putReadBuf(r.buf)
+	}
 	l.endTurn()
 	return true
 }

@@ -5,7 +5,9 @@ package connloop
 import "net"
 
 // rawReader: reading the socket directly is done on Unix systems only.
-type rawReader struct{}
+type rawReader struct {
+	kept *[]byte // never set: see rawread_unix.go
+}
 
 func (*rawReader) ok() bool { return false }
 

@@ -25,6 +25,12 @@ type rawReader struct {
 	busy, active bool
 	reads        int
 	stop         bool // fn returned true: the reader is done
+	// kept is the buffer of the last read, which the reader handled
+	// itself (Loop.handleRead): its next read goes into it, and back to
+	// the pool it goes only once a read finds nothing (or fails). Under
+	// one request at a time that read, after each request, costs no
+	// trip through the pool, and the reader still waits with no buffer.
+	kept *[]byte
 }
 
 // A reader handles most reads itself (Loop.handleRead), deep in the
@@ -90,6 +96,12 @@ func (l *Loop) rawReadLoop() {
 	if r.fn == nil {
 		r.fn = l.rawReadFn
 	}
+	defer func() {
+		// RawConn.Read may return without calling rawReadFn (the socket
+		// closed), with a buffer still kept.
+		l.putReadBuf(r.kept)
+		r.kept = nil
+	}()
 	for {
 		var err error
 		if r.busy {
@@ -146,7 +158,12 @@ func touchPad(p []byte) { p[len(p)-1] = 0 }
 // readable) or the reader is done (true).
 func (l *Loop) rawReadFn(fd uintptr) bool {
 	for {
-		p := l.getReadBuf(l.opts.ReadBufferSize)
+		p := l.raw.kept
+		if p != nil {
+			l.raw.kept = nil
+		} else {
+			p = l.getReadBuf(l.opts.ReadBufferSize)
+		}
 		n, err := sysRead(int(fd), *p)
 		var r readResult
 		switch {
