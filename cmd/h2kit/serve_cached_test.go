@@ -250,3 +250,41 @@ func TestServeQuickRoot(t *testing.T) {
 		t.Errorf("serveChain with --push: %T %v, want no quickServer", h, err)
 	}
 }
+
+// TestCachedAnswers: the cached answer is left to http.ServeContent when
+// the request has a conditional or range field or the response header
+// already sets Content-Type or Content-Encoding, whether the header is
+// empty otherwise or not.
+func TestCachedAnswers(t *testing.T) {
+	get := func(hdr ...string) *http.Request {
+		r, err := http.NewRequest(http.MethodGet, "http://x/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		return r
+	}
+	cases := []struct {
+		name string
+		h    http.Header
+		r    *http.Request
+		want bool
+	}{
+		{"empty", http.Header{}, get(), true},
+		{"nil", nil, get(), true},
+		{"other field", http.Header{"Server": {"x"}}, get(), true},
+		{"content-type", http.Header{"Content-Type": {"text/plain"}}, get(), false},
+		{"content-type without values", http.Header{"Content-Type": nil}, get(), false},
+		{"content-encoding", http.Header{"Server": {"x"}, "Content-Encoding": {"gzip"}}, get(), false},
+		{"range", http.Header{}, get("Range", "bytes=0-1"), false},
+		{"if-none-match", http.Header{}, get("If-None-Match", `"x"`), false},
+		{"if-range alone", http.Header{}, get("If-Range", `"x"`), true},
+	}
+	for _, c := range cases {
+		if got := cachedAnswers(c.h, c.r); got != c.want {
+			t.Errorf("%s: cachedAnswers = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

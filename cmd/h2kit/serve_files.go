@@ -298,10 +298,14 @@ func serveCached(w http.ResponseWriter, r *http.Request, c *cachedFile) (int64, 
 
 // cachedAnswers reports whether writeCached gives r the answer of
 // http.ServeContent: r carries no conditional or range field, and the
-// response header h sets neither Content-Type nor Content-Encoding.
+// response header h sets neither Content-Type nor Content-Encoding (an
+// empty h, what serveQuick is mostly given, sets neither: no lookups).
 func cachedAnswers(h http.Header, r *http.Request) bool {
 	if hasConditional(r.Header) {
 		return false
+	}
+	if len(h) == 0 {
+		return true
 	}
 	if _, ok := h["Content-Type"]; ok {
 		return false
