@@ -186,7 +186,11 @@ func appendAccessFields(b []byte, e accessEntry) []byte {
 		b = strconv.AppendInt(b, int64(st), 10)
 	}
 	b = append(b, " bytes="...)
-	b = strconv.AppendInt(b, e.bytes, 10)
+	if e.bytes >= 0 {
+		b = appendLogUint(b, uint64(e.bytes))
+	} else {
+		b = strconv.AppendInt(b, e.bytes, 10)
+	}
 	b = append(b, " duration="...)
 	b = appendLogDuration(b, e.duration)
 	b = append(b, " proto="...)
@@ -195,7 +199,7 @@ func appendAccessFields(b []byte, e accessEntry) []byte {
 	b = appendLogString(b, e.remote)
 	if e.stream != 0 {
 		b = append(b, " stream="...)
-		b = strconv.AppendUint(b, uint64(e.stream), 10)
+		b = appendLogUint(b, uint64(e.stream))
 	}
 	if e.pushed {
 		b = append(b, " pushed=true"...)
@@ -241,6 +245,22 @@ func appendLogDuration(b []byte, d time.Duration) []byte {
 		b = append(b, f[:n]...)
 	}
 	return append(b, unit...)
+}
+
+// appendLogUint appends n in decimal, as strconv.AppendUint does: the
+// numbers of an access-log line (body bytes, a stream id) are mostly
+// below a million, written here in at most two steps of three digits
+// instead of strconv's general loop.
+func appendLogUint(b []byte, n uint64) []byte {
+	switch {
+	case n < 1000:
+		return appendBelow1000(b, n)
+	case n < 1000000:
+		b = appendBelow1000(b, n/1000)
+		m := n % 1000
+		return append(b, byte('0'+m/100), byte('0'+m/10%10), byte('0'+m%10))
+	}
+	return strconv.AppendUint(b, n, 10)
 }
 
 // appendBelow1000 appends n < 1000 in decimal, as strconv.AppendUint

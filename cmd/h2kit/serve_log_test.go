@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -364,6 +365,27 @@ func TestAppendLogDuration(t *testing.T) {
 	for _, d := range ds {
 		if got := string(appendLogDuration(nil, d)); got != d.String() {
 			t.Fatalf("%d ns: %q, want %q", int64(d), got, d.String())
+		}
+	}
+}
+
+// TestAppendLogUint: the access log's numbers are written as
+// strconv.AppendUint writes them, around each power of ten up to the
+// largest uint64.
+func TestAppendLogUint(t *testing.T) {
+	var ns []uint64
+	for n := uint64(0); n <= 2000; n++ {
+		ns = append(ns, n)
+	}
+	for p := uint64(10); p < 1e19; p *= 10 {
+		for k := uint64(0); k <= 3; k++ {
+			ns = append(ns, p-k, p+k)
+		}
+	}
+	ns = append(ns, 999_999, 1_000_000, 123_456, 1<<63, 1<<64-1)
+	for _, n := range ns {
+		if got, want := string(appendLogUint([]byte("x"), n)), "x"+strconv.FormatUint(n, 10); got != want {
+			t.Fatalf("%d: %q, want %q", n, got, want)
 		}
 	}
 }
