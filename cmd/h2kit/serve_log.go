@@ -222,29 +222,43 @@ func appendLogDuration(b []byte, d time.Duration) []byte {
 		return append(b, d.String()...)
 	}
 	u := uint64(d)
-	unit, digits, div := "ns", 0, uint64(1)
 	switch {
 	case u < uint64(time.Microsecond):
+		return append(appendBelow1000(b, u), "ns"...)
 	case u < uint64(time.Millisecond):
-		unit, digits, div = "µs", 3, uint64(time.Microsecond)
-	default:
-		unit, digits, div = "ms", 6, uint64(time.Millisecond)
+		// Three digits of fraction: nanoseconds.
+		b = appendBelow1000(b, u/1000)
+		if frac := u % 1000; frac != 0 {
+			b = appendFraction3(append(b, '.'), frac)
+		}
+		return append(b, "µs"...)
 	}
-	b = appendBelow1000(b, u/div)
-	if frac := u % div; frac != 0 {
-		var f [6]byte
-		for i := digits - 1; i >= 0; i-- {
-			f[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		n := digits
-		for f[n-1] == '0' {
-			n--
-		}
+	// Six digits of fraction, in two groups of three: microseconds, then
+	// nanoseconds.
+	b = appendBelow1000(b, u/1e6)
+	if frac := u % 1e6; frac != 0 {
 		b = append(b, '.')
-		b = append(b, f[:n]...)
+		if hi, lo := frac/1000, frac%1000; lo == 0 {
+			b = appendFraction3(b, hi)
+		} else {
+			b = append(b, byte('0'+hi/100), byte('0'+hi/10%10), byte('0'+hi%10))
+			b = appendFraction3(b, lo)
+		}
 	}
-	return append(b, unit...)
+	return append(b, "ms"...)
+}
+
+// appendFraction3 appends 0 < n < 1000 as three digits of a fraction,
+// without their trailing zeros ("05" for 50, "5" for 500).
+func appendFraction3(b []byte, n uint64) []byte {
+	d0, d1, d2 := byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10)
+	switch {
+	case d2 != '0':
+		return append(b, d0, d1, d2)
+	case d1 != '0':
+		return append(b, d0, d1)
+	}
+	return append(b, d0)
 }
 
 // appendLogUint appends n in decimal, as strconv.AppendUint does: the
