@@ -29,17 +29,7 @@ func TestServeCachedMatchesServeContent(t *testing.T) {
 		"index.html": []byte("<p>hi</p>"),
 	}
 	mtime := time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC)
-	for name, data := range files {
-		p := filepath.Join(root, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		os.Chtimes(p, mtime, mtime)
-	}
-	h, err := newServeHandler(&serveOptions{root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := rootWithFiles(t, root, files, mtime)
 	do := func(method, target string, hdr ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, target, nil)
 		for i := 0; i+1 < len(hdr); i += 2 {
@@ -287,4 +277,24 @@ func TestCachedAnswers(t *testing.T) {
 			t.Errorf("%s: cachedAnswers = %v, want %v", c.name, got, c.want)
 		}
 	}
+}
+
+// rootWithFiles writes files into root, each modified at mtime, and
+// returns serve's handler for that root.
+func rootWithFiles(t *testing.T, root string, files map[string][]byte, mtime time.Time) http.Handler {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := newServeHandler(&serveOptions{root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

@@ -132,17 +132,7 @@ func TestServeContentTypeViaServeContent(t *testing.T) {
 		"bignoext": append([]byte("\x89PNG\r\n\x1a\n"), big...),
 	}
 	mtime := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	for name, data := range files {
-		p := filepath.Join(root, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		os.Chtimes(p, mtime, mtime)
-	}
-	h, err := newServeHandler(&serveOptions{root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := rootWithFiles(t, root, files, mtime)
 	for name, data := range files {
 		st, err := os.Stat(filepath.Join(root, name))
 		if err != nil {

@@ -143,27 +143,10 @@ func TestResponseDecoder(t *testing.T) {
 	}
 	var d ResponseDecoder
 	for n, kv := range seq {
-		var buf []byte
-		for _, s := range kv {
-			buf = append(buf, s...)
-		}
-		var in []hpack.Field
-		at := 0
-		str := func(s string) string {
-			at += len(s)
-			if s == "" {
-				return ""
-			}
-			return unsafe.String(&buf[at-len(s)], len(s))
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			in = append(in, hpack.Field{Name: str(kv[i]), Value: str(kv[i+1])})
-		}
+		in, scribble := volatile(fields(kv...))
 		want, wantErr := DecodeResponse(in)
 		got, err := d.Decode(in, make([]string, 0, 4))
-		for i := range buf {
-			buf[i] = '#'
-		}
+		scribble()
 		if err != wantErr || got.Status != want.Status || got.ContentLength != want.ContentLength ||
 			!reflect.DeepEqual(got.Header, want.Header) || !reflect.DeepEqual(got.Trailer, want.Trailer) {
 			t.Fatalf("section %d: got %d %d %v %v %v, want %d %d %v %v %v", n, got.Status, got.ContentLength, got.Header, got.Trailer, err,
