@@ -172,15 +172,17 @@ func loadMediaTable(globFiles, typeFiles []string) *mediaTable {
 	if !loadMediaGlobs(globFiles, exact, set) {
 		for _, name := range typeFiles {
 			readLines(name, func(line string) {
-				fields := strings.Fields(line)
-				if len(fields) <= 1 || fields[0][0] == '#' {
+				// "type ext ext ...": a word that starts with '#'
+				// begins a comment, to the end of the line.
+				words := strings.Fields(line)
+				if i := slices.IndexFunc(words, func(w string) bool { return w[0] == '#' }); i >= 0 {
+					words = words[:i]
+				}
+				if len(words) < 2 {
 					return
 				}
-				for _, ext := range fields[1:] {
-					if ext[0] == '#' {
-						break
-					}
-					set("."+ext, fields[0])
+				for _, ext := range words[1:] {
+					set("."+ext, words[0])
 				}
 			})
 		}
@@ -194,16 +196,20 @@ func loadMediaTable(globFiles, typeFiles []string) *mediaTable {
 func loadMediaGlobs(files []string, exact map[string]string, set func(ext, typ string)) bool {
 	for _, name := range files {
 		ok := readLines(name, func(line string) {
-			f := strings.Split(line, ":")
-			if len(f) < 3 || len(f[0]) < 1 || len(f[2]) < 3 || f[0][0] == '#' || f[2][0] != '*' || f[2][1] != '.' {
+			// "weight:type:glob", maybe ":flags" after it; a comment
+			// starts with '#'. Only a weighted "*.ext" glob is kept.
+			weight, rest, _ := strings.Cut(line, ":")
+			typ, rest, ok := strings.Cut(rest, ":")
+			glob, _, _ := strings.Cut(rest, ":")
+			if !ok || weight == "" || weight[0] == '#' || len(glob) < 3 || !strings.HasPrefix(glob, "*.") {
 				return
 			}
-			ext := f[2][1:]
+			ext := glob[1:]
 			if strings.ContainsAny(ext, "?*[") {
 				return // a pattern, not an extension
 			}
 			if _, seen := exact[ext]; !seen { // by weight: the first counts
-				set(ext, f[1])
+				set(ext, typ)
 			}
 		})
 		if ok {
