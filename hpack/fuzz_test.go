@@ -57,6 +57,12 @@ func FuzzDecode(f *testing.F) {
 					break // the decoding contexts part ways
 				}
 				xfields, xerr := x.DecodeFull(block)
+				if xerr != nil && leadingSizeUpdates(block) > 1 {
+					// RFC 7541, Section 4.2 puts any number of size
+					// updates at a block's start; x/net refuses a
+					// second one while its table holds entries.
+					break
+				}
 				if xerr != nil {
 					t.Fatalf("h2kit decodes %x, x/net fails: %v", block, xerr)
 				}
@@ -73,6 +79,20 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// leadingSizeUpdates counts the dynamic table size updates block starts
+// with.
+func leadingSizeUpdates(block []byte) int {
+	n, i := 0, 0
+	for i < len(block) && block[i]&0xe0 == 0x20 {
+		_, size, st := readInt(block[i:], 5)
+		if st != intOK {
+			break
+		}
+		n, i = n+1, i+size
+	}
+	return n
 }
 
 // FuzzRoundTrip encodes arbitrary fields (taken from data, separated by
