@@ -169,6 +169,47 @@ func TestTrailers(t *testing.T) {
 	})
 }
 
+// A TrailerPrefix key set after the header went out is a trailer, also
+// when the map keeps its number of keys (one deleted for it) or its keys
+// were few enough for WriteHeader to keep them.
+func TestTrailerPrefixAfterWrite(t *testing.T) {
+	forEachClient(t, func(t *testing.T, k clientKind) {
+		addr := k.start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("X-Gone", "soon")
+			io.WriteString(w, "body")
+			switch r.URL.Path {
+			case "/swap": // as many keys as when the header went out
+				w.Header().Del("X-Gone")
+				w.Header().Set(http.TrailerPrefix+"X-Late", "swapped")
+			case "/add":
+				w.Header().Set(http.TrailerPrefix+"X-Late", "added")
+			case "/none":
+				w.Header().Set("X-Ignored", "after the header") // neither a header nor a trailer
+			}
+		}), nil)
+		c := k.client(t)
+		for _, tc := range []struct{ path, want string }{{"/swap", "swapped"}, {"/add", "added"}, {"/none", ""}} {
+			res, err := c.Get(k.scheme + "://" + addr + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if string(body) != "body" || res.Header.Get("X-Gone") != "soon" {
+				t.Fatalf("%s: body %q, header %v", tc.path, body, res.Header)
+			}
+			wantN := 0
+			if tc.want != "" {
+				wantN = 1
+			}
+			if got := res.Trailer.Get("X-Late"); got != tc.want || len(res.Trailer) != wantN {
+				t.Fatalf("%s: trailers %v, want X-Late %q", tc.path, res.Trailer, tc.want)
+			}
+		}
+	})
+}
+
 func TestConcurrent100(t *testing.T) {
 	forEachClient(t, func(t *testing.T, k clientKind) {
 		var inFlight, maxInFlight atomic.Int32

@@ -43,14 +43,20 @@ type stream struct {
 	trailer   http.Header // req.Trailer, filled by the owner before EOF
 
 	// Handler-only (the response writer's state).
-	rw            *responseWriter
-	header        http.Header
-	status        int
-	wroteHeader   bool   // WriteHeader called with a final status
-	committed     bool   // the final header section is queued
-	flushCalled   bool   // Flush was called
-	buf           []byte // response bytes not yet queued (net/http's bufio)
-	declared      []string
+	rw          *responseWriter
+	header      http.Header
+	status      int
+	wroteHeader bool   // WriteHeader called with a final status
+	committed   bool   // the final header section is queued
+	flushCalled bool   // Flush was called
+	buf         []byte // response bytes not yet queued (net/http's bufio)
+	declared    []string
+	// snapKeys holds the header map's keys when WriteHeader took its
+	// section, keptKeys their number plus one (0: not kept, when there
+	// were more, or a TrailerPrefix key): finishResponse looks for
+	// trailers only in a map whose keys changed since (trailerFields).
+	snapKeys      [4]string
+	keptKeys      int8
 	contentLength int64 // declared Content-Length, -1 if none
 	written       int64
 	fields        []hpack.Field

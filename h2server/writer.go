@@ -110,7 +110,46 @@ func (w *responseWriter) WriteHeader(code int) {
 			st.contentLength = n
 		}
 	}
+	st.keepKeys(memo)
 	responseMemos.Put(memo)
+}
+
+// keepKeys keeps the keys of the header map WriteHeader took the section
+// from (memo's last), if they are few and none is a TrailerPrefix one.
+func (st *stream) keepKeys(memo *httpcommon.ResponseMemo) {
+	st.keptKeys = 0
+	keys, ok := memo.Keys()
+	if !ok || len(keys) > len(st.snapKeys) {
+		return
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			return
+		}
+	}
+	st.keptKeys = int8(copy(st.snapKeys[:], keys)) + 1
+}
+
+// trailerFields returns the response's trailer fields (net/http's: the
+// declared names, and TrailerPrefix keys) from the header map, as the
+// handler left it. A map with no declared names whose keys are still
+// those WriteHeader saw (as many, each there) holds no TrailerPrefix key:
+// it has none, found without walking it.
+func (st *stream) trailerFields() []hpack.Field {
+	h := st.header
+	if n := int(st.keptKeys) - 1; len(st.declared) == 0 && n == len(h) {
+		same := true
+		for _, k := range st.snapKeys[:n] {
+			if _, ok := h[k]; !ok {
+				same = false
+				break
+			}
+		}
+		if same {
+			return nil
+		}
+	}
+	return httpcommon.AppendTrailers(nil, h, st.declared)
 }
 
 // responseMemos holds the memos of the final header sections WriteHeader
@@ -652,7 +691,7 @@ func (st *stream) finishResponse() {
 	var trailers []hpack.Field
 	var p []byte
 	if !st.isHead {
-		trailers = httpcommon.AppendTrailers(nil, st.header, st.declared)
+		trailers = st.trailerFields()
 		p = st.buf
 	}
 	// The last bytes and the end reach the owner together (one lock,

@@ -74,6 +74,11 @@ func (m *ResponseMemo) Trailer() []string { return m.trailerVals }
 // ContentLength is Trailer for "Content-Length".
 func (m *ResponseMemo) ContentLength() []string { return m.lengthVals }
 
+// Keys returns the keys of the map of the last AppendResponse, with ok
+// set, when the memo holds them (not when the map was too big to
+// remember). They are the memo's: valid until its next call.
+func (m *ResponseMemo) Keys() (keys []string, ok bool) { return m.keys, m.valid }
+
 // values returns the remembered values of the key at index i-1 (none
 // when i is 0).
 func (m *ResponseMemo) values(i int) []string {
