@@ -678,20 +678,23 @@ func (sc *serverConn) queueDirty(st *stream) {
 func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool, repeated uint64) {
 	sc.loop.AssertOwner()
 	sc.sawRequest = true
+	if sc.reqs == nil {
+		sc.reqs = new(httpcommon.RequestCache)
+		sc.reqsCheck = time.Now().Add(sc.srv.cacheIdle())
+	}
+	sc.reqsUsed = true
 	var x *requestAlloc
 	var room httpcommon.Scratch
-	if len(fields) > wideRequestFields {
+	if n, ok := sc.reqs.Repeats(len(fields), repeated); ok && n <= len(repeatedRequest{}.vals) {
+		r := new(repeatedRequest)
+		x, room = &r.requestAlloc, httpcommon.Scratch{Vals: r.vals[:0]}
+	} else if len(fields) > wideRequestFields {
 		w := new(wideRequest)
 		x, room = &w.requestAlloc, httpcommon.Scratch{Vals: w.vals[:0], Strs: w.strs[:0]}
 	} else {
 		n := new(narrowRequest)
 		x, room = &n.requestAlloc, httpcommon.Scratch{Vals: n.vals[:0], Strs: n.strs[:0]}
 	}
-	if sc.reqs == nil {
-		sc.reqs = new(httpcommon.RequestCache)
-		sc.reqsCheck = time.Now().Add(sc.srv.cacheIdle())
-	}
-	sc.reqsUsed = true
 	h, err := sc.reqs.DecodeRepeated(fields, room, repeated)
 	if err != nil {
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
@@ -732,6 +735,16 @@ type narrowRequest struct {
 	requestAlloc
 	vals [4]string
 	strs [160]byte
+}
+
+// repeatedRequest is the allocation of a request the connection's
+// RequestCache makes again from the one before (RequestCache.Repeats:
+// the same header block again, as a client polling or benchmarking
+// sends): room for 4 values and no strings, which the cache shares;
+// with the allocator's header, 640 bytes instead of narrowRequest's 768.
+type repeatedRequest struct {
+	requestAlloc
+	vals [4]string
 }
 
 // wideRequest is the allocation of a request of more than

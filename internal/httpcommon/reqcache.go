@@ -110,7 +110,7 @@ func (c *RequestCache) Decode(fields []hpack.Field, s Scratch) (Request, error) 
 // cached ones) came with the same identifier, these fields are that
 // request's, and it is made again without comparing them.
 func (c *RequestCache) DecodeRepeated(fields []hpack.Field, s Scratch, repeated uint64) (Request, error) {
-	if repeated != 0 && repeated == c.sum.repeated && c.sum.gen == c.gen && c.sum.n == len(fields) {
+	if _, ok := c.Repeats(len(fields), repeated); ok {
 		return c.decodeSame(s)
 	}
 	c.repeated = repeated
@@ -132,6 +132,18 @@ func (c *RequestCache) DecodeRepeated(fields []hpack.Field, s Scratch, repeated 
 		}
 	}
 	return decodeRequest(c, hits, fields, s)
+}
+
+// Repeats reports whether DecodeRepeated, given n fields and the
+// identifier repeated, makes the request again from the last one without
+// looking at the fields: then its strings are all shared, none goes into
+// the Scratch's Strs, and vals is the number of values it puts in Vals
+// (more only for keys with several values).
+func (c *RequestCache) Repeats(n int, repeated uint64) (vals int, ok bool) {
+	if repeated != 0 && repeated == c.sum.repeated && c.sum.gen == c.gen && c.sum.n == n {
+		return len(c.sum.keys), true
+	}
+	return 0, false
 }
 
 // scratchString returns a copy of v, in room when it fits.

@@ -3,6 +3,7 @@ package httpcommon
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -357,6 +358,18 @@ func TestRequestCacheChanges(t *testing.T) {
 // after another differ in :path alone, and each may come again with its
 // block's identifier (DecodeRepeated); every one decodes to its own
 // :path, whether its fields were compared or its identifier recognized.
+// valuesIn reports whether a value of h is stored in room.
+func valuesIn(h http.Header, room []string) bool {
+	for _, vv := range h {
+		for j := range room {
+			if len(vv) > 0 && &vv[0] == &room[j] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func TestRequestCacheRepeatedPaths(t *testing.T) {
 	base := browserRequest()
 	withPath := func(p string) []hpack.Field {
@@ -369,16 +382,33 @@ func TestRequestCacheRepeatedPaths(t *testing.T) {
 		return out
 	}
 	var c RequestCache
+	var repeated []int // the steps Repeats announced
 	for i, step := range []struct {
 		path     string
 		repeated uint64
 	}{{"/", 1}, {"/", 1}, {"/", 1}, {"/a", 2}, {"/b", 3}, {"/b", 3}, {"/c", 0}, {"/b", 3}, {"/", 1}, {"/", 1}, {"/a", 2}, {"/a", 2}} {
 		in := withPath(step.path)
 		want, _ := DecodeRequest(in)
-		got, err := c.DecodeRepeated(in, Scratch{Vals: make([]string, 0, 4), Strs: make([]byte, 0, 64)}, step.repeated)
+		room := Scratch{Vals: make([]string, 0, 4), Strs: make([]byte, 0, 64)}
+		// A request Repeats announces needs room for its values alone.
+		vals, repeats := c.Repeats(len(in), step.repeated)
+		if repeats {
+			room = Scratch{Vals: make([]string, 0, vals)}
+			repeated = append(repeated, i)
+		}
+		got, err := c.DecodeRepeated(in, room, step.repeated)
 		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Fatalf("step %d (%s, block %d): %v\ngot  %+v\nwant %+v", i, step.path, step.repeated, err, got, want)
+			t.Fatalf("step %d (%s, block %d, repeats %v): %v\ngot  %+v\nwant %+v", i, step.path, step.repeated, repeats, err, got, want)
+		}
+		if repeats && vals > 0 && !valuesIn(got.Header, room.Vals[:cap(room.Vals)]) {
+			t.Fatalf("step %d: values not in the room Repeats asked for (%d)", i, vals)
 		}
 		checkCache(t, &c)
+	}
+	// The block of "/" (id 1), whose request the cache summarized, each
+	// time it comes again: the requests in between, which differ from it
+	// in :path alone, are made from that summary and leave it as it is.
+	if want := []int{2, 8, 9}; !reflect.DeepEqual(repeated, want) {
+		t.Fatalf("Repeats announced steps %v, want %v", repeated, want)
 	}
 }
