@@ -1,8 +1,8 @@
 package h2server
 
 import (
-	"net"
 	"math"
+	"net"
 	"net/http"
 	"runtime"
 	"testing"
