@@ -813,7 +813,6 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	st := getStream()
 	st.sc = sc
 	st.id = id
-	st.refs.Store(2) // the owner's and the handler's
 	if x != nil {
 		st.rw = &x.rw
 	}

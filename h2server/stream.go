@@ -27,7 +27,10 @@ const queueSlack = 8 << 10
 type stream struct {
 	sc   *serverConn
 	id   uint32
-	refs atomic.Int32 // owner, handler, dirty list; recycled at zero
+	// refs counts the references beyond the owner's and the handler's
+	// (the dirty list's, a body's), less those dropped: it starts at
+	// zero, as a recycled stream is, and the stream is free at -2.
+	refs atomic.Int32
 
 	dirty pipe.Link[stream] // on sc.dirty
 
@@ -119,6 +122,8 @@ var streamPool = sync.Pool{New: func() any {
 	return st
 }}
 
+// getStream returns a cleared stream record, held by the owner and the
+// handler (refs at zero).
 func getStream() *stream {
 	st := streamPool.Get().(*stream)
 	st.contentLength = -1
@@ -127,7 +132,7 @@ func getStream() *stream {
 
 // release drops one reference; the last one recycles the stream.
 func (st *stream) release() {
-	if st.refs.Add(-1) != 0 {
+	if st.refs.Add(-1) != -2 {
 		return
 	}
 	if freed := st.putOutLocked(); freed > 0 { // no one else holds st now
