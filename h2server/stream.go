@@ -25,8 +25,8 @@ const queueSlack = 8 << 10
 // owner goroutine (the connloop), the handler goroutine, and through
 // atomics the dirty list. Fields are grouped by who may use them.
 type stream struct {
-	sc   *serverConn
-	id   uint32
+	sc *serverConn
+	id uint32
 	// refs counts the references beyond the owner's and the handler's
 	// (the dirty list's, a body's), less those dropped: it starts at
 	// zero, as a recycled stream is, and the stream is free at -2.
