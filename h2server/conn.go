@@ -890,7 +890,9 @@ func (sc *serverConn) startPending() {
 		sc.handlers.Add(1)
 		goServe(st)
 	}
-	sc.npending.Store(0)
+	if sc.npending.Load() != 0 { // only the owner stores it: no store when it is 0
+		sc.npending.Store(0)
+	}
 }
 
 // dropPending removes st from the waiting requests, if it is there, and
