@@ -72,7 +72,7 @@ func textAccessLog(h http.Handler, out io.Writer, verbose bool) http.Handler {
 			return
 		}
 		p := linePool.Get().(*[]byte)
-		b := appendAccessLineAt((*p)[:0], end, e)
+		b := appendAccessLineAt((*p)[:0], end, &e)
 		out.Write(b)
 		*p = b
 		linePool.Put(p)
@@ -107,12 +107,12 @@ type accessEntry struct {
 func (a *asyncWriter) writeAccessLine(mono int64, e *accessEntry) {
 	if a.mu.TryLock() {
 		a.takeLate()
-		a.buf = appendAccessLineAt(a.buf, mono, *e)
+		a.buf = appendAccessLineAt(a.buf, mono, e)
 		a.appended()
 		return
 	}
 	l := lateLines.Get().(*lateLine)
-	l.b = appendAccessLineAt(l.b[:0], mono, *e)
+	l.b = appendAccessLineAt(l.b[:0], mono, e)
 	for {
 		l.next = a.late.Load()
 		if a.late.CompareAndSwap(l.next, l) {
@@ -155,7 +155,7 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b 
 
 // appendAccessLine appends the access-log line of a request as slog's
 // TextHandler (default options) writes it for the record of accessLog.
-func appendAccessLine(b []byte, t time.Time, e accessEntry) []byte {
+func appendAccessLine(b []byte, t time.Time, e *accessEntry) []byte {
 	b = append(b, "time="...)
 	b = appendLogTime(b, t)
 	return appendAccessFields(b, e)
@@ -163,35 +163,57 @@ func appendAccessLine(b []byte, t time.Time, e accessEntry) []byte {
 
 // appendAccessLineAt is appendAccessLine at the time logWallTime gives
 // for the monotonic reading mono (appendLogNow).
-func appendAccessLineAt(b []byte, mono int64, e accessEntry) []byte {
-	b = append(b, "time="...)
-	b = appendLogNow(b, mono)
+func appendAccessLineAt(b []byte, mono int64, e *accessEntry) []byte {
+	ls := logSecondAt(mono)
+	b = append(b, ls.head...) // "time=" included
+	b = appendLogMillis(b, ls, mono)
+	b = append(b, ls.zone...)
 	return appendAccessFields(b, e)
 }
 
 // appendAccessFields appends what follows the time in an access-log line.
-func appendAccessFields(b []byte, e accessEntry) []byte {
-	b = append(b, " level=INFO msg=request method="...)
-	b = appendLogWord(b, e.method)
-	b = append(b, " path="...)
+// The usual method, status and protocol are written with the names
+// around them in one piece each.
+func appendAccessFields(b []byte, e *accessEntry) []byte {
+	if e.method == http.MethodGet {
+		b = append(b, " level=INFO msg=request method=GET path="...)
+	} else {
+		b = append(b, " level=INFO msg=request method="...)
+		b = appendLogWord(b, e.method)
+		b = append(b, " path="...)
+	}
 	if e.pathPlain {
 		b = append(b, e.path...)
 	} else {
 		b = appendLogString(b, e.path)
 	}
-	b = append(b, " status="...)
-	if st := e.status; st >= 100 && st <= 999 {
-		b = append(b, byte('0'+st/100), byte('0'+st/10%10), byte('0'+st%10))
-	} else {
+	switch st := e.status; {
+	case st == http.StatusOK:
+		b = append(b, " status=200 bytes="...)
+	case st >= 100 && st <= 999:
+		d := &logDigits[st]
+		b = append(b, " status="...)
+		b = append(b, d[0], d[1], d[2])
+		b = append(b, " bytes="...)
+	default:
+		b = append(b, " status="...)
 		b = strconv.AppendInt(b, int64(st), 10)
+		b = append(b, " bytes="...)
 	}
-	b = append(b, " bytes="...)
-	b = strconv.AppendInt(b, e.bytes, 10) // below 100 (shape A's 13 bytes), strconv's table
+	if e.bytes >= 0 {
+		b = appendLogUint(b, uint64(e.bytes))
+	} else {
+		b = strconv.AppendInt(b, e.bytes, 10)
+	}
 	b = append(b, " duration="...)
 	b = appendLogDuration(b, e.duration)
-	b = append(b, " proto="...)
-	b = appendLogWord(b, e.proto)
-	b = append(b, " remote="...)
+	if e.proto == "HTTP/2.0" {
+		b = append(b, " proto=HTTP/2.0 remote="...)
+	} else {
+		b = append(b, " proto="...)
+		b = appendLogWord(b, e.proto)
+		b = append(b, " remote="...)
+	}
 	b = appendLogString(b, e.remote)
 	if e.stream != 0 {
 		b = append(b, " stream="...)
@@ -237,7 +259,8 @@ func appendLogDuration(b []byte, d time.Duration) []byte {
 		if hi, lo := frac/1000, frac%1000; lo == 0 {
 			b = appendFraction3(b, hi)
 		} else {
-			b = append(b, byte('0'+hi/100), byte('0'+hi/10%10), byte('0'+hi%10))
+			d := &logDigits[hi%1000]
+			b = append(b, d[0], d[1], d[2])
 			b = appendFraction3(b, lo)
 		}
 	}
@@ -247,15 +270,25 @@ func appendLogDuration(b []byte, d time.Duration) []byte {
 // appendFraction3 appends 0 < n < 1000 as three digits of a fraction,
 // without their trailing zeros ("05" for 50, "5" for 500).
 func appendFraction3(b []byte, n uint64) []byte {
-	d0, d1, d2 := byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10)
+	d := &logDigits[n%1000]
 	switch {
-	case d2 != '0':
-		return append(b, d0, d1, d2)
-	case d1 != '0':
-		return append(b, d0, d1)
+	case d[2] != '0':
+		return append(b, d[0], d[1], d[2])
+	case d[1] != '0':
+		return append(b, d[0], d[1])
 	}
-	return append(b, d0)
+	return append(b, d[0])
 }
+
+// logDigits holds the three decimal digits of each number below 1000
+// ("007" for 7): a number's digits in one lookup rather than a division
+// each.
+var logDigits = func() (t [1000][3]byte) {
+	for n := range t {
+		t[n] = [3]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)}
+	}
+	return t
+}()
 
 // appendLogUint appends n in decimal, as strconv.AppendUint does: a
 // stream id is mostly below a million, written here in at most two steps
@@ -266,8 +299,8 @@ func appendLogUint(b []byte, n uint64) []byte {
 		return appendBelow1000(b, n)
 	case n < 1000000:
 		b = appendBelow1000(b, n/1000)
-		m := n % 1000
-		return append(b, byte('0'+m/100), byte('0'+m/10%10), byte('0'+m%10))
+		d := &logDigits[n%1000]
+		return append(b, d[0], d[1], d[2])
 	}
 	return strconv.AppendUint(b, n, 10)
 }
@@ -275,13 +308,14 @@ func appendLogUint(b []byte, n uint64) []byte {
 // appendBelow1000 appends n < 1000 in decimal, as strconv.AppendUint
 // would, without its call.
 func appendBelow1000(b []byte, n uint64) []byte {
+	d := &logDigits[n%1000]
 	switch {
 	case n >= 100:
-		return append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+		return append(b, d[0], d[1], d[2])
 	case n >= 10:
-		return append(b, byte('0'+n/10), byte('0'+n%10))
+		return append(b, d[1], d[2])
 	}
-	return append(b, byte('0'+n))
+	return append(b, d[2])
 }
 
 // logSecond is the second of the latest access-log time: its text before
@@ -290,7 +324,7 @@ func appendBelow1000(b []byte, n uint64) []byte {
 type logSecond struct {
 	clock *logClock
 	start int64  // monoNow() at which the second began
-	head  []byte // "2006-01-02T15:04:05."
+	head  []byte // "time=2006-01-02T15:04:05." (appendLogNow leaves out "time=")
 	zone  []byte // "Z" or "-07:00"
 }
 
@@ -302,20 +336,33 @@ var lastLogSecond atomic.Pointer[logSecond]
 // clock reading, the time is that second's text with the milliseconds
 // since it began; the second is formatted once.
 func appendLogNow(b []byte, mono int64) []byte {
+	ls := logSecondAt(mono)
+	b = append(b, ls.head[len("time="):]...)
+	b = appendLogMillis(b, ls, mono)
+	return append(b, ls.zone...)
+}
+
+// logSecondAt returns the second of the access-log time of the monotonic
+// reading mono: the latest one's, or a new one.
+func logSecondAt(mono int64) *logSecond {
 	ls := lastLogSecond.Load()
 	if ls == nil || ls.clock != lastLogClock.Load() || mono-ls.clock.mono >= int64(time.Second) ||
 		mono < ls.start || mono-ls.start >= int64(time.Second) {
 		c := logClockAt(mono)
 		t := c.wall.Add(time.Duration(mono - c.mono))
 		ls = &logSecond{clock: c, start: mono - int64(t.Nanosecond())}
-		ls.head = t.AppendFormat(nil, "2006-01-02T15:04:05.")
+		ls.head = t.AppendFormat([]byte("time="), "2006-01-02T15:04:05.")
 		ls.zone = t.AppendFormat(nil, "Z07:00")
 		lastLogSecond.Store(ls)
 	}
-	ms := (mono - ls.start) / int64(time.Millisecond)
-	b = append(b, ls.head...)
-	b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
-	return append(b, ls.zone...)
+	return ls
+}
+
+// appendLogMillis appends the three digits of the milliseconds of mono
+// within ls (logSecondAt gave it for mono).
+func appendLogMillis(b []byte, ls *logSecond, mono int64) []byte {
+	d := &logDigits[uint64(mono-ls.start)/uint64(time.Millisecond)%1000]
+	return append(b, d[0], d[1], d[2])
 }
 
 // logTarget returns u.RequestURI(): u.Path itself for a plain path

@@ -53,7 +53,7 @@ func TestAppendAccessLine(t *testing.T) {
 		}
 		// A path plainPath finds without '=' is written as it is.
 		_, plain := plainPath(p)
-		got := appendAccessLine(nil, tm, accessEntry{
+		got := appendAccessLine(nil, tm, &accessEntry{
 			method: "GET", path: p, pathPlain: plain, status: 200 + i, bytes: int64(i * 1000), duration: d,
 			proto: "HTTP/2.0", remote: "[::1]:1234", stream: stream, pushed: pushed,
 		})
@@ -165,7 +165,7 @@ func TestAsyncWriterLateLines(t *testing.T) {
 	}
 	paths := []string{}
 	for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
-		want := strings.Fields(string(appendAccessFields(nil, *entry("/x"))))
+		want := strings.Fields(string(appendAccessFields(nil, entry("/x"))))
 		f := strings.Fields(line)
 		if len(f) != len(want)+1 || !strings.HasPrefix(f[0], "time=") {
 			t.Fatalf("torn line %q", line)
