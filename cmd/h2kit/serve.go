@@ -515,8 +515,10 @@ func serveURLHost(addr string, la net.Addr) string {
 type asyncWriter struct {
 	w    io.Writer
 	kick chan struct{} // capacity 1: something to write
-	quit chan struct{}
-	done chan struct{}
+	// kicked is set by the kick that the flusher has yet to take.
+	kicked atomic.Bool
+	quit   chan struct{}
+	done   chan struct{}
 
 	mu    sync.Mutex
 	buf   []byte
@@ -563,8 +565,16 @@ func (a *asyncWriter) appended() {
 	a.kickFlusher()
 }
 
-// kickFlusher tells the flusher there is something to write.
+// kickFlusher tells the flusher there is something to write. Under load
+// it mostly has been told already, and has yet to write (kicked): then
+// the send, a call, is skipped. What was appended before kickFlusher
+// saw kicked set is written by the flush that follows the kick, which
+// comes after the flusher clears kicked.
 func (a *asyncWriter) kickFlusher() {
+	if a.kicked.Load() {
+		return
+	}
+	a.kicked.Store(true)
 	select {
 	case a.kick <- struct{}{}:
 	default:
@@ -600,6 +610,7 @@ func (a *asyncWriter) flusher() {
 	for {
 		select {
 		case <-a.kick:
+			a.kicked.Store(false) // before the flush: what is appended after it kicks again
 		case <-a.quit:
 			return // Close writes what is left
 		}
