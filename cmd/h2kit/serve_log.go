@@ -463,22 +463,23 @@ func appendLogString(b []byte, s string) []byte {
 }
 
 func logNeedsQuoting(s string) bool {
-	if len(s) == 0 {
+	if len(s) >= 8 {
+		// Eight bytes at a time, the last eight for the rest, the
+		// verdicts of all words gathered and tested once: a remote
+		// address or a path is looked at in two or three steps instead
+		// of a byte each. Any byte that may need quoting sends the
+		// string to the closer look below.
+		var bad uint64
+		for i := 0; i < len(s)-8; i += 8 {
+			bad |= logBadBytes(logWord(s, i))
+		}
+		if bad|logBadBytes(logWord(s, len(s)-8)) == 0 {
+			return false
+		}
+	} else if len(s) == 0 {
 		return true
 	}
-	i := 0
-	// Eight bytes at a time while they are plain ASCII, the last eight
-	// for the rest: a remote address or a path is looked at in two or
-	// three steps instead of a byte each.
-	for ; i+8 <= len(s); i += 8 {
-		if !logPlainWord(logWord(s, i)) {
-			break // this word needs a closer look
-		}
-	}
-	if i < len(s) && i+8 > len(s) && len(s) >= 8 && logPlainWord(logWord(s, len(s)-8)) {
-		return false // every word plain, and the last eight bytes too
-	}
-	for i < len(s) {
+	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c <= ' ' || c == '=' || c == '"' {
@@ -502,16 +503,16 @@ func logWord(s string, i int) uint64 {
 		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
-// logPlainWord reports whether the eight bytes of x are all ASCII and
-// need no quoting: none above 0x7f, none up to ' ', no '=' and no '"'.
-// (Each test below is exact for "some byte is": the borrow of a
-// subtraction that crosses a byte only follows a byte that matched.)
-func logPlainWord(x uint64) bool {
+// logBadBytes returns 0 when the eight bytes of x are all ASCII and need
+// no quoting (none above 0x7f, none up to ' ', no '=' and no '"'), else
+// not 0. (Each term is exact for "some byte is": the borrow of a
+// subtraction that crosses a byte only follows a byte that matched, and
+// a byte above 0x7f is caught by the first term whatever the others
+// make of it.)
+func logBadBytes(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	hasZero := func(v uint64) bool { return (v-ones)&^v&highs != 0 }
-	return x&highs == 0 && // all ASCII
-		(x-ones*0x21)&^x&highs == 0 && // none below 0x21 (x has no high bits)
-		!hasZero(x^(ones*'=')) && !hasZero(x^(ones*'"'))
+	eq, quote := x^(ones*'='), x^(ones*'"')
+	return (x | (x-ones*0x21)&^x | (eq-ones)&^eq | (quote-ones)&^quote) & highs
 }
 
 // A quickServer answers some requests itself, without the writer that
