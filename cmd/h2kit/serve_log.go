@@ -167,21 +167,34 @@ func appendAccessLineAt(b []byte, mono int64, e *accessEntry) []byte {
 	ls := logSecondAt(mono)
 	b = append(b, ls.head...) // "time=" included
 	b = appendLogMillis(b, ls, mono)
+	if e.method == http.MethodGet {
+		b = append(b, ls.zoneGet...)
+		return appendAccessPath(b, e)
+	}
 	b = append(b, ls.zone...)
 	return appendAccessFields(b, e)
 }
+
+// accessGet is what follows the time in the access-log line of a GET,
+// up to the path.
+const accessGet = " level=INFO msg=request method=GET path="
 
 // appendAccessFields appends what follows the time in an access-log line.
 // The usual method, status and protocol are written with the names
 // around them in one piece each.
 func appendAccessFields(b []byte, e *accessEntry) []byte {
 	if e.method == http.MethodGet {
-		b = append(b, " level=INFO msg=request method=GET path="...)
+		b = append(b, accessGet...)
 	} else {
 		b = append(b, " level=INFO msg=request method="...)
 		b = appendLogWord(b, e.method)
 		b = append(b, " path="...)
 	}
+	return appendAccessPath(b, e)
+}
+
+// appendAccessPath appends the access-log line from the path on.
+func appendAccessPath(b []byte, e *accessEntry) []byte {
 	if e.pathPlain {
 		b = append(b, e.path...)
 	} else {
@@ -323,9 +336,14 @@ func appendBelow1000(b []byte, n uint64) []byte {
 // monoNow's terms by the clock reading it comes from.
 type logSecond struct {
 	clock *logClock
-	start int64  // monoNow() at which the second began
-	head  []byte // "time=2006-01-02T15:04:05." (appendLogNow leaves out "time=")
-	zone  []byte // "Z" or "-07:00"
+	start int64 // monoNow() at which the second began
+	// until is when it ends for the access log: at the end of the
+	// second, or when its clock reading is a second old, if sooner
+	// (logClockAt then reads the system clock again).
+	until   int64
+	head    []byte // "time=2006-01-02T15:04:05." (appendLogNow leaves out "time=")
+	zone    []byte // "Z" or "-07:00"
+	zoneGet []byte // zone and accessGet
 }
 
 var lastLogSecond atomic.Pointer[logSecond]
@@ -346,13 +364,14 @@ func appendLogNow(b []byte, mono int64) []byte {
 // reading mono: the latest one's, or a new one.
 func logSecondAt(mono int64) *logSecond {
 	ls := lastLogSecond.Load()
-	if ls == nil || ls.clock != lastLogClock.Load() || mono-ls.clock.mono >= int64(time.Second) ||
-		mono < ls.start || mono-ls.start >= int64(time.Second) {
+	if ls == nil || mono < ls.start || mono >= ls.until || ls.clock != lastLogClock.Load() {
 		c := logClockAt(mono)
 		t := c.wall.Add(time.Duration(mono - c.mono))
 		ls = &logSecond{clock: c, start: mono - int64(t.Nanosecond())}
+		ls.until = min(ls.start, c.mono) + int64(time.Second)
 		ls.head = t.AppendFormat([]byte("time="), "2006-01-02T15:04:05.")
 		ls.zone = t.AppendFormat(nil, "Z07:00")
+		ls.zoneGet = append(ls.zone[:len(ls.zone):len(ls.zone)], accessGet...)
 		lastLogSecond.Store(ls)
 	}
 	return ls
