@@ -607,3 +607,44 @@ func TestFlowWindowUpdatedWithoutRefusal(t *testing.T) {
 		p.wantNoEvent()
 	})
 }
+
+// SendWindows is SendWindow and SendFlowWindow in one call, in every
+// state of the windows and the send buffer: open, data buffered but not
+// written, window used up, window below zero after SETTINGS lowered it
+// (RFC 9113, Section 6.9.2), and a stream that is not open.
+func TestSendWindowsSameAsBoth(t *testing.T) {
+	p := serverWithGet(t, Config{Limits: Limits{MaxStreamSendBuffer: 30000}})
+	check := func(when string, id uint32) {
+		t.Helper()
+		w, f := p.c.SendWindows(id)
+		if ww, ff := p.c.SendWindow(id), p.c.SendFlowWindow(id); w != ww || f != ff {
+			t.Fatalf("%s: SendWindows = %d, %d; SendWindow, SendFlowWindow = %d, %d", when, w, f, ww, ff)
+		}
+	}
+	check("open", 1)
+	if n, err := p.c.SendData(1, make([]byte, 20000), false); n != 20000 || err != nil {
+		t.Fatalf("SendData = %d, %v", n, err)
+	}
+	check("buffered", 1)
+	if w, f := p.c.SendWindows(1); w >= f {
+		t.Fatalf("with 20000 of 30000 bytes of buffer used, SendWindows = %d, %d: want the buffer to count against the first only", w, f)
+	}
+	p.frames()
+	check("written", 1)
+	for _, n := range []int{30000, 65535 - 20000 - 30000} { // the buffer takes 30000 at a time
+		if k, err := p.c.SendData(1, make([]byte, n), false); k != n || err != nil {
+			t.Fatalf("SendData(%d) = %d, %v", n, k, err)
+		}
+		p.frames()
+	}
+	if _, f := p.c.SendWindows(1); f != 0 {
+		t.Fatalf("window used up: SendWindows' flow window = %d", f)
+	}
+	check("used up", 1)
+	p.settings(uint32(frame.SettingInitialWindowSize), 1000)
+	if _, f := p.c.SendWindows(1); f != 0 {
+		t.Fatalf("window below zero: SendWindows' flow window = %d, want 0", f)
+	}
+	check("below zero", 1)
+	check("not open", 3)
+}

@@ -414,6 +414,17 @@ func (c *Conn) SendFlowWindow(id uint32) int {
 	return int(max(0, min(s.sendWindow, c.sendWindow)))
 }
 
+// SendWindows returns SendWindow(id) and SendFlowWindow(id) together,
+// for an application that follows both, with one look-up of the stream.
+func (c *Conn) SendWindows(id uint32) (window, flow int) {
+	s := c.streams.Get(id)
+	if s == nil || c.terminated != nil {
+		return 0, 0
+	}
+	f := max(0, min(s.sendWindow, c.sendWindow))
+	return int(max(0, min(f, int64(c.cfg.Limits.MaxStreamSendBuffer-s.pending())))), int(f)
+}
+
 // pending is the data queued but not yet written.
 func (s *stream) pending() int { return len(s.sendBuf) - s.sendOff }
 

@@ -824,8 +824,7 @@ func (sc *serverConn) startStream(id uint32, req *http.Request, endStream, pushe
 	}
 	st.reqLen = req.ContentLength
 	st.trailer = req.Trailer
-	st.credit = sc.eng.SendWindow(id)
-	st.window = sc.eng.SendFlowWindow(id)
+	st.credit, st.window = sc.eng.SendWindows(id)
 	var rcx *reqCtx
 	if x != nil {
 		rcx = &x.ctx

@@ -367,11 +367,11 @@ func (st *stream) flushLocked() bool {
 }
 
 // refreshCreditLocked takes the engine's view of what the stream may send
-// (credit, window) and reports whether either grew (owner, st.mu held).
+// (credit, window: SendWindows) and reports whether either grew (owner, st.mu held).
 func (st *stream) refreshCreditLocked() bool {
 	st.sc.loop.AssertOwner()
 	eng := st.sc.eng
-	c, w := eng.SendWindow(st.id), eng.SendFlowWindow(st.id)
+	c, w := eng.SendWindows(st.id)
 	grew := c > st.credit || w > st.window
 	st.credit, st.window = c, w
 	return grew
