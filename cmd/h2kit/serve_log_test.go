@@ -63,6 +63,31 @@ func TestAppendAccessLine(t *testing.T) {
 	}
 }
 
+// TestAppendAccessLineAt: the line of a monotonic reading, made from the
+// second's pieces (logSecondAt: with a GET, the zone and the fields up to
+// the path in one), is the line of the time logWallTime gives for it
+// (appendAccessLine, which TestAppendAccessLine checks against slog), for
+// each method and for readings across second boundaries.
+func TestAppendAccessLineAt(t *testing.T) {
+	entries := []*accessEntry{
+		{method: "GET", path: "/", pathPlain: true, status: 200, bytes: 13, duration: 81542, proto: "HTTP/2.0", remote: "127.0.0.1:40000", stream: 7},
+		{method: "HEAD", path: "/a b", status: 200, duration: 999, proto: "HTTP/1.1", remote: "[::1]:1234"},
+		{method: "POST", path: "/index.html", pathPlain: true, status: 405, bytes: 23, duration: 3 * time.Second, proto: "HTTP/2.0", remote: "127.0.0.1:1", stream: 1001, pushed: true},
+		{method: "GET", path: "/x=y", status: 1000, bytes: -1, duration: 1500 * time.Microsecond, proto: "HTTP/1.0", remote: "a b"},
+	}
+	start := monoNow()
+	for n := 0; n < 200 || monoNow()-start < int64(1100*time.Millisecond); n++ {
+		mono := monoNow()
+		e := entries[n%len(entries)]
+		got := string(appendAccessLineAt(nil, mono, e))
+		want := string(appendAccessLine(nil, logWallTime(mono), e))
+		if got != want {
+			t.Fatalf("reading %d:\n got %q\nwant %q", mono, got, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // countingWriter records what is written to it and in how many writes.
 type countingWriter struct {
 	mu     sync.Mutex
