@@ -259,6 +259,7 @@ func hasConditional(h http.Header) bool {
 		}
 		return false
 	}
+	n := len(h)
 	for k := range h {
 		if k == "Range" || len(k) > 3 && k[:3] == "If-" {
 			for _, c := range conditionalHeaders {
@@ -266,6 +267,9 @@ func hasConditional(h http.Header) bool {
 					return true
 				}
 			}
+		}
+		if n--; n == 0 {
+			break // every key seen: the walk need not look at the slots left
 		}
 	}
 	return false
