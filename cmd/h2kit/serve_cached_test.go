@@ -303,3 +303,33 @@ func rootWithFiles(t *testing.T, root string, files map[string][]byte, mtime tim
 	}
 	return h
 }
+
+// TestPathIndex: a request path leads to the file of the byPath map
+// (setPaths) whether the index looks through its few paths one by one or
+// in the map, and no other path leads anywhere.
+func TestPathIndex(t *testing.T) {
+	for _, n := range []int{0, 1, 2, pathScanMax, pathScanMax + 1, 20} {
+		h := &rootHandler{}
+		if h.pathFile("/") != nil {
+			t.Fatal("a path found before any was learned")
+		}
+		m := map[string]*cachedFile{}
+		for i := range n {
+			m[fmt.Sprintf("/f%d.css", i)] = &cachedFile{name: fmt.Sprint(i)}
+		}
+		h.setPaths(m)
+		if few := h.byPath.Load().few; (few != nil) != (n <= pathScanMax) || len(few) > pathScanMax {
+			t.Errorf("%d paths: %d looked through one by one", n, len(few))
+		}
+		for p, c := range m {
+			if got := h.pathFile(p); got != c {
+				t.Errorf("%d paths: %s leads to %v, want %v", n, p, got, c)
+			}
+		}
+		for _, p := range []string{"/", "/f.css", fmt.Sprintf("/f%d.css", n), "/f0.cs", "/f0.css/"} {
+			if got := h.pathFile(p); got != nil {
+				t.Errorf("%d paths: %s leads to %v", n, p, got)
+			}
+		}
+	}
+}

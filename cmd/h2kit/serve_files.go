@@ -166,14 +166,63 @@ type rootHandler struct {
 	// request for it finds the file without cleaning the path, joining
 	// "index.html" or opening anything (see fresh). Every request reads
 	// it, without a lock; a change (a path learned, a file leaving the
-	// cache) stores a new map, made under mu.
-	byPath atomic.Pointer[map[string]*cachedFile]
+	// cache) stores a new one, made under mu (setPaths).
+	byPath atomic.Pointer[pathIndex]
 }
+
+// pathIndex is a byPath map, with its entries in a slice too when they
+// are few.
+type pathIndex struct {
+	m   map[string]*cachedFile
+	few []pathFile // m's entries when it has at most pathScanMax, else nil
+}
+
+// pathFile is an entry of a byPath map.
+type pathFile struct {
+	path string
+	c    *cachedFile
+}
+
+// pathScanMax is the most paths a pathIndex looks through one by one:
+// comparing a request path with a few others (a length, and the bytes
+// when it is the same) costs less than a map lookup, which hashes the
+// path (about 100 instructions).
+const pathScanMax = 4
 
 // paths returns the current byPath map (nil before the first path).
 func (h *rootHandler) paths() map[string]*cachedFile {
-	if m := h.byPath.Load(); m != nil {
-		return *m
+	if x := h.byPath.Load(); x != nil {
+		return x.m
+	}
+	return nil
+}
+
+// setPaths makes m the byPath map (h.mu held); m is not changed after.
+func (h *rootHandler) setPaths(m map[string]*cachedFile) {
+	x := &pathIndex{m: m}
+	if len(m) <= pathScanMax {
+		x.few = make([]pathFile, 0, len(m))
+		for p, c := range m {
+			x.few = append(x.few, pathFile{p, c})
+		}
+	}
+	h.byPath.Store(x)
+}
+
+// pathFile returns the cached file the request path p led to (byPath),
+// or nil.
+func (h *rootHandler) pathFile(p string) *cachedFile {
+	x := h.byPath.Load()
+	if x == nil {
+		return nil
+	}
+	if x.few == nil {
+		return x.m[p]
+	}
+	for i := range x.few {
+		if e := &x.few[i]; e.path == p {
+			return e.c
+		}
 	}
 	return nil
 }
@@ -486,7 +535,7 @@ func (q *quickRoot) serveQuick(w http.ResponseWriter, r *http.Request, start int
 // leads to depends only on which of the names it could mean are regular
 // files: while the one it led to is unchanged, it leads there again.)
 func (h *rootHandler) fresh(p string, now int64) *cachedFile {
-	c := h.paths()[p]
+	c := h.pathFile(p)
 	if c == nil {
 		return nil
 	}
@@ -532,7 +581,7 @@ func (h *rootHandler) forget(c *cachedFile) {
 			m[p] = pc
 		}
 	}
-	h.byPath.Store(&m)
+	h.setPaths(m)
 }
 
 // remember records that the request path p was answered with the cached
@@ -542,7 +591,7 @@ func (h *rootHandler) forget(c *cachedFile) {
 // to cached files are few (about one or two per file), where a client
 // can make up any number of other spellings.
 func (h *rootHandler) remember(p string, c *cachedFile) {
-	if h.paths()[p] == c {
+	if h.pathFile(p) == c {
 		return
 	}
 	if clean, _ := cleanRequestPath(p); p != clean && p != clean+"/" {
@@ -563,7 +612,7 @@ func (h *rootHandler) remember(p string, c *cachedFile) {
 	}
 	// A copy: the request's strings may live in its connection's buffers.
 	m[strings.Clone(p)] = c
-	h.byPath.Store(&m)
+	h.setPaths(m)
 }
 
 // serveFile serves the regular file f and closes it, with its ETag, so
