@@ -1,6 +1,7 @@
 package httpcommon
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -237,6 +238,14 @@ func TestHTTPRequest(t *testing.T) {
 	r = Request{Method: "GET", Path: "no-slash"}
 	if err := r.HTTPRequest(&req); err == nil {
 		t.Error("a :path that is no request target gave no error")
+	}
+	// The fields it sets, no others: a context set before stays.
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, "kept")
+	withCtx := new(http.Request).WithContext(ctx)
+	r = Request{Method: "GET", Scheme: "https", Authority: "example.com", Path: "/"}
+	if err := r.HTTPRequest(withCtx); err != nil || withCtx.Context() != ctx || withCtx.URL.Path != "/" {
+		t.Errorf("with a context: %v, context %v, URL %v", err, withCtx.Context(), withCtx.URL)
 	}
 }
 

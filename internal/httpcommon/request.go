@@ -312,7 +312,8 @@ func decodeRequest(c *RequestCache, hits uint64, fields []hpack.Field, s Scratch
 // request, a client's pushed one): the method, the URL parsed from :path
 // (for CONNECT without :protocol, RFC 9113 Section 8.5, the :authority
 // alone), HTTP/2.0, the header and the host. The caller sets what its
-// role adds (RequestURI, RemoteAddr, TLS, Body, ContentLength, ...).
+// role adds (RequestURI, RemoteAddr, TLS, Body, ContentLength, ...); it
+// leaves req's other fields as they are, its context among them.
 func (r *Request) HTTPRequest(req *http.Request) error {
 	return r.HTTPRequestURL(req, new(url.URL))
 }
@@ -329,14 +330,13 @@ func (r *Request) HTTPRequestURL(req *http.Request, u *url.URL) error {
 		}
 		*u = *p
 	}
-	*req = http.Request{
-		Method:     r.Method,
-		URL:        u,
-		Proto:      "HTTP/2.0",
-		ProtoMajor: 2,
-		Header:     r.Header,
-		Host:       r.Authority,
-	}
+	// Field by field: req's other fields stay as they are (the context a
+	// server set first, in req's own allocation).
+	req.Method = r.Method
+	req.URL = u
+	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/2.0", 2, 0
+	req.Header = r.Header
+	req.Host = r.Authority
 	return nil
 }
 
