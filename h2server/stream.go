@@ -31,6 +31,9 @@ type stream struct {
 	// (the dirty list's, a body's), less those dropped: it starts at
 	// zero, as a recycled stream is, and the stream is free at -2.
 	refs atomic.Int32
+	// failed is set with err by setErr: a handler's Write asks for
+	// the lock (writeErr) only once it is.
+	failed atomic.Bool
 
 	dirty pipe.Link[stream] // on sc.dirty
 
@@ -90,7 +93,7 @@ type stream struct {
 	flushed  bool  // the handler called Flush (see holdPush)
 	credit   int   // what the engine would take now (SendWindow), as of the owner's last look
 	window   int   // what flow control allows beyond that (SendFlowWindow), as of the owner's last look
-	err      error // the stream is over (reset, connection gone)
+	err      error // the stream is over (reset, connection gone): set by setErr
 
 	budgetWait bool // on sc.budget's waiters (guarded by sc.budget.mu)
 
@@ -193,7 +196,7 @@ func (st *stream) closeWith(err error) {
 	st.sc.loop.AssertOwner()
 	st.mu.Lock()
 	if st.err == nil {
-		st.err = err
+		st.setErr(err)
 	}
 	st.mu.Unlock()
 	st.in.Wake()
@@ -279,7 +282,7 @@ func (st *stream) flushLocked() bool {
 	}
 	if st.rstReq {
 		eng.ResetStream(st.id, st.rstCode)
-		st.err = errStreamClosed
+		st.setErr(errStreamClosed)
 		return true
 	}
 	if st.assoc != nil {
@@ -299,7 +302,7 @@ func (st *stream) flushLocked() bool {
 		st.hdrSent = true
 		last := st.end && st.outLenLocked() == 0 && len(st.trailers) == 0
 		if err := eng.SendHeaders(st.id, st.hdr, last); err != nil {
-			st.err = err
+			st.setErr(err)
 			return true
 		}
 		if last {
@@ -328,7 +331,7 @@ func (st *stream) flushLocked() bool {
 		endData := st.end && len(st.trailers) == 0
 		n, ref, err := st.sendOutLocked(pending, endData)
 		if err != nil {
-			st.err = err
+			st.setErr(err)
 			return true
 		}
 		st.advanceOutLocked(n)
@@ -358,7 +361,7 @@ func (st *stream) flushLocked() bool {
 	}
 	if st.end && len(st.trailers) > 0 {
 		if err := eng.SendHeaders(st.id, st.trailers, true); err != nil {
-			st.err = err
+			st.setErr(err)
 			return true
 		}
 		return st.finishLocked()
@@ -379,7 +382,15 @@ func (st *stream) refreshCreditLocked() bool {
 
 var continueFields = []hpack.Field{{Name: ":status", Value: "100"}}
 
-// finishLocked: the whole response is in the engine.
+// setErr ends the stream with err (st.mu held).
+func (st *stream) setErr(err error) {
+	st.err = err
+	st.failed.Store(true)
+}
+
+// finishLocked: the whole response is in the engine. The handler has
+// returned (st.end): no Write of its is left to fail, so err is set
+// without failed.
 func (st *stream) finishLocked() bool {
 	st.endSent = true
 	st.err = errHandlerDone

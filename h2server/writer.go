@@ -250,6 +250,9 @@ func (st *stream) writeErr() error {
 		st.resetForDeadline()
 		return os.ErrDeadlineExceeded
 	}
+	if !st.failed.Load() {
+		return nil // no error yet: no lock
+	}
 	st.mu.Lock()
 	err := st.err
 	st.mu.Unlock()
@@ -438,7 +441,7 @@ func (sc *serverConn) Released(final bool) {
 		if final && st.err == nil {
 			// The connection is over before the socket took the bytes:
 			// the Write fails (Closed says the same to the others).
-			st.err = errConnClosed
+			st.setErr(errConnClosed)
 		}
 		st.mu.Unlock()
 		st.wsig.Notify()
