@@ -97,8 +97,13 @@ type serverConn struct {
 	// withheld lists the streams whose queued bytes wait for the
 	// socket writer (owner-only; see Fill).
 	withheld []uint32
-	fillLeft int       // what the engine may still take before the next batch is written
-	lenders  []*stream // streams whose handler's bytes the engine holds by reference (owner-only; Released)
+	fillLeft int // what the engine may still take before the next batch is written
+	// taken counts the bytes flush gave the engine since the last
+	// reconcile, which counts them in the budget (owner-only): the
+	// batch they go out in is taken in the same turn, so what it writes
+	// and what was given mostly cancel out, with no budget lock.
+	taken   int
+	lenders []*stream // streams whose handler's bytes the engine holds by reference (owner-only; Released)
 }
 
 // connBudget bounds the response bytes a connection holds for its
@@ -109,7 +114,9 @@ type serverConn struct {
 // (CVE-2019-9517): without this bound, every stream of a client that
 // opens large windows and stops reading would hold its own queue and
 // send buffer. The batch being written (connloop's MaxWriteBatch) comes
-// on top.
+// on top, counted once it is written: the bytes the owner gives the
+// engine count in the budget at the end of that turn (reconcile, with
+// what the batch took out), not one stream at a time.
 const connBudget = 192 << 10
 
 // budget is the connection's count of held response bytes (connBudget)
@@ -212,7 +219,13 @@ func (sc *serverConn) reconcile() {
 	}
 	clear(sc.inEngine[k:])
 	sc.inEngine = sc.inEngine[:k]
-	sc.budget.release(freed)
+	switch net := sc.taken - freed; {
+	case net > 0:
+		sc.budget.take(net)
+	case net < 0:
+		sc.budget.release(-net)
+	}
+	sc.taken = 0
 }
 
 func (s *Server) newConn(c net.Conn, opts *ServeConnOpts) *serverConn {

@@ -342,7 +342,7 @@ func (st *stream) flushLocked() bool {
 			// (reconcile), unless they are the handler's (ref).
 			if !ref {
 				st.sc.addInEngine(st, n)
-				st.sc.budget.take(n)
+				st.sc.taken += n // in the budget at the next reconcile
 			}
 			st.sc.fillLeft -= n
 			if st.out.Len() == 0 && !st.out.Filling() {
