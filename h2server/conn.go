@@ -698,7 +698,8 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool,
 	sc.reqsUsed = true
 	var x *requestAlloc
 	var room httpcommon.Scratch
-	if n, ok := sc.reqs.Repeats(len(fields), repeated); ok && n <= len(repeatedRequest{}.vals) {
+	n, noCond, repeats := sc.reqs.Repeats(len(fields), repeated)
+	if repeats && n <= len(repeatedRequest{}.vals) {
 		r := new(repeatedRequest)
 		x, room = &r.requestAlloc, httpcommon.Scratch{Vals: r.vals[:0]}
 	} else if len(fields) > wideRequestFields {
@@ -713,6 +714,7 @@ func (sc *serverConn) onRequest(id uint32, fields []hpack.Field, endStream bool,
 		sc.eng.ResetStream(id, frame.ErrCodeProtocol)
 		return
 	}
+	x.rw.noCond = repeats && noCond
 	// The request is made in place in x: its context first, while it is
 	// still the zero Request (WithContext copies it, on the stack, and
 	// back), then its fields. Made on the stack and copied in afterwards,

@@ -26,6 +26,9 @@ const bufferSize = 8 << 10
 // (st == nil) when the handler returns.
 type responseWriter struct {
 	st *stream
+	// noCond: the request is known to have no field of a conditional
+	// or range request (WithoutConditionals).
+	noCond bool
 }
 
 // StreamID returns the HTTP/2 stream id of the request, for access logs
@@ -37,6 +40,18 @@ func (w *responseWriter) StreamID() uint32 {
 	}
 	return 0
 }
+
+// WithoutConditionals reports that the request, as the peer sent it, is
+// known to have none of the fields of a conditional or range request
+// (RFC 9110, Sections 13.1 and 14.2: If-Match, If-None-Match,
+// If-Modified-Since, If-Unmodified-Since, If-Range, Range). h2server
+// knows it for a request whose header block came again as before, which
+// it makes from the one before without looking at the fields; false says
+// nothing (look in r.Header). A file server that nothing before it in
+// its chain adds such fields to r.Header skips its conditional checks
+// with it. Reach it through an interface:
+// w.(interface{ WithoutConditionals() bool }).
+func (w *responseWriter) WithoutConditionals() bool { return w.noCond }
 
 var (
 	_ http.ResponseWriter = (*responseWriter)(nil)

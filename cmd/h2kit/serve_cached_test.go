@@ -278,11 +278,29 @@ func TestCachedAnswers(t *testing.T) {
 		{"if-range alone", http.Header{}, get("If-Range", `"x"`), true},
 	}
 	for _, c := range cases {
-		if got := cachedAnswers(c.h, c.r); got != c.want {
+		if got := cachedAnswers(httptest.NewRecorder(), c.h, c.r); got != c.want {
 			t.Errorf("%s: cachedAnswers = %v, want %v", c.name, got, c.want)
 		}
+		// A writer that knows the request has no conditional fields
+		// (h2server's WithoutConditionals) spares the look in r.Header;
+		// one that does not know leaves it to r.Header.
+		if got := cachedAnswers(condWriter{false}, c.h, c.r); got != c.want {
+			t.Errorf("%s, a writer that does not know: cachedAnswers = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if !cachedAnswers(condWriter{true}, http.Header{}, get()) {
+		t.Error("a writer that knows the request has no conditional fields: cachedAnswers = false")
 	}
 }
+
+// condWriter is a ResponseWriter that tells whether the request is known
+// to have no conditional fields, as h2server's does.
+type condWriter struct{ known bool }
+
+func (condWriter) Header() http.Header         { return http.Header{} }
+func (condWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (condWriter) WriteHeader(int)             {}
+func (w condWriter) WithoutConditionals() bool { return w.known }
 
 // rootWithFiles writes files into root, each modified at mtime, and
 // returns serve's handler for that root.

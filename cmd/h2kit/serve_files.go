@@ -343,18 +343,24 @@ const serverLengthMax = 2048
 // written.
 func serveCached(w http.ResponseWriter, r *http.Request, c *cachedFile) (int64, bool) {
 	h := w.Header()
-	if !cachedAnswers(h, r) {
+	if !cachedAnswers(w, h, r) {
 		return 0, false
 	}
 	return writeCached(w, h, r, c), true
 }
 
+// noConditionals is h2server's ResponseWriter telling that the request
+// came without conditional or range fields (h2server's
+// WithoutConditionals); serve's chain adds none to r.Header.
+type noConditionals interface{ WithoutConditionals() bool }
+
 // cachedAnswers reports whether writeCached gives r the answer of
-// http.ServeContent: r carries no conditional or range field, and the
-// response header h sets neither Content-Type nor Content-Encoding (an
-// empty h, what serveQuick is mostly given, sets neither: no lookups).
-func cachedAnswers(h http.Header, r *http.Request) bool {
-	if hasConditional(r.Header) {
+// http.ServeContent: r carries no conditional or range field (as w may
+// know already, else r.Header tells), and the response header h sets
+// neither Content-Type nor Content-Encoding (an empty h, what serveQuick
+// is mostly given, sets neither: no lookups).
+func cachedAnswers(w http.ResponseWriter, h http.Header, r *http.Request) bool {
+	if nc, ok := w.(noConditionals); (!ok || !nc.WithoutConditionals()) && hasConditional(r.Header) {
 		return false
 	}
 	if len(h) == 0 {
@@ -522,7 +528,7 @@ func (q *quickRoot) serveQuick(w http.ResponseWriter, r *http.Request, start int
 		return 0, false
 	}
 	h := w.Header()
-	if !cachedAnswers(h, r) {
+	if !cachedAnswers(w, h, r) {
 		return 0, false
 	}
 	h["Server"] = serverField

@@ -73,6 +73,9 @@ type cacheSummary struct {
 	n        int     // the number of fields; 0: none
 	path     int     // the position of :path among them, -1 if none
 	req      Request // without Header
+	// noCond: the header has no field of a conditional or range request
+	// (Repeats).
+	noCond bool
 	// keys and vals are the header's keys and their first values; more
 	// holds the values after a key's first, as pairs of key and value.
 	keys, vals, more []string
@@ -110,7 +113,7 @@ func (c *RequestCache) Decode(fields []hpack.Field, s Scratch) (Request, error) 
 // cached ones) came with the same identifier, these fields are that
 // request's, and it is made again without comparing them.
 func (c *RequestCache) DecodeRepeated(fields []hpack.Field, s Scratch, repeated uint64) (Request, error) {
-	if _, ok := c.Repeats(len(fields), repeated); ok {
+	if _, _, ok := c.Repeats(len(fields), repeated); ok {
 		return c.decodeSame(s)
 	}
 	c.repeated = repeated
@@ -137,13 +140,22 @@ func (c *RequestCache) DecodeRepeated(fields []hpack.Field, s Scratch, repeated 
 // Repeats reports whether DecodeRepeated, given n fields and the
 // identifier repeated, makes the request again from the last one without
 // looking at the fields: then its strings are all shared, none goes into
-// the Scratch's Strs, and vals is the number of values it puts in Vals
-// (more only for keys with several values).
-func (c *RequestCache) Repeats(n int, repeated uint64) (vals int, ok bool) {
+// the Scratch's Strs, vals is the number of values it puts in Vals (more
+// only for keys with several values), and noConditionals tells that its
+// header has none of the fields of a conditional or range request
+// (RFC 9110, Sections 13.1 and 14.2: If-Match, If-None-Match,
+// If-Modified-Since, If-Unmodified-Since, If-Range, Range).
+func (c *RequestCache) Repeats(n int, repeated uint64) (vals int, noConditionals, ok bool) {
 	if repeated != 0 && repeated == c.sum.repeated && c.sum.gen == c.gen && c.sum.n == n {
-		return len(c.sum.keys), true
+		return len(c.sum.keys), c.sum.noCond, true
 	}
-	return 0, false
+	return 0, false, false
+}
+
+// conditionalKey reports whether k, a canonical name, may be the name of
+// a field of a conditional or range request: Range, or any If- name.
+func conditionalKey(k string) bool {
+	return k == "Range" || len(k) > 3 && k[:3] == "If-"
 }
 
 // scratchString returns a copy of v, in room when it fits.
@@ -207,7 +219,11 @@ func (c *RequestCache) summarize(r *Request, n int) {
 		return
 	}
 	sum := &c.sum
+	sum.noCond = true
 	for k, vv := range r.Header {
+		if conditionalKey(k) {
+			sum.noCond = false
+		}
 		sum.keys = append(sum.keys, k)
 		sum.vals = append(sum.vals, vv[0])
 		for _, v := range vv[1:] {

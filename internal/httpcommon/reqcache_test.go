@@ -391,7 +391,10 @@ func TestRequestCacheRepeatedPaths(t *testing.T) {
 		want, _ := DecodeRequest(in)
 		room := Scratch{Vals: make([]string, 0, 4), Strs: make([]byte, 0, 64)}
 		// A request Repeats announces needs room for its values alone.
-		vals, repeats := c.Repeats(len(in), step.repeated)
+		vals, noCond, repeats := c.Repeats(len(in), step.repeated)
+		if repeats && !noCond {
+			t.Fatalf("step %d: Repeats says the browser request may be conditional", i)
+		}
 		if repeats {
 			room = Scratch{Vals: make([]string, 0, vals)}
 			repeated = append(repeated, i)
