@@ -28,8 +28,9 @@ type stream struct {
 	sc *serverConn
 	id uint32
 	// refs counts the references beyond the owner's and the handler's
-	// (the dirty list's, a body's), less those dropped: it starts at
-	// zero, as a recycled stream is, and the stream is free at -2.
+	// (the dirty list's, a body's, the budget's wait list's), less those
+	// dropped: it starts at zero, as a recycled stream is, and the
+	// stream is free at -2.
 	refs atomic.Int32
 	// failed is set with err by setErr: a handler's Write asks for
 	// the lock (writeErr) only once it is.
